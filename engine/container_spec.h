@@ -1,0 +1,49 @@
+// The immutable part of a container: what Docker fixes at create time.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jlrec {
+
+/// A manifest healthcheck, run by jlrec via exec (not Docker's HEALTHCHECK) after start.
+struct Healthcheck {
+  std::vector<std::string> command;          ///< argv run inside the container; exit 0 = healthy
+  std::chrono::milliseconds timeout{60000};  ///< give up (action fails) after this long
+  std::chrono::milliseconds interval{1000};  ///< pause between probes
+  bool operator==(const Healthcheck&) const = default;
+};
+
+/// The fields of a container that can only change by replacing it. Env is NOT here:
+/// env lives in the rendered /run.sh (as in the legacy deploy script), so an env change
+/// is an in-place update, never a replace.
+struct ContainerSpec {
+  std::string image;                          ///< image reference as written ("repo/name:tag")
+  std::vector<std::string> command;           ///< argv (Docker Cmd); empty = image default
+  std::string network_mode;                   ///< "host", "none", "bridge", ... ("" = default)
+  std::vector<std::string> volumes;           ///< bind specs "SRC:DST[:OPTS]", in manifest order
+  std::string restart;                        ///< "no", "always", "unless-stopped", "on-failure"
+  std::vector<std::string> ports;             ///< "[IP:]HOSTPORT:CONTAINERPORT[/PROTO]"
+  std::map<std::string, std::string> labels;  ///< user labels (never the jlrec.* bookkeeping)
+  bool operator==(const ContainerSpec&) const = default;
+};
+
+/// sha256 of a canonical serialisation of `spec` (stable across runs and machines).
+std::string SpecDigest(const ContainerSpec& spec);
+
+/// Label keys jlrec writes on every container it manages (its bookkeeping).
+namespace labels {
+inline constexpr const char* kPrefix = "jlrec.";
+inline constexpr const char* kProject = "jlrec.project";
+inline constexpr const char* kGroups = "jlrec.groups";  ///< comma-separated, sorted
+inline constexpr const char* kUnit = "jlrec.unit";      ///< "host/container"
+inline constexpr const char* kCore = "jlrec.core";      ///< "true" / "false"
+inline constexpr const char* kSpecDigest = "jlrec.spec-digest";
+inline constexpr const char* kScriptDigest = "jlrec.script-digest";
+inline constexpr const char* kVersion = "jlrec.version";
+}  // namespace labels
+
+}  // namespace jlrec

@@ -1,0 +1,66 @@
+// The desired state: what the manifest wants, fully resolved. The engine's only input
+// from the manifest; produced by manifests/, never read from YAML by the engine.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/container_spec.h"
+
+namespace jlrec {
+
+/// How to reach one host's Docker daemon over SSH.
+struct HostConnection {
+  std::string key;            ///< the `host` value units use (map key in `hosts:`)
+  std::string address;        ///< DNS name or IP to connect to
+  int port = 22;              ///< SSH port
+  std::string user;           ///< SSH user ("" = from ~/.ssh/config or current user)
+  std::string identity_file;  ///< private key path ("" = agent / default keys)
+  std::string known_hosts;    ///< known_hosts path ("" = ~/.ssh/known_hosts)
+  std::string docker_socket = "/var/run/docker.sock";  ///< path on the host
+  bool operator==(const HostConnection&) const = default;
+};
+
+/// A group as declared under `groups:` (the legacy deploy_system arguments).
+struct GroupSettings {
+  std::string name;
+  bool enable_monitor = false;  ///< -> MONITOR_ENABLED=true/false
+  std::string runtime_mode;     ///< -> RUNTIME_MODE
+  std::string max_unavailable;  ///< rolling budget: "N" or "N%" ("" = default 25%)
+};
+
+/// One container the manifest wants on one host, with everything resolved.
+struct DesiredContainer {
+  std::string host;                 ///< host key (see HostConnection::key)
+  std::string name;                 ///< container name, unique per host
+  std::vector<std::string> groups;  ///< sorted group names the unit belongs to
+  bool core = false;                ///< unit is its group's master
+  int unit_index = 0;               ///< position of the unit in the manifest (0-based)
+  ContainerSpec spec;               ///< immutable part (compared to decide replace)
+  std::map<std::string, std::string> env;  ///< every exported variable, secrets included
+  std::set<std::string> secret_env;        ///< env names never shown or stored in clear
+  std::optional<Healthcheck> healthcheck;  ///< gate after start, if any
+  std::string script;                      ///< rendered /run.sh bytes
+  std::string script_digest;               ///< Sha256Hex(script)
+  std::string spec_digest;                 ///< SpecDigest(spec)
+  std::vector<std::string> depends_on;     ///< "host/container" this one waits for
+  /// "host/container": the address used in plans, targets and depends_on.
+  std::string Ref() const { return host + "/" + name; }
+};
+
+/// The whole desired state of a project.
+struct DesiredState {
+  std::string project;                          ///< value of the jlrec.project label
+  std::string manifest_path;                    ///< where it was loaded from
+  std::string manifest_digest;                  ///< sha256 over the resolved model
+  std::map<std::string, HostConnection> hosts;  ///< by key
+  std::map<std::string, GroupSettings> groups;  ///< by name
+  std::vector<DesiredContainer> containers;     ///< in manifest order
+  int max_per_host = 4;                         ///< apply: actions at once on one host
+};
+
+}  // namespace jlrec

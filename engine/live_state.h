@@ -1,0 +1,54 @@
+// The live state: what a refresh saw on the hosts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/container_spec.h"
+
+namespace jlrec {
+
+/// One container as inspected on a host.
+struct LiveContainer {
+  std::string id;        ///< full container id
+  std::string name;      ///< without the leading '/'
+  std::string image_id;  ///< "sha256:..." of the image it runs
+  ContainerSpec spec;    ///< inspected immutable fields; spec.labels excludes jlrec.*
+  std::map<std::string, std::string> jlrec_labels;  ///< the jlrec.* labels only
+  std::string state;       ///< Docker State.Status: running, exited, created, paused, ...
+  std::string health;      ///< Docker health status, "" if none
+  std::string created;     ///< RFC 3339
+  std::string started_at;  ///< RFC 3339, "" if never started
+  /// sha256 of /run.sh inside the container; nullopt if the file is absent.
+  std::optional<std::string> script_digest;
+  /// True when the container carries jlrec.project (of any project).
+  bool managed() const { return jlrec_labels.count(labels::kProject) != 0; }
+  /// True when the container is running (Docker State.Running).
+  bool running() const { return state == "running"; }
+};
+
+/// What a refresh learned about one host; when !reachable, containers are UNKNOWN.
+struct HostSnapshot {
+  std::string host;            ///< host key
+  bool reachable = false;      ///< false: could not connect/auth/verify or docker failed
+  std::string error;           ///< why not reachable (never contains secrets)
+  std::int64_t observed_at = 0;  ///< unix seconds of the observation
+  bool from_cache = false;     ///< loaded from the state store rather than refreshed now
+  std::vector<LiveContainer> containers;  ///< project containers + wanted names
+};
+
+/// The result of refreshing a set of hosts.
+struct RefreshResult {
+  std::vector<HostSnapshot> hosts;  ///< one per host asked, in the order asked
+  /// The snapshot of `host`, or nullptr if it was not part of the refresh.
+  const HostSnapshot* Find(const std::string& host) const {
+    for (const auto& h : hosts)
+      if (h.host == host) return &h;
+    return nullptr;
+  }
+};
+
+}  // namespace jlrec

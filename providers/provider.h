@@ -1,0 +1,92 @@
+// The seam between the engine and a Docker host (after ninja's CommandRunner and
+// leveldb's Env): everything jlrec reads or changes on a host goes through a Provider.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/container_spec.h"
+#include "engine/desired_state.h"
+#include "engine/live_state.h"
+#include "engine/status.h"
+
+namespace jlrec {
+
+/// What to create: the immutable spec plus jlrec's bookkeeping labels.
+struct CreateContainerRequest {
+  std::string name;                                ///< container name
+  ContainerSpec spec;                              ///< image may be pinned "repo@sha256:..."
+  std::map<std::string, std::string> jlrec_labels;  ///< jlrec.* labels, merged with spec.labels
+};
+
+/// One connection to one host's Docker daemon. All methods are thread-safe (an
+/// implementation may serialise them internally); none throws.
+class Provider {
+ public:
+  virtual ~Provider() = default;
+
+  /// The host key this provider talks to.
+  virtual const std::string& host() const = 0;
+
+  /// Every container labelled jlrec.project=`project`, plus every container whose name is
+  /// in `names` (managed or not), fully inspected. script_digest is left unset.
+  virtual Result<std::vector<LiveContainer>> ListContainers(
+      const std::string& project, const std::vector<std::string>& names) = 0;
+  /// One container by id or name; kNotFound if there is none.
+  virtual Result<LiveContainer> InspectContainer(const std::string& id_or_name) = 0;
+  /// The content of regular file `path` in container `id` (running or not); nullopt if absent.
+  virtual Result<std::optional<std::string>> ReadFile(const std::string& id,
+                                                      const std::string& path) = 0;
+
+  /// Creates (does not start) a container; returns its id. kConflict if the name is taken.
+  virtual Result<std::string> CreateContainer(const CreateContainerRequest& req) = 0;
+  /// Starts a container; ok if it is already running.
+  virtual Status StartContainer(const std::string& id) = 0;
+  /// Stops a container (SIGTERM, SIGKILL after `grace`); ok if it is already stopped.
+  virtual Status StopContainer(const std::string& id, std::chrono::seconds grace) = 0;
+  /// Restarts a container (stop with `grace`, then start).
+  virtual Status RestartContainer(const std::string& id, std::chrono::seconds grace) = 0;
+  /// Removes a stopped container (and its anonymous volumes); ok if already gone.
+  virtual Status RemoveContainer(const std::string& id) = 0;
+  /// Writes `content` to `path` in container `id` with permission bits `mode`.
+  virtual Status UploadFile(const std::string& id, const std::string& path,
+                            const std::string& content, int mode) = 0;
+  /// Runs `argv` in running container `id`; returns its exit code. kTimeout past `timeout`.
+  virtual Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                           std::chrono::milliseconds timeout) = 0;
+
+  /// True if image `ref` (tag or digest reference) is present on the host.
+  virtual Result<bool> HasImage(const std::string& ref) = 0;
+  /// Pulls `ref` onto the host; the error carries the registry's message.
+  virtual Status PullImage(const std::string& ref) = 0;
+  /// The registry's current manifest digest ("sha256:...") for tag `ref`, asked via the
+  /// host's daemon; kUnavailable when the registry cannot be reached.
+  virtual Result<std::string> ResolveImageDigest(const std::string& ref) = 0;
+  /// The repo digests ("repo@sha256:...") of the local image `ref`; empty if none/absent.
+  virtual Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) = 0;
+};
+
+/// Timeouts and host-key policy for opening providers.
+struct ConnectOptions {
+  std::chrono::milliseconds connect_timeout{10000};  ///< TCP + SSH handshake + auth
+  std::chrono::milliseconds request_timeout{30000};  ///< one Docker API request
+  std::string known_hosts;            ///< overrides HostConnection::known_hosts when set
+  bool accept_new_host_keys = false;  ///< add unknown keys (never changed ones)
+};
+
+/// Opens providers. Thread-safe: the refresh opens many at once.
+class ProviderFactory {
+ public:
+  virtual ~ProviderFactory() = default;
+  /// Connects to `host` (TCP, SSH, host key, auth, Docker API version); kUnavailable with
+  /// the reason when the host or its daemon cannot be used.
+  virtual Result<std::unique_ptr<Provider>> Open(const HostConnection& host,
+                                                 const ConnectOptions& options) = 0;
+};
+
+}  // namespace jlrec

@@ -1,0 +1,101 @@
+// The local state: a cache of what refreshes saw, the journal of runs, and locks.
+// Behind an interface so the engine and CLI never see SQLite.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/live_state.h"
+#include "engine/status.h"
+
+namespace jlrec {
+
+/// One run of a command that touches or checks hosts (apply, drift, refresh).
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string kind;               ///< "apply", "drift", "refresh"
+  std::string project;
+  std::vector<std::string> groups;
+  std::int64_t started_at = 0;    ///< unix seconds
+  std::int64_t finished_at = 0;   ///< 0 while running (or if the process died)
+  std::string result;             ///< "running", "ok", "failed", "drift", "interrupted", ...
+  std::string detail;             ///< free text / JSON summary (never secrets)
+};
+
+/// One action of a run, written when it starts and again when it ends.
+struct ActionRecord {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::string action;       ///< "create", "replace", "update", "start", "remove", or a finding
+  std::string container;    ///< "host/container"
+  std::int64_t started_at = 0;
+  std::int64_t finished_at = 0;  ///< 0 while running
+  std::string result;       ///< "running", "succeeded", "failed", "skipped", ...
+  std::string error;        ///< Docker/SSH error text for failures
+};
+
+/// Who holds a lock.
+struct LockInfo {
+  std::string name;      ///< e.g. "apply:<project>" or "drift:<project>"
+  std::string owner;     ///< user@machine
+  std::int64_t pid = 0;  ///< holder's pid on `hostname`
+  std::string hostname;  ///< control machine that holds it
+  std::int64_t since = 0;  ///< unix seconds
+};
+
+/// The state store. Implementations are safe to use from one thread at a time per object;
+/// several processes may open the same file concurrently.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  /// Records a refresh of one host. Reachable: replaces the host's container rows in one
+  /// transaction. Unreachable: keeps the previous rows, marks them stale, stores the error.
+  virtual Status SaveSnapshot(const std::string& project, const HostSnapshot& snapshot) = 0;
+  /// Saves several snapshots in ONE transaction (the refresh's normal path).
+  virtual Status SaveSnapshots(const std::string& project,
+                               const std::vector<HostSnapshot>& snapshots) = 0;
+  /// The cached snapshot of each of `hosts` (from_cache = true; observed_at = time of the
+  /// last successful observation). A host never refreshed yields reachable=false with
+  /// error "never refreshed".
+  virtual Result<std::vector<HostSnapshot>> LoadSnapshots(
+      const std::string& project, const std::vector<std::string>& hosts) = 0;
+
+  /// Starts a run; returns its id.
+  virtual Result<std::int64_t> BeginRun(const RunRecord& run) = 0;
+  /// Marks run `id` finished with `result` and `detail`.
+  virtual Status FinishRun(std::int64_t id, const std::string& result,
+                           const std::string& detail) = 0;
+  /// Inserts an action row (result usually "running"); returns its id. Committed at once.
+  virtual Result<std::int64_t> RecordActionStart(const ActionRecord& action) = 0;
+  /// Sets the end time, result and error of action `id`. Committed at once.
+  virtual Status RecordActionEnd(std::int64_t id, const std::string& result,
+                                 const std::string& error) = 0;
+  /// The newest runs first, at most `limit`, of `kind` ("" = all) started at/after `since`.
+  virtual Result<std::vector<RunRecord>> ListRuns(const std::string& kind, int limit,
+                                                  std::int64_t since) = 0;
+  /// The actions of run `run_id`, in insertion order.
+  virtual Result<std::vector<ActionRecord>> ListActions(std::int64_t run_id) = 0;
+
+  /// Takes lock `info.name`, waiting up to `timeout`. A lock whose holder pid is dead on
+  /// this machine is taken over (the returned optional holds the dead holder, for a
+  /// warning). kConflict naming the holder when it stays held.
+  virtual Result<std::optional<LockInfo>> AcquireLock(const LockInfo& info,
+                                                      std::chrono::milliseconds timeout) = 0;
+  /// Releases lock `name` if held by `pid`.
+  virtual Status ReleaseLock(const std::string& name, std::int64_t pid) = 0;
+  /// Removes lock `name` whoever holds it; returns the previous holder if any.
+  virtual Result<std::optional<LockInfo>> ForceUnlock(const std::string& name) = 0;
+  /// The current holder of lock `name`, if any.
+  virtual Result<std::optional<LockInfo>> LockHolder(const std::string& name) = 0;
+};
+
+/// Opens (creating with mode 0600, WAL, migrating older schemas) the SQLite store at `path`;
+/// creates the parent directory. A file with a newer schema is refused with a clear message.
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path);
+
+}  // namespace jlrec
