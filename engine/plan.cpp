@@ -1,0 +1,60 @@
+#include "engine/plan.h"
+
+#include <array>
+
+namespace jlrec {
+
+namespace {
+struct KindInfo {
+  ActionKind kind;
+  const char* symbol;
+  const char* name;
+};
+constexpr std::array<KindInfo, 8> kKinds{{
+    {ActionKind::kNoop, "", "noop"},
+    {ActionKind::kCreate, "+", "create"},
+    {ActionKind::kReplace, "-/+", "replace"},
+    {ActionKind::kUpdate, "~", "update"},
+    {ActionKind::kStart, ">", "start"},
+    {ActionKind::kRemove, "-", "remove"},
+    {ActionKind::kConflict, "!", "conflict"},
+    {ActionKind::kUnknown, "?", "unknown"},
+}};
+}  // namespace
+
+const char* ActionSymbol(ActionKind kind) { return kKinds[static_cast<size_t>(kind)].symbol; }
+const char* ActionName(ActionKind kind) { return kKinds[static_cast<size_t>(kind)].name; }
+
+std::optional<ActionKind> ParseActionKind(const std::string& name) {
+  for (const auto& k : kKinds)
+    if (name == k.name) return k.kind;
+  return std::nullopt;
+}
+
+bool IsExecutable(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kCreate:
+    case ActionKind::kReplace:
+    case ActionKind::kUpdate:
+    case ActionKind::kStart:
+    case ActionKind::kRemove:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int Plan::Count(ActionKind kind) const {
+  if (kind == ActionKind::kNoop) return static_cast<int>(noops.size());
+  int n = 0;
+  for (const auto& a : actions) n += a.kind == kind;
+  return n;
+}
+
+bool Plan::HasChanges() const {
+  for (const auto& a : actions)
+    if (IsExecutable(a.kind)) return true;
+  return false;
+}
+
+}  // namespace jlrec

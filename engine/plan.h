@@ -1,0 +1,97 @@
+// A plan: the closed set of actions that make live match desired (after Terraform's
+// plan, where the action enum doubles as the printed symbol).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/desired_state.h"
+#include "engine/live_state.h"
+
+namespace jlrec {
+
+/// What a plan does to one container. Closed set; the symbol is what `plan` prints.
+enum class ActionKind {
+  kNoop,      ///< "  "  matches; counted, not listed
+  kCreate,    ///< "+"   no container with that name on that host
+  kReplace,   ///< "-/+" an immutable spec field differs (or unmanaged, with --replace-unmanaged)
+  kUpdate,    ///< "~"   spec matches, /run.sh differs: upload + restart, same id
+  kStart,     ///< ">"   spec and script match, not running
+  kRemove,    ///< "-"   orphan of the project, with --prune
+  kConflict,  ///< "!"   wanted name taken by an unmanaged container; reported, skipped
+  kUnknown,   ///< "?"   host could not be refreshed; nothing planned
+};
+
+/// The printed symbol of `kind` ("+", "-/+", "~", ">", "-", "!", "?", "" for noop).
+const char* ActionSymbol(ActionKind kind);
+/// The lower-case name of `kind` ("create", "replace", ...), used in JSON and the journal.
+const char* ActionName(ActionKind kind);
+/// Parses ActionName() output; nullopt for anything else.
+std::optional<ActionKind> ParseActionKind(const std::string& name);
+/// True for the kinds apply executes (create, replace, update, start, remove).
+bool IsExecutable(ActionKind kind);
+
+/// One reason: a field and its old -> new value (secrets already redacted).
+struct FieldChange {
+  std::string field;      ///< "image", "command", "volumes", "script", "env.FOO", "state", ...
+  std::string old_value;  ///< as observed ("(none)" when absent)
+  std::string new_value;  ///< as wanted
+};
+
+/// The live state a planned action was computed from; a saved plan re-checks it.
+struct LiveFingerprint {
+  bool exists = false;        ///< a container with that name existed
+  std::string container_id;   ///< its id
+  std::string spec_digest;    ///< SpecDigest(live.spec)
+  std::string script_digest;  ///< sha256 of its /run.sh ("" if absent)
+  std::string state;          ///< Docker State.Status
+  bool operator==(const LiveFingerprint&) const = default;
+};
+
+/// One container's entry in the plan.
+struct PlanAction {
+  ActionKind kind = ActionKind::kNoop;
+  std::string host;                 ///< host key
+  std::string name;                 ///< container name
+  std::vector<std::string> groups;  ///< groups it belongs to (desired, or labels for orphans)
+  bool core = false;                ///< its unit is a group master
+  std::string reason;               ///< one-line human summary
+  std::vector<FieldChange> changes;  ///< per-field reasons
+  std::optional<DesiredContainer> desired;  ///< absent for remove
+  std::optional<LiveContainer> live;        ///< absent for create / unknown
+  std::string pinned_image;  ///< "repo@sha256:..." when the tag moved; apply runs exactly this
+  LiveFingerprint fingerprint;
+  /// "host/container".
+  std::string Ref() const { return host + "/" + name; }
+};
+
+/// A host the plan could not see.
+struct HostError {
+  std::string host;
+  std::string error;
+};
+
+/// The whole plan, actions in the order apply would run them.
+struct Plan {
+  std::string project;
+  std::vector<std::string> groups;   ///< groups selected
+  std::string manifest_digest;       ///< DesiredState::manifest_digest it was made from
+  std::vector<PlanAction> actions;   ///< every non-noop entry, in execution order
+  std::vector<PlanAction> noops;     ///< matched containers (listed with --verbose)
+  std::vector<PlanAction> orphans;   ///< orphans NOT planned for removal (no --prune)
+  std::vector<HostError> host_errors;  ///< hosts that could not be refreshed
+  std::vector<std::string> warnings;   ///< e.g. registry unreachable for a digest check
+  std::int64_t oldest_observation = 0;  ///< unix seconds; for --refresh=false age notes
+  bool from_cache = false;              ///< planned from the state cache
+
+  /// Number of actions of `kind`.
+  int Count(ActionKind kind) const;
+  /// True when apply would change something (any executable action).
+  bool HasChanges() const;
+  /// True when some host could not be refreshed.
+  bool HasErrors() const { return !host_errors.empty(); }
+};
+
+}  // namespace jlrec
