@@ -1,0 +1,42 @@
+# The README's two commands: `make demo` and `make test`. Both work on a fresh Debian 12
+# machine as root: they install what they need with apt-get.
+BUILD ?= build
+JOBS ?= 2
+LAB := tests/lab/lab.sh
+
+.PHONY: all deps build demo test lab-up lab-down lab-status clean format
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DJLREC_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+lab-up: deps
+	bash $(LAB) up
+
+lab-down:
+	bash $(LAB) down
+
+lab-status:
+	bash $(LAB) status
+
+# Build, lab up, the whole ctest suite (unit + lab end-to-end), lab down whatever happened.
+test: build lab-up
+	@status=0; \
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) || status=$$?; \
+	bash $(LAB) down; \
+	exit $$status
+
+# Build, lab up, then the main job on the example lab manifest (the lab stays up).
+demo: build lab-up
+	bash scripts/demo.sh $(BUILD)/jlrec
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)

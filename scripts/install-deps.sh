@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package jlrec needs to build, test and run its lab (as root).
+# Quiet and quick when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config
+  libboost-graph-dev libboost-program-options-dev libboost-dev
+  libyaml-cpp-dev libssh-dev libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libkainjow-mustache-dev libarchive-dev catch2
+  # lab (tests/lab/lab.sh) and tests
+  docker.io openssh-server openssh-client busybox-static docker-registry curl sqlite3
+  # packaging (cpack -G DEB)
+  dpkg-dev file
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+if [[ $EUID -ne 0 ]]; then
+  echo "install-deps: missing ${missing[*]}; run as root (apt-get install)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,390 @@
+#!/usr/bin/env bash
+# The jlrec lab: simulated Docker hosts on loopback, each a real sshd with its own real
+# dockerd, plus a local image registry. Everything stays on 127.0.0.0/8.
+#
+#   lab.sh up [N]            start N hosts (default 3, or as many as already run), idempotent
+#   lab.sh down              stop exactly what `up` started, remove containers and data
+#   lab.sh status            what runs
+#   lab.sh stop-host N | start-host N       stop/start host N's sshd (host unreachable)
+#   lab.sh pause-host N | resume-host N     SIGSTOP/SIGCONT host N's sshd (host hangs)
+#   lab.sh stop-docker N | start-docker N   stop/start host N's dockerd
+#   lab.sh preload [IMAGE...]               pull lab images on every host (speed for tests)
+#   lab.sh env                              print the connection settings (shell format)
+#
+# Host N: sshd on 127.0.0.(N+1):2222, user root, dockerd socket $LAB/hN/docker.sock.
+# Benchmark labs (JLREC_LAB_SHARED_DOCKERDS=K) let N hosts share K dockerds.
+set -euo pipefail
+
+LAB="${JLREC_LAB_DIR:-/var/lib/jlrec-lab}"
+RUN="/run/jlrec-lab"  # exec-roots: containerd socket paths must stay short
+SSH_PORT=2222
+REG_ADDR="127.0.0.1:5000"
+IMAGE_REPO="$REG_ADDR/jlrec-lab/base"
+SHARED_DOCKERDS="${JLREC_LAB_SHARED_DOCKERDS:-0}"
+MAX_HOSTS=254
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+host_addr() { echo "127.0.0.$(($1 + 1))"; }
+host_dir() { echo "$LAB/h$1"; }
+
+# The dockerd that serves host N: its own, or in a shared benchmark lab one of K.
+docker_index() {
+  local n=$1
+  if [[ "$SHARED_DOCKERDS" -gt 0 ]]; then echo "d$(((n - 1) % SHARED_DOCKERDS + 1))"; else echo "h$n"; fi
+}
+docker_sock() { echo "$LAB/$(docker_index "$1")/docker.sock"; }
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+  command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+  [[ -x /bin/busybox ]] || missing+=(busybox-static)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v curl >/dev/null || missing+=(curl)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # The docker.io package may have started the system daemon where systemd runs; the lab
+  # does not need it and never uses /var/run/docker.sock.
+}
+
+wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
+  local secs=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "timed out after ${secs}s waiting for $what"
+    sleep 0.1
+  done
+}
+
+docker_ping() { curl -sf --max-time 2 --unix-socket "$1" http://d/_ping; }
+
+start_dockerd() {  # start_dockerd NAME (h1, d1, builder)
+  local name=$1 dir="$LAB/$1"
+  mkdir -p "$dir/data" "$RUN/$name"
+  if pid_alive "$dir/dockerd.pid"; then return 0; fi
+  rm -f "$dir/docker.sock" "$dir/dockerd.pid"
+  setsid dockerd \
+    --data-root "$dir/data" --exec-root "$RUN/$name" --pidfile "$dir/dockerd.pid" \
+    -H "unix://$dir/docker.sock" --bridge=none --iptables=false --ip-masq=false \
+    --ip-forward=false --userland-proxy=false --shutdown-timeout=2 --log-level=warn \
+    --insecure-registry "$REG_ADDR" >"$dir/dockerd.log" 2>&1 </dev/null &
+}
+
+wait_dockerd() { wait_for 60 "dockerd $1 (see $LAB/$1/dockerd.log)" docker_ping "$LAB/$1/docker.sock"; }
+
+stop_pidfile() {  # stop_pidfile FILE WHAT [SIGNAL]
+  local file=$1 what=$2 sig=${3:-TERM}
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  local pid
+  pid=$(cat "$file")
+  kill -CONT "$pid" 2>/dev/null || true  # a paused sshd would never see TERM
+  kill "-$sig" "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      log "$what (pid $pid) ignored SIG$sig, killing"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    sleep 0.1
+  done
+  rm -f "$file"
+}
+
+stop_dockerd() {
+  local name=$1 dir="$LAB/$1"
+  [[ -d "$dir" ]] || return 0
+  if pid_alive "$dir/dockerd.pid" && docker_ping "$dir/docker.sock" >/dev/null 2>&1; then
+    local ids
+    ids=$(docker -H "unix://$dir/docker.sock" ps -aq 2>/dev/null || true)
+    [[ -z "$ids" ]] || docker -H "unix://$dir/docker.sock" rm -f $ids >/dev/null 2>&1 || true
+  fi
+  stop_pidfile "$dir/dockerd.pid" "dockerd $name"
+}
+
+setup_client() {
+  mkdir -p "$LAB/client"
+  chmod 0755 "$LAB" "$LAB/client"
+  [[ -f "$LAB/client/id_ed25519" ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C jlrec-lab-client -f "$LAB/client/id_ed25519"
+  cp "$LAB/client/id_ed25519.pub" "$LAB/client/authorized_keys"
+  chmod 0600 "$LAB/client/id_ed25519" "$LAB/client/authorized_keys"
+}
+
+write_sshd_config() {
+  local n=$1 dir
+  dir=$(host_dir "$n")
+  mkdir -p "$dir"
+  [[ -f "$dir/ssh_host_ed25519_key" ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "jlrec-lab-h$n" -f "$dir/ssh_host_ed25519_key"
+  cat >"$dir/sshd_config" <<EOF
+ListenAddress $(host_addr "$n")
+Port $SSH_PORT
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $LAB/client/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowStreamLocalForwarding yes
+X11Forwarding no
+MaxStartups 300:30:600
+MaxSessions 64
+PrintMotd no
+LogLevel ERROR
+SetEnv DOCKER_HOST=unix://$(docker_sock "$n")
+EOF
+}
+
+sshd_listening() { (exec 3<>"/dev/tcp/$(host_addr "$1")/$SSH_PORT") 2>/dev/null; }
+
+start_sshd() {
+  local n=$1 dir
+  dir=$(host_dir "$n")
+  mkdir -p /run/sshd
+  write_sshd_config "$n"
+  pid_alive "$dir/sshd.pid" && return 0
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || die "sshd for host $n failed (see $dir/sshd.log)"
+}
+
+write_known_hosts_and_env() {
+  local count=$1 kh="$LAB/client/known_hosts" n
+  : >"$kh.tmp"
+  for ((n = 1; n <= count; n++)); do
+    printf '[%s]:%s %s\n' "$(host_addr "$n")" "$SSH_PORT" \
+      "$(cut -d' ' -f1,2 "$(host_dir "$n")/ssh_host_ed25519_key.pub")" >>"$kh.tmp"
+  done
+  mv "$kh.tmp" "$kh"
+  {
+    echo "# jlrec lab connection settings (written by tests/lab/lab.sh up)"
+    echo "JLREC_LAB_DIR=$LAB"
+    echo "JLREC_LAB_HOSTS=$count"
+    echo "JLREC_LAB_USER=root"
+    echo "JLREC_LAB_PORT=$SSH_PORT"
+    echo "JLREC_LAB_IDENTITY=$LAB/client/id_ed25519"
+    echo "JLREC_LAB_KNOWN_HOSTS=$kh"
+    echo "JLREC_LAB_REGISTRY=$REG_ADDR"
+    echo "JLREC_LAB_IMAGE_1=$IMAGE_REPO:1"
+    echo "JLREC_LAB_IMAGE_2=$IMAGE_REPO:2"
+    for ((n = 1; n <= count; n++)); do
+      echo "JLREC_LAB_H${n}_ADDRESS=$(host_addr "$n")"
+      echo "JLREC_LAB_H${n}_DOCKER_SOCKET=$(docker_sock "$n")"
+    done
+  } >"$LAB/lab.env"
+  {
+    echo "# jlrec lab hosts, ready to paste under a manifest's hosts: (written by lab.sh up)"
+    echo "hosts:"
+    for ((n = 1; n <= count; n++)); do
+      echo "  lab$n: {address: $(host_addr "$n"), port: $SSH_PORT, user: root," \
+        "identity_file: $LAB/client/id_ed25519, known_hosts: $kh," \
+        "docker_socket: $(docker_sock "$n")}"
+    done
+  } >"$LAB/hosts.yaml"
+  echo "$count" >"$LAB/hosts.count"
+}
+
+start_registry() {
+  local dir="$LAB/registry"
+  mkdir -p "$dir/data"
+  pid_alive "$dir/registry.pid" && return 0
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $REG_ADDR
+EOF
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$dir/registry.pid"
+  wait_for 30 "registry on $REG_ADDR (see $dir/registry.log)" curl -sf "http://$REG_ADDR/v2/"
+}
+
+registry_has_tag() { curl -sf "http://$REG_ADDR/v2/jlrec-lab/base/tags/list" | grep -q "\"$1\""; }
+
+# A rootfs from busybox-static plus a fixture workspace mimicking the real one: each module
+# install.sh leaves a marker; deploy/run.sh stays in the foreground like celery would.
+build_rootfs() {
+  local root=$1 version=$2 applet
+  rm -rf "$root"
+  mkdir -p "$root"/{bin,sbin,etc,tmp,proc,sys,dev,root,var/log,run}
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ "$applet" == busybox ]] || ln -sf busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\n' >"$root/etc/group"
+  printf 'jlrec-lab base image version %s\n' "$version" >"$root/etc/jlrec-lab-release"
+  local ws="$root/workspace"
+  local module
+  for module in jiliang_system/deploy jiliang_monitor_pr/src/jiliang_process/deploy \
+    jiliang_system/deploy/automapbuilding_z jiliang_system/deploy/distributed_semantics; do
+    mkdir -p "$ws/$module"
+    cat >"$ws/$module/install.sh" <<EOF
+#!/bin/sh
+# lab fixture for $module/install.sh: leaves a marker with the settings it saw
+mkdir -p /tmp/jlrec-markers
+echo "installed \$(date +%s) RUNTIME_MODE=\${RUNTIME_MODE:-} MONITOR_ENABLED=\${MONITOR_ENABLED:-}" \\
+  > "/tmp/jlrec-markers/$(echo "$module" | tr / _).installed"
+EOF
+  done
+  cat >"$ws/jiliang_system/deploy/run.sh" <<EOF
+#!/bin/sh
+# lab fixture for jiliang_system/deploy/run.sh: the real one starts celery and logstash.
+echo "celery+logstash (lab fixture, image $version) role=\${JL_ROLE:-?} mode=\${RUNTIME_MODE:-?}"
+touch /tmp/ready
+trap 'exit 0' TERM INT
+while :; do sleep 1 & wait \$!; done
+EOF
+  chmod -R 0755 "$ws"
+}
+
+build_images() {
+  if registry_has_tag 1 && registry_has_tag 2; then return 0; fi
+  log "building lab images $IMAGE_REPO:1 and :2 (busybox-static, no registry download)"
+  start_dockerd builder
+  wait_dockerd builder
+  local v root="$LAB/builder/rootfs"
+  for v in 1 2; do
+    build_rootfs "$root" "$v"
+    tar -C "$root" -cf - . | docker -H "unix://$LAB/builder/docker.sock" import \
+      -c 'CMD ["/bin/sh"]' - "$IMAGE_REPO:$v" >/dev/null
+    docker -H "unix://$LAB/builder/docker.sock" push "$IMAGE_REPO:$v" >/dev/null
+  done
+  rm -rf "$root"
+  stop_dockerd builder
+  rm -rf "$LAB/builder" "$RUN/builder"
+}
+
+cmd_up() {
+  [[ $EUID -eq 0 ]] || die "run as root (it starts sshd and dockerd)"
+  local count=${1:-}
+  if [[ -z "$count" ]]; then
+    count=$(cat "$LAB/hosts.count" 2>/dev/null || echo 3)
+  fi
+  [[ "$count" =~ ^[0-9]+$ ]] && ((count >= 1 && count <= MAX_HOSTS)) ||
+    die "host count must be 1..$MAX_HOSTS, got '$count'"
+  local t0=$SECONDS
+  ensure_packages
+  mkdir -p "$LAB" "$RUN"
+  chmod 0755 "$LAB"
+  setup_client
+  start_registry
+  build_images
+  local n names=()
+  if [[ "$SHARED_DOCKERDS" -gt 0 ]]; then
+    for ((n = 1; n <= SHARED_DOCKERDS && n <= count; n++)); do names+=("d$n"); done
+  else
+    for ((n = 1; n <= count; n++)); do names+=("h$n"); done
+  fi
+  local name started=0
+  for name in "${names[@]}"; do
+    pid_alive "$LAB/$name/dockerd.pid" || { start_dockerd "$name"; started=$((started + 1)); }
+  done
+  local sshd_started=0
+  for ((n = 1; n <= count; n++)); do
+    pid_alive "$(host_dir "$n")/sshd.pid" || sshd_started=$((sshd_started + 1))
+    start_sshd "$n"
+  done
+  for name in "${names[@]}"; do wait_dockerd "$name"; done
+  for ((n = 1; n <= count; n++)); do
+    wait_for 30 "sshd of host $n on $(host_addr "$n"):$SSH_PORT" sshd_listening "$n"
+  done
+  write_known_hosts_and_env "$count"
+  log "up: $count hosts ($((count - sshd_started)) already running, $sshd_started sshd started," \
+    "$started dockerd started), registry $REG_ADDR, in $((SECONDS - t0))s"
+  log "settings: $LAB/lab.env, hosts: $LAB/hosts.yaml, key: $LAB/client/id_ed25519"
+}
+
+cmd_down() {
+  [[ -d "$LAB" ]] || { log "down: nothing to stop"; return 0; }
+  local dir name
+  for dir in "$LAB"/h* "$LAB"/d* "$LAB/builder"; do
+    [[ -d "$dir" ]] || continue
+    name=$(basename "$dir")
+    [[ -f "$dir/sshd.pid" ]] && stop_pidfile "$dir/sshd.pid" "sshd $name"
+    stop_dockerd "$name"
+  done
+  stop_pidfile "$LAB/registry/registry.pid" "registry"
+  # dockerd unmounts its layers on exit, but not the netns it bind-mounts under the
+  # exec-root; nothing may be rm'd through a mount.
+  awk -v a="$LAB/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts |
+    sort -r | xargs -r umount -l || true
+  rm -rf "$LAB" "$RUN"
+  log "down: lab stopped and removed"
+}
+
+cmd_status() {
+  [[ -f "$LAB/hosts.count" ]] || { echo "lab: not up"; return 0; }
+  local count n dir sshd dockerd containers
+  count=$(cat "$LAB/hosts.count")
+  printf '%-5s %-16s %-8s %-8s %s\n' host address sshd dockerd containers
+  for ((n = 1; n <= count; n++)); do
+    dir=$(host_dir "$n")
+    sshd=down dockerd=down containers=-
+    if pid_alive "$dir/sshd.pid"; then
+      sshd=up
+      [[ "$(ps -o stat= -p "$(cat "$dir/sshd.pid")")" == T* ]] && sshd=paused
+    fi
+    if pid_alive "$LAB/$(docker_index "$n")/dockerd.pid"; then
+      dockerd=up
+      containers=$(docker -H "unix://$(docker_sock "$n")" ps -aq 2>/dev/null | wc -l)
+    fi
+    printf 'h%-4s %-16s %-8s %-8s %s\n' "$n" "$(host_addr "$n"):$SSH_PORT" "$sshd" "$dockerd" "$containers"
+  done
+  if pid_alive "$LAB/registry/registry.pid"; then echo "registry $REG_ADDR up"; else echo "registry down"; fi
+}
+
+need_host() {
+  [[ "${1:-}" =~ ^[0-9]+$ ]] || die "usage: lab.sh $2 N"
+  [[ -d "$(host_dir "$1")" ]] || die "host $1 is not part of the lab"
+}
+
+cmd_preload() {
+  local count n images=("$@")
+  ((${#images[@]})) || images=("$IMAGE_REPO:1" "$IMAGE_REPO:2")
+  count=$(cat "$LAB/hosts.count")
+  local -A seen=()
+  for ((n = 1; n <= count; n++)); do
+    local sock
+    sock=$(docker_sock "$n")
+    [[ -n "${seen[$sock]:-}" ]] && continue
+    seen[$sock]=1
+    for img in "${images[@]}"; do docker -H "unix://$sock" pull -q "$img" >/dev/null; done
+  done
+}
+
+main() {
+  local cmd=${1:-}
+  shift || true
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    env) cat "$LAB/lab.env" ;;
+    stop-host) need_host "${1:-}" stop-host && stop_pidfile "$(host_dir "$1")/sshd.pid" "sshd h$1" ;;
+    start-host) need_host "${1:-}" start-host && start_sshd "$1" &&
+      wait_for 30 "sshd of host $1" sshd_listening "$1" ;;
+    pause-host) need_host "${1:-}" pause-host && kill -STOP "$(cat "$(host_dir "$1")/sshd.pid")" ;;
+    resume-host) need_host "${1:-}" resume-host && kill -CONT "$(cat "$(host_dir "$1")/sshd.pid")" ;;
+    stop-docker) need_host "${1:-}" stop-docker && stop_pidfile "$LAB/$(docker_index "$1")/dockerd.pid" "dockerd h$1" ;;
+    start-docker) need_host "${1:-}" start-docker && start_dockerd "$(docker_index "$1")" &&
+      wait_dockerd "$(docker_index "$1")" ;;
+    preload) cmd_preload "$@" ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

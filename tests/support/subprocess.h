@@ -1,0 +1,26 @@
+// Runs a real process (the jlrec binary, lab.sh, docker) from a test and captures it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace jlrec::testing {
+
+/// What a finished process left behind.
+struct ProcessResult {
+  int exit_code = -1;       ///< exit status, or 128+signal if killed
+  std::string out;          ///< everything written to stdout
+  std::string err;          ///< everything written to stderr
+};
+
+/// Runs argv[0] (PATH lookup) with `argv`, feeding `input` on stdin, extra `env` entries
+/// added to the inherited environment; waits for it. Never uses a shell.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
+                         const std::map<std::string, std::string>& env = {});
+
+/// Runs the built jlrec binary (JLREC_BINARY) with `args`.
+ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input = "",
+                       const std::map<std::string, std::string>& env = {});
+
+}  // namespace jlrec::testing
