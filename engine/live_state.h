@@ -24,6 +24,10 @@ struct LiveContainer {
   std::string started_at;  ///< RFC 3339, "" if never started
   /// sha256 of /run.sh inside the container; nullopt if the file is absent.
   std::optional<std::string> script_digest;
+  /// The `export NAME='value'` block parsed from that /run.sh, to explain env changes.
+  /// Only kept in memory for the plan being made: never written to the state cache, since
+  /// it holds secret values in clear.
+  std::map<std::string, std::string> script_env;
   /// True when the container carries jlrec.project (of any project).
   bool managed() const { return jlrec_labels.count(labels::kProject) != 0; }
   /// True when the container is running (Docker State.Running).
@@ -38,6 +42,14 @@ struct HostSnapshot {
   std::int64_t observed_at = 0;  ///< unix seconds of the observation
   bool from_cache = false;     ///< loaded from the state store rather than refreshed now
   std::vector<LiveContainer> containers;  ///< project containers + wanted names
+  /// Registry digest ("sha256:...") of each wanted image tag, asked via this host's daemon;
+  /// a tag whose check failed maps to "" with the reason in image_check_errors.
+  /// Not cached: a plan from the cache does not check tags.
+  std::map<std::string, std::string> registry_digests;
+  /// Why a registry check failed, by image tag (a warning for the plan, never a replace).
+  std::map<std::string, std::string> image_check_errors;
+  /// RepoDigests ("repo@sha256:...") of the images the containers run, by image id.
+  std::map<std::string, std::vector<std::string>> image_repo_digests;
 };
 
 /// The result of refreshing a set of hosts.

@@ -1,0 +1,44 @@
+// The diff: desired + live -> plan. Pure: no I/O, deterministic for the same inputs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/desired_state.h"
+#include "engine/live_state.h"
+#include "engine/plan.h"
+#include "engine/status.h"
+
+namespace jlrec {
+
+/// What to plan for.
+struct DiffOptions {
+  std::vector<std::string> groups;   ///< groups selected (each must exist in the desired state)
+  std::vector<std::string> targets;  ///< "host/container" to narrow to; empty = every container
+  bool prune = false;                ///< plan removal of orphans instead of listing them
+  bool replace_unmanaged = false;    ///< plan a replace for unmanaged name conflicts
+};
+
+/// Text shown instead of a secret value, everywhere.
+inline constexpr const char* kSensitive = "(sensitive)";
+
+/// Every desired container of `groups` (in manifest order), narrowed to `targets` if any.
+/// kInvalidArgument naming an unknown group or a target that matches no such container.
+Result<std::vector<const DesiredContainer*>> SelectContainers(
+    const DesiredState& desired, const std::vector<std::string>& groups,
+    const std::vector<std::string>& targets);
+
+/// The host keys the selected containers live on, sorted.
+std::vector<std::string> SelectedHosts(const std::vector<const DesiredContainer*>& selected);
+
+/// Computes the plan that makes the live containers of the selected groups match `desired`.
+/// `live` must hold a snapshot for every host of the selection (a missing one counts as
+/// unreachable). Actions come out in execution order: per selected group, core containers
+/// first, then workers; orphan removals last on their host.
+Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
+                         const DiffOptions& options);
+
+/// The fingerprint of a live container (what a saved plan re-checks); exists=false for null.
+LiveFingerprint FingerprintOf(const LiveContainer* live);
+
+}  // namespace jlrec

@@ -1,0 +1,151 @@
+#include "engine/refresh.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "engine/digest.h"
+#include "engine/script_env.h"
+
+namespace jlrec {
+
+namespace {
+
+HostSnapshot Unreachable(const std::string& host, const std::string& error) {
+  HostSnapshot s;
+  s.host = host;
+  s.reachable = false;
+  s.error = error;
+  s.observed_at = std::time(nullptr);
+  return s;
+}
+
+}  // namespace
+
+HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider,
+                         bool check_image_digests) {
+  const std::string& host = provider.host();
+  std::vector<std::string> names;
+  std::set<std::string> images;
+  for (const auto& c : desired.containers) {
+    if (c.host != host) continue;
+    names.push_back(c.name);
+    if (c.spec.image.find('@') == std::string::npos) images.insert(c.spec.image);
+  }
+  auto listed = provider.ListContainers(desired.project, names);
+  if (!listed.ok()) return Unreachable(host, listed.status().message());
+
+  HostSnapshot snap;
+  snap.host = host;
+  snap.reachable = true;
+  snap.observed_at = std::time(nullptr);
+  snap.containers = std::move(*listed);
+  std::set<std::string> image_ids;
+  for (auto& c : snap.containers) {
+    auto script = provider.ReadFile(c.id, "/run.sh");
+    if (!script.ok())
+      return Unreachable(host, "reading /run.sh of " + c.name + ": " + script.status().message());
+    if (script->has_value()) {
+      c.script_digest = Sha256Hex(**script);
+      c.script_env = ParseExportBlock(**script);
+    }
+    if (c.managed()) image_ids.insert(c.image_id);
+  }
+  if (check_image_digests) {
+    for (const auto& image : images) {
+      auto digest = provider.ResolveImageDigest(image);
+      if (digest.ok()) {
+        snap.registry_digests[image] = *digest;
+      } else {
+        snap.registry_digests[image] = "";
+        snap.image_check_errors[image] = digest.status().message();
+      }
+    }
+    if (!snap.registry_digests.empty()) {
+      for (const auto& id : image_ids) {
+        auto rd = provider.LocalImageDigests(id);
+        if (rd.ok()) snap.image_repo_digests[id] = *rd;
+      }
+    }
+  }
+  return snap;
+}
+
+RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::string>& hosts,
+                            std::shared_ptr<ProviderFactory> factory,
+                            const RefreshOptions& options) {
+  // Shared with the workers; a worker stuck past the deadline may outlive this call, so it
+  // owns a reference and the call never waits for it.
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<HostSnapshot> snapshots;
+    std::vector<std::shared_ptr<Provider>> providers;
+    std::vector<bool> done;
+    size_t finished = 0;
+    std::atomic<size_t> next{0};
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->snapshots.resize(hosts.size());
+  shared->providers.resize(hosts.size());
+  shared->done.resize(hosts.size(), false);
+
+  // Workers get their own copy of what they read, for the same reason.
+  auto model = std::make_shared<const DesiredState>(desired);
+  auto work = [shared, hosts, model, factory, options]() {
+    const DesiredState& desired = *model;
+    for (;;) {
+      size_t i = shared->next.fetch_add(1);
+      if (i >= hosts.size()) return;
+      HostSnapshot snap;
+      std::shared_ptr<Provider> provider;
+      if (std::chrono::steady_clock::now() >= options.deadline) {
+        snap = Unreachable(hosts[i], "not contacted: the global timeout expired");
+      } else {
+        auto it = desired.hosts.find(hosts[i]);
+        if (it == desired.hosts.end()) {
+          snap = Unreachable(hosts[i], "no connection settings for this host");
+        } else {
+          auto opened = factory->Open(it->second, options.connect);
+          if (!opened.ok()) {
+            snap = Unreachable(hosts[i], opened.status().message());
+          } else {
+            provider = std::shared_ptr<Provider>(std::move(*opened));
+            snap = RefreshHost(desired, *provider, options.check_image_digests);
+            if (!snap.reachable) provider.reset();
+          }
+        }
+      }
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->snapshots[i] = std::move(snap);
+      shared->providers[i] = std::move(provider);
+      shared->done[i] = true;
+      ++shared->finished;
+      shared->cv.notify_all();
+    }
+  };
+
+  size_t workers = std::min<size_t>(hosts.size(), std::max(1, options.parallelism));
+  for (size_t w = 0; w < workers; ++w) std::thread(work).detach();
+
+  RefreshOutcome out;
+  std::unique_lock<std::mutex> lock(shared->mu);
+  bool all = shared->cv.wait_until(lock, options.deadline,
+                                   [&] { return shared->finished == hosts.size(); });
+  (void)all;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (!shared->done[i]) {
+      out.result.hosts.push_back(
+          Unreachable(hosts[i], "timed out: still pending when the global timeout expired"));
+      continue;
+    }
+    out.result.hosts.push_back(shared->snapshots[i]);
+    if (shared->providers[i]) out.providers[hosts[i]] = shared->providers[i];
+  }
+  return out;
+}
+
+}  // namespace jlrec

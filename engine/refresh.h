@@ -1,0 +1,46 @@
+// Refresh: read the live state of many hosts at once, one connection per host.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/desired_state.h"
+#include "engine/live_state.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// How to refresh.
+struct RefreshOptions {
+  int parallelism = 32;              ///< hosts contacted at once
+  ConnectOptions connect;            ///< timeouts and host-key policy
+  bool check_image_digests = true;   ///< ask registries whether wanted tags moved
+  /// Give up on hosts still pending at this point (they are reported as timed out).
+  /// Default: no global deadline (connect/request timeouts still apply).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+/// The refresh's result plus the open connections, kept for an apply in the same run.
+struct RefreshOutcome {
+  RefreshResult result;  ///< one snapshot per host asked, in the order asked
+  std::map<std::string, std::shared_ptr<Provider>> providers;  ///< reachable hosts only
+};
+
+/// Refreshes `hosts` (keys of desired.hosts) in parallel: for each, every container of
+/// desired.project plus every container whose name the manifest wants there, the sha256 and
+/// env block of its /run.sh, and (if asked) the registry digest of each wanted image tag.
+/// A host that fails at any step is unreachable with the reason, never "empty". Returns by
+/// options.deadline at the latest: hosts still pending then are reported as timed out (their
+/// workers finish in the background, which is why the factory is shared).
+RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::string>& hosts,
+                            std::shared_ptr<ProviderFactory> factory,
+                            const RefreshOptions& options);
+
+/// Refreshes one host through an open provider (the per-host part of RefreshHosts).
+HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider,
+                         bool check_image_digests);
+
+}  // namespace jlrec

@@ -1,0 +1,349 @@
+// The diff on hand-built desired and live states: every action, every reason, ordering,
+// selection and secret redaction.
+#include <catch2/catch.hpp>
+
+#include "engine/diff.h"
+#include "engine/digest.h"
+
+using namespace jlrec;
+
+namespace {
+
+DesiredContainer Want(const std::string& host, const std::string& name, bool core = false,
+                      std::vector<std::string> groups = {"product"}) {
+  DesiredContainer c;
+  c.host = host;
+  c.name = name;
+  c.core = core;
+  c.groups = std::move(groups);
+  c.spec.image = "127.0.0.1:5000/app:1";
+  c.spec.command = {"/bin/sh", "/run.sh"};
+  c.spec.network_mode = "host";
+  c.spec.restart = "unless-stopped";
+  c.env = {{"RUNTIME_MODE", "dev_new"}, {"DB_PASSWORD", "hunter2"}};
+  c.secret_env = {"DB_PASSWORD"};
+  c.script = "#!/bin/sh\nexport DB_PASSWORD='hunter2'\nexport RUNTIME_MODE='dev_new'\nsleep 1\n";
+  c.script_digest = Sha256Hex(c.script);
+  c.spec_digest = SpecDigest(c.spec);
+  return c;
+}
+
+DesiredState State(std::vector<DesiredContainer> containers) {
+  DesiredState d;
+  d.project = "jiliang";
+  d.manifest_digest = "m1";
+  for (const auto& c : containers) {
+    d.hosts[c.host] = HostConnection{c.host, c.host, 22, "root", "", "", "/var/run/docker.sock"};
+    for (const auto& g : c.groups) d.groups[g].name = g;
+  }
+  d.containers = std::move(containers);
+  return d;
+}
+
+// A live container exactly as jlrec would have created it from `c`.
+LiveContainer Matching(const DesiredContainer& c) {
+  LiveContainer l;
+  l.id = "id-" + c.name;
+  l.name = c.name;
+  l.image_id = "sha256:img1";
+  l.spec = c.spec;
+  l.jlrec_labels = {{labels::kProject, "jiliang"},
+                    {labels::kScriptDigest, c.script_digest},
+                    {labels::kGroups, "product"}};
+  l.state = "running";
+  l.script_digest = c.script_digest;
+  l.script_env = c.env;
+  return l;
+}
+
+HostSnapshot Host(const std::string& host, std::vector<LiveContainer> containers) {
+  HostSnapshot s;
+  s.host = host;
+  s.reachable = true;
+  s.containers = std::move(containers);
+  return s;
+}
+
+Plan MakePlan(const DesiredState& d, const RefreshResult& live, DiffOptions o = {}) {
+  if (o.groups.empty()) o.groups = {"product"};
+  auto plan = ComputePlan(d, live, o);
+  REQUIRE(plan.ok());
+  return *plan;
+}
+
+const PlanAction& Only(const Plan& p) {
+  REQUIRE(p.actions.size() == 1);
+  return p.actions[0];
+}
+
+}  // namespace
+
+TEST_CASE("a container missing on its host is planned as create", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  Plan p = MakePlan(d, {{Host("h1", {})}});
+  CHECK(Only(p).kind == ActionKind::kCreate);
+  CHECK(p.HasChanges());
+  CHECK(p.Count(ActionKind::kCreate) == 1);
+}
+
+TEST_CASE("a matching running container is a counted no-op, not listed", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0])})}});
+  CHECK(p.actions.empty());
+  CHECK(p.noops.size() == 1);
+  CHECK_FALSE(p.HasChanges());
+}
+
+TEST_CASE("each differing immutable field makes a replace listing old and new", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  SECTION("image") { l.spec.image = "127.0.0.1:5000/app:0"; }
+  SECTION("command") { l.spec.command = {"/bin/sh"}; }
+  SECTION("network mode") { l.spec.network_mode = "none"; }
+  SECTION("volumes") { l.spec.volumes = {"/data:/data"}; }
+  SECTION("restart policy") { l.spec.restart = "always"; }
+  SECTION("ports") { l.spec.ports = {"8080:80/tcp"}; }
+  SECTION("user labels") { l.spec.labels = {{"team", "x"}}; }
+  Plan p = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(p);
+  CHECK(a.kind == ActionKind::kReplace);
+  REQUIRE(a.changes.size() == 1);
+  CHECK(a.changes[0].old_value != a.changes[0].new_value);
+  CHECK(a.reason.find(a.changes[0].field) != std::string::npos);
+}
+
+TEST_CASE("the image change reason shows the old and new reference", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.spec.image = "127.0.0.1:5000/app:0";
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  CHECK(a.changes[0].field == "image");
+  CHECK(a.changes[0].old_value == "127.0.0.1:5000/app:0");
+  CHECK(a.changes[0].new_value == "127.0.0.1:5000/app:1");
+}
+
+TEST_CASE("an env change is an in-place update naming the variable, secrets redacted",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.script_digest = "other";
+  l.jlrec_labels[labels::kScriptDigest] = "written-from-an-older-manifest";
+  l.script_env["RUNTIME_MODE"] = "test";
+  l.script_env["DB_PASSWORD"] = "old-secret";
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  CHECK(a.kind == ActionKind::kUpdate);
+  bool saw_mode = false, saw_secret = false;
+  for (const auto& ch : a.changes) {
+    if (ch.field == "env.RUNTIME_MODE") {
+      saw_mode = true;
+      CHECK(ch.old_value == "test");
+      CHECK(ch.new_value == "dev_new");
+    }
+    if (ch.field == "env.DB_PASSWORD") {
+      saw_secret = true;
+      CHECK(ch.old_value == kSensitive);
+      CHECK(ch.new_value == kSensitive);
+    }
+    CHECK(ch.old_value.find("secret") == std::string::npos);
+    CHECK(ch.new_value.find("hunter2") == std::string::npos);
+  }
+  CHECK(saw_mode);
+  CHECK(saw_secret);
+  CHECK(a.reason.find("environment") != std::string::npos);
+}
+
+TEST_CASE("a /run.sh edited by hand is an update that says so", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.script_digest = Sha256Hex("edited");
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  CHECK(a.kind == ActionKind::kUpdate);
+  CHECK(a.reason.find("edited") != std::string::npos);
+}
+
+TEST_CASE("a missing /run.sh is an update", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.script_digest.reset();
+  CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kUpdate);
+}
+
+TEST_CASE("a stopped container that otherwise matches is planned as start", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.state = "exited";
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  CHECK(a.kind == ActionKind::kStart);
+  CHECK(a.reason == "container is exited");
+}
+
+TEST_CASE("replace wins over update and start", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.state = "exited";
+  l.script_digest = "x";
+  l.spec.restart = "no";
+  CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
+}
+
+TEST_CASE("an unmanaged container with a wanted name is a conflict unless asked to replace",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.jlrec_labels.clear();
+  Plan p = MakePlan(d, {{Host("h1", {l})}});
+  CHECK(Only(p).kind == ActionKind::kConflict);
+  CHECK_FALSE(p.HasChanges());
+  DiffOptions o;
+  o.replace_unmanaged = true;
+  CHECK(Only(MakePlan(d, {{Host("h1", {l})}}, o)).kind == ActionKind::kReplace);
+}
+
+TEST_CASE("a container of another project with a wanted name is a conflict", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.jlrec_labels[labels::kProject] = "other";
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  CHECK(a.kind == ActionKind::kConflict);
+  CHECK(a.reason.find("'other'") != std::string::npos);
+}
+
+TEST_CASE("an unreachable host makes its containers unknown and the plan an error", "[diff]") {
+  auto d = State({Want("h1", "a"), Want("h2", "b")});
+  HostSnapshot down;
+  down.host = "h2";
+  down.reachable = false;
+  down.error = "connection refused";
+  Plan p = MakePlan(d, {{Host("h1", {}), down}});
+  REQUIRE(p.actions.size() == 2);
+  CHECK(p.actions[1].kind == ActionKind::kUnknown);
+  CHECK(p.actions[1].reason.find("connection refused") != std::string::npos);
+  REQUIRE(p.host_errors.size() == 1);
+  CHECK(p.host_errors[0].host == "h2");
+  CHECK(p.HasErrors());
+}
+
+TEST_CASE("orphans are listed without --prune and removed with it", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer orphan = Matching(d.containers[0]);
+  orphan.name = "old";
+  orphan.id = "id-old";
+  Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), orphan})}});
+  CHECK(p.actions.empty());
+  REQUIRE(p.orphans.size() == 1);
+  CHECK(p.orphans[0].reason.find("--prune") != std::string::npos);
+  DiffOptions o;
+  o.prune = true;
+  Plan pruned = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), orphan})}}, o);
+  CHECK(Only(pruned).kind == ActionKind::kRemove);
+  CHECK(Only(pruned).name == "old");
+}
+
+TEST_CASE("unmanaged containers that nobody wants are never orphans", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer stranger = Matching(d.containers[0]);
+  stranger.name = "someone_elses";
+  stranger.jlrec_labels.clear();
+  DiffOptions o;
+  o.prune = true;
+  Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), stranger})}}, o);
+  CHECK(p.actions.empty());
+  CHECK(p.orphans.empty());
+}
+
+TEST_CASE("a container wanted by another group is not an orphan of this one", "[diff]") {
+  auto d = State({Want("h1", "a"), Want("h1", "t", false, {"test"})});
+  LiveContainer other = Matching(d.containers[1]);
+  DiffOptions o;
+  o.prune = true;
+  Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), other})}}, o);
+  CHECK(p.actions.empty());
+}
+
+TEST_CASE("actions come in execution order: group by group, core first", "[diff]") {
+  auto d = State({Want("h2", "w1"), Want("h1", "core", true), Want("h3", "w2"),
+                  Want("h3", "t_core", true, {"test"}), Want("h1", "t_w", false, {"test"})});
+  DiffOptions o;
+  o.groups = {"test", "product"};
+  Plan p = MakePlan(d, {{Host("h1", {}), Host("h2", {}), Host("h3", {})}}, o);
+  std::vector<std::string> order;
+  for (const auto& a : p.actions) order.push_back(a.name);
+  CHECK(order == std::vector<std::string>{"t_core", "t_w", "core", "w1", "w2"});
+}
+
+TEST_CASE("only the selected groups are planned", "[diff]") {
+  auto d = State({Want("h1", "a"), Want("h1", "t", false, {"test"})});
+  Plan p = MakePlan(d, {{Host("h1", {})}});
+  CHECK(Only(p).name == "a");
+}
+
+TEST_CASE("targets narrow the plan to those containers", "[diff]") {
+  auto d = State({Want("h1", "a"), Want("h1", "b")});
+  DiffOptions o;
+  o.targets = {"h1/b"};
+  CHECK(Only(MakePlan(d, {{Host("h1", {})}}, o)).name == "b");
+}
+
+TEST_CASE("an unknown group or target is an error naming it", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  DiffOptions o;
+  o.groups = {"nope"};
+  auto p = ComputePlan(d, {{Host("h1", {})}}, o);
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.status().message().find("'nope'") != std::string::npos);
+  o.groups = {"product"};
+  o.targets = {"h1/zzz"};
+  p = ComputePlan(d, {{Host("h1", {})}}, o);
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.status().message().find("h1/zzz") != std::string::npos);
+}
+
+TEST_CASE("a moved tag is a replace pinned to the registry's digest", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  HostSnapshot h = Host("h1", {Matching(d.containers[0])});
+  h.registry_digests["127.0.0.1:5000/app:1"] = "sha256:bbbbbbbbbbbbbbbbbbbb";
+  h.image_repo_digests["sha256:img1"] = {"127.0.0.1:5000/app@sha256:aaaaaaaaaaaaaaaaaaaa"};
+  Plan plan = MakePlan(d, {{h}});
+  const auto& a = Only(plan);
+  CHECK(a.kind == ActionKind::kReplace);
+  CHECK(a.pinned_image == "127.0.0.1:5000/app@sha256:bbbbbbbbbbbbbbbbbbbb");
+  CHECK(a.reason.rfind("tag moved sha256:aaaaaaaaaaaa", 0) == 0);
+  CHECK(a.reason.find("-> sha256:bbbbbbbbbbbb") != std::string::npos);
+}
+
+TEST_CASE("an unchanged tag digest is not a replace", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  HostSnapshot h = Host("h1", {Matching(d.containers[0])});
+  h.registry_digests["127.0.0.1:5000/app:1"] = "sha256:aaaa";
+  h.image_repo_digests["sha256:img1"] = {"127.0.0.1:5000/app@sha256:aaaa"};
+  CHECK(MakePlan(d, {{h}}).actions.empty());
+}
+
+TEST_CASE("an unreachable registry is a warning, not a replace", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  HostSnapshot h = Host("h1", {Matching(d.containers[0])});
+  h.registry_digests["127.0.0.1:5000/app:1"] = "";
+  h.image_check_errors["127.0.0.1:5000/app:1"] = "connection refused";
+  Plan p = MakePlan(d, {{h}});
+  CHECK(p.actions.empty());
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("connection refused") != std::string::npos);
+}
+
+TEST_CASE("fingerprints record the live container a plan was made from", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.state = "exited";
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  CHECK(a.fingerprint.exists);
+  CHECK(a.fingerprint.container_id == "id-a");
+  CHECK(a.fingerprint.state == "exited");
+  CHECK(a.fingerprint.spec_digest == SpecDigest(l.spec));
+  CHECK(a.fingerprint == FingerprintOf(&l));
+}
