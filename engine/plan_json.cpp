@@ -1,0 +1,118 @@
+#include "engine/plan_json.h"
+
+namespace jlrec {
+
+namespace {
+
+using nlohmann::json;
+
+json ActionToJson(const PlanAction& a) {
+  json changes = json::array();
+  for (const auto& c : a.changes)
+    changes.push_back({{"field", c.field}, {"old", c.old_value}, {"new", c.new_value}});
+  json out = {
+      {"action", ActionName(a.kind)},
+      {"symbol", ActionSymbol(a.kind)},
+      {"host", a.host},
+      {"container", a.name},
+      {"groups", a.groups},
+      {"core", a.core},
+      {"reason", a.reason},
+      {"changes", changes},
+      {"fingerprint",
+       {{"exists", a.fingerprint.exists},
+        {"container_id", a.fingerprint.container_id},
+        {"spec_digest", a.fingerprint.spec_digest},
+        {"script_digest", a.fingerprint.script_digest},
+        {"state", a.fingerprint.state}}},
+  };
+  if (!a.pinned_image.empty()) out["pinned_image"] = a.pinned_image;
+  return out;
+}
+
+PlanAction ActionFromJson(const json& j) {
+  PlanAction a;
+  auto kind = ParseActionKind(j.at("action").get<std::string>());
+  if (!kind) throw std::invalid_argument("unknown action '" + j.at("action").get<std::string>() + "'");
+  a.kind = *kind;
+  a.host = j.at("host").get<std::string>();
+  a.name = j.at("container").get<std::string>();
+  a.groups = j.at("groups").get<std::vector<std::string>>();
+  a.core = j.at("core").get<bool>();
+  a.reason = j.value("reason", "");
+  for (const auto& c : j.at("changes"))
+    a.changes.push_back({c.at("field").get<std::string>(), c.at("old").get<std::string>(),
+                         c.at("new").get<std::string>()});
+  const auto& f = j.at("fingerprint");
+  a.fingerprint.exists = f.at("exists").get<bool>();
+  a.fingerprint.container_id = f.at("container_id").get<std::string>();
+  a.fingerprint.spec_digest = f.at("spec_digest").get<std::string>();
+  a.fingerprint.script_digest = f.at("script_digest").get<std::string>();
+  a.fingerprint.state = f.at("state").get<std::string>();
+  a.pinned_image = j.value("pinned_image", "");
+  return a;
+}
+
+}  // namespace
+
+nlohmann::json PlanToJson(const Plan& plan, bool verbose) {
+  json actions = json::array(), orphans = json::array(), errors = json::array();
+  for (const auto& a : plan.actions) actions.push_back(ActionToJson(a));
+  for (const auto& a : plan.orphans) orphans.push_back(ActionToJson(a));
+  for (const auto& e : plan.host_errors) errors.push_back({{"host", e.host}, {"error", e.error}});
+  json summary = json::object();
+  for (auto k : {ActionKind::kCreate, ActionKind::kReplace, ActionKind::kUpdate, ActionKind::kStart,
+                 ActionKind::kRemove, ActionKind::kConflict, ActionKind::kUnknown})
+    summary[ActionName(k)] = plan.Count(k);
+  summary["unchanged"] = plan.noops.size();
+  summary["orphaned"] = plan.orphans.size();
+  json doc = {
+      {"format_version", kPlanFormatVersion},
+      {"project", plan.project},
+      {"groups", plan.groups},
+      {"manifest_digest", plan.manifest_digest},
+      {"from_cache", plan.from_cache},
+      {"oldest_observation", plan.oldest_observation},
+      {"changes", plan.HasChanges()},
+      {"errors", plan.HasErrors()},
+      {"actions", actions},
+      {"orphans", orphans},
+      {"host_errors", errors},
+      {"warnings", plan.warnings},
+      {"summary", summary},
+  };
+  if (verbose) {
+    json unchanged = json::array();
+    for (const auto& a : plan.noops) unchanged.push_back(a.Ref());
+    doc["unchanged"] = unchanged;
+  }
+  return doc;
+}
+
+Result<Plan> PlanFromJson(const nlohmann::json& doc) {
+  try {
+    if (!doc.is_object() || !doc.contains("format_version"))
+      return Status::InvalidArgument("not a jlrec plan (no format_version)");
+    int version = doc.at("format_version").get<int>();
+    if (version != kPlanFormatVersion)
+      return Status::InvalidArgument("plan format_version " + std::to_string(version) +
+                                     " is not supported (this jlrec reads " +
+                                     std::to_string(kPlanFormatVersion) + ")");
+    Plan plan;
+    plan.project = doc.at("project").get<std::string>();
+    plan.groups = doc.at("groups").get<std::vector<std::string>>();
+    plan.manifest_digest = doc.at("manifest_digest").get<std::string>();
+    plan.from_cache = doc.value("from_cache", false);
+    plan.oldest_observation = doc.value("oldest_observation", std::int64_t{0});
+    for (const auto& a : doc.at("actions")) plan.actions.push_back(ActionFromJson(a));
+    for (const auto& a : doc.at("orphans")) plan.orphans.push_back(ActionFromJson(a));
+    for (const auto& e : doc.at("host_errors"))
+      plan.host_errors.push_back({e.at("host").get<std::string>(), e.at("error").get<std::string>()});
+    plan.warnings = doc.value("warnings", std::vector<std::string>{});
+    return plan;
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("malformed plan document: ") + e.what());
+  }
+}
+
+}  // namespace jlrec

@@ -1,0 +1,25 @@
+// Applying a saved plan: it must still describe the world exactly, or it is refused.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "engine/desired_state.h"
+#include "engine/plan.h"
+#include "engine/status.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// Fills each action's `desired` from `desired` (the manifest as loaded now). kConflict
+/// ("stale plan: ...") when the manifest digest differs from the plan's or an action's
+/// container is no longer in the manifest.
+Status AttachDesired(Plan& plan, const DesiredState& desired);
+
+/// Re-reads ONLY the containers the plan touches (inspect + /run.sh digest) and compares
+/// them with the fingerprints the plan was made from. kConflict
+/// "stale plan: HOST/CONTAINER changed since the plan was made (...)" on the first
+/// difference; kUnavailable when a host cannot be read. Fills action.live on success.
+Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& providers);
+
+}  // namespace jlrec
