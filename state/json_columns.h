@@ -1,0 +1,30 @@
+// The JSON encodings of the list- and map-valued columns of the state file.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/container_spec.h"
+#include "engine/status.h"
+
+namespace jlrec {
+
+/// `values` as a JSON array of strings.
+std::string StringListToJson(const std::vector<std::string>& values);
+/// The strings of JSON array `json`; kIoError naming `column` when it is not one.
+Result<std::vector<std::string>> StringListFromJson(const std::string& json, const char* column);
+
+/// `values` as a JSON object of strings.
+std::string StringMapToJson(const std::map<std::string, std::string>& values);
+/// The entries of JSON object `json`; kIoError naming `column` when it is not one.
+Result<std::map<std::string, std::string>> StringMapFromJson(const std::string& json,
+                                                             const char* column);
+
+/// The fields of `spec` that have no column of their own (command, network_mode, volumes,
+/// restart, ports) as a JSON object; image and labels are stored in their own columns.
+std::string SpecFieldsToJson(const ContainerSpec& spec);
+/// Fills those fields of `spec` from `json`; kIoError when it is malformed.
+Status SpecFieldsFromJson(const std::string& json, ContainerSpec& spec);
+
+}  // namespace jlrec

@@ -1,0 +1,207 @@
+#include "state/schema_migrations.h"
+
+#include <string>
+
+#include "state/local_process.h"
+
+namespace jlrec {
+
+namespace {
+
+// Version 1: the refresh cache (issue 4), the run journal and the locks (issue 6).
+constexpr const char* kCacheJournalLocks = R"sql(
+CREATE TABLE hosts (
+  project TEXT NOT NULL,
+  host TEXT NOT NULL,
+  last_refresh_at INTEGER NOT NULL,  -- unix seconds of the latest refresh attempt
+  last_success_at INTEGER,           -- unix seconds of the latest successful one; NULL: never
+  reachable INTEGER NOT NULL CHECK (reachable IN (0, 1)),  -- outcome of the latest attempt
+  error TEXT NOT NULL DEFAULT '',    -- why the latest attempt failed
+  PRIMARY KEY (project, host)
+);
+-- The containers of a host's latest successful refresh; kept (stale) while it is unreachable.
+CREATE TABLE containers (
+  project TEXT NOT NULL,
+  host TEXT NOT NULL,
+  position INTEGER NOT NULL,         -- order within the host's snapshot
+  name TEXT NOT NULL,
+  id TEXT NOT NULL,
+  image TEXT NOT NULL,
+  image_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  health TEXT NOT NULL,
+  jlrec_labels TEXT NOT NULL,        -- JSON object: the jlrec.* bookkeeping labels
+  labels TEXT NOT NULL,              -- JSON object: the user labels
+  spec TEXT NOT NULL,                -- JSON object: command, network_mode, volumes, restart, ports
+  script_digest TEXT,                -- sha256 of /run.sh; NULL: the file is absent
+  created TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  observed_at INTEGER NOT NULL,
+  PRIMARY KEY (project, host, position),
+  UNIQUE (project, host, name),
+  FOREIGN KEY (project, host) REFERENCES hosts (project, host) ON DELETE CASCADE
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  project TEXT NOT NULL,
+  groups TEXT NOT NULL,              -- JSON array of group names
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0,  -- 0 while running or after a crash
+  result TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_by_started_at ON runs (started_at);
+CREATE TABLE run_actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  action TEXT NOT NULL,
+  container TEXT NOT NULL,           -- host/container
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  result TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX run_actions_by_run ON run_actions (run_id);
+CREATE TABLE locks (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  hostname TEXT NOT NULL,
+  since INTEGER NOT NULL
+);
+)sql";
+
+// Version 2: the drift check history (issue 7).
+constexpr const char* kDriftHistory = R"sql(
+CREATE TABLE drift_checks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project TEXT NOT NULL,
+  groups TEXT NOT NULL,              -- JSON array of group names
+  checked_at INTEGER NOT NULL,
+  result TEXT NOT NULL CHECK (result IN ('in_sync', 'drift', 'error')),
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX drift_checks_by_project_time ON drift_checks (project, checked_at);
+CREATE TABLE drift_findings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  check_id INTEGER NOT NULL REFERENCES drift_checks (id) ON DELETE CASCADE,
+  container TEXT NOT NULL,           -- host/container
+  kind TEXT NOT NULL,                -- missing, stopped, script_changed, spec_changed, ...
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX drift_findings_by_check ON drift_findings (check_id);
+)sql";
+
+constexpr const char* kCreateVersionTable = R"sql(
+CREATE TABLE schema_version (
+  version INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL,
+  summary TEXT NOT NULL
+);
+)sql";
+
+Result<bool> TableExists(SqliteDatabase& db, const char* name) {
+  Result<SqliteStatement> stmt =
+      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, name);
+  return stmt->Step();
+}
+
+Result<bool> DatabaseIsEmpty(SqliteDatabase& db) {
+  Result<SqliteStatement> stmt = db.Prepare("SELECT 1 FROM sqlite_master LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> any = stmt->Step();
+  if (!any.ok()) return any.status();
+  return !*any;
+}
+
+Status CheckMigrationList(const std::vector<SchemaMigration>& migrations) {
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1)
+      return Status::Internal("schema migration #" + std::to_string(i) + " has version " +
+                              std::to_string(migrations[i].version) + ", expected " +
+                              std::to_string(i + 1));
+  }
+  return Status::Ok();
+}
+
+Status RecordVersion(SqliteDatabase& db, const SchemaMigration& step) {
+  Result<SqliteStatement> stmt =
+      db.Prepare("INSERT INTO schema_version (version, applied_at, summary) VALUES (?1, ?2, ?3)");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindInt(1, step.version).BindInt(2, UnixNow()).BindText(3, step.summary);
+  return stmt->Run();
+}
+
+Status RefuseNewer(const SqliteDatabase& db, int found, int supported) {
+  return Status::IoError("state file " + db.path() + " has schema version " +
+                         std::to_string(found) + ", newer than version " +
+                         std::to_string(supported) +
+                         " that this jlrec understands; use a newer jlrec or another state file");
+}
+
+}  // namespace
+
+const std::vector<SchemaMigration>& StateSchemaMigrations() {
+  static const std::vector<SchemaMigration> migrations = {
+      {1, "refresh cache, run journal, locks", kCacheJournalLocks},
+      {2, "drift check history", kDriftHistory},
+  };
+  return migrations;
+}
+
+Result<int> ReadSchemaVersion(SqliteDatabase& db) {
+  Result<bool> has_table = TableExists(db, "schema_version");
+  if (!has_table.ok()) return has_table.status();
+  if (!*has_table) {
+    Result<bool> empty = DatabaseIsEmpty(db);
+    if (!empty.ok()) return empty.status();
+    if (!*empty)
+      return Status::IoError(db.path() +
+                             " is an SQLite database but not a jlrec state file (it has no "
+                             "schema_version table); refusing to modify it");
+    return 0;
+  }
+  Result<SqliteStatement> stmt = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return static_cast<int>(stmt->ColumnInt(0));
+}
+
+Status MigrateSchema(SqliteDatabase& db, const std::vector<SchemaMigration>& migrations) {
+  Status listed = CheckMigrationList(migrations);
+  if (!listed.ok()) return listed;
+  const int latest = static_cast<int>(migrations.size());
+
+  // The common case (already current) only reads, so it never waits for a writer.
+  Result<int> current = ReadSchemaVersion(db);
+  if (!current.ok()) return current.status();
+  if (*current > latest) return RefuseNewer(db, *current, latest);
+
+  while (*current < latest) {
+    Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
+    if (!tx.ok()) return tx.status();
+    // Another process may have migrated while this one waited for the write lock.
+    current = ReadSchemaVersion(db);
+    if (!current.ok()) return current.status();
+    if (*current > latest) return RefuseNewer(db, *current, latest);
+    if (*current == latest) return tx->Commit();
+
+    const SchemaMigration& step = migrations[static_cast<std::size_t>(*current)];
+    const std::string context = "migrating state file " + db.path() + " from schema version " +
+                                std::to_string(*current) + " to " + std::to_string(step.version) +
+                                " (" + step.summary + ")";
+    Status applied = *current == 0 ? db.Exec(kCreateVersionTable) : Status::Ok();
+    if (applied.ok()) applied = db.Exec(step.sql);
+    if (applied.ok()) applied = RecordVersion(db, step);
+    if (applied.ok()) applied = tx->Commit();
+    if (!applied.ok()) return applied.WithContext(context);
+    current = step.version;
+  }
+  return Status::Ok();
+}
+
+}  // namespace jlrec
