@@ -17,38 +17,72 @@ namespace jlrec {
 /// One run of a command that touches or checks hosts (apply, drift, refresh).
 struct RunRecord {
   std::int64_t id = 0;
-  std::string kind;               ///< "apply", "drift", "refresh"
+  std::string kind;  ///< "apply", "drift", "refresh"
   std::string project;
   std::vector<std::string> groups;
-  std::int64_t started_at = 0;    ///< unix seconds
-  std::int64_t finished_at = 0;   ///< 0 while running (or if the process died)
-  std::string result;             ///< "running", "ok", "failed", "drift", "interrupted", ...
-  std::string detail;             ///< free text / JSON summary (never secrets)
+  std::int64_t started_at = 0;   ///< unix seconds
+  std::int64_t finished_at = 0;  ///< 0 while running (or if the process died)
+  std::string result;            ///< "running", "ok", "failed", "drift", "interrupted", ...
+  std::string detail;            ///< free text / JSON summary (never secrets)
 };
 
 /// One action of a run, written when it starts and again when it ends.
 struct ActionRecord {
   std::int64_t id = 0;
   std::int64_t run_id = 0;
-  std::string action;       ///< "create", "replace", "update", "start", "remove", or a finding
-  std::string container;    ///< "host/container"
+  std::string action;     ///< "create", "replace", "update", "start", "remove", or a finding
+  std::string container;  ///< "host/container"
   std::int64_t started_at = 0;
   std::int64_t finished_at = 0;  ///< 0 while running
-  std::string result;       ///< "running", "succeeded", "failed", "skipped", ...
-  std::string error;        ///< Docker/SSH error text for failures
+  std::string result;            ///< "running", "succeeded", "failed", "skipped", ...
+  std::string error;             ///< Docker/SSH error text for failures
 };
 
 /// Who holds a lock.
 struct LockInfo {
-  std::string name;      ///< e.g. "apply:<project>" or "drift:<project>"
-  std::string owner;     ///< user@machine
-  std::int64_t pid = 0;  ///< holder's pid on `hostname`
-  std::string hostname;  ///< control machine that holds it
+  std::string name;        ///< e.g. "apply:<project>" or "drift:<project>"
+  std::string owner;       ///< user@machine
+  std::int64_t pid = 0;    ///< holder's pid on `hostname`
+  std::string hostname;    ///< control machine that holds it
   std::int64_t since = 0;  ///< unix seconds
 };
 
+/// What the cache knows about one host of a project (for `jlrec show`).
+struct CachedHostRecord {
+  std::string host;                  ///< host key
+  bool reachable = false;            ///< outcome of the latest refresh attempt
+  std::string error;                 ///< why the latest attempt failed ("" when reachable)
+  std::int64_t last_refresh_at = 0;  ///< unix seconds of the latest attempt
+  std::int64_t last_success_at = 0;  ///< unix seconds of the latest successful one, 0 = never
+  std::int64_t container_count = 0;  ///< cached containers (stale when !reachable)
+};
+
+/// One difference a drift check found.
+struct DriftFinding {
+  std::string container;  ///< "host/container" ("host" alone for a host-level finding)
+  std::string kind;       ///< missing, stopped, script_changed, spec_changed, conflict, orphan,
+                          ///< unknown (host unreachable), ...
+  std::string detail;     ///< e.g. the differing spec fields (never secret values)
+  bool operator==(const DriftFinding&) const = default;
+};
+
+/// One drift check (issue 7): when, which groups, the outcome and what it found.
+struct DriftCheckRecord {
+  std::int64_t id = 0;  ///< assigned by RecordDriftCheck
+  std::string project;
+  std::vector<std::string> groups;  ///< groups checked
+  std::int64_t checked_at = 0;      ///< unix seconds (0 when recording = now)
+  std::string result;               ///< "in_sync", "drift" or "error"
+  std::string detail;               ///< one-line summary or the error (never secrets)
+  std::vector<DriftFinding> findings;
+};
+
 /// The state store. Implementations are safe to use from one thread at a time per object;
-/// several processes may open the same file concurrently.
+/// several processes may open the same file concurrently (writers wait for each other).
+///
+/// Nothing here stores environment values (LiveContainer carries none). Free-text fields
+/// (RunRecord::detail, ActionRecord::error, HostSnapshot::error, DriftCheckRecord::detail,
+/// DriftFinding::detail) are stored as given: callers must never put secret values in them.
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -75,7 +109,8 @@ class StateStore {
   /// Sets the end time, result and error of action `id`. Committed at once.
   virtual Status RecordActionEnd(std::int64_t id, const std::string& result,
                                  const std::string& error) = 0;
-  /// The newest runs first, at most `limit`, of `kind` ("" = all) started at/after `since`.
+  /// The newest runs first, at most `limit` (<= 0: no limit), of `kind` ("" = all) started
+  /// at/after `since`.
   virtual Result<std::vector<RunRecord>> ListRuns(const std::string& kind, int limit,
                                                   std::int64_t since) = 0;
   /// The actions of run `run_id`, in insertion order.
@@ -92,6 +127,17 @@ class StateStore {
   virtual Result<std::optional<LockInfo>> ForceUnlock(const std::string& name) = 0;
   /// The current holder of lock `name`, if any.
   virtual Result<std::optional<LockInfo>> LockHolder(const std::string& name) = 0;
+
+  /// Every host of `project` the cache has seen, sorted by host key.
+  virtual Result<std::vector<CachedHostRecord>> ListCachedHosts(const std::string& project) = 0;
+
+  /// Records `check` and its findings in one transaction; returns its id. kInvalidArgument
+  /// when the result is not "in_sync", "drift" or "error".
+  virtual Result<std::int64_t> RecordDriftCheck(const DriftCheckRecord& check) = 0;
+  /// The drift checks of `project` checked at/after `since`, newest first, at most `limit`
+  /// (<= 0: no limit), each with its findings in recorded order.
+  virtual Result<std::vector<DriftCheckRecord>> ListDriftChecks(const std::string& project,
+                                                                std::int64_t since, int limit) = 0;
 };
 
 /// Opens (creating with mode 0600, WAL, migrating older schemas) the SQLite store at `path`;

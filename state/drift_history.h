@@ -1,0 +1,23 @@
+// The history of drift checks and their findings (issue 7), so `jlrec history --drift` can
+// show when drift appeared and when it was fixed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+#include "state/sqlite_db.h"
+#include "state/state_store.h"
+
+namespace jlrec {
+
+/// See StateStore::RecordDriftCheck.
+Result<std::int64_t> RecordDriftCheckIn(SqliteDatabase& db, const DriftCheckRecord& check);
+
+/// See StateStore::ListDriftChecks.
+Result<std::vector<DriftCheckRecord>> ListDriftChecksIn(SqliteDatabase& db,
+                                                        const std::string& project,
+                                                        std::int64_t since, int limit);
+
+}  // namespace jlrec

@@ -1,0 +1,137 @@
+#include "state/run_journal.h"
+
+#include <utility>
+
+#include "state/json_columns.h"
+#include "state/local_process.h"
+
+namespace jlrec {
+
+namespace {
+
+constexpr const char* kRunning = "running";
+
+Status MustHaveChanged(SqliteDatabase& db, const char* what, std::int64_t id) {
+  if (db.Changes() == 0)
+    return Status::NotFound(std::string(what) + " " + std::to_string(id) +
+                            " is not in the journal");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::int64_t> JournalBeginRun(SqliteDatabase& db, const RunRecord& run) {
+  Result<SqliteStatement> insert = db.Prepare(
+      "INSERT INTO runs (kind, project, groups, started_at, finished_at, result, detail) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!insert.ok()) return insert.status();
+  insert->BindText(1, run.kind)
+      .BindText(2, run.project)
+      .BindText(3, StringListToJson(run.groups))
+      .BindInt(4, run.started_at != 0 ? run.started_at : UnixNow())
+      .BindInt(5, run.finished_at)
+      .BindText(6, run.result.empty() ? kRunning : run.result)
+      .BindText(7, run.detail);
+  Status done = insert->Run();
+  if (!done.ok()) return done.WithContext("recording the start of a " + run.kind + " run");
+  return db.LastInsertRowid();
+}
+
+Status JournalFinishRun(SqliteDatabase& db, std::int64_t id, const std::string& result,
+                        const std::string& detail) {
+  Result<SqliteStatement> update =
+      db.Prepare("UPDATE runs SET finished_at = ?2, result = ?3, detail = ?4 WHERE id = ?1");
+  if (!update.ok()) return update.status();
+  update->BindInt(1, id).BindInt(2, UnixNow()).BindText(3, result).BindText(4, detail);
+  Status done = update->Run();
+  if (!done.ok()) return done.WithContext("recording the end of run " + std::to_string(id));
+  return MustHaveChanged(db, "run", id);
+}
+
+Result<std::int64_t> JournalActionStart(SqliteDatabase& db, const ActionRecord& action) {
+  Result<SqliteStatement> insert = db.Prepare(
+      "INSERT INTO run_actions (run_id, action, container, started_at, finished_at, result, "
+      "error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!insert.ok()) return insert.status();
+  insert->BindInt(1, action.run_id)
+      .BindText(2, action.action)
+      .BindText(3, action.container)
+      .BindInt(4, action.started_at != 0 ? action.started_at : UnixNow())
+      .BindInt(5, action.finished_at)
+      .BindText(6, action.result.empty() ? kRunning : action.result)
+      .BindText(7, action.error);
+  Status done = insert->Run();
+  if (done.code() == Status::Code::kInvalidArgument &&
+      sqlite3_extended_errcode(db.handle()) == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return Status::NotFound("run " + std::to_string(action.run_id) +
+                            " is not in the journal (recording " + action.action + " " +
+                            action.container + ")");
+  if (!done.ok())
+    return done.WithContext("recording the start of " + action.action + " " + action.container);
+  return db.LastInsertRowid();
+}
+
+Status JournalActionEnd(SqliteDatabase& db, std::int64_t id, const std::string& result,
+                        const std::string& error) {
+  Result<SqliteStatement> update =
+      db.Prepare("UPDATE run_actions SET finished_at = ?2, result = ?3, error = ?4 WHERE id = ?1");
+  if (!update.ok()) return update.status();
+  update->BindInt(1, id).BindInt(2, UnixNow()).BindText(3, result).BindText(4, error);
+  Status done = update->Run();
+  if (!done.ok()) return done.WithContext("recording the end of action " + std::to_string(id));
+  return MustHaveChanged(db, "action", id);
+}
+
+Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
+                                               int limit, std::int64_t since) {
+  Result<SqliteStatement> select = db.Prepare(
+      "SELECT id, kind, project, groups, started_at, finished_at, result, detail FROM runs "
+      "WHERE (?1 = '' OR kind = ?1) AND started_at >= ?2 "
+      "ORDER BY started_at DESC, id DESC LIMIT ?3");
+  if (!select.ok()) return select.status();
+  select->BindText(1, kind).BindInt(2, since).BindInt(3, SqlLimit(limit));
+  std::vector<RunRecord> runs;
+  Status read = ForEachRow(*select, [&](const SqliteStatement& row) {
+    RunRecord run;
+    run.id = row.ColumnInt(0);
+    run.kind = row.ColumnText(1);
+    run.project = row.ColumnText(2);
+    Result<std::vector<std::string>> groups = StringListFromJson(row.ColumnText(3), "runs.groups");
+    if (!groups.ok()) return groups.status().WithContext("run " + std::to_string(run.id));
+    run.groups = std::move(*groups);
+    run.started_at = row.ColumnInt(4);
+    run.finished_at = row.ColumnInt(5);
+    run.result = row.ColumnText(6);
+    run.detail = row.ColumnText(7);
+    runs.push_back(std::move(run));
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return runs;
+}
+
+Result<std::vector<ActionRecord>> JournalListActions(SqliteDatabase& db, std::int64_t run_id) {
+  Result<SqliteStatement> select = db.Prepare(
+      "SELECT id, run_id, action, container, started_at, finished_at, result, error "
+      "FROM run_actions WHERE run_id = ?1 ORDER BY id");
+  if (!select.ok()) return select.status();
+  select->BindInt(1, run_id);
+  std::vector<ActionRecord> actions;
+  Status read = ForEachRow(*select, [&](const SqliteStatement& row) {
+    ActionRecord action;
+    action.id = row.ColumnInt(0);
+    action.run_id = row.ColumnInt(1);
+    action.action = row.ColumnText(2);
+    action.container = row.ColumnText(3);
+    action.started_at = row.ColumnInt(4);
+    action.finished_at = row.ColumnInt(5);
+    action.result = row.ColumnText(6);
+    action.error = row.ColumnText(7);
+    actions.push_back(std::move(action));
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return actions;
+}
+
+}  // namespace jlrec
