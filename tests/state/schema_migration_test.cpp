@@ -1,0 +1,169 @@
+// Schema versions: a new file gets the current schema, an older one is migrated in place,
+// a newer one or a foreign database is refused untouched.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "state/schema_migrations.h"
+#include "state/state_file.h"
+#include "state/state_test_support.h"
+
+namespace jlrec {
+namespace {
+
+const int kCurrentVersion = static_cast<int>(StateSchemaMigrations().size());
+
+SqliteDatabase OpenRaw(const std::string& path) {
+  REQUIRE(PrepareStateFile(path).ok());
+  Result<SqliteDatabase> db = SqliteDatabase::Open(path);
+  INFO(db.status().ToString());
+  REQUIRE(db.ok());
+  return std::move(*db);
+}
+
+int VersionOf(const std::string& path) {
+  SqliteDatabase db = OpenRaw(path);
+  Result<int> version = ReadSchemaVersion(db);
+  INFO(version.status().ToString());
+  REQUIRE(version.ok());
+  return *version;
+}
+
+void Exec(SqliteDatabase& db, const std::string& sql) {
+  Status s = db.Exec(sql);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+}
+
+TEST_CASE("a new state file is created at the current schema version", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  test::OpenStoreOrFail(path);
+  CHECK(kCurrentVersion >= 2);
+  CHECK(VersionOf(path) == kCurrentVersion);
+}
+
+TEST_CASE("a version 1 state file is migrated to the current version keeping its data", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  {
+    // What jlrec with schema 1 left behind: its migration only, then some rows.
+    SqliteDatabase db = OpenRaw(path);
+    std::vector<SchemaMigration> v1(StateSchemaMigrations().begin(),
+                                    StateSchemaMigrations().begin() + 1);
+    REQUIRE(MigrateSchema(db, v1).ok());
+    Exec(db,
+         "INSERT INTO hosts VALUES ('demo', 'h1', 1700000000, 1700000000, 1, '');"
+         "INSERT INTO containers VALUES ('demo', 'h1', 0, 'web', 'id1', 'img:1', 'sha256:1',"
+         " 'running', '', '{\"jlrec.project\":\"demo\"}', '{}',"
+         " '{\"command\":[],\"network_mode\":\"host\",\"volumes\":[],\"restart\":\"no\","
+         "\"ports\":[]}', NULL, '2024-01-01T00:00:00Z', '', 1700000000);"
+         "INSERT INTO runs (kind, project, groups, started_at, result)"
+         " VALUES ('apply', 'demo', '[\"product\"]', 1700000001, 'running');"
+         "INSERT INTO locks VALUES ('apply:demo', 'ops@ctl', 77, 'elsewhere', 1700000002);");
+  }
+  REQUIRE(VersionOf(path) == 1);
+
+  auto store = test::OpenStoreOrFail(path);
+  CHECK(VersionOf(path) == kCurrentVersion);
+
+  auto hosts = store->LoadSnapshots("demo", {"h1"});
+  REQUIRE(hosts.ok());
+  REQUIRE(hosts->at(0).containers.size() == 1);
+  CHECK(hosts->at(0).containers[0].name == "web");
+  CHECK(hosts->at(0).containers[0].spec.network_mode == "host");
+  auto runs = store->ListRuns("apply", 10, 0);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 1);
+  CHECK(runs->at(0).groups == std::vector<std::string>{"product"});
+  auto holder = store->LockHolder("apply:demo");
+  REQUIRE(holder.ok());
+  REQUIRE(holder->has_value());
+  CHECK((*holder)->owner == "ops@ctl");
+
+  // Version 2's tables work on the migrated file.
+  DriftCheckRecord check;
+  check.project = "demo";
+  check.result = "in_sync";
+  CHECK(store->RecordDriftCheck(check).ok());
+}
+
+TEST_CASE("a state file from a newer jlrec is refused naming both versions and left unchanged",
+          "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  test::OpenStoreOrFail(path);
+  {
+    SqliteDatabase db = OpenRaw(path);
+    Exec(db, "INSERT INTO schema_version VALUES (99, 0, 'from the future')");
+  }
+  Result<std::unique_ptr<StateStore>> store = OpenSqliteStateStore(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == Status::Code::kIoError);
+  CHECK_THAT(store.status().message(),
+             Catch::Contains("schema version 99") &&
+                 Catch::Contains("version " + std::to_string(kCurrentVersion)) &&
+                 Catch::Contains(path));
+  CHECK(VersionOf(path) == 99);
+}
+
+TEST_CASE("an SQLite database that is not a jlrec state file is refused untouched", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("other.db");
+  {
+    SqliteDatabase db = OpenRaw(path);
+    Exec(db, "CREATE TABLE invoices (id INTEGER)");
+  }
+  Result<std::unique_ptr<StateStore>> store = OpenSqliteStateStore(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK_THAT(store.status().message(), Catch::Contains("not a jlrec state file"));
+  SqliteDatabase db = OpenRaw(path);
+  Result<SqliteStatement> tables = db.Prepare("SELECT COUNT(*) FROM sqlite_master");
+  REQUIRE(tables.ok());
+  REQUIRE(*tables->Step());
+  CHECK(tables->ColumnInt(0) == 1);
+}
+
+TEST_CASE("a failing migration step leaves the file at the previous version", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  SqliteDatabase db = OpenRaw(path);
+  const std::vector<SchemaMigration> steps = {
+      {1, "first", "CREATE TABLE a (x INTEGER);"},
+      {2, "broken", "CREATE TABLE b (y INTEGER); INSERT INTO no_such_table VALUES (1);"},
+  };
+  Status migrated = MigrateSchema(db, steps);
+  REQUIRE_FALSE(migrated.ok());
+  CHECK_THAT(migrated.message(), Catch::Contains("from schema version 1 to 2") &&
+                                     Catch::Contains("no such table: no_such_table"));
+  Result<int> version = ReadSchemaVersion(db);
+  REQUIRE(version.ok());
+  CHECK(*version == 1);
+  // Step 2 was rolled back as a whole: its first statement left nothing behind.
+  CHECK_FALSE(db.Prepare("SELECT * FROM b").ok());
+  CHECK(db.Prepare("SELECT * FROM a").ok());
+}
+
+TEST_CASE("migrations numbered out of order are rejected as a bug", "[state]") {
+  test::TempDir dir;
+  SqliteDatabase db = OpenRaw(dir.File("state.db"));
+  Status migrated = MigrateSchema(db, {{2, "skips one", "CREATE TABLE a (x INTEGER);"}});
+  CHECK(migrated.code() == Status::Code::kInternal);
+}
+
+TEST_CASE("two stores creating the same new file at once both succeed", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  Status first, second;
+  auto open = [&path](Status& out) { out = OpenSqliteStateStore(path).status(); };
+  std::thread a(open, std::ref(first));
+  std::thread b(open, std::ref(second));
+  a.join();
+  b.join();
+  INFO(first.ToString() << " / " << second.ToString());
+  CHECK(first.ok());
+  CHECK(second.ok());
+  CHECK(VersionOf(path) == kCurrentVersion);
+}
+
+}  // namespace
+}  // namespace jlrec

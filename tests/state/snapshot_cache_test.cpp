@@ -1,0 +1,214 @@
+// The refresh cache: exact round trips, stale-but-kept rows for unreachable hosts, and
+// all-or-nothing saves.
+#include <catch2/catch.hpp>
+
+#include "state/state_test_support.h"
+
+namespace jlrec {
+namespace {
+
+using test::ReachableSnapshot;
+using test::SampleContainer;
+
+void RequireSameContainer(const LiveContainer& got, const LiveContainer& want) {
+  CHECK(got.id == want.id);
+  CHECK(got.name == want.name);
+  CHECK(got.image_id == want.image_id);
+  CHECK(got.spec.image == want.spec.image);
+  CHECK(got.spec.command == want.spec.command);
+  CHECK(got.spec.network_mode == want.spec.network_mode);
+  CHECK(got.spec.volumes == want.spec.volumes);
+  CHECK(got.spec.restart == want.spec.restart);
+  CHECK(got.spec.ports == want.spec.ports);
+  CHECK(got.spec.labels == want.spec.labels);
+  CHECK(got.spec == want.spec);
+  CHECK(got.jlrec_labels == want.jlrec_labels);
+  CHECK(got.state == want.state);
+  CHECK(got.health == want.health);
+  CHECK(got.created == want.created);
+  CHECK(got.started_at == want.started_at);
+  CHECK(got.script_digest == want.script_digest);
+}
+
+HostSnapshot Unreachable(const std::string& host, std::int64_t at, const std::string& error) {
+  HostSnapshot snapshot;
+  snapshot.host = host;
+  snapshot.reachable = false;
+  snapshot.error = error;
+  snapshot.observed_at = at;
+  return snapshot;
+}
+
+std::vector<HostSnapshot> Load(StateStore& store, const std::vector<std::string>& hosts) {
+  auto loaded = store.LoadSnapshots("demo", hosts);
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->size() == hosts.size());
+  return std::move(*loaded);
+}
+
+TEST_CASE("a saved snapshot loads back with every container field identical", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  // Variants cover: running/exited, health set/empty, script present/absent, empty fields.
+  LiveContainer bare;
+  bare.id = "b";
+  bare.name = "bare";
+  std::vector<LiveContainer> containers = {SampleContainer("web", 0), SampleContainer("db", 1),
+                                           SampleContainer("cache", 2), bare};
+  containers[1].spec.command.clear();
+  containers[2].spec.labels.clear();
+  containers[2].jlrec_labels.clear();
+  containers[0].spec.command.push_back(std::string("nul\0inside", 10));
+  REQUIRE(store->SaveSnapshots("demo", {ReachableSnapshot("h1", 1700000100, containers)}).ok());
+
+  // A second store object (as another process would) reads the same thing back.
+  auto reader = test::OpenStoreOrFail(dir.File("state.db"));
+  std::vector<HostSnapshot> loaded = Load(*reader, {"h1"});
+  const HostSnapshot& h1 = loaded[0];
+  CHECK(h1.host == "h1");
+  CHECK(h1.reachable);
+  CHECK(h1.error.empty());
+  CHECK(h1.observed_at == 1700000100);
+  CHECK(h1.from_cache);
+  REQUIRE(h1.containers.size() == containers.size());
+  for (std::size_t i = 0; i < containers.size(); ++i) {
+    INFO("container " << containers[i].name);
+    RequireSameContainer(h1.containers[i], containers[i]);
+  }
+  CHECK_FALSE(h1.containers[2].script_digest.has_value());
+  CHECK(h1.containers[0].script_digest.has_value());
+}
+
+TEST_CASE("a new refresh of a reachable host replaces all of its previous containers", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  REQUIRE(store
+              ->SaveSnapshots(
+                  "demo", {ReachableSnapshot(
+                              "h1", 100, {SampleContainer("old", 0), SampleContainer("web", 0)})})
+              .ok());
+  REQUIRE(
+      store->SaveSnapshot("demo", ReachableSnapshot("h1", 200, {SampleContainer("web", 3)})).ok());
+  std::vector<HostSnapshot> loaded = Load(*store, {"h1"});
+  REQUIRE(loaded[0].containers.size() == 1);
+  RequireSameContainer(loaded[0].containers[0], SampleContainer("web", 3));
+  CHECK(loaded[0].observed_at == 200);
+
+  // A reachable host with no containers is cached as empty, which is not the same as unknown.
+  REQUIRE(store->SaveSnapshot("demo", ReachableSnapshot("h1", 300, {})).ok());
+  loaded = Load(*store, {"h1"});
+  CHECK(loaded[0].reachable);
+  CHECK(loaded[0].containers.empty());
+}
+
+TEST_CASE("an unreachable host keeps its previous containers, marked stale with the error",
+          "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  REQUIRE(store
+              ->SaveSnapshots("demo", {ReachableSnapshot("h1", 100, {SampleContainer("web", 0)}),
+                                       ReachableSnapshot("h2", 100, {SampleContainer("db", 1)})})
+              .ok());
+  REQUIRE(store
+              ->SaveSnapshots("demo", {Unreachable("h1", 200, "connect to 127.0.0.2:2222: refused"),
+                                       ReachableSnapshot("h2", 200, {SampleContainer("db", 2)})})
+              .ok());
+
+  std::vector<HostSnapshot> loaded = Load(*store, {"h2", "h1"});
+  const HostSnapshot& h1 = loaded[1];
+  CHECK(h1.host == "h1");
+  CHECK_FALSE(h1.reachable);
+  CHECK(h1.error == "connect to 127.0.0.2:2222: refused");
+  CHECK(h1.observed_at == 100);  // the last time it was actually seen
+  REQUIRE(h1.containers.size() == 1);
+  RequireSameContainer(h1.containers[0], SampleContainer("web", 0));
+  CHECK(loaded[0].host == "h2");
+  CHECK(loaded[0].reachable);
+
+  auto hosts = store->ListCachedHosts("demo");
+  REQUIRE(hosts.ok());
+  REQUIRE(hosts->size() == 2);
+  CHECK(hosts->at(0).host == "h1");
+  CHECK_FALSE(hosts->at(0).reachable);
+  CHECK(hosts->at(0).last_refresh_at == 200);
+  CHECK(hosts->at(0).last_success_at == 100);
+  CHECK(hosts->at(0).container_count == 1);
+  CHECK(hosts->at(0).error == "connect to 127.0.0.2:2222: refused");
+  CHECK(hosts->at(1).reachable);
+
+  // Once reachable again, the stale rows are replaced and the error cleared.
+  REQUIRE(store->SaveSnapshot("demo", ReachableSnapshot("h1", 300, {})).ok());
+  loaded = Load(*store, {"h1"});
+  CHECK(loaded[0].reachable);
+  CHECK(loaded[0].error.empty());
+  CHECK(loaded[0].containers.empty());
+}
+
+TEST_CASE("a host that was never refreshed loads as unreachable, 'never refreshed'", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  REQUIRE(store->SaveSnapshot("demo", Unreachable("h9", 50, "auth refused")).ok());
+  std::vector<HostSnapshot> loaded = Load(*store, {"h1", "h9"});
+  CHECK_FALSE(loaded[0].reachable);
+  CHECK(loaded[0].error == "never refreshed");
+  CHECK(loaded[0].observed_at == 0);
+  CHECK(loaded[0].from_cache);
+  CHECK(loaded[0].containers.empty());
+  // Failing on the first attempt records the error but no successful observation.
+  CHECK_FALSE(loaded[1].reachable);
+  CHECK(loaded[1].error == "auth refused");
+  CHECK(loaded[1].observed_at == 0);
+}
+
+TEST_CASE("a save that fails part-way leaves the previous state of every host intact", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  REQUIRE(store
+              ->SaveSnapshots("demo", {ReachableSnapshot("h1", 100, {SampleContainer("web", 0)}),
+                                       ReachableSnapshot("h2", 100, {SampleContainer("db", 0)})})
+              .ok());
+
+  // h1 would be rewritten first; h2 then violates the one-name-per-host constraint.
+  Status failed = store->SaveSnapshots(
+      "demo",
+      {ReachableSnapshot("h1", 200, {SampleContainer("web", 5)}), Unreachable("h3", 200, "timeout"),
+       ReachableSnapshot("h2", 200, {SampleContainer("db", 5), SampleContainer("db", 6)})});
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(failed.message(),
+             Catch::Contains("UNIQUE constraint failed") && Catch::Contains("host h2"));
+
+  std::vector<HostSnapshot> loaded = Load(*store, {"h1", "h2", "h3"});
+  CHECK(loaded[0].observed_at == 100);
+  REQUIRE(loaded[0].containers.size() == 1);
+  RequireSameContainer(loaded[0].containers[0], SampleContainer("web", 0));
+  REQUIRE(loaded[1].containers.size() == 1);
+  RequireSameContainer(loaded[1].containers[0], SampleContainer("db", 0));
+  CHECK(loaded[2].error == "never refreshed");
+
+  // The store is still usable after the rollback.
+  CHECK(store->SaveSnapshot("demo", ReachableSnapshot("h1", 300, {})).ok());
+}
+
+TEST_CASE("one refresh naming a host twice is refused before anything is written", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  Status s = store->SaveSnapshots("demo",
+                                  {ReachableSnapshot("h1", 1, {}), ReachableSnapshot("h1", 1, {})});
+  CHECK(s.code() == Status::Code::kInvalidArgument);
+  CHECK(store->ListCachedHosts("demo")->empty());
+}
+
+TEST_CASE("projects sharing a state file do not see each other's hosts", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  REQUIRE(store->SaveSnapshot("demo", ReachableSnapshot("h1", 1, {SampleContainer("web")})).ok());
+  REQUIRE(store->SaveSnapshot("other", ReachableSnapshot("h1", 2, {})).ok());
+  std::vector<HostSnapshot> loaded = Load(*store, {"h1"});
+  CHECK(loaded[0].containers.size() == 1);
+  CHECK(loaded[0].observed_at == 1);
+}
+
+}  // namespace
+}  // namespace jlrec
