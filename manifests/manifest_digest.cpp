@@ -1,0 +1,90 @@
+#include "manifests/manifest_digest.h"
+
+#include "engine/container_spec.h"
+#include "engine/digest.h"
+
+namespace jlrec {
+
+namespace {
+
+// Every field is length-prefixed or counted, so no two models serialise alike.
+class Canonical {
+ public:
+  void Str(const std::string& s) {
+    out_ += std::to_string(s.size());
+    out_ += ':';
+    out_ += s;
+  }
+  void Int(long long n) { Str(std::to_string(n)); }
+  void List(const std::vector<std::string>& v) {
+    out_ += 'L' + std::to_string(v.size()) + ':';
+    for (const auto& s : v) Str(s);
+  }
+  template <typename Set>
+  void Names(const Set& names) {
+    out_ += 'S' + std::to_string(names.size()) + ':';
+    for (const auto& s : names) Str(s);
+  }
+  void Map(const std::map<std::string, std::string>& m) {
+    out_ += 'M' + std::to_string(m.size()) + ':';
+    for (const auto& [k, v] : m) {
+      Str(k);
+      Str(v);
+    }
+  }
+  const std::string& text() const { return out_; }
+
+ private:
+  std::string out_ = "jlrec-desired-state-v1;";
+};
+
+}  // namespace
+
+std::string ManifestDigest(const DesiredState& state) {
+  Canonical c;
+  c.Str(state.project);
+  c.Int(state.max_per_host);
+  c.Int(static_cast<long long>(state.hosts.size()));
+  for (const auto& [key, h] : state.hosts) {
+    c.Str(key);
+    c.Str(h.key);
+    c.Str(h.address);
+    c.Int(h.port);
+    c.Str(h.user);
+    c.Str(h.identity_file);
+    c.Str(h.known_hosts);
+    c.Str(h.docker_socket);
+  }
+  c.Int(static_cast<long long>(state.groups.size()));
+  for (const auto& [name, g] : state.groups) {
+    c.Str(name);
+    c.Str(g.name);
+    c.Int(g.enable_monitor ? 1 : 0);
+    c.Str(g.runtime_mode);
+    c.Str(g.max_unavailable);
+  }
+  c.Int(static_cast<long long>(state.containers.size()));
+  for (const auto& d : state.containers) {
+    c.Str(d.host);
+    c.Str(d.name);
+    c.List(d.groups);
+    c.Int(d.core ? 1 : 0);
+    c.Int(d.unit_index);
+    c.Str(SpecDigest(d.spec));
+    c.Map(d.env);
+    c.Names(d.secret_env);
+    if (d.healthcheck) {
+      c.Int(1);
+      c.List(d.healthcheck->command);
+      c.Int(d.healthcheck->timeout.count());
+      c.Int(d.healthcheck->interval.count());
+    } else {
+      c.Int(0);
+    }
+    c.Str(d.script_digest);
+    c.List(d.depends_on);
+  }
+  return Sha256Hex(c.text());
+}
+
+}  // namespace jlrec

@@ -1,0 +1,16 @@
+// The fingerprint of a resolved desired state: any change to what should run changes it.
+#pragma once
+
+#include <string>
+
+#include "engine/desired_state.h"
+
+namespace jlrec {
+
+/// sha256 over a canonical, length-prefixed serialisation of `state`'s project,
+/// max_per_host, hosts, groups and containers (every field, env included, in a fixed
+/// order). manifest_path and manifest_digest itself are left out: moving or reformatting
+/// the manifest does not change it.
+std::string ManifestDigest(const DesiredState& state);
+
+}  // namespace jlrec

@@ -1,0 +1,169 @@
+#include "manifests/manifest_loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "manifests/manifest_parser.h"
+#include "manifests/manifest_resolver.h"
+
+namespace jlrec {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Manifests are hand-written; anything this large is a mistake or an attack.
+constexpr std::uintmax_t kMaxManifestBytes = 64u << 20;
+
+EnvLookup EffectiveLookup(const LoadOptions& options) {
+  if (options.getenv) return options.getenv;
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+std::optional<std::string> ReadFile(const std::string& path, const SourceLocation& cited_at,
+                                    DiagnosticSink& sink) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxManifestBytes) {
+    sink.Error(cited_at, "manifest file " + Quoted(path) + " is larger than 64 MiB");
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    sink.Error(cited_at, "cannot read manifest " + Quoted(path) + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One load: the files read so far, what they declared, and whether all of them were YAML.
+struct LoadSession {
+  DiagnosticSink sink;
+  ManifestDecl decl;
+  EnvLookup getenv;
+  bool all_yaml = true;
+
+  void Parse(const std::string& yaml, const std::string& path, bool is_root,
+             std::vector<Located<std::string>>* includes) {
+    try {
+      all_yaml &=
+          ParseManifestFile(yaml, path, ManifestFileRole{is_root}, getenv, &decl, includes, sink);
+    } catch (const std::exception& e) {
+      sink.Error(SourceLocation{path, 0, 0}, std::string("cannot load the manifest: ") + e.what());
+      all_yaml = false;
+    }
+  }
+
+  // Parses the root document, then the files it includes (each once, never nested).
+  void ParseWithIncludes(const std::string& yaml, const std::string& path) {
+    std::vector<Located<std::string>> includes;
+    Parse(yaml, path, true, &includes);
+    std::set<std::string> seen{fs::path(path).lexically_normal().string()};
+    for (const auto& include : includes) {
+      if (!seen.insert(include.value).second) {
+        sink.Error(include.where, "file " + Quoted(include.value) + " is included twice");
+        continue;
+      }
+      if (auto text = ReadFile(include.value, include.where, sink)) {
+        Parse(*text, include.value, false, nullptr);
+      }
+    }
+  }
+
+  // Resolves what was parsed; a file that was not even YAML stops here, since everything
+  // it declared is missing and would only produce follow-on errors.
+  LoadResult Finish(const std::string& root_file) {
+    LoadResult result;
+    if (all_yaml) {
+      FinishManifestDecl(root_file, &decl, sink);
+      auto state = ResolveManifest(decl, sink);
+      if (!sink.has_errors()) result.state = std::move(state);
+    }
+    result.diagnostics = sink.Take();
+    return result;
+  }
+};
+
+}  // namespace
+
+int LoadResult::error_count() const {
+  return static_cast<int>(std::count_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+    return d.severity == Diagnostic::Severity::kError;
+  }));
+}
+
+int LoadResult::warning_count() const {
+  return static_cast<int>(diagnostics.size()) - error_count();
+}
+
+LoadResult LoadManifestFromString(const std::string& yaml, const std::string& path,
+                                  const LoadOptions& options) {
+  LoadSession session;
+  session.decl.path = path;
+  session.getenv = EffectiveLookup(options);
+  session.ParseWithIncludes(yaml, path);
+  return session.Finish(path);
+}
+
+LoadResult LoadManifest(const std::string& path, const LoadOptions& options) {
+  LoadSession session;
+  session.decl.path = path;
+  session.getenv = EffectiveLookup(options);
+  const SourceLocation whole{path, 0, 0};
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    auto text = ReadFile(path, whole, session.sink);
+    if (!text) {
+      LoadResult result;
+      result.diagnostics = session.sink.Take();
+      return result;
+    }
+    session.ParseWithIncludes(*text, path);
+    return session.Finish(path);
+  }
+  // A folder: every *.yaml / *.yml file in it, in name order, as one manifest.
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto ext = it->path().extension();
+    std::error_code type_ec;
+    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(type_ec)) {
+      files.push_back(it->path().lexically_normal().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  if (ec || files.empty()) {
+    session.sink.Error(whole, ec ? "cannot list manifest folder: " + ec.message()
+                                 : "the manifest folder holds no *.yaml or *.yml file");
+    LoadResult result;
+    result.diagnostics = session.sink.Take();
+    return result;
+  }
+  for (const auto& file : files) {
+    if (auto text = ReadFile(file, SourceLocation{file, 0, 0}, session.sink)) {
+      session.Parse(*text, file, false, nullptr);
+    } else {
+      session.all_yaml = false;
+    }
+  }
+  return session.Finish(files.front());
+}
+
+int CountUnits(const DesiredState& state) {
+  std::set<int> units;
+  for (const auto& c : state.containers) units.insert(c.unit_index);
+  return static_cast<int>(units.size());
+}
+
+}  // namespace jlrec

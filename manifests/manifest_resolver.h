@@ -1,0 +1,24 @@
+// ManifestDecl -> DesiredState: layering (defaults < group < unit), multi-group conflicts,
+// hosts, derived env, dependencies, template rendering and digests.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/desired_state.h"
+#include "manifests/diagnostic.h"
+#include "manifests/env_expansion.h"
+#include "manifests/manifest_model.h"
+
+namespace jlrec {
+
+/// The most containers one manifest may declare: a guard against alias-expanded YAML that
+/// would otherwise take the control machine's memory.
+inline constexpr size_t kMaxManifestContainers = 200000;
+
+/// Resolves `decl` into the desired state, reporting every cross-reference problem into
+/// `sink`. Returns nullopt when the sink holds errors (including earlier parse errors).
+/// Never throws.
+std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink);
+
+}  // namespace jlrec
