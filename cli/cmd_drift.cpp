@@ -1,0 +1,166 @@
+// `jlrec drift [GROUP...]`: the unattended check cron runs. Never changes a host.
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/plan_flow.h"
+#include "engine/drift_report.h"
+
+namespace jlrec::cli {
+namespace {
+
+// Runs the operator's --notify-cmd through /bin/sh (it is their own command line, from a
+// flag, never from the manifest) with the report on stdin. Returns "" or the failure.
+std::string Notify(const std::string& cmd, const std::string& report) {
+  int in[2];
+  if (pipe(in) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid < 0) return "fork failed";
+  if (pid == 0) {
+    dup2(in[0], 0);
+    close(in[0]);
+    close(in[1]);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  std::signal(SIGPIPE, SIG_IGN);
+  size_t off = 0;
+  while (off < report.size()) {
+    ssize_t n = write(in[1], report.data() + off, report.size() - off);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  close(in[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  return "killed by signal " + std::to_string(WTERMSIG(status));
+}
+
+int Finish(int code, bool timed_out) {
+  std::cout.flush();
+  std::cerr.flush();
+  spdlog::default_logger()->flush();
+  // Workers stuck on a hung host may still be inside libssh: leave without running static
+  // destructors under them.
+  if (timed_out) std::_Exit(code);
+  return code;
+}
+
+int RunDrift(const std::vector<std::string>& args) {
+  CommonFlags common;
+  PlanFlags flags;
+  bool json = false, quiet = false;
+  double lock_timeout = 0;
+  std::string notify;
+  common.global_timeout = 300;
+  po::options_description desc("drift options");
+  desc.add_options()
+      ("groups", po::value<std::vector<std::string>>(), "groups to check (default: all)")
+      ("all", po::bool_switch(&flags.all), "every group (the default)")
+      ("json", po::bool_switch(&json), "write the report as JSON")
+      ("quiet,q", po::bool_switch(&quiet), "print nothing when in sync")
+      ("timeout", po::value(&common.global_timeout)->default_value(300), "seconds for the whole check; then report what is known and exit 1")
+      ("lock-timeout", po::value(&lock_timeout)->default_value(0), "seconds to wait for another drift check of this project")
+      ("notify-cmd", po::value(&notify), "on drift or error, run this shell command with the JSON report on stdin");
+  AddCommonOptions(desc, common);
+  AddHostOptions(desc, common);
+  po::variables_map vm;
+  if (auto rc = ParseCommandLine("drift", "[GROUP...] [options]", desc, "groups", args, vm))
+    return *rc;
+  SetupLogging(common);
+
+  LockInfo lock;
+  StateStore* locked = nullptr;
+  auto run = MakePlanRun(common, flags, vm, /*default_all=*/true,
+                         [&](const DesiredState& d, StateStore& s) {
+    lock.name = "drift:" + d.project;
+    lock.owner = ProcessOwner();
+    lock.pid = getpid();
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    lock.hostname = host;
+    lock.since = std::time(nullptr);
+    auto got = s.AcquireLock(lock, std::chrono::milliseconds(static_cast<long>(lock_timeout * 1000)));
+    if (!got.ok()) {
+      std::cerr << "jlrec: another drift check of project " << d.project
+                << " is running: " << got.status().message() << "\n";
+      return false;
+    }
+    locked = &s;
+    return true;
+  });
+  if (!run) return 1;
+  struct Unlock {
+    StateStore*& s;
+    LockInfo& l;
+    ~Unlock() {
+      if (s) s->ReleaseLock(l.name, l.pid);
+    }
+  } unlock{locked, lock};
+
+  const Plan& plan = run->plan;
+  bool timed_out = false;
+  for (const auto& e : plan.host_errors)
+    if (e.error.find("global timeout") != std::string::npos) timed_out = true;
+  std::int64_t now = std::time(nullptr);
+  auto items = DriftItemsOf(plan);
+  std::string result = DriftResultOf(plan);
+  auto report = DriftReportToJson(plan, items, now);
+
+  DriftCheckRecord rec;
+  rec.project = plan.project;
+  rec.groups = plan.groups;
+  rec.checked_at = now;
+  rec.result = result;
+  for (const auto& d : items)
+    rec.findings.push_back({d.container.empty() ? d.host : d.host + "/" + d.container, d.kind,
+                            d.detail});
+  char summary[256];
+  std::snprintf(summary, sizeof summary, "%s: %zu drifted, %zu in sync, %zu host error%s",
+                result == "in_sync" ? "in sync" : result.c_str(), items.size(),
+                plan.noops.size(), plan.host_errors.size(), plan.host_errors.size() == 1 ? "" : "s");
+  rec.detail = summary;
+  auto recorded = run->store->RecordDriftCheck(rec);
+  if (!recorded.ok()) spdlog::error("could not record the drift check: {}", recorded.status().message());
+
+  if (json) {
+    std::cout << report.dump(2) << "\n";
+  } else if (!(quiet && result == "in_sync")) {
+    for (const auto& d : items) {
+      std::string groups;
+      for (const auto& g : d.groups) groups += (groups.empty() ? "" : ",") + g;
+      std::cout << d.kind << "  " << d.host << (d.container.empty() ? "" : "/" + d.container)
+                << "  [" << groups << "]  " << d.detail << "\n";
+    }
+    for (const auto& e : plan.host_errors)
+      std::cout << "error  " << e.host << "  " << e.error << "\n";
+    std::cout << "jlrec drift " << plan.project << ": " << summary << "\n";
+  }
+  int code = result == "error" ? 1 : (result == "drift" ? 2 : 0);
+  if (!notify.empty() && code != 0) {
+    std::string failure = Notify(notify, report.dump() + "\n");
+    if (!failure.empty())
+      std::cerr << "jlrec: --notify-cmd failed (" << failure
+                << "); the drift result stands (exit " << code << ")\n";
+  }
+  if (!recorded.ok() && code == 0) code = 1;
+  if (locked) locked->ReleaseLock(lock.name, lock.pid);
+  locked = nullptr;
+  return Finish(code, timed_out);
+}
+
+}  // namespace
+
+JLREC_REGISTER_COMMAND("drift", "check groups against the live hosts for cron: 0 in sync, 2 drift, 1 error",
+                       RunDrift);
+
+}  // namespace jlrec::cli

@@ -1,0 +1,50 @@
+// The steps plan, apply, graph and drift share: manifest -> selection -> refresh (or cache)
+// -> diff.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/run_context.h"
+#include "engine/diff.h"
+#include "engine/plan.h"
+
+namespace jlrec::cli {
+
+/// Flags that shape a plan.
+struct PlanFlags {
+  std::vector<std::string> targets;  ///< --target HOST/CONTAINER
+  bool refresh = true;               ///< --refresh=false plans from the cache
+  bool prune = false;                ///< --prune
+  bool replace_unmanaged = false;    ///< --replace-unmanaged
+  bool all = false;                  ///< --all
+};
+
+/// Adds the positional groups, --all, --target, --refresh, --prune, --replace-unmanaged.
+void AddPlanOptions(po::options_description& desc, PlanFlags& flags);
+
+/// Everything a plan was made from, kept for apply (open connections, the store).
+struct PlanRun {
+  DesiredState desired;
+  std::unique_ptr<StateStore> store;
+  RefreshOutcome refresh;  ///< empty providers when planned from the cache
+  Plan plan;
+  double refresh_seconds = 0;
+};
+
+/// Loads the manifest, selects the groups, refreshes (or reads the cache) and computes the
+/// plan. Prints the reason and returns nullopt on a usage/manifest/state error, or when
+/// `before_refresh` (called once the manifest and store are open, e.g. to take a lock)
+/// returns false.
+std::optional<PlanRun> MakePlanRun(
+    const CommonFlags& common, const PlanFlags& flags, const po::variables_map& vm,
+    bool default_all = false,
+    const std::function<bool(const DesiredState&, StateStore&)>& before_refresh = {});
+
+/// Exit code of a plan: 1 on host errors, else 2 with `detailed` and changes, else 0.
+int PlanExitCode(const Plan& plan, bool detailed);
+
+}  // namespace jlrec::cli

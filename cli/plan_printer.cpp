@@ -1,0 +1,106 @@
+#include "cli/plan_printer.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+
+namespace jlrec::cli {
+
+namespace {
+
+const char* ColorOf(ActionKind k) {
+  switch (k) {
+    case ActionKind::kCreate: return "\033[32m";
+    case ActionKind::kReplace: return "\033[35m";
+    case ActionKind::kUpdate: return "\033[33m";
+    case ActionKind::kStart: return "\033[36m";
+    case ActionKind::kRemove: return "\033[31m";
+    case ActionKind::kConflict:
+    case ActionKind::kUnknown: return "\033[1;31m";
+    default: return "";
+  }
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& os) {
+  std::string symbol = ActionSymbol(a.kind);
+  if (symbol.empty()) symbol = " ";
+  std::string pad(symbol.size() < 3 ? 3 - symbol.size() : 0, ' ');
+  const char* on = o.color ? ColorOf(a.kind) : "";
+  const char* off = o.color ? "\033[0m" : "";
+  os << "  " << on << pad << symbol << " " << a.Ref() << off << "  [" << Join(a.groups)
+     << (a.core ? ", core" : "") << "]";
+  if (a.kind != ActionKind::kNoop) os << "  " << ActionName(a.kind);
+  os << "\n";
+  if (!a.reason.empty()) os << "        " << a.reason << "\n";
+  for (const auto& c : a.changes)
+    os << "          " << c.field << ": " << c.old_value << " -> " << c.new_value << "\n";
+  if (!a.pinned_image.empty()) os << "          pinned: " << a.pinned_image << "\n";
+}
+
+std::string Age(std::int64_t since) {
+  std::int64_t s = std::time(nullptr) - since;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+}  // namespace
+
+bool WantColor(int fd) { return isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
+
+std::string PlanSummaryLine(const Plan& plan) {
+  if (!plan.HasChanges()) {
+    std::string line = "No changes. Live containers match the manifest.";
+    if (plan.HasErrors()) line = "No changes planned for the reachable hosts.";
+    if (int c = plan.Count(ActionKind::kConflict)) {
+      line += " " + std::to_string(c) + " conflict" + (c > 1 ? "s" : "") + " skipped.";
+    }
+    return line;
+  }
+  std::string line = "Plan: " + std::to_string(plan.Count(ActionKind::kCreate)) +
+                     " to create, " + std::to_string(plan.Count(ActionKind::kReplace)) +
+                     " to replace, " + std::to_string(plan.Count(ActionKind::kUpdate)) +
+                     " to update, " + std::to_string(plan.Count(ActionKind::kStart)) +
+                     " to start, " + std::to_string(plan.Count(ActionKind::kRemove)) +
+                     " to remove. " + std::to_string(plan.noops.size()) + " unchanged.";
+  if (int c = plan.Count(ActionKind::kConflict))
+    line += " " + std::to_string(c) + " conflict" + (c > 1 ? "s" : "") + " skipped.";
+  return line;
+}
+
+void PrintPlan(const Plan& plan, const PlanPrintOptions& o, std::ostream& os) {
+  if (plan.from_cache)
+    os << "Planned from the state cache (--refresh=false): oldest observation "
+       << Age(plan.oldest_observation) << " old; hosts were not contacted.\n\n";
+  for (const auto& a : plan.actions) PrintAction(a, o, os);
+  if (o.verbose)
+    for (const auto& a : plan.noops) PrintAction(a, o, os);
+  if (!plan.orphans.empty()) {
+    os << "\nOrphaned (use --prune to remove):\n";
+    for (const auto& a : plan.orphans) os << "    " << a.Ref() << "  [" << Join(a.groups) << "]\n";
+  }
+  if (!plan.warnings.empty()) {
+    os << "\n";
+    for (const auto& w : plan.warnings) os << "Warning: " << w << "\n";
+  }
+  if (!plan.host_errors.empty()) {
+    os << "\n";
+    for (const auto& e : plan.host_errors)
+      os << (o.color ? "\033[1;31m" : "") << "Error:" << (o.color ? "\033[0m" : "") << " host "
+         << e.host << " could not be refreshed: " << e.error << "\n";
+  }
+  if (!plan.actions.empty() || !plan.orphans.empty() || !plan.warnings.empty() ||
+      !plan.host_errors.empty() || plan.from_cache)
+    os << "\n";
+  os << PlanSummaryLine(plan) << "\n";
+}
+
+}  // namespace jlrec::cli

@@ -1,0 +1,185 @@
+// `jlrec plan` against the lab's real sshd + dockerd hosts: every action from real state.
+#include <catch2/catch.hpp>
+
+#include "support/lab_project.h"
+
+using namespace jlrec::testing;
+
+namespace {
+
+std::vector<LabUnit> ProductUnits() {
+  LabUnit core{1, {"core"}, {"product"}, true, ""};
+  LabUnit w{2, {"w1", "w2"}, {"product"}, false, ""};
+  LabUnit w3{3, {"w3"}, {"product"}, false, ""};
+  LabUnit t{3, {"t1"}, {"test"}, true, ""};
+  return {core, w, w3, t};
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Applies the product group and checks it converged, so each test starts from "in sync".
+void ApplyProduct(const LabProject& p) {
+  auto r = p.Jlrec({"apply", "product", "--auto-approve"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("plan on a fresh lab creates every container of the group, core first", "[lab][plan]") {
+  LabProject p("e2eplan1");
+  p.Write(ProductUnits());
+  auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.out, "+ lab1/" + p.Name("core")));
+  CHECK(Contains(r.out, "+ lab2/" + p.Name("w1")));
+  CHECK(Contains(r.out, "Plan: 4 to create, 0 to replace, 0 to update, 0 to start, 0 to remove. 0 unchanged."));
+  CHECK_FALSE(Contains(r.out, p.Name("t1")));  // another group
+  CHECK(r.out.find(p.Name("core")) < r.out.find(p.Name("w1")));
+  CHECK_FALSE(Contains(r.out + r.err, "s3cr3t-value"));
+}
+
+TEST_CASE("after apply the plan has no changes and exits 0 with --detailed-exitcode",
+          "[lab][plan]") {
+  LabProject p("e2eplan2");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+  auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "No changes. Live containers match the manifest."));
+}
+
+TEST_CASE("plan reads what the hosts run: each kind of drift gives its action", "[lab][plan]") {
+  LabProject p("e2eplan3");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+
+  SECTION("a runtime_mode change updates every container of that group only") {
+    p.Write(ProductUnits(), "", "prod_new");
+    auto r = p.Jlrec({"plan", "--all", "--detailed-exitcode"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(Contains(r.out, "~ lab1/" + p.Name("core")));
+    CHECK(Contains(r.out, "~ lab3/" + p.Name("w3")));
+    CHECK(Contains(r.out, "env.RUNTIME_MODE: dev_new -> prod_new"));
+    CHECK(Contains(r.out, "+ lab3/" + p.Name("t1")));  // test group: never applied, create
+    CHECK(Contains(r.out, "1 to create, 0 to replace, 4 to update"));
+  }
+  SECTION("an image tag change replaces, naming old and new") {
+    p.Write(ProductUnits(), p.lab().image2);
+    auto r = p.Jlrec({"plan", "product"});
+    INFO(r.out << r.err);
+    CHECK(Contains(r.out, "-/+ lab2/" + p.Name("w1")));
+    CHECK(Contains(r.out, "image: " + p.lab().image1 + " -> " + p.lab().image2));
+    CHECK(Contains(r.out, "0 to create, 4 to replace"));
+  }
+  SECTION("a container stopped by hand is started") {
+    REQUIRE(LabDocker(2, {"stop", "-t", "1", p.Name("w2")}).exit_code == 0);
+    auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(Contains(r.out, "> lab2/" + p.Name("w2")));
+    CHECK(Contains(r.out, "container is exited"));
+    CHECK(Contains(r.out, "0 to update, 1 to start"));
+  }
+  SECTION("a /run.sh edited by hand is updated") {
+    REQUIRE(LabDocker(3, {"exec", p.Name("w3"), "sh", "-c", "echo '# hand edit' >> /run.sh"})
+                .exit_code == 0);
+    auto r = p.Jlrec({"plan", "product"});
+    INFO(r.out << r.err);
+    CHECK(Contains(r.out, "~ lab3/" + p.Name("w3")));
+    CHECK(Contains(r.out, "1 to update"));
+  }
+  SECTION("a hand-made container with a wanted name is a conflict, not destroyed") {
+    REQUIRE(LabDocker(2, {"rm", "-f", p.Name("w1")}).exit_code == 0);
+    REQUIRE(LabDocker(2, {"run", "-d", "--name", p.Name("w1"), "--network", "host",
+                          p.lab().image1, "sleep", "600"})
+                .exit_code == 0);
+    auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(Contains(r.out, "! lab2/" + p.Name("w1")));
+    CHECK(Contains(r.out, "--replace-unmanaged"));
+    auto r2 = p.Jlrec({"plan", "product", "--replace-unmanaged"});
+    CHECK(Contains(r2.out, "-/+ lab2/" + p.Name("w1")));
+  }
+  SECTION("a container no longer in the manifest is an orphan, removed only with --prune") {
+    auto units = ProductUnits();
+    units[1].dockers = {"w1"};
+    p.Write(units);
+    auto r = p.Jlrec({"plan", "product"});
+    INFO(r.out << r.err);
+    CHECK(Contains(r.out, "Orphaned (use --prune to remove)"));
+    CHECK(Contains(r.out, "lab2/" + p.Name("w2")));
+    auto pruned = p.Jlrec({"plan", "product", "--prune"});
+    CHECK(Contains(pruned.out, "- lab2/" + p.Name("w2")));
+    CHECK(Contains(pruned.out, "1 to remove"));
+  }
+}
+
+TEST_CASE("a stopped lab host makes plan exit 1 with its containers unknown", "[lab][plan]") {
+  LabProject p("e2eplan4");
+  p.Write(ProductUnits());
+  REQUIRE(LabCommand({"stop-host", "3"}).exit_code == 0);
+  auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+  auto restarted = LabCommand({"start-host", "3"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.out, "? lab3/" + p.Name("w3")));
+  CHECK(Contains(r.out, "host lab3 could not be refreshed"));
+  CHECK(Contains(r.out, "+ lab1/" + p.Name("core")));
+  REQUIRE(restarted.exit_code == 0);
+}
+
+TEST_CASE("plan --json is the documented versioned document", "[lab][plan]") {
+  LabProject p("e2eplan5");
+  p.Write(ProductUnits());
+  auto r = p.Jlrec({"plan", "product", "--json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Contains(r.out, "\"format_version\": 1"));
+  CHECK(Contains(r.out, "\"action\": \"create\""));
+  CHECK(Contains(r.out, "\"create\": 4"));
+}
+
+TEST_CASE("--refresh=false plans from the cache and says how old it is", "[lab][plan]") {
+  LabProject p("e2eplan6");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+  REQUIRE(LabDocker(1, {"stop", "-t", "1", p.Name("core")}).exit_code == 0);
+  auto cached = p.Jlrec({"plan", "product", "--refresh=false", "--detailed-exitcode"});
+  INFO(cached.out << cached.err);
+  CHECK(cached.exit_code == 0);  // the cache still shows it running
+  CHECK(Contains(cached.out, "Planned from the state cache"));
+  auto fresh = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+  CHECK(fresh.exit_code == 2);
+  CHECK(Contains(fresh.out, "> lab1/" + p.Name("core")));
+}
+
+TEST_CASE("a saved plan goes stale after a hand change and apply refuses it", "[lab][plan]") {
+  LabProject p("e2eplan7");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+  REQUIRE(LabDocker(2, {"stop", "-t", "1", p.Name("w1")}).exit_code == 0);
+  std::string file = p.dir() + "/product.plan";
+  auto saved = p.Jlrec({"plan", "product", "--out", file});
+  INFO(saved.out << saved.err);
+  REQUIRE(saved.exit_code == 0);
+  REQUIRE(LabDocker(2, {"start", p.Name("w1")}).exit_code == 0);
+  auto stale = p.Jlrec({"apply", file});
+  INFO(stale.out << stale.err);
+  CHECK(stale.exit_code == 1);
+  CHECK(Contains(stale.err, "stale plan: lab2/" + p.Name("w1") + " changed since the plan was made"));
+
+  REQUIRE(LabDocker(2, {"stop", "-t", "1", p.Name("w1")}).exit_code == 0);
+  auto again = p.Jlrec({"plan", "product", "--out", file});
+  REQUIRE(again.exit_code == 0);
+  auto applied = p.Jlrec({"apply", file});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  CHECK(p.Inspect(2, "w1", "{{.State.Running}}") == "true");
+}
