@@ -124,10 +124,10 @@ bool IsHex(std::string_view s) {
   return !s.empty();
 }
 
-std::optional<std::string> CheckAbsolutePath(std::string_view path, const char* what) {
-  if (path.empty()) return std::string(what) + " is empty";
-  if (path.front() != '/') return std::string(what) + " must be an absolute path";
-  if (path.find('\0') != std::string_view::npos) return std::string(what) + " contains NUL";
+std::optional<std::string> CheckDestination(std::string_view path) {
+  if (path.empty()) return "empty destination";
+  if (path.front() != '/') return "destination must be an absolute path";
+  if (path.find_first_not_of('/') == std::string_view::npos) return "destination can't be \"/\"";
   return std::nullopt;
 }
 
@@ -200,9 +200,10 @@ std::optional<std::string> CheckImageReference(const std::string& image) {
   auto components = Split(rest, '/');
   size_t first_path = 0;
   const std::string_view head = components[0];
+  // Docker also takes an upper-case first component for a registry host; a dot-less,
+  // port-less registry name is far more likely a mistyped repository, so it is not.
   if (components.size() > 1 &&
-      (head.find_first_of(".:[") != std::string_view::npos || head == "localhost" ||
-       std::any_of(head.begin(), head.end(), IsUpper))) {
+      (head.find_first_of(".:[") != std::string_view::npos || head == "localhost")) {
     if (auto problem = CheckRegistry(head)) return problem;
     first_path = 1;
   }
@@ -230,8 +231,7 @@ std::optional<std::string> CheckVolumeSpec(const std::string& spec) {
   if (src.front() != '/' && !IsNameLike(src, "_.-", 2)) {
     return "source must be an absolute host path or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)";
   }
-  if (auto problem = CheckAbsolutePath(dst, "destination")) return problem;
-  if (dst.find_first_not_of('/') == std::string_view::npos) return "destination can't be \"/\"";
+  if (auto problem = CheckDestination(dst)) return problem;
   if (parts.size() == 3) {
     static const std::set<std::string_view> kPropagation = {"shared", "rshared", "slave",
                                                             "rslave", "private", "rprivate"};

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct SettingsLayer {
   std::optional<Located<Healthcheck>> healthcheck;
   std::optional<Located<bool>> enable_monitor;
   std::optional<Located<std::string>> runtime_mode;
+  /// Keys written here with an invalid value (already reported): a unit left without
+  /// them is not reported again as missing them.
+  std::set<std::string> invalid_keys;
 };
 
 /// One entry of `groups:`.

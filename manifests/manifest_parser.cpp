@@ -89,8 +89,10 @@ class FileParser {
 
   // Calls `fn` for each entry of `node`, reporting non-mappings, non-string keys, duplicate
   // keys and keys not in `allowed` (with a did-you-mean hint). `what` names the mapping.
+  // `suggested`, if given, receives the known keys that unknown keys were taken for.
   bool ForEachEntry(const YAML::Node& node, const SourceLocation& at, const std::string& what,
-                    const std::vector<std::string>* allowed, const EntryFn& fn);
+                    const std::vector<std::string>* allowed, const EntryFn& fn,
+                    std::set<std::string>* suggested = nullptr);
 
   std::optional<Located<std::string>> ReadString(const YAML::Node& value, const SourceLocation& at,
                                                  const std::string& key);
@@ -110,6 +112,8 @@ class FileParser {
   // Returns true when `key` is a SettingsLayer key (and reads it into `layer`).
   bool ReadLayerKey(const std::string& key, const SourceLocation& key_at, const YAML::Node& value,
                     const SourceLocation& value_at, SettingsLayer* layer);
+  bool ReadLayerValue(const std::string& key, const YAML::Node& value,
+                      const SourceLocation& value_at, SettingsLayer* layer);
   void ReadEnv(const YAML::Node& value, const SourceLocation& at, SettingsLayer* layer);
   void ReadLabels(const YAML::Node& value, const SourceLocation& at, SettingsLayer* layer);
   void ReadHealthcheck(const YAML::Node& value, const SourceLocation& at, SettingsLayer* layer);
@@ -133,7 +137,7 @@ class FileParser {
 
 bool FileParser::ForEachEntry(const YAML::Node& node, const SourceLocation& at,
                               const std::string& what, const std::vector<std::string>* allowed,
-                              const EntryFn& fn) {
+                              const EntryFn& fn, std::set<std::string>* suggested) {
   if (!node.IsMap()) {
     sink_.Error(at, what + " must be a mapping, got " + KindName(node));
     return false;
@@ -155,6 +159,9 @@ bool FileParser::ForEachEntry(const YAML::Node& node, const SourceLocation& at,
     }
     if (allowed && std::find(allowed->begin(), allowed->end(), key) == allowed->end()) {
       sink_.Error(key_at, "unknown key " + Quoted(key) + " in " + what + DidYouMean(key, *allowed));
+      if (auto nearest = NearestName(key, *allowed); nearest && suggested) {
+        suggested->insert(*nearest);
+      }
       continue;
     }
     const YAML::Node value = it->second;
@@ -369,6 +376,15 @@ void FileParser::ReadHealthcheck(const YAML::Node& value, const SourceLocation& 
 bool FileParser::ReadLayerKey(const std::string& key, const SourceLocation& key_at,
                               const YAML::Node& value, const SourceLocation& value_at,
                               SettingsLayer* layer) {
+  const int errors_before = sink_.error_count();
+  const bool known = ReadLayerValue(key, value, value_at, layer);
+  (void)key_at;
+  if (known && sink_.error_count() > errors_before) layer->invalid_keys.insert(key);
+  return known;
+}
+
+bool FileParser::ReadLayerValue(const std::string& key, const YAML::Node& value,
+                                const SourceLocation& value_at, SettingsLayer* layer) {
   auto checked_string = [&](std::optional<std::string> (*check)(const std::string&),
                             std::optional<Located<std::string>>* out) {
     auto s = ReadString(value, value_at, key);
@@ -435,7 +451,6 @@ bool FileParser::ReadLayerKey(const std::string& key, const SourceLocation& key_
   } else if (key == "runtime_mode") {
     checked_string(CheckRuntimeMode, &layer->runtime_mode);
   } else {
-    (void)key_at;
     return false;
   }
   return true;
@@ -557,6 +572,7 @@ void FileParser::ParseUnit(const YAML::Node& node, const SourceLocation& at) {
   static const std::vector<std::string> kUnitKeys = Concat({&kUnitOnlyKeys, &kLayerKeys});
   UnitDecl unit;
   bool host_present = false;
+  std::set<std::string> misspelt;
   unit.where = at;
   unit.index = static_cast<int>(decl_->units.size());
   unit.settings.where = at;
@@ -626,13 +642,19 @@ void FileParser::ParseUnit(const YAML::Node& node, const SourceLocation& at) {
             }
           }
         }
-      });
+      },
+      &misspelt);
   if (!is_map) return;
-  if (!host_present) sink_.Error(at, "unit has no \"host\" (the host key its containers run on)");
-  if (!unit.dockers_where) {
+  // A key already reported as misspelt ("docker" for "dockers") is not reported missing too.
+  if (!host_present && !misspelt.count("host")) {
+    sink_.Error(at, "unit has no \"host\" (the host key its containers run on)");
+  }
+  if (!unit.dockers_where && !misspelt.count("dockers")) {
     sink_.Error(at, "unit has no \"dockers\" (the containers to run on its host)");
   }
-  if (!unit.groups_where) sink_.Error(at, "unit has no groups: add \"group: [NAME]\"");
+  if (!unit.groups_where && !misspelt.count("group")) {
+    sink_.Error(at, "unit has no groups: add \"group: [NAME]\"");
+  }
   decl_->units.push_back(std::move(unit));
 }
 

@@ -54,6 +54,14 @@ class Layering {
            const UnitDecl& unit, DiagnosticSink& sink)
       : defaults_(defaults), groups_(groups), unit_(unit), sink_(sink) {}
 
+  /// True when some layer of this unit wrote `key` with a value already reported invalid.
+  bool HadInvalid(const std::string& key) const {
+    for (const SettingsLayer* layer : Layers()) {
+      if (layer->invalid_keys.count(key)) return true;
+    }
+    return false;
+  }
+
   EffectiveSettings Resolve() {
     EffectiveSettings out;
     out.image = Pick(&SettingsLayer::image, "image");
@@ -315,13 +323,14 @@ void Resolver::BuildContainers() {
     std::vector<const GroupDecl*> groups = UnitGroups(unit);
     const bool host_ok = ResolveUnitHost(unit);
     if (!host_ok || groups.size() != unit.groups.size() || unit.dockers.empty()) continue;
-    EffectiveSettings eff = Layering(decl_.defaults, groups, unit, sink_).Resolve();
-    if (!eff.image) {
+    Layering layering(decl_.defaults, groups, unit, sink_);
+    EffectiveSettings eff = layering.Resolve();
+    if (!eff.image && !layering.HadInvalid("image")) {
       sink_.Error(unit.where,
                   "no image for this unit: set \"image\" in defaults, its group or "
                   "the unit");
     }
-    if (!eff.template_path) {
+    if (!eff.template_path && !layering.HadInvalid("template")) {
       sink_.Error(unit.where,
                   "no startup-script template for this unit: set \"template\" in "
                   "defaults, its group or the unit");

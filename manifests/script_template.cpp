@@ -165,6 +165,10 @@ std::string RenderStartupScript(const ScriptTemplate& script_template,
     shebang = body.substr(0, eol);
     body.erase(0, eol == std::string::npos ? body.size() : eol + 1);
   }
+  // Standalone template comments leave empty lines behind; the export block's blank line
+  // already separates the body.
+  body.erase(0, body.find_first_not_of('\n') == std::string::npos ? body.size()
+                                                                  : body.find_first_not_of('\n'));
   std::string script = shebang;
   script += "\n# /run.sh of " + context.host + "/" + context.container +
             ", rendered by jlrec: edits are overwritten by the next apply.\n";

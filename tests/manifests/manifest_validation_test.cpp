@@ -55,6 +55,7 @@ TEST_CASE("an unknown unit key is an error with a did-you-mean suggestion", "[va
   CHECK_THAT(Lines(r),
              VectorContains(f.At(12, 5) + ": error: unknown key \"docker\" in unit; did you mean "
                                           "\"dockers\"?"));
+  CHECK(r.error_count() == 1);  // not also "unit has no dockers"
 }
 
 TEST_CASE("an unknown top-level key suggests the nearest known key", "[validate]") {
@@ -265,7 +266,8 @@ TEST_CASE("a malformed image reference is an error at the value", "[validate]") 
   LoadResult r = f.Load(yaml);
   CHECK_THAT(Lines(r),
              VectorContains(f.At(4, 10) + ": error: malformed image \"Jiliang/System:2.3\": "
-                                          "repository name must be lower-case (\"System\")"));
+                                          "repository name must be lower-case (\"Jiliang\")"));
+  CHECK(r.error_count() == 1);  // no follow-on "no image for this unit"
 }
 
 TEST_CASE("a malformed volume spec is an error at the list item", "[validate]") {
