@@ -1,0 +1,251 @@
+// The rendered /run.sh: quoting checked by running it with a real /bin/sh, determinism,
+// no HTML escaping, the shipped legacy template, and secret redaction.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "manifest_test_support.h"
+#include "manifests/script_template.h"
+#include "manifests/secret_redaction.h"
+#include "manifests/shell_quote.h"
+#include "support/subprocess.h"
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+using jlrec::DesiredContainer;
+using jlrec::LoadResult;
+using jlrec::testing::Container;
+using jlrec::testing::Edit;
+using jlrec::testing::kMinimalManifest;
+using jlrec::testing::Lines;
+using jlrec::testing::ManifestFixture;
+using jlrec::testing::RunProcess;
+using jlrec::testing::ScratchDir;
+
+namespace {
+
+// Values that break naive quoting; `marker` is a file a successful injection would create.
+std::map<std::string, std::string> HostileValues(const std::string& marker) {
+  return {
+      {"SINGLE", "it's a 'quoted' value"},
+      {"DOUBLE", "say \"hi\" \\ there"},
+      {"SUBST", "$(touch " + marker + ")"},
+      {"BACKTICK", "`touch " + marker + "`"},
+      {"DOLLAR", "$HOME ${PATH} $1 $$"},
+      {"NEWLINES", "line one\nline two\n\nlast\n"},
+      {"SPACES", "  leading and trailing  "},
+      {"NON_ASCII", "计量系统 — ünïcödé ✓"},
+      {"GLOB", "* ? [a-z] ~"},
+      {"SEMICOLON", "x; touch " + marker + " && echo y | cat"},
+      {"EMPTY", ""},
+      {"DASH", "-n"},
+  };
+}
+
+// Runs `script` with /bin/sh and returns what it printed.
+std::string RunSh(const std::string& script) {
+  auto result = RunProcess({"/bin/sh", "-c", script});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return result.out;
+}
+
+// printf of each variable, NUL-separated, in map order.
+std::string PrintEach(const std::map<std::string, std::string>& env) {
+  std::string out;
+  for (const auto& [name, value] : env) out += "printf '%s\\0' \"$" + name + "\"\n";
+  return out;
+}
+
+std::string Expected(const std::map<std::string, std::string>& env) {
+  std::string out;
+  for (const auto& [name, value] : env) out += value + std::string(1, '\0');
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ShellQuote wraps in single quotes and escapes a quote as '\\''", "[script]") {
+  CHECK(jlrec::ShellQuote("plain") == "'plain'");
+  CHECK(jlrec::ShellQuote("") == "''");
+  CHECK(jlrec::ShellQuote("it's") == "'it'\\''s'");
+  CHECK(jlrec::ShellQuote("$(x) `y`") == "'$(x) `y`'");
+  CHECK(jlrec::ShellWord("jl_core_51_1") == "jl_core_51_1");
+  CHECK(jlrec::ShellWord("a b") == "'a b'");
+  CHECK(jlrec::ShellWord("") == "''");
+}
+
+TEST_CASE("the export block gives back every value exactly when run by /bin/sh", "[script]") {
+  ScratchDir dir;
+  const std::string marker = dir.Path("injected");
+  const auto env = HostileValues(marker);
+  const std::string block = jlrec::ExportBlock(env);
+  CHECK(RunSh(block + PrintEach(env)) == Expected(env));
+  CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("the export block is sorted by name and the same map gives the same bytes", "[script]") {
+  const std::string block = jlrec::ExportBlock({{"B", "2"}, {"A", "it's"}, {"C", ""}});
+  CHECK(block == "export A='it'\\''s'\nexport B='2'\nexport C=''\n");
+}
+
+TEST_CASE("a rendered /run.sh exports hostile env values intact and runs nothing from them",
+          "[script]") {
+  ManifestFixture f;
+  const std::string marker = f.dir.Path("injected");
+  auto values = HostileValues(marker);
+  std::string env_yaml;
+  for (const auto& [name, value] : values) {
+    std::string escaped;  // a YAML double-quoted scalar, with $${ for a literal ${
+    for (size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      if (value.compare(i, 2, "${") == 0) escaped += '$';
+      if (c == '"' || c == '\\') escaped += '\\';
+      if (c == '\n') {
+        escaped += "\\n";
+        continue;
+      }
+      escaped += c;
+    }
+    env_yaml += "    " + name + ": \"" + escaped + "\"\n";
+  }
+  // The body prints each value both through the exported variable and through {{NAME}}.
+  std::string body = "#!/bin/sh\n";
+  for (const auto& [name, value] : values) {
+    body += "printf '%s\\0' \"$" + name + "\"\nprintf '%s\\0' {{" + name + "}}\n";
+  }
+  f.dir.Write("t.tmpl", body);
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n", "  image: img:1\n  env:\n" + env_yaml);
+  LoadResult r = f.Load(yaml);
+  INFO(Catch::Detail::stringify(Lines(r)));
+  REQUIRE(r.ok());
+  const DesiredContainer& c = Container(r, "h1/c1");
+  for (const auto& [name, value] : values) CHECK(c.env.at(name) == value);
+  std::string expected;
+  for (const auto& [name, value] : values) expected += value + '\0' + value + '\0';
+  CHECK(RunSh(c.script) == expected);
+  CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("an env tag inside double quotes in the body still cannot run its value", "[script]") {
+  ManifestFixture f;
+  const std::string marker = f.dir.Path("injected");
+  f.dir.Write("t.tmpl", "echo \"value: {{EVIL}}\"\n");
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n", "  image: img:1\n  env: {EVIL: \"'$(touch " + marker + ")'\"}\n");
+  LoadResult r = f.Load(yaml);
+  REQUIRE(r.ok());
+  CHECK(RunSh(Container(r, "h1/c1").script) == "value: '$(touch " + marker + ")'\n");
+  CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("mustache HTML escaping is off in script bodies", "[script]") {
+  ManifestFixture f;
+  f.dir.Write("t.tmpl",
+              "test \"{{container}}\" = c1 && echo '<ok> & \"fine\"'\n"
+              "printf '%s' {{MARKUP}}\n"
+              "printf '%s' {{{MARKUP}}}\n");
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n", "  image: img:1\n  env: {MARKUP: \"a&b <i>\\\"x\\\"</i>\"}\n");
+  LoadResult r = f.Load(yaml);
+  REQUIRE(r.ok());
+  const std::string& script = Container(r, "h1/c1").script;
+  CHECK_THAT(script, Contains("test \"c1\" = c1 && echo '<ok> & \"fine\"'\n"));
+  CHECK_THAT(script, !Contains("&amp;"));
+  CHECK_THAT(script, !Contains("&lt;"));
+  CHECK(RunSh(script) == "<ok> & \"fine\"\na&b <i>\"x\"</i>a&b <i>\"x\"</i>");
+}
+
+TEST_CASE("the script starts with #!/bin/sh, or the template's own #! line", "[script]") {
+  ManifestFixture f;
+  f.dir.Write("t.tmpl", "echo no shebang here\n");
+  LoadResult plain = f.Load(kMinimalManifest);
+  REQUIRE(plain.ok());
+  CHECK_THAT(Container(plain, "h1/c1").script, StartsWith("#!/bin/sh\n# /run.sh of h1/c1"));
+  f.dir.Write("t.tmpl", "#!/bin/busybox sh\necho own shebang\n");
+  LoadResult own = f.Load(kMinimalManifest);
+  REQUIRE(own.ok());
+  const std::string& script = Container(own, "h1/c1").script;
+  CHECK_THAT(script, StartsWith("#!/bin/busybox sh\n"));
+  CHECK(script.find("#!", 1) == std::string::npos);
+}
+
+TEST_CASE("rendering is deterministic: same manifest, same bytes, same digests", "[script]") {
+  ManifestFixture f;
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n", "  image: img:1\n  env: {Z: \"1\", A: \"2\", M: \"3\"}\n");
+  LoadResult first = f.Load(yaml);
+  LoadResult second = f.Load(yaml);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  const DesiredContainer& a = Container(first, "h1/c1");
+  const DesiredContainer& b = Container(second, "h1/c1");
+  CHECK(a.script == b.script);
+  CHECK(a.script_digest == b.script_digest);
+  CHECK(a.script_digest.size() == 64);
+  CHECK(a.spec_digest == b.spec_digest);
+  CHECK(a.spec_digest == jlrec::SpecDigest(a.spec));
+  CHECK(first.state->manifest_digest == second.state->manifest_digest);
+  const std::string& s = a.script;
+  CHECK(s.find("export A=") < s.find("export M="));
+  CHECK(s.find("export M=") < s.find("export Z="));
+  // An env change changes the script digest but not the spec digest (in-place update).
+  Edit(yaml, "M: \"3\"", "M: \"4\"");
+  LoadResult changed = f.Load(yaml);
+  REQUIRE(changed.ok());
+  CHECK(Container(changed, "h1/c1").script_digest != a.script_digest);
+  CHECK(Container(changed, "h1/c1").spec_digest == a.spec_digest);
+}
+
+TEST_CASE("the shipped template reproduces the legacy /run.sh, master lines only on core",
+          "[script]") {
+  LoadResult r = jlrec::LoadManifest(std::string(JLREC_SOURCE_DIR) + "/manifests/lab.yaml");
+  INFO(Catch::Detail::stringify(Lines(r)));
+  REQUIRE(r.ok());
+  const std::vector<std::string> legacy = {
+      "sh /workspace/jiliang_system/deploy/install.sh\n",
+      "sh /workspace/jiliang_monitor_pr/src/jiliang_process/deploy/install.sh\n",
+      "sh /workspace/jiliang_system/deploy/automapbuilding_z/install.sh\n",
+      "sh /workspace/jiliang_system/deploy/distributed_semantics/install.sh\n",
+      "exec sh /workspace/jiliang_system/deploy/run.sh\n"};
+  const DesiredContainer& master = Container(r, "lab1/jl_core_1");
+  const DesiredContainer& worker = Container(r, "lab2/jl_slave_2_1");
+  for (const auto* c : {&master, &worker}) {
+    CHECK_THAT(c->script, StartsWith("#!/bin/sh\n"));
+    size_t last = 0;
+    for (const auto& line : legacy) {
+      const size_t at = c->script.find(line);
+      CHECK(at != std::string::npos);
+      CHECK(at >= last);  // in the legacy order
+      last = at;
+    }
+    CHECK_THAT(c->script, Contains("export MONITOR_ENABLED='true'\n"));
+    CHECK_THAT(c->script, Contains("export RUNTIME_MODE='dev_new'\n"));
+    CHECK_THAT(c->script, Contains("export JL_MASTER_HOST='127.0.0.2'\n"));
+    CHECK(RunProcess({"/bin/sh", "-n", "-c", c->script}).exit_code == 0);  // valid sh
+  }
+  CHECK_THAT(master.script, Contains("echo \"master of product\" > /tmp/jlrec-markers/master\n"));
+  CHECK_THAT(worker.script, !Contains("/tmp/jlrec-markers/master"));
+  CHECK_THAT(worker.script, Contains("# Worker: the group's master runs on 127.0.0.2.\n"));
+}
+
+TEST_CASE("secret values are redacted from shown env and scripts", "[script]") {
+  ManifestFixture f;
+  f.dir.Write("t.tmpl", "echo {{DB_PASSWORD}} {{container}}\n");
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n",
+       "  image: img:1\n  env: {DB_PASSWORD: \"pa'ss\", TZ: UTC}\n  secret_env: [DB_PASSWORD]\n");
+  LoadResult r = f.Load(yaml);
+  REQUIRE(r.ok());
+  const DesiredContainer& c = Container(r, "h1/c1");
+  CHECK_THAT(c.script, Contains("export DB_PASSWORD='pa'\\''ss'\n"));  // the real script has it
+  const std::string shown = jlrec::RedactedScript(c);
+  CHECK_THAT(shown, !Contains("pa'ss"));
+  CHECK_THAT(shown, !Contains("pa'\\''ss"));
+  CHECK_THAT(shown, Contains("export DB_PASSWORD='<redacted>'\n"));
+  CHECK_THAT(shown, Contains("export TZ='UTC'\n"));
+  auto env = jlrec::RedactedEnv(c);
+  CHECK(env.at("DB_PASSWORD") == "<redacted>");
+  CHECK(env.at("TZ") == "UTC");
+}
