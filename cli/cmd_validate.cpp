@@ -1,0 +1,82 @@
+// `jlrec validate [-m PATH]`: check a manifest without touching any host.
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/manifest_location.h"
+#include "manifests/manifest_loader.h"
+#include "manifests/secret_redaction.h"
+
+namespace jlrec::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+std::string Plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+int RunValidate(const std::vector<std::string>& args) {
+  std::string manifest, show_script;
+  po::options_description options("jlrec validate [-m PATH] [--script HOST/CONTAINER]");
+  options.add_options()("help,h", "show this help");
+  AddManifestOption(options, &manifest);
+  options.add_options()("script",
+                        po::value<std::string>(&show_script)->value_name("HOST/CONTAINER"),
+                        "also print that container's rendered /run.sh (secrets redacted)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "jlrec validate: " << e.what() << "\n" << options;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << "Checks a manifest (syntax, types, names, references, templates) and prints\n"
+                 "FILE:LINE:COL: error|warning: message for each problem; connects to nothing.\n\n"
+              << options;
+    return 0;
+  }
+  auto path = LocateManifest(manifest);
+  if (!path.ok()) {
+    std::cerr << "jlrec: " << path.status().message() << "\n";
+    return 1;
+  }
+  LoadResult loaded = LoadManifest(*path);
+  for (const auto& d : loaded.diagnostics) std::cerr << d.ToString() << "\n";
+  if (!loaded.ok()) {
+    std::cerr << *path << ": " << Plural(loaded.error_count(), "error") << "\n";
+    return 1;
+  }
+  const DesiredState& state = *loaded.state;
+  if (!show_script.empty()) {
+    const DesiredContainer* found = nullptr;
+    for (const auto& c : state.containers) {
+      if (c.Ref() == show_script) found = &c;
+    }
+    if (!found) {
+      std::cerr << "jlrec validate: no container " << show_script
+                << " in the manifest (expected HOST/CONTAINER)\n";
+      return 1;
+    }
+    std::cout << RedactedScript(*found);
+  }
+  std::cout << *path << ": ok: " << Plural(state.hosts.size(), "host") << ", "
+            << Plural(state.groups.size(), "group") << ", "
+            << Plural(static_cast<size_t>(CountUnits(state)), "unit") << ", "
+            << Plural(state.containers.size(), "container");
+  if (loaded.warning_count() > 0) {
+    std::cout << " (" << Plural(loaded.warning_count(), "warning") << ")";
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+}  // namespace
+
+JLREC_REGISTER_COMMAND("validate", "check a manifest and print FILE:LINE:COL diagnostics",
+                       RunValidate);
+
+}  // namespace jlrec::cli

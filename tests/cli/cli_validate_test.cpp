@@ -1,0 +1,157 @@
+// `jlrec validate` and `jlrec import-legacy` as an operator runs them: the real binary,
+// exit codes, stdout and stderr.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "manifests/shell_quote.h"
+#include "support/subprocess.h"
+
+using Catch::Matchers::Contains;
+using jlrec::testing::RunJlrec;
+using jlrec::testing::RunProcess;
+
+namespace {
+
+const std::string kSource = JLREC_SOURCE_DIR;
+
+std::string Fixture(const std::string& name) {
+  return kSource + "/tests/fixtures/manifests/" + name;
+}
+
+// A scratch folder for files the binary reads or writes; removed at the end of the test.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::random_device random;
+    path_ =
+        std::filesystem::temp_directory_path() / ("jlrec-cli-validate-" + std::to_string(random()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string Path(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("jlrec validate accepts the lab manifest and prints a one-line summary",
+          "[cli][validate]") {
+  auto r = RunJlrec({"validate", "-m", kSource + "/manifests/lab.yaml"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == kSource + "/manifests/lab.yaml: ok: 3 hosts, 2 groups, 5 units, 6 containers\n");
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("jlrec validate accepts the production example without connecting anywhere",
+          "[cli][validate]") {
+  auto r = RunJlrec({"validate", "--manifest", kSource + "/manifests/jiliang.yaml"}, "",
+                    {{"HOME", "/root"}});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out ==
+        kSource + "/manifests/jiliang.yaml: ok: 6 hosts, 3 groups, 7 units, 9 containers\n");
+}
+
+TEST_CASE("jlrec validate prints FILE:LINE:COL errors for a broken manifest and exits 1",
+          "[cli][validate]") {
+  const std::string file = Fixture("broken_units.yaml");
+  auto r = RunJlrec({"validate", "-m", file});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        file + ":13:5: error: unknown key \"docker\" in unit; did you mean \"dockers\"?\n" + file +
+            ":16:11: error: host \"lab9\" has no connection settings: declare it under hosts: "
+            "or set host_defaults:; did you mean \"lab1\"?\n" +
+            file +
+            ":17:15: error: container name \"jl worker\" is not valid for Docker "
+            "([a-zA-Z0-9][a-zA-Z0-9_.-]+)\n" +
+            file + ": 3 errors\n");
+}
+
+TEST_CASE("jlrec validate reports a YAML syntax error at the parser's position",
+          "[cli][validate]") {
+  const std::string file = Fixture("broken_syntax.yaml");
+  auto r = RunJlrec({"validate", "-m", file});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == file + ":5:10: error: YAML syntax error: end of sequence flow not found\n" + file +
+                     ": 1 error\n");
+}
+
+TEST_CASE("jlrec validate finds the manifest via $JLREC_MANIFEST, then ./jlrec.yaml",
+          "[cli][validate]") {
+  TempFolder dir;
+  auto from_env = RunJlrec({"validate"}, "", {{"JLREC_MANIFEST", kSource + "/manifests/lab.yaml"}});
+  CHECK(from_env.exit_code == 0);
+  CHECK_THAT(from_env.out, Contains(": ok: 3 hosts"));
+
+  auto missing_env = RunJlrec({"validate"}, "", {{"JLREC_MANIFEST", dir.Path("none.yaml")}});
+  CHECK(missing_env.exit_code == 1);
+  CHECK(missing_env.err ==
+        "jlrec: manifest " + dir.Path("none.yaml") + " (from $JLREC_MANIFEST) not found\n");
+
+  // No flag, no variable: ./jlrec.yaml in the working directory.
+  std::ofstream(dir.Path("jlrec.yaml")) << "project: p\n";
+  const std::string in_dir = "cd " + jlrec::ShellQuote(dir.Path("")) +
+                             " && unset JLREC_MANIFEST && exec " + jlrec::ShellQuote(JLREC_BINARY) +
+                             " validate";
+  auto from_cwd = RunProcess({"/bin/sh", "-c", in_dir});
+  CHECK(from_cwd.exit_code == 0);
+  CHECK(from_cwd.out == "jlrec.yaml: ok: 0 hosts, 0 groups, 0 units, 0 containers\n");
+
+  std::filesystem::remove(dir.Path("jlrec.yaml"));
+  auto nowhere = RunProcess({"/bin/sh", "-c", in_dir});
+  CHECK(nowhere.exit_code == 1);
+  CHECK_THAT(nowhere.err, Contains("jlrec: no manifest found: looked for -m/--manifest (not "
+                                   "given), $JLREC_MANIFEST (not set) and ./jlrec.yaml (not in"));
+}
+
+TEST_CASE("jlrec validate --script shows a rendered /run.sh with secrets redacted",
+          "[cli][validate]") {
+  auto r =
+      RunJlrec({"validate", "-m", kSource + "/manifests/lab.yaml", "--script", "lab1/jl_core_1"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("#!/bin/sh\n"));
+  CHECK_THAT(r.out, Contains("export DB_PASSWORD='<redacted>'\n"));
+  CHECK_THAT(r.out, !Contains("lab-only-not-a-secret"));
+  CHECK_THAT(r.out, Contains("exec sh /workspace/jiliang_system/deploy/run.sh\n"));
+}
+
+TEST_CASE("jlrec import-legacy prints a manifest that jlrec validate accepts",
+          "[cli][import-legacy]") {
+  auto imported = RunJlrec({"import-legacy", Fixture("jiliang_deploy.py"), "--template",
+                            kSource + "/templates/jiliang_run.sh.tmpl"});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+  CHECK_THAT(imported.out, Contains("  - host: 172.16.100.141\n"
+                                    "    dockers: [test_container_141]\n"
+                                    "    group: [test]\n"
+                                    "    core: true\n"));
+  TempFolder dir;
+  const std::string saved = dir.Path("jlrec.yaml");
+  std::ofstream(saved) << imported.out;
+  auto validated = RunJlrec({"validate", "-m", saved});
+  INFO(validated.err);
+  CHECK(validated.exit_code == 0);
+  CHECK(validated.out == saved + ": ok: 6 hosts, 3 groups, 7 units, 9 containers (4 warnings)\n");
+}
+
+TEST_CASE("jlrec import-legacy reports unparseable input with its line and exits 1",
+          "[cli][import-legacy]") {
+  const std::string file = Fixture("legacy_unclosed_list.py");
+  auto r = RunJlrec({"import-legacy", file});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        file + ":9:5: error: \"...\" (an elided part?) is not a literal: complete the list\n");
+  auto missing = RunJlrec({"import-legacy"});
+  CHECK(missing.exit_code == 2);
+}
