@@ -1,0 +1,623 @@
+#include "providers/fake_provider.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+#include <utility>
+
+#include "engine/digest.h"
+
+namespace jlrec {
+
+namespace {
+
+bool IsUpState(const std::string& state) {
+  return state == "running" || state == "restarting" || state == "paused";
+}
+
+std::string Join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+std::string OctalMode(int mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
+
+}  // namespace
+
+bool IsMutatingProviderMethod(const std::string& method) {
+  static const std::set<std::string> kMutating = {
+      "CreateContainer", "StartContainer", "StopContainer", "RestartContainer",
+      "RemoveContainer", "UploadFile",     "PullImage"};
+  return kMutating.count(method) != 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FakeCallLog
+
+std::vector<FakeCall> FakeCallLog::Calls() const {
+  std::lock_guard lock(mu_);
+  return calls_;
+}
+
+std::vector<FakeCall> FakeCallLog::CallsTo(const std::string& method,
+                                           const std::string& host) const {
+  std::lock_guard lock(mu_);
+  std::vector<FakeCall> out;
+  for (const auto& c : calls_)
+    if (c.method == method && (host.empty() || c.host == host)) out.push_back(c);
+  return out;
+}
+
+std::vector<FakeCall> FakeCallLog::CallsFor(const std::string& host,
+                                            const std::string& container) const {
+  std::lock_guard lock(mu_);
+  std::vector<FakeCall> out;
+  for (const auto& c : calls_)
+    if (c.host == host && c.container == container) out.push_back(c);
+  return out;
+}
+
+int FakeCallLog::Count(const std::string& method, const std::string& host) const {
+  return static_cast<int>(CallsTo(method, host).size());
+}
+
+std::uint64_t FakeCallLog::MutatingCalls(const std::string& host) const {
+  std::lock_guard lock(mu_);
+  std::uint64_t n = 0;
+  for (const auto& c : calls_)
+    if ((host.empty() || c.host == host) && IsMutatingProviderMethod(c.method)) ++n;
+  return n;
+}
+
+int FakeCallLog::MaxConcurrent(const std::string& host) const {
+  std::lock_guard lock(mu_);
+  if (host.empty()) return max_in_flight_;
+  auto it = max_by_host_.find(host);
+  return it == max_by_host_.end() ? 0 : it->second;
+}
+
+void FakeCallLog::Hold(const std::string& method) {
+  std::lock_guard lock(mu_);
+  held_.insert(method);
+}
+
+void FakeCallLog::Release(const std::string& method) {
+  {
+    std::lock_guard lock(mu_);
+    held_.erase(method);
+  }
+  cv_.notify_all();
+}
+
+bool FakeCallLog::WaitForInFlight(const std::string& method, int n,
+                                  std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return in_flight_by_method_[method] >= n; });
+}
+
+void FakeCallLog::SetRendezvous(const std::string& method, int n,
+                                std::chrono::milliseconds fallback) {
+  std::lock_guard lock(mu_);
+  Rendezvous& r = rendezvous_[method];
+  r.size = n;
+  r.fallback = fallback;
+}
+
+int FakeCallLog::RendezvousTimeouts() const {
+  std::lock_guard lock(mu_);
+  return rendezvous_timeouts_;
+}
+
+void FakeCallLog::SetDelay(const std::string& method, std::chrono::milliseconds delay) {
+  std::lock_guard lock(mu_);
+  delays_[method] = delay;
+}
+
+std::size_t FakeCallLog::Begin(const std::string& host, const std::string& method,
+                               const std::string& target, const std::string& container,
+                               std::vector<std::string> args) {
+  std::unique_lock lock(mu_);
+  FakeCall call;
+  call.seq = next_seq_++;
+  call.host = host;
+  call.method = method;
+  call.target = target;
+  call.container = container;
+  call.args = std::move(args);
+  call.at = std::chrono::steady_clock::now();
+  calls_.push_back(std::move(call));
+  const std::size_t index = calls_.size() - 1;
+  max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+  int& host_now = in_flight_by_host_[host];
+  max_by_host_[host] = std::max(max_by_host_[host], ++host_now);
+  ++in_flight_by_method_[method];
+  cv_.notify_all();
+  PaceLocked(lock, method);
+  return index;
+}
+
+void FakeCallLog::PaceLocked(std::unique_lock<std::mutex>& lock, const std::string& method) {
+  cv_.wait(lock, [&] { return held_.count(method) == 0; });
+  if (auto it = rendezvous_.find(method); it != rendezvous_.end() && it->second.size > 1) {
+    Rendezvous& r = it->second;  // map nodes are stable while we wait
+    const std::uint64_t generation = r.generation;
+    if (++r.waiting >= r.size) {
+      r.waiting = 0;
+      ++r.generation;
+      cv_.notify_all();
+    } else if (!cv_.wait_for(lock, r.fallback, [&] { return r.generation != generation; })) {
+      --r.waiting;
+      ++rendezvous_timeouts_;
+    }
+  }
+  if (auto it = delays_.find(method); it != delays_.end() && it->second.count() > 0) {
+    const auto delay = it->second;
+    lock.unlock();
+    std::this_thread::sleep_for(delay);
+    lock.lock();
+  }
+}
+
+void FakeCallLog::End(std::size_t index, const Status& status) {
+  {
+    std::lock_guard lock(mu_);
+    FakeCall& call = calls_[index];
+    call.end_seq = next_seq_++;
+    call.status = status;
+    --in_flight_;
+    --in_flight_by_host_[call.host];
+    --in_flight_by_method_[call.method];
+  }
+  cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// FakeProvider
+
+// Records one provider call from entry to return: Begin on construction (which may block
+// for pacing), End with whatever status Done() was given.
+class FakeProvider::CallScope {
+ public:
+  /// How the call's target relates to a container.
+  enum class Target { kContainer, kNewContainerName, kOther };
+
+  CallScope(FakeProvider& provider, const char* method, const std::string& target,
+            std::vector<std::string> args, Target kind = Target::kContainer)
+      : log_(*provider.log_) {
+    if (kind == Target::kNewContainerName) {
+      container_ = target;
+    } else if (kind == Target::kContainer) {
+      std::lock_guard lock(provider.mu_);
+      container_ = provider.NameOfLocked(target);
+    }
+    index_ = log_.Begin(provider.host_, method, target, container_, std::move(args));
+  }
+  ~CallScope() { log_.End(index_, status_); }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+  /// The name of the container the call concerns ("" if unknown).
+  const std::string& container() const { return container_; }
+  /// Remembers the call's result and passes it through.
+  Status Done(Status status) {
+    status_ = status;
+    return status;
+  }
+  template <typename T>
+  Result<T> Done(Result<T> result) {
+    status_ = result.status();
+    return result;
+  }
+
+ private:
+  FakeCallLog& log_;
+  std::string container_;
+  std::size_t index_ = 0;
+  Status status_;
+};
+
+FakeProvider::FakeProvider(std::string host, std::shared_ptr<FakeCallLog> log)
+    : host_(std::move(host)), log_(log ? std::move(log) : std::make_shared<FakeCallLog>()) {}
+
+std::string FakeProvider::AddContainer(FakeContainer container) {
+  std::lock_guard lock(mu_);
+  if (container.live.id.empty()) container.live.id = NewIdLocked(container.live.name);
+  std::string id = container.live.id;
+  containers_[container.live.name] = std::move(container);
+  return id;
+}
+
+std::optional<FakeContainer> FakeProvider::Container(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::map<std::string, FakeContainer> FakeProvider::Containers() const {
+  std::lock_guard lock(mu_);
+  return containers_;
+}
+
+void FakeProvider::AddImage(const std::string& ref) {
+  std::lock_guard lock(mu_);
+  images_.insert(ref);
+}
+
+bool FakeProvider::ImagePresent(const std::string& ref) const {
+  std::lock_guard lock(mu_);
+  return images_.count(ref) != 0;
+}
+
+void FakeProvider::SetRegistryDigest(const std::string& ref, const std::string& digest) {
+  std::lock_guard lock(mu_);
+  registry_digests_[ref] = digest;
+}
+
+void FakeProvider::SetRegistryUnreachable(bool unreachable) {
+  std::lock_guard lock(mu_);
+  registry_unreachable_ = unreachable;
+}
+
+void FakeProvider::SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests) {
+  std::lock_guard lock(mu_);
+  local_digests_[ref] = std::move(digests);
+}
+
+void FakeProvider::SetStateAfterStart(const std::string& name, const std::string& state) {
+  std::lock_guard lock(mu_);
+  state_after_start_[name] = state;
+}
+
+void FakeProvider::SetExecHandler(ExecHandler handler) {
+  std::lock_guard lock(mu_);
+  exec_handler_ = std::move(handler);
+}
+
+void FakeProvider::FailNext(const std::string& method, Status status) {
+  std::lock_guard lock(mu_);
+  fail_next_[method].push_back(std::move(status));
+}
+
+void FakeProvider::FailAlways(const std::string& method, const std::string& target, Status status) {
+  std::lock_guard lock(mu_);
+  fail_always_[{method, target}] = std::move(status);
+}
+
+void FakeProvider::ClearFailures() {
+  std::lock_guard lock(mu_);
+  fail_next_.clear();
+  fail_always_.clear();
+}
+
+std::string FakeProvider::NameOfLocked(const std::string& id_or_name) const {
+  if (containers_.count(id_or_name)) return id_or_name;
+  for (const auto& [name, c] : containers_)
+    if (c.live.id == id_or_name) return name;
+  return "";
+}
+
+FakeContainer* FakeProvider::FindLocked(const std::string& id_or_name) {
+  std::string name = NameOfLocked(id_or_name);
+  if (name.empty()) return nullptr;
+  return &containers_.at(name);
+}
+
+std::optional<Status> FakeProvider::InjectedFailure(const std::string& method,
+                                                    const std::string& target) {
+  std::lock_guard lock(mu_);
+  if (auto it = fail_next_.find(method); it != fail_next_.end() && !it->second.empty()) {
+    Status s = it->second.front();
+    it->second.pop_front();
+    return s;
+  }
+  // A failure set for the container's name also hits calls that address it by id.
+  const std::string name = NameOfLocked(target);
+  for (const std::string* key : {&target, &name}) {
+    if (key->empty()) continue;
+    if (auto it = fail_always_.find({method, *key}); it != fail_always_.end()) return it->second;
+  }
+  if (auto it = fail_always_.find({method, ""}); it != fail_always_.end()) return it->second;
+  return std::nullopt;
+}
+
+std::string FakeProvider::NewIdLocked(const std::string& name) {
+  return Sha256Hex(host_ + "/" + name + "/" + std::to_string(++id_counter_));
+}
+
+std::string FakeProvider::Now() const {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
+    const std::string& project, const std::vector<std::string>& names) {
+  CallScope call(*this, "ListContainers", project, names, CallScope::Target::kOther);
+  if (auto f = InjectedFailure("ListContainers", project)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  std::vector<LiveContainer> out;
+  const std::set<std::string> wanted(names.begin(), names.end());
+  for (const auto& [name, c] : containers_) {
+    auto label = c.live.jlrec_labels.find(labels::kProject);
+    const bool of_project = label != c.live.jlrec_labels.end() && label->second == project;
+    if (!of_project && wanted.count(name) == 0) continue;
+    out.push_back(c.live);
+    out.back().script_digest.reset();
+  }
+  return call.Done(Result<std::vector<LiveContainer>>(std::move(out)));
+}
+
+Result<LiveContainer> FakeProvider::InspectContainer(const std::string& id_or_name) {
+  CallScope call(*this, "InspectContainer", id_or_name, {});
+  if (auto f = InjectedFailure("InspectContainer", id_or_name)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  const FakeContainer* c = FindLocked(id_or_name);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id_or_name));
+  LiveContainer live = c->live;
+  live.script_digest.reset();
+  return call.Done(Result<LiveContainer>(std::move(live)));
+}
+
+Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
+                                                          const std::string& path) {
+  CallScope call(*this, "ReadFile", id, {path});
+  if (auto f = InjectedFailure("ReadFile", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  const FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  auto it = c->files.find(path);
+  std::optional<std::string> content;
+  if (it != c->files.end()) content = it->second;
+  return call.Done(Result<std::optional<std::string>>(std::move(content)));
+}
+
+Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& req) {
+  std::vector<std::string> args = {req.spec.image};
+  for (const auto& [k, v] : req.jlrec_labels) args.push_back(k + "=" + v);
+  CallScope call(*this, "CreateContainer", req.name, std::move(args),
+                 CallScope::Target::kNewContainerName);
+  if (auto f = InjectedFailure("CreateContainer", req.name)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  if (auto it = containers_.find(req.name); it != containers_.end())
+    return call.Done(Status::Conflict("Conflict. The container name \"/" + req.name +
+                                      "\" is already in use by container \"" + it->second.live.id +
+                                      "\""));
+  if (images_.count(req.spec.image) == 0)
+    return call.Done(Status::NotFound("No such image: " + req.spec.image));
+  FakeContainer c;
+  c.live.id = NewIdLocked(req.name);
+  c.live.name = req.name;
+  c.live.image_id = "sha256:" + Sha256Hex(req.spec.image);
+  c.live.spec = req.spec;
+  for (const auto& [k, v] : req.jlrec_labels) c.live.jlrec_labels[k] = v;
+  c.live.state = "created";
+  c.live.created = Now();
+  std::string id = c.live.id;
+  containers_[req.name] = std::move(c);
+  return call.Done(Result<std::string>(std::move(id)));
+}
+
+Status FakeProvider::StartContainer(const std::string& id) {
+  CallScope call(*this, "StartContainer", id, {});
+  if (auto f = InjectedFailure("StartContainer", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  if (c->live.state == "running") return call.Done(Status::Ok());
+  auto after = state_after_start_.find(c->live.name);
+  c->live.state = after == state_after_start_.end() ? "running" : after->second;
+  c->live.started_at = Now();
+  return call.Done(Status::Ok());
+}
+
+Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds grace) {
+  CallScope call(*this, "StopContainer", id, {std::to_string(grace.count()) + "s"});
+  if (auto f = InjectedFailure("StopContainer", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  if (IsUpState(c->live.state)) c->live.state = "exited";
+  return call.Done(Status::Ok());
+}
+
+Status FakeProvider::RestartContainer(const std::string& id, std::chrono::seconds grace) {
+  CallScope call(*this, "RestartContainer", id, {std::to_string(grace.count()) + "s"});
+  if (auto f = InjectedFailure("RestartContainer", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  auto after = state_after_start_.find(c->live.name);
+  c->live.state = after == state_after_start_.end() ? "running" : after->second;
+  c->live.started_at = Now();
+  return call.Done(Status::Ok());
+}
+
+Status FakeProvider::RemoveContainer(const std::string& id) {
+  CallScope call(*this, "RemoveContainer", id, {});
+  if (auto f = InjectedFailure("RemoveContainer", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::Ok());
+  if (IsUpState(c->live.state))
+    return call.Done(Status::Conflict("You cannot remove a " + c->live.state + " container " +
+                                      c->live.id +
+                                      ". Stop the container before attempting removal"));
+  containers_.erase(c->live.name);
+  return call.Done(Status::Ok());
+}
+
+Status FakeProvider::UploadFile(const std::string& id, const std::string& path,
+                                const std::string& content, int mode) {
+  CallScope call(*this, "UploadFile", id,
+                 {path, OctalMode(mode), std::to_string(content.size()) + " bytes"});
+  if (auto f = InjectedFailure("UploadFile", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  c->files[path] = content;
+  c->file_modes[path] = mode;
+  return call.Done(Status::Ok());
+}
+
+Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::string>& argv,
+                               std::chrono::milliseconds timeout) {
+  CallScope call(*this, "Exec", id, {Join(argv, " "), std::to_string(timeout.count()) + "ms"});
+  if (auto f = InjectedFailure("Exec", id)) return call.Done(*f);
+  ExecHandler handler;
+  std::string name;
+  {
+    std::lock_guard lock(mu_);
+    const FakeContainer* c = FindLocked(id);
+    if (!c) return call.Done(Status::NotFound("No such container: " + id));
+    if (c->live.state != "running")
+      return call.Done(Status::Conflict("Container " + c->live.id + " is not running"));
+    handler = exec_handler_;
+    name = c->live.name;
+  }
+  // The handler runs unlocked: it may be slow, or call back into this provider.
+  if (!handler) return call.Done(Result<int>(0));
+  return call.Done(handler(name, argv));
+}
+
+Result<bool> FakeProvider::HasImage(const std::string& ref) {
+  CallScope call(*this, "HasImage", ref, {}, CallScope::Target::kOther);
+  if (auto f = InjectedFailure("HasImage", ref)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  return call.Done(Result<bool>(images_.count(ref) != 0));
+}
+
+Status FakeProvider::PullImage(const std::string& ref) {
+  CallScope call(*this, "PullImage", ref, {}, CallScope::Target::kOther);
+  if (auto f = InjectedFailure("PullImage", ref)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  images_.insert(ref);
+  return call.Done(Status::Ok());
+}
+
+Result<std::string> FakeProvider::ResolveImageDigest(const std::string& ref) {
+  CallScope call(*this, "ResolveImageDigest", ref, {}, CallScope::Target::kOther);
+  if (auto f = InjectedFailure("ResolveImageDigest", ref)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  if (registry_unreachable_)
+    return call.Done(Status::Unavailable("registry unreachable resolving " + ref));
+  auto it = registry_digests_.find(ref);
+  if (it == registry_digests_.end()) return call.Done(Status::NotFound("manifest unknown: " + ref));
+  return call.Done(Result<std::string>(it->second));
+}
+
+Result<std::vector<std::string>> FakeProvider::LocalImageDigests(const std::string& ref) {
+  CallScope call(*this, "LocalImageDigests", ref, {}, CallScope::Target::kOther);
+  if (auto f = InjectedFailure("LocalImageDigests", ref)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  auto it = local_digests_.find(ref);
+  std::vector<std::string> digests;
+  if (it != local_digests_.end()) digests = it->second;
+  return call.Done(Result<std::vector<std::string>>(std::move(digests)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// FakeProviderFactory
+
+namespace {
+
+// What Open hands out: the factory keeps the FakeProvider so tests can inspect it after
+// the caller has dropped its handle.
+class FakeProviderHandle : public Provider {
+ public:
+  explicit FakeProviderHandle(FakeProvider& fake) : fake_(fake) {}
+  const std::string& host() const override { return fake_.host(); }
+  Result<std::vector<LiveContainer>> ListContainers(
+      const std::string& project, const std::vector<std::string>& names) override {
+    return fake_.ListContainers(project, names);
+  }
+  Result<LiveContainer> InspectContainer(const std::string& id_or_name) override {
+    return fake_.InspectContainer(id_or_name);
+  }
+  Result<std::optional<std::string>> ReadFile(const std::string& id,
+                                              const std::string& path) override {
+    return fake_.ReadFile(id, path);
+  }
+  Result<std::string> CreateContainer(const CreateContainerRequest& req) override {
+    return fake_.CreateContainer(req);
+  }
+  Status StartContainer(const std::string& id) override { return fake_.StartContainer(id); }
+  Status StopContainer(const std::string& id, std::chrono::seconds grace) override {
+    return fake_.StopContainer(id, grace);
+  }
+  Status RestartContainer(const std::string& id, std::chrono::seconds grace) override {
+    return fake_.RestartContainer(id, grace);
+  }
+  Status RemoveContainer(const std::string& id) override { return fake_.RemoveContainer(id); }
+  Status UploadFile(const std::string& id, const std::string& path, const std::string& content,
+                    int mode) override {
+    return fake_.UploadFile(id, path, content, mode);
+  }
+  Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout) override {
+    return fake_.Exec(id, argv, timeout);
+  }
+  Result<bool> HasImage(const std::string& ref) override { return fake_.HasImage(ref); }
+  Status PullImage(const std::string& ref) override { return fake_.PullImage(ref); }
+  Result<std::string> ResolveImageDigest(const std::string& ref) override {
+    return fake_.ResolveImageDigest(ref);
+  }
+  Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override {
+    return fake_.LocalImageDigests(ref);
+  }
+
+ private:
+  FakeProvider& fake_;
+};
+
+}  // namespace
+
+FakeProviderFactory::FakeProviderFactory() : log_(std::make_shared<FakeCallLog>()) {}
+
+FakeProvider& FakeProviderFactory::Host(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto& slot = hosts_[key];
+  if (!slot) slot = std::make_unique<FakeProvider>(key, log_);
+  return *slot;
+}
+
+void FakeProviderFactory::SetUnreachable(const std::string& key, const std::string& message) {
+  std::lock_guard lock(mu_);
+  unreachable_[key] = message;
+}
+
+void FakeProviderFactory::SetReachable(const std::string& key) {
+  std::lock_guard lock(mu_);
+  unreachable_.erase(key);
+}
+
+int FakeProviderFactory::OpenCount(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = opens_.find(key);
+  return it == opens_.end() ? 0 : it->second;
+}
+
+Result<std::unique_ptr<Provider>> FakeProviderFactory::Open(const HostConnection& host,
+                                                            const ConnectOptions& /*options*/) {
+  {
+    std::lock_guard lock(mu_);
+    ++opens_[host.key];
+    if (auto it = unreachable_.find(host.key); it != unreachable_.end())
+      return Status::Unavailable(host.key + ": " + it->second);
+  }
+  return std::unique_ptr<Provider>(std::make_unique<FakeProviderHandle>(Host(host.key)));
+}
+
+}  // namespace jlrec

@@ -1,0 +1,231 @@
+// An in-memory Provider for tests (after ninja's FakeCommandRunner): it keeps containers,
+// images and registry digests in maps, records every call, fails on demand, and can hold
+// calls back so tests create overlap deterministically instead of sleeping.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// One call a FakeProvider received.
+struct FakeCall {
+  std::uint64_t seq = 0;          ///< entry order, shared by every provider writing to one log
+  std::uint64_t end_seq = 0;      ///< return order (same counter as seq); 0 while still running
+  std::string host;               ///< host key of the provider called
+  std::string method;             ///< "CreateContainer", "StartContainer", ...
+  std::string target;             ///< the id, name or image reference passed
+  std::string container;          ///< name of the container concerned ("" for image calls)
+  std::vector<std::string> args;  ///< the other arguments, rendered as text
+  std::chrono::steady_clock::time_point at;  ///< when the call entered
+  Status status;                             ///< what the call returned
+};
+
+/// True for the Provider methods that change a host (create, start, stop, restart,
+/// remove, upload, pull).
+bool IsMutatingProviderMethod(const std::string& method);
+
+/// The call journal and pacing shared by FakeProviders (one per test, or per factory):
+/// sequence numbers and concurrency peaks are comparable across hosts. Thread-safe.
+class FakeCallLog {
+ public:
+  /// Every call so far, in entry order.
+  std::vector<FakeCall> Calls() const;
+  /// Calls to `method` (all hosts when `host` is empty), in entry order.
+  std::vector<FakeCall> CallsTo(const std::string& method, const std::string& host = "") const;
+  /// Calls concerning container `container` on `host`, in entry order.
+  std::vector<FakeCall> CallsFor(const std::string& host, const std::string& container) const;
+  /// How many calls to `method` were made (all hosts when `host` is empty).
+  int Count(const std::string& method, const std::string& host = "") const;
+  /// Mutating calls (IsMutatingProviderMethod) made, on `host` or on all hosts when empty.
+  std::uint64_t MutatingCalls(const std::string& host = "") const;
+  /// The most calls that were in flight at once on `host` (all hosts when empty).
+  int MaxConcurrent(const std::string& host = "") const;
+
+  /// From now on, calls to `method` wait (after being recorded) until Release(`method`).
+  void Hold(const std::string& method);
+  /// Lets held and future calls to `method` proceed.
+  void Release(const std::string& method);
+  /// Waits until at least `n` calls to `method` are in flight; false after `timeout`.
+  bool WaitForInFlight(const std::string& method, int n, std::chrono::milliseconds timeout);
+  /// From now on, calls to `method` wait until `n` of them wait together, then that batch
+  /// proceeds; a call alone for `fallback` proceeds anyway and counts a RendezvousTimeout.
+  void SetRendezvous(const std::string& method, int n,
+                     std::chrono::milliseconds fallback = std::chrono::seconds(10));
+  /// How many rendezvous waits gave up (0 means every batch really overlapped).
+  int RendezvousTimeouts() const;
+  /// From now on, calls to `method` sleep `delay` before acting.
+  void SetDelay(const std::string& method, std::chrono::milliseconds delay);
+
+  /// Records the entry of a call and applies pacing; returns its index for End(). Used by
+  /// FakeProvider.
+  std::size_t Begin(const std::string& host, const std::string& method, const std::string& target,
+                    const std::string& container, std::vector<std::string> args);
+  /// Records the return of call `index` with `status`. Used by FakeProvider.
+  void End(std::size_t index, const Status& status);
+
+ private:
+  struct Rendezvous {
+    int size = 0;
+    std::chrono::milliseconds fallback{0};
+    int waiting = 0;
+    std::uint64_t generation = 0;
+  };
+  void PaceLocked(std::unique_lock<std::mutex>& lock, const std::string& method);
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<FakeCall> calls_;
+  std::uint64_t next_seq_ = 1;
+  std::map<std::string, int> in_flight_by_method_;
+  std::map<std::string, int> in_flight_by_host_;
+  std::map<std::string, int> max_by_host_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  std::set<std::string> held_;
+  std::map<std::string, Rendezvous> rendezvous_;
+  int rendezvous_timeouts_ = 0;
+  std::map<std::string, std::chrono::milliseconds> delays_;
+};
+
+/// A container held by a FakeProvider: its inspected state plus its files.
+struct FakeContainer {
+  LiveContainer live;                        ///< what InspectContainer returns
+  std::map<std::string, std::string> files;  ///< path -> content
+  std::map<std::string, int> file_modes;     ///< path -> permission bits
+};
+
+/// A Provider for one simulated host, entirely in memory. Behaves like a Docker daemon
+/// where it matters to callers: create needs the image present, names are unique, a
+/// running container cannot be removed, exec needs a running container. Thread-safe.
+class FakeProvider : public Provider {
+ public:
+  /// The exec behaviour: (container name, argv) -> exit code or error.
+  using ExecHandler =
+      std::function<Result<int>(const std::string& container, const std::vector<std::string>&)>;
+
+  /// A fake host `host` recording into `log` (a private log when null).
+  explicit FakeProvider(std::string host, std::shared_ptr<FakeCallLog> log = nullptr);
+
+  /// The call journal this provider writes to.
+  FakeCallLog& log() { return *log_; }
+  /// The shared call journal.
+  std::shared_ptr<FakeCallLog> shared_log() const { return log_; }
+
+  // --- Seeding and inspecting state (not recorded as calls).
+  /// Adds (or overwrites) a container; a missing id gets a fresh one. Returns the id.
+  std::string AddContainer(FakeContainer container);
+  /// The container named `name`, if any.
+  std::optional<FakeContainer> Container(const std::string& name) const;
+  /// Every container, by name.
+  std::map<std::string, FakeContainer> Containers() const;
+  /// Makes image `ref` present on the host.
+  void AddImage(const std::string& ref);
+  /// True if image `ref` is present.
+  bool ImagePresent(const std::string& ref) const;
+  /// The digest ResolveImageDigest returns for tag `ref`.
+  void SetRegistryDigest(const std::string& ref, const std::string& digest);
+  /// Makes ResolveImageDigest fail with kUnavailable (registry down) when true.
+  void SetRegistryUnreachable(bool unreachable);
+  /// The repo digests LocalImageDigests returns for `ref`.
+  void SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests);
+  /// The state (Docker State.Status) container `name` enters when started or restarted
+  /// ("running" unless set): "exited" simulates a process that dies at once.
+  void SetStateAfterStart(const std::string& name, const std::string& state);
+  /// What Exec does (default: exit code 0).
+  void SetExecHandler(ExecHandler handler);
+
+  // --- Failure injection.
+  /// The next call to `method` (any target) returns `status` instead of acting.
+  void FailNext(const std::string& method, Status status);
+  /// Every call to `method` on container or image `target` ("" = any) returns `status`.
+  void FailAlways(const std::string& method, const std::string& target, Status status);
+  /// Forgets every injected failure.
+  void ClearFailures();
+
+  // --- Provider.
+  const std::string& host() const override { return host_; }
+  Result<std::vector<LiveContainer>> ListContainers(const std::string& project,
+                                                    const std::vector<std::string>& names) override;
+  Result<LiveContainer> InspectContainer(const std::string& id_or_name) override;
+  Result<std::optional<std::string>> ReadFile(const std::string& id,
+                                              const std::string& path) override;
+  Result<std::string> CreateContainer(const CreateContainerRequest& req) override;
+  Status StartContainer(const std::string& id) override;
+  Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
+  Status RestartContainer(const std::string& id, std::chrono::seconds grace) override;
+  Status RemoveContainer(const std::string& id) override;
+  Status UploadFile(const std::string& id, const std::string& path, const std::string& content,
+                    int mode) override;
+  Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout) override;
+  Result<bool> HasImage(const std::string& ref) override;
+  Status PullImage(const std::string& ref) override;
+  Result<std::string> ResolveImageDigest(const std::string& ref) override;
+  Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override;
+
+ private:
+  class CallScope;
+  // The name of the container `id_or_name` designates, or "" if none. Requires mu_.
+  std::string NameOfLocked(const std::string& id_or_name) const;
+  FakeContainer* FindLocked(const std::string& id_or_name);
+  std::optional<Status> InjectedFailure(const std::string& method, const std::string& target);
+  std::string NewIdLocked(const std::string& name);
+  std::string Now() const;
+
+  const std::string host_;
+  const std::shared_ptr<FakeCallLog> log_;
+  mutable std::mutex mu_;
+  std::map<std::string, FakeContainer> containers_;  // by name
+  std::set<std::string> images_;
+  std::map<std::string, std::string> registry_digests_;
+  bool registry_unreachable_ = false;
+  std::map<std::string, std::vector<std::string>> local_digests_;
+  std::map<std::string, std::string> state_after_start_;
+  ExecHandler exec_handler_;
+  std::map<std::string, std::deque<Status>> fail_next_;
+  std::map<std::pair<std::string, std::string>, Status> fail_always_;
+  std::uint64_t id_counter_ = 0;
+};
+
+/// Hands out FakeProviders by host key; all of them share one FakeCallLog. Hosts marked
+/// unreachable fail Open with kUnavailable, like an SSH connection that cannot be made.
+class FakeProviderFactory : public ProviderFactory {
+ public:
+  FakeProviderFactory();
+  /// The fake for host `key` (created on first use); stays owned by the factory.
+  FakeProvider& Host(const std::string& key);
+  /// The log every provider of this factory writes to.
+  FakeCallLog& log() { return *log_; }
+  /// Makes Open(`key`) fail with kUnavailable carrying `message`.
+  void SetUnreachable(const std::string& key, const std::string& message);
+  /// Makes `key` reachable again.
+  void SetReachable(const std::string& key);
+  /// How many times Open was asked for `key` (successful or not).
+  int OpenCount(const std::string& key) const;
+  /// A handle forwarding to Host(host.key), or kUnavailable for an unreachable host.
+  Result<std::unique_ptr<Provider>> Open(const HostConnection& host,
+                                         const ConnectOptions& options) override;
+
+ private:
+  std::shared_ptr<FakeCallLog> log_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<FakeProvider>> hosts_;
+  std::map<std::string, std::string> unreachable_;
+  std::map<std::string, int> opens_;
+};
+
+}  // namespace jlrec
