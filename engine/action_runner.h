@@ -1,0 +1,52 @@
+// One plan action carried out against one host: the Docker calls it takes, in order, and
+// the gate that decides when the container is up.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "engine/apply_observer.h"
+#include "engine/image_pulls.h"
+#include "engine/plan.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// What every action of one apply shares.
+struct ActionSettings {
+  std::string project;                  ///< value of the jlrec.project label
+  std::string jlrec_version;            ///< value of the jlrec.version label
+  std::chrono::seconds stop_grace{10};  ///< SIGTERM -> SIGKILL delay for stop/restart
+  std::chrono::milliseconds running_gate_timeout{30000};  ///< wait for "running" this long
+  std::chrono::milliseconds poll_interval{200};           ///< between state polls
+};
+
+/// The jlrec.* labels a container created for `desired` carries: project, groups (sorted,
+/// comma-joined), unit, core, spec and script digests, version.
+std::map<std::string, std::string> JlrecLabelsFor(const DesiredContainer& desired,
+                                                  const std::string& project,
+                                                  const std::string& jlrec_version);
+
+/// The image a create/replace runs: the plan's pinned digest reference when the tag moved,
+/// else the manifest's reference.
+std::string ImageToRun(const PlanAction& action);
+
+/// Carries out `action` (an executable kind, with the desired/live state BuildApplyGraph
+/// checked) on `provider`, doing the least that reaches the manifest:
+///   create  = ensure image, create, upload /run.sh, start, gate
+///   replace = ensure image, stop, remove, then create's steps
+///   update  = upload /run.sh, restart, gate;  start = start, gate;  remove = stop, remove
+/// The gate waits for state "running" (failing if the container stops instead), then runs
+/// the healthcheck, if any, until it exits 0. Reports each step through `on_step`, counts
+/// every host-changing call in `mutating_calls`. Returns kSucceeded or kFailed, never
+/// throws. Blocks the calling thread for the whole action.
+ActionOutcome RunAction(const PlanAction& action, Provider& provider,
+                        const ActionSettings& settings, ImagePulls& images,
+                        std::atomic<std::uint64_t>& mutating_calls,
+                        const std::function<void(const std::string&)>& on_step);
+
+}  // namespace jlrec
