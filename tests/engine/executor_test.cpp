@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "apply_test_helpers.h"
+#include "engine/rolling_budget.h"
 
 namespace jlrec {
 namespace {
@@ -473,6 +474,21 @@ TEST_CASE("bringing containers up takes no rolling budget", "[executor]") {
   CHECK(r.succeeded == 8);
   CHECK(f.log().RendezvousTimeouts() == 0);
   CHECK(f.observer.MaxRunningInGroup("product") == 8);
+}
+
+TEST_CASE("max_unavailable is a count or a percentage, rounded down, at least 1",
+          "[rolling_budget]") {
+  CHECK(*ParseMaxUnavailable("", 10) == 2);  // the default, 25%
+  CHECK(*ParseMaxUnavailable("", 3) == 1);
+  CHECK(*ParseMaxUnavailable("50%", 7) == 3);
+  CHECK(*ParseMaxUnavailable("100%", 7) == 7);
+  CHECK(*ParseMaxUnavailable("3", 10) == 3);
+  CHECK(*ParseMaxUnavailable("0", 10) == 1);
+  CHECK(*ParseMaxUnavailable("0%", 10) == 1);
+  for (const char* bad : {"abc", "-1", "150%", "%", "2 ", "1.5"}) {
+    CAPTURE(bad);
+    CHECK(ParseMaxUnavailable(bad, 10).status().code() == Status::Code::kInvalidArgument);
+  }
 }
 
 TEST_CASE("a bad max_unavailable stops the apply before it starts, naming the group",
