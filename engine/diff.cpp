@@ -241,7 +241,15 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
                    "; skipped (use --replace-unmanaged to replace it)";
       }
     } else {
-      auto changes = SpecChanges(c->spec, have->spec);
+      // A container jlrec created from a pinned digest (the tag had moved) reads back as
+      // "repo@sha256:..."; it is the desired image when jlrec wrote this very spec.
+      ContainerSpec have_spec = have->spec;
+      auto written = have->jlrec_labels.find(labels::kSpecDigest);
+      if (have_spec.image != c->spec.image &&
+          have_spec.image.rfind(RepoOf(c->spec.image) + "@", 0) == 0 &&
+          written != have->jlrec_labels.end() && written->second == c->spec_digest)
+        have_spec.image = c->spec.image;
+      auto changes = SpecChanges(c->spec, have_spec);
       // Same tag, other content: the registry's digest for the tag is not one the running
       // image was pulled as.
       if (changes.empty()) {

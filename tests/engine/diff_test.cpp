@@ -347,3 +347,17 @@ TEST_CASE("fingerprints record the live container a plan was made from", "[diff]
   CHECK(a.fingerprint.spec_digest == SpecDigest(l.spec));
   CHECK(a.fingerprint == FingerprintOf(&l));
 }
+
+TEST_CASE("a container created from a pinned digest matches its tag when jlrec wrote it",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.spec.image = "127.0.0.1:5000/app@sha256:bbbb";
+  l.jlrec_labels[labels::kSpecDigest] = d.containers[0].spec_digest;
+  HostSnapshot h = Host("h1", {l});
+  h.registry_digests["127.0.0.1:5000/app:1"] = "sha256:bbbb";
+  h.image_repo_digests["sha256:img1"] = {"127.0.0.1:5000/app@sha256:bbbb"};
+  CHECK(MakePlan(d, {{h}}).actions.empty());
+  l.jlrec_labels[labels::kSpecDigest] = "another spec";
+  CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
+}

@@ -1,0 +1,59 @@
+// Fills a state file with snapshots that exactly match a manifest (as if every container
+// had been applied and refreshed), so `jlrec plan --all --refresh=false` can be timed at
+// scale without hosts. Usage: cached_state_fixture MANIFEST STATE_DB
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+#include "engine/container_spec.h"
+#include "manifests/manifest_loader.h"
+#include "state/state_store.h"
+
+int main(int argc, char** argv) {
+  using namespace jlrec;
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s MANIFEST STATE_DB\n", argv[0]);
+    return 2;
+  }
+  auto loaded = LoadManifest(argv[1]);
+  if (!loaded.ok()) {
+    for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+    return 1;
+  }
+  const DesiredState& desired = *loaded.state;
+  std::map<std::string, HostSnapshot> by_host;
+  for (const auto& c : desired.containers) {
+    HostSnapshot& h = by_host[c.host];
+    h.host = c.host;
+    h.reachable = true;
+    h.observed_at = std::time(nullptr);
+    LiveContainer l;
+    l.id = "id-" + c.host + "-" + c.name;
+    l.name = c.name;
+    l.image_id = "sha256:bench";
+    l.spec = c.spec;
+    std::string groups;
+    for (const auto& g : c.groups) groups += (groups.empty() ? "" : ",") + g;
+    l.jlrec_labels = {{labels::kProject, desired.project}, {labels::kGroups, groups},
+                      {labels::kUnit, c.Ref()},          {labels::kCore, c.core ? "true" : "false"},
+                      {labels::kSpecDigest, c.spec_digest}, {labels::kScriptDigest, c.script_digest}};
+    l.state = "running";
+    l.script_digest = c.script_digest;
+    h.containers.push_back(std::move(l));
+  }
+  std::vector<HostSnapshot> snaps;
+  for (auto& [k, h] : by_host) snaps.push_back(std::move(h));
+  auto store = OpenSqliteStateStore(argv[2]);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  Status s = (*store)->SaveSnapshots(desired.project, snaps);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("cached %zu containers on %zu hosts in %s\n", desired.containers.size(), snaps.size(),
+              argv[2]);
+  return 0;
+}
