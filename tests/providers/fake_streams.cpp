@@ -1,0 +1,178 @@
+#include "providers/fake_streams.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+
+namespace jlrec::testing {
+
+Status ScriptedStream::WriteAll(std::string_view data, Deadline) {
+  if (script_->fail_writes) {
+    ended_ = true;
+    return Status::Unavailable("scripted write failure");
+  }
+  script_->written.append(data);
+  return Status::Ok();
+}
+
+Result<std::size_t> ScriptedStream::ReadSome(char* buffer, std::size_t capacity, Deadline) {
+  if (script_->chunks.empty()) {
+    ended_ = true;
+    if (script_->eof_at_end) return std::size_t{0};
+    return Status::Timeout("scripted stream has nothing more");
+  }
+  std::string& chunk = script_->chunks.front();
+  std::size_t n = std::min(capacity, chunk.size());
+  std::memcpy(buffer, chunk.data(), n);
+  chunk.erase(0, n);
+  if (chunk.empty()) script_->chunks.pop_front();
+  return n;
+}
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string HttpReply(int status, const std::string& body, const std::string& content_type) {
+  return "HTTP/1.1 " + std::to_string(status) + " Reason\r\nContent-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string ChunkedReply(int status, const std::string& body, std::size_t chunk_size) {
+  std::string out =
+      "HTTP/1.1 " + std::to_string(status) +
+      " Reason\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  char size[32];
+  for (std::size_t at = 0; at < body.size(); at += chunk_size) {
+    std::string piece = body.substr(at, chunk_size);
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    out += size + piece + "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+std::string SymlinkTar(const std::string& name, const std::string& target) {
+  std::string header(512, '\0');
+  auto put = [&](std::size_t at, const std::string& s) { header.replace(at, s.size(), s); };
+  put(0, name);
+  put(100, "0000777");
+  put(108, "0000000");
+  put(116, "0000000");
+  put(124, "00000000000");
+  put(136, "00000000000");
+  put(156, "2");  // typeflag: symlink
+  put(157, target);
+  put(257, std::string("ustar\0"
+                       "00",
+                       8));
+  put(148, "        ");  // the checksum counts its own field as spaces
+  unsigned sum = 0;
+  for (unsigned char c : header) sum += c;
+  char checksum[8];
+  std::snprintf(checksum, sizeof checksum, "%06o", sum);
+  put(148, std::string(checksum, 6) + std::string("\0 ", 2));
+  return header + std::string(1024, '\0');  // two zero blocks end the archive
+}
+
+/// A connection to a FakeDaemon.
+class FakeDaemonStream : public ByteStream {
+ public:
+  explicit FakeDaemonStream(FakeDaemon* daemon) : daemon_(daemon) {}
+
+  Status WriteAll(std::string_view data, Deadline) override {
+    if (dropped()) return Status::Ok();  // lands in a socket the daemon closed
+    pending_.append(data);
+    for (;;) {
+      auto end = pending_.find("\r\n\r\n");
+      if (end == std::string::npos) return Status::Ok();
+      FakeRequest request;
+      std::string head = pending_.substr(0, end);
+      std::size_t line_end = head.find("\r\n");
+      std::string request_line = head.substr(0, line_end);
+      auto sp1 = request_line.find(' ');
+      auto sp2 = request_line.rfind(' ');
+      request.method = request_line.substr(0, sp1);
+      std::string target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+      auto question = target.find('?');
+      request.path = PercentDecode(target.substr(0, question));
+      if (question != std::string::npos) {
+        std::string query = target.substr(question + 1);
+        std::size_t at = 0;
+        while (at <= query.size()) {
+          auto amp = query.find('&', at);
+          std::string pair = query.substr(at, amp - at);
+          auto eq = pair.find('=');
+          request.query[PercentDecode(pair.substr(0, eq))] =
+              eq == std::string::npos ? "" : PercentDecode(pair.substr(eq + 1));
+          if (amp == std::string::npos) break;
+          at = amp + 1;
+        }
+      }
+      std::size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
+      while (at < head.size()) {
+        auto next = head.find("\r\n", at);
+        std::string line = head.substr(at, next - at);
+        auto colon = line.find(':');
+        std::string name = line.substr(0, colon);
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        request.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+        if (next == std::string::npos) break;
+        at = next + 2;
+      }
+      std::size_t length = 0;
+      if (auto it = request.headers.find("content-length"); it != request.headers.end())
+        length = std::stoul(it->second);
+      if (pending_.size() < end + 4 + length) return Status::Ok();
+      request.body = pending_.substr(end + 4, length);
+      pending_.erase(0, end + 4 + length);
+      std::lock_guard lock(daemon_->mu_);
+      daemon_->requests_.push_back(request);
+      replies_ += daemon_->handler_(request);
+      ++served_;
+    }
+  }
+
+  Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline) override {
+    if (replies_.empty() && dropped()) return std::size_t{0};
+    if (replies_.empty()) {
+      closed_ = true;
+      return Status::Timeout("the fake daemon has no answer queued");
+    }
+    // Hand out small pieces so that parsers see responses split at arbitrary points.
+    std::size_t n = std::min({capacity, replies_.size(), std::size_t{7}});
+    std::memcpy(buffer, replies_.data(), n);
+    replies_.erase(0, n);
+    return n;
+  }
+
+  bool Usable() const override { return !closed_; }
+
+ private:
+  bool dropped() const { return daemon_->drop_after_ > 0 && served_ >= daemon_->drop_after_; }
+
+  FakeDaemon* daemon_;
+  std::string pending_;
+  std::string replies_;
+  bool closed_ = false;
+  int served_ = 0;
+};
+
+std::unique_ptr<ByteStream> FakeDaemon::Connect() {
+  std::lock_guard lock(mu_);
+  ++connections_;
+  return std::make_unique<FakeDaemonStream>(this);
+}
+
+}  // namespace jlrec::testing
