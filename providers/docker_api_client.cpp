@@ -1,0 +1,206 @@
+#include "providers/docker_api_client.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/url_encoding.h"
+
+namespace jlrec {
+
+namespace {
+
+// "1.41" -> 41; -1 if it is not "1.N".
+int MinorVersion(const std::string& version) {
+  if (version.size() < 3 || version.compare(0, 2, "1.") != 0) return -1;
+  int minor = -1;
+  auto [end, ec] = std::from_chars(version.data() + 2, version.data() + version.size(), minor);
+  if (ec != std::errc() || end != version.data() + version.size()) return -1;
+  return minor;
+}
+
+}  // namespace
+
+Status DockerErrorStatus(const HttpResponse& response, std::string_view what) {
+  std::string message;
+  try {
+    auto body = nlohmann::json::parse(response.body);
+    if (body.is_object() && body.contains("message") && body["message"].is_string())
+      message = body["message"].get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    // Not JSON: the text itself is the best explanation there is.
+  }
+  if (message.empty()) {
+    message = response.body.substr(0, 300);
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+      message.pop_back();
+  }
+  if (message.empty()) message = response.reason;
+  std::string text =
+      std::string(what) + ": " + message + " (HTTP " + std::to_string(response.status) + ")";
+  switch (response.status) {
+    case 400:
+      return Status::InvalidArgument(text);
+    case 404:
+      return Status::NotFound(text);
+    case 409:
+      return Status::Conflict(text);
+    default:
+      return Status::RemoteError(text);
+  }
+}
+
+DockerApiClient::DockerApiClient(StreamOpener opener, Options options)
+    : opener_(std::move(opener)), options_(std::move(options)) {
+  if (options_.max_connections < 1) options_.max_connections = 1;
+}
+
+DockerApiClient::~DockerApiClient() = default;
+
+std::string DockerApiClient::api_version() const {
+  std::lock_guard lock(mu_);
+  return version_prefix_.empty() ? "" : version_prefix_.substr(2);
+}
+
+Status DockerApiClient::NegotiateVersion() {
+  Call call;
+  call.path = "/version";
+  auto response = SendTarget(call, call.path);
+  if (!response.ok()) return Status::Unavailable(response.status().message());
+  if (!response->success())
+    return Status::Unavailable(
+        DockerErrorStatus(*response, options_.peer + ": GET /version").message());
+  std::string daemon_version, daemon_min, engine;
+  try {
+    auto body = nlohmann::json::parse(response->body);
+    daemon_version = body.value("ApiVersion", "");
+    daemon_min = body.value("MinAPIVersion", "");
+    engine = body.value("Version", "");
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Unavailable(options_.peer + ": GET /version: not JSON: " + e.what());
+  }
+  int daemon_minor = MinorVersion(daemon_version);
+  if (daemon_minor < 0)
+    return Status::Unavailable(options_.peer + ": docker reports API version '" + daemon_version +
+                               "', expected 1.N");
+  if (daemon_minor < kOldestMinorVersion)
+    return Status::Unavailable(options_.peer + ": docker " + engine + " speaks API " +
+                               daemon_version + "; jlrec needs 1." +
+                               std::to_string(kOldestMinorVersion) + " or newer");
+  int chosen = std::min(daemon_minor, kNewestMinorVersion);
+  if (int min_minor = MinorVersion(daemon_min); min_minor > chosen)
+    return Status::Unavailable(options_.peer + ": docker " + engine + " needs API " + daemon_min +
+                               " or newer; jlrec speaks up to 1." +
+                               std::to_string(kNewestMinorVersion));
+  std::lock_guard lock(mu_);
+  version_prefix_ = "/v1." + std::to_string(chosen);
+  return Status::Ok();
+}
+
+Result<HttpResponse> DockerApiClient::Send(const Call& call) {
+  std::string prefix;
+  {
+    std::lock_guard lock(mu_);
+    prefix = version_prefix_;
+  }
+  if (prefix.empty()) return Status::Internal("Docker API used before version negotiation");
+  return SendTarget(call, prefix + call.path);
+}
+
+Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::string& path) {
+  const std::string what = options_.peer + ": " + call.method + " " + call.path;
+  const auto budget = options_.request_timeout + call.extra_time;
+  HttpRequest request;
+  request.method = call.method;
+  request.target = path + BuildQuery(call.query);
+  request.headers.emplace_back("User-Agent", "jlrec/" JLREC_VERSION);
+  if (!call.content_type.empty()) request.headers.emplace_back("Content-Type", call.content_type);
+  request.body = call.body;
+
+  HttpExchangeOptions exchange;
+  exchange.deadline = DeadlineAfter(budget);
+  if (call.streamed) exchange.idle_timeout = options_.request_timeout;
+  exchange.body_sink = call.body_sink;
+
+  // A reused keep-alive connection may have been dropped by the daemon while idle; that
+  // shows as the stream closing before any response byte, and one retry on a fresh
+  // connection is safe because the daemon never saw the request.
+  for (int attempt = 0;; ++attempt) {
+    auto connection = Acquire(exchange.deadline, attempt > 0);
+    if (!connection.ok()) return connection.status().WithContext(what);
+    const bool reused = (*connection)->completed_exchanges() > 0;
+    auto response = (*connection)->Exchange(request, exchange);
+    const bool retry =
+        !response.ok() && reused && attempt == 0 && (*connection)->closed_before_response();
+    Release(std::move(*connection));
+    if (response.ok()) return response;
+    if (retry) continue;
+    Status st = response.status();
+    if (st.code() == Status::Code::kTimeout)
+      return Status::Timeout(what + ": no complete answer within " +
+                             FormatSeconds(call.streamed ? options_.request_timeout : budget) +
+                             (call.streamed ? " of silence" : "") + " (" + st.message() + ")");
+    return st.WithContext(what);
+  }
+}
+
+Result<std::unique_ptr<HttpConnection>> DockerApiClient::Acquire(Deadline deadline, bool fresh) {
+  // The pool lock is never held while a stream is inspected, opened or closed: those
+  // take the SSH session's lock and may touch the network.
+  for (;;) {
+    std::unique_ptr<HttpConnection> idle;
+    {
+      std::unique_lock lock(mu_);
+      while (idle_.empty() && open_ >= options_.max_connections) {
+        if (slot_freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+            open_ >= options_.max_connections)
+          return Status::Timeout("all " + std::to_string(options_.max_connections) +
+                                 " connections stayed busy until the deadline");
+      }
+      if (!idle_.empty()) {
+        idle = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;  // reserve the slot for the stream opened below
+      }
+    }
+    if (idle) {
+      if (!fresh && idle->reusable()) return idle;
+      Discard(std::move(idle));
+      continue;
+    }
+    auto stream = opener_(deadline);
+    if (!stream.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        --open_;
+      }
+      slot_freed_.notify_one();
+      return stream.status();
+    }
+    return std::make_unique<HttpConnection>(std::move(*stream), "docker");
+  }
+}
+
+void DockerApiClient::Release(std::unique_ptr<HttpConnection> connection) {
+  if (!connection->reusable()) {
+    Discard(std::move(connection));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(connection));
+  }
+  slot_freed_.notify_one();
+}
+
+void DockerApiClient::Discard(std::unique_ptr<HttpConnection> connection) {
+  connection.reset();
+  {
+    std::lock_guard lock(mu_);
+    --open_;
+  }
+  slot_freed_.notify_one();
+}
+
+}  // namespace jlrec

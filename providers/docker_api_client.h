@@ -1,0 +1,94 @@
+// A Docker Engine API client: versioned JSON-over-HTTP/1.1 requests on a small pool of
+// keep-alive connections to one daemon. Sequential callers reuse one connection; callers
+// that overlap get their own, up to a bound.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/status.h"
+#include "providers/byte_stream.h"
+#include "providers/deadline.h"
+#include "providers/http_connection.h"
+#include "providers/http_response.h"
+
+namespace jlrec {
+
+/// Status for a non-2xx Docker answer: Docker's `message` (or the body's text), the code
+/// chosen by HTTP status (400 kInvalidArgument, 404 kNotFound, 409 kConflict, else
+/// kRemoteError), prefixed by `what`.
+Status DockerErrorStatus(const HttpResponse& response, std::string_view what);
+
+/// Thread-safe: any number of threads may Send at once.
+class DockerApiClient {
+ public:
+  /// Opens a new byte stream to the daemon's socket by `deadline`.
+  using StreamOpener = std::function<Result<std::unique_ptr<ByteStream>>(Deadline)>;
+
+  /// Construction settings.
+  struct Options {
+    std::string peer;  ///< names the daemon in error messages, e.g. "lab1 (root@h:22)"
+    std::chrono::milliseconds request_timeout{30000};  ///< per request
+    int max_connections = 4;  ///< streams open at once (one per overlapping request)
+  };
+
+  /// One API call.
+  struct Call {
+    std::string method = "GET";
+    std::string path;  ///< without the version prefix, e.g. "/containers/json"
+    std::vector<std::pair<std::string, std::string>> query;  ///< unencoded
+    std::string body;
+    std::string content_type;  ///< sent when non-empty
+    /// Added to the request timeout, for calls the daemon itself takes time to answer
+    /// (stop waits for the container's grace period).
+    std::chrono::milliseconds extra_time{0};
+    /// A progress stream (image pull): the timeout bounds silence, not the whole call.
+    bool streamed = false;
+    HttpResponseParser::BodySink body_sink;  ///< default: HttpResponse::body
+  };
+
+  /// The newest and oldest API versions (1.x) this client speaks.
+  static constexpr int kNewestMinorVersion = 41;
+  static constexpr int kOldestMinorVersion = 30;
+
+  DockerApiClient(StreamOpener opener, Options options);
+  ~DockerApiClient();
+  DockerApiClient(const DockerApiClient&) = delete;
+  DockerApiClient& operator=(const DockerApiClient&) = delete;
+
+  /// Asks the daemon its API version (GET /version) and settles on
+  /// min(daemon's, kNewestMinorVersion); kUnavailable if the daemon does not answer or
+  /// is older than kOldestMinorVersion. Call once before Send.
+  Status NegotiateVersion();
+  /// The negotiated version, e.g. "1.41" (empty before NegotiateVersion).
+  std::string api_version() const;
+  /// Sends `call` under the negotiated version prefix and returns the daemon's answer,
+  /// whatever its HTTP status; transport failures are kUnavailable, deadlines kTimeout.
+  Result<HttpResponse> Send(const Call& call);
+
+ private:
+  Result<HttpResponse> SendTarget(const Call& call, const std::string& target);
+  Result<std::unique_ptr<HttpConnection>> Acquire(Deadline deadline, bool fresh);
+  void Release(std::unique_ptr<HttpConnection> connection);
+  // Closes a connection that will not be reused and frees its slot.
+  void Discard(std::unique_ptr<HttpConnection> connection);
+
+  // Declared before the pool so that connections are closed before the opener (which
+  // may own the SSH session they run on) is destroyed.
+  StreamOpener opener_;
+  Options options_;
+  mutable std::mutex mu_;
+  std::condition_variable slot_freed_;
+  std::vector<std::unique_ptr<HttpConnection>> idle_;  // guarded by mu_
+  int open_ = 0;                                       // guarded by mu_: idle + in use
+  std::string version_prefix_;                         // "/v1.41"; set once
+};
+
+}  // namespace jlrec

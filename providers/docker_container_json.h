@@ -1,0 +1,76 @@
+// Translation between jlrec's container model and the Docker Engine API's JSON: the body
+// of POST /containers/create and the answer of GET /containers/{id}/json.
+//
+// Normalisation (so that what CreateContainer wrote reads back equal to its spec):
+// - ports are canonical "[IP:]HOSTPORT:CONTAINERPORT/PROTO" strings, ranges expanded,
+//   sorted (see CanonicalPorts; compare specs with canonical ports);
+// - restart "" reads back as "no"; "on-failure:N" keeps its retry count;
+// - network mode "default" (what Docker stores for "") reads back as "";
+// - Docker copies the image's CMD and LABELs into a container: a Cmd equal to the image's
+//   reads back as an empty command, and a label equal (key and value) to one of the
+//   image's is dropped. A command or label written explicitly with exactly the image's
+//   value therefore reads back as "image default".
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/container_spec.h"
+#include "engine/live_state.h"
+#include "engine/status.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// What an image contributes to the config of containers created from it.
+struct ImageDefaults {
+  std::vector<std::string> cmd;               ///< Config.Cmd
+  std::map<std::string, std::string> labels;  ///< Config.Labels
+};
+
+/// One published port.
+struct PortBinding {
+  std::string host_ip;         ///< "" = all addresses
+  std::string host_port;       ///< "" = Docker picks one
+  std::string container_port;  ///< decimal
+  std::string protocol;        ///< tcp, udp or sctp
+  /// "[IP:]HOSTPORT:CONTAINERPORT/PROTO" ("CONTAINERPORT/PROTO" when neither IP nor host
+  /// port is set; an IPv6 address in brackets).
+  std::string ToString() const;
+};
+
+/// Parses a port spec "[[IP:]HOSTPORT:]CONTAINERPORT[/PROTO]" (ports may be equal-length
+/// ranges "8000-8001:80-81"); one binding per port. kInvalidArgument if malformed.
+Result<std::vector<PortBinding>> ParsePortSpec(std::string_view spec);
+
+/// `ports` in canonical form: each binding on its own, protocol explicit, sorted.
+Result<std::vector<std::string>> CanonicalPorts(const std::vector<std::string>& ports);
+
+/// A parsed restart policy.
+struct RestartPolicy {
+  std::string name = "no";      ///< no, always, unless-stopped, on-failure
+  int maximum_retry_count = 0;  ///< on-failure only
+};
+
+/// Parses "" / "no" / "always" / "unless-stopped" / "on-failure[:N]".
+Result<RestartPolicy> ParseRestartPolicy(std::string_view restart);
+
+/// The ImageDefaults in a GET /images/{ref}/json answer.
+ImageDefaults ImageDefaultsFromInspect(const nlohmann::json& image);
+
+/// The LiveContainer described by a GET /containers/{id}/json answer, normalised against
+/// the container's image (`image` may be null when the image is unknown).
+/// kRemoteError if the JSON does not have the shape Docker gives it.
+Result<LiveContainer> LiveContainerFromInspect(const nlohmann::json& inspect,
+                                               const ImageDefaults* image);
+
+/// The body of POST /containers/create for `request`. kInvalidArgument for an empty image,
+/// a jlrec.* key among spec.labels, a non-jlrec key among jlrec_labels, or a bad port or
+/// restart spec.
+Result<nlohmann::json> ContainerCreateBody(const CreateContainerRequest& request);
+
+}  // namespace jlrec

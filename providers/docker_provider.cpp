@@ -1,0 +1,473 @@
+#include "providers/docker_provider.h"
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+#include <thread>
+
+#include "providers/tar_archive.h"
+#include "providers/url_encoding.h"
+
+namespace jlrec {
+
+namespace {
+
+using nlohmann::json;
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+// A container id or name as one path segment.
+std::string Segment(const std::string& id) { return PercentEncode(id); }
+// An image reference ("registry:5000/repo/name:tag", "name@sha256:...") in a path: Docker
+// routes /images/{name:.*}/json, so its slashes, colons and at-signs stay literal.
+std::string ImagePath(const std::string& ref) { return PercentEncode(ref, "/:@"); }
+
+// Go regexp (RE2) syntax for exactly `name`, as Docker's name filter matches "/name".
+std::string ExactNameRegex(const std::string& name) {
+  std::string out = "^/";
+  for (char c : name) {
+    if (std::string_view("\\.+*?()|[]{}^$").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  out += '$';
+  return out;
+}
+
+Status CheckAbsolutePath(const std::string& path) {
+  if (path.empty() || path.front() != '/' || path.back() == '/' ||
+      path.find('\0') != std::string::npos)
+    return Status::InvalidArgument("path '" + path + "' must be an absolute file path");
+  return Status::Ok();
+}
+
+std::string Dirname(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// Splits a reference into what POST /images/create takes: fromImage and tag (a tag or a
+// digest). An empty tag would pull every tag of the repository, so "latest" is explicit.
+std::pair<std::string, std::string> SplitImageReference(const std::string& ref) {
+  if (auto at = ref.find('@'); at != std::string::npos)
+    return {ref.substr(0, at), ref.substr(at + 1)};
+  auto slash = ref.rfind('/');
+  auto colon = ref.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    return {ref.substr(0, colon), ref.substr(colon + 1)};
+  return {ref, "latest"};
+}
+
+std::string Describe(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) out += (out.empty() ? "" : " ") + arg;
+  return out.size() > 80 ? out.substr(0, 77) + "..." : out;
+}
+
+}  // namespace
+
+DockerProvider::DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api)
+    : host_(std::move(host)), api_(std::move(api)) {}
+
+DockerProvider::~DockerProvider() = default;
+
+Result<HttpResponse> DockerProvider::Call(DockerApiClient::Call call) {
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (!response->success())
+    return DockerErrorStatus(*response, host_ + ": " + call.method + " " + call.path);
+  return response;
+}
+
+Result<json> DockerProvider::CallJson(DockerApiClient::Call call) {
+  std::string what = host_ + ": " + call.method + " " + call.path;
+  auto response = Call(std::move(call));
+  if (!response.ok()) return response.status();
+  try {
+    return json::parse(response->body);
+  } catch (const json::exception& e) {
+    return Status::RemoteError(what + ": answer is not JSON: " + e.what());
+  }
+}
+
+Result<std::vector<std::pair<std::string, std::vector<std::string>>>> DockerProvider::ListIds(
+    const json& filters) {
+  DockerApiClient::Call call;
+  call.path = "/containers/json";
+  call.query = {{"all", "1"}, {"filters", filters.dump()}};
+  auto list = CallJson(std::move(call));
+  if (!list.ok()) return list.status();
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  try {
+    for (const auto& item : *list) {
+      std::vector<std::string> names;
+      if (auto it = item.find("Names"); it != item.end() && it->is_array())
+        names = it->get<std::vector<std::string>>();
+      out.emplace_back(item.at("Id").get<std::string>(), std::move(names));
+    }
+  } catch (const json::exception& e) {
+    return Status::RemoteError(host_ + ": unexpected container list JSON: " + e.what());
+  }
+  return out;
+}
+
+Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
+    const std::string& project, const std::vector<std::string>& names) {
+  std::set<std::string> ids;
+  if (!project.empty()) {
+    auto labelled = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}});
+    if (!labelled.ok()) return labelled.status();
+    for (auto& [id, unused] : *labelled) ids.insert(id);
+  }
+  if (!names.empty()) {
+    // Docker's name filter is an unanchored regex; anchored and escaped it is exact, and
+    // the names are checked again here so that no near-miss slips through.
+    std::set<std::string> wanted;
+    json patterns = json::array();
+    for (const auto& name : names) {
+      wanted.insert("/" + name);
+      patterns.push_back(ExactNameRegex(name));
+    }
+    auto named = ListIds(json{{"name", patterns}});
+    if (!named.ok()) return named.status();
+    for (auto& [id, container_names] : *named) {
+      if (std::any_of(container_names.begin(), container_names.end(),
+                      [&](const std::string& n) { return wanted.count(n) != 0; }))
+        ids.insert(id);
+    }
+  }
+
+  std::vector<LiveContainer> out;
+  for (const auto& id : ids) {
+    auto container = InspectContainer(id);
+    // Removed between the list and the inspect: it is gone, which is what a later list
+    // would say too.
+    if (!container.ok() && container.status().code() == Status::Code::kNotFound) continue;
+    if (!container.ok()) return container.status();
+    out.push_back(std::move(*container));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LiveContainer& a, const LiveContainer& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::string& image_id) {
+  {
+    std::lock_guard lock(image_mu_);
+    if (auto it = image_defaults_.find(image_id); it != image_defaults_.end()) return it->second;
+  }
+  DockerApiClient::Call call;
+  call.path = "/images/" + ImagePath(image_id) + "/json";
+  auto image = CallJson(std::move(call));
+  std::optional<ImageDefaults> defaults;
+  if (image.ok()) {
+    try {
+      defaults = ImageDefaultsFromInspect(*image);
+    } catch (const std::exception& e) {
+      return Status::RemoteError(host_ + ": unexpected image inspect JSON: " + e.what());
+    }
+  } else if (image.status().code() != Status::Code::kNotFound) {
+    return image.status();
+  }
+  // A missing image (removed by force while containers still use it) has no defaults to
+  // subtract; that is cached too, as image ids are content hashes.
+  std::lock_guard lock(image_mu_);
+  image_defaults_[image_id] = defaults;
+  return defaults;
+}
+
+Result<LiveContainer> DockerProvider::InspectContainer(const std::string& id_or_name) {
+  if (id_or_name.empty()) return Status::InvalidArgument("empty container id");
+  DockerApiClient::Call call;
+  call.path = "/containers/" + Segment(id_or_name) + "/json";
+  auto inspect = CallJson(std::move(call));
+  if (!inspect.ok()) return inspect.status();
+  std::optional<ImageDefaults> defaults;
+  if (auto it = inspect->find("Image");
+      it != inspect->end() && it->is_string() && !it->get<std::string>().empty()) {
+    auto found = DefaultsOfImage(it->get<std::string>());
+    if (!found.ok()) return found.status();
+    defaults = std::move(*found);
+  }
+  auto container = LiveContainerFromInspect(*inspect, defaults ? &*defaults : nullptr);
+  if (!container.ok()) return container.status().WithContext(host_ + ": " + id_or_name);
+  return container;
+}
+
+Result<std::optional<std::string>> DockerProvider::ReadFile(const std::string& id,
+                                                            const std::string& path) {
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
+  return ReadFileFollowingLinks(id, path, 0);
+}
+
+Result<std::optional<std::string>> DockerProvider::ReadFileFollowingLinks(const std::string& id,
+                                                                          const std::string& path,
+                                                                          int hops) {
+  DockerApiClient::Call call;
+  call.path = "/containers/" + Segment(id) + "/archive";
+  call.query = {{"path", path}};
+  const std::string what = host_ + ": read " + path + " in " + id;
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) {
+    // Docker answers 404 both for a missing container and a missing file; only the
+    // message tells them apart.
+    Status st = DockerErrorStatus(*response, what);
+    if (st.message().find("No such container") != std::string::npos) return st;
+    return std::optional<std::string>();
+  }
+  if (!response->success()) return DockerErrorStatus(*response, what);
+  auto entries = ReadTar(response->body);
+  if (!entries.ok()) return entries.status().WithContext(what);
+  if (entries->empty()) return Status::RemoteError(what + ": empty archive");
+  const TarEntry& entry = entries->front();
+  switch (entry.type) {
+    case TarEntry::Type::kRegular:
+      return std::optional<std::string>(entry.content);
+    case TarEntry::Type::kSymlink: {
+      // Docker archives a symlink itself, not its target; follow it like a read would.
+      if (hops >= 8) return Status::InvalidArgument(what + ": too many levels of symbolic links");
+      std::string target = entry.link_target;
+      if (target.empty()) return Status::RemoteError(what + ": symlink without a target");
+      if (target.front() != '/')
+        target = (Dirname(path) == "/" ? "" : Dirname(path)) + "/" + target;
+      return ReadFileFollowingLinks(id, target, hops + 1);
+    }
+    case TarEntry::Type::kDirectory:
+      return Status::InvalidArgument(what + ": is a directory");
+    case TarEntry::Type::kOther:
+      break;
+  }
+  return Status::InvalidArgument(what + ": not a regular file");
+}
+
+Result<std::string> DockerProvider::CreateContainer(const CreateContainerRequest& req) {
+  if (req.name.empty()) return Status::InvalidArgument("container name is empty");
+  auto body = ContainerCreateBody(req);
+  if (!body.ok()) return body.status();
+  DockerApiClient::Call call;
+  call.method = "POST";
+  call.path = "/containers/create";
+  call.query = {{"name", req.name}};
+  call.content_type = "application/json";
+  call.body = body->dump();
+  auto created = CallJson(std::move(call));
+  if (!created.ok()) return created.status().WithContext("create " + req.name);
+  auto id = created->find("Id");
+  if (id == created->end() || !id->is_string())
+    return Status::RemoteError(host_ + ": create " + req.name + ": answer has no Id");
+  return id->get<std::string>();
+}
+
+Status DockerProvider::ContainerAction(const std::string& id, const std::string& action,
+                                       std::optional<std::chrono::seconds> grace) {
+  DockerApiClient::Call call;
+  call.method = "POST";
+  call.path = "/containers/" + Segment(id) + "/" + action;
+  if (grace) {
+    call.query = {{"t", std::to_string(grace->count())}};
+    call.extra_time = *grace;  // the daemon answers only after the container stopped
+  }
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  // 304 Not Modified: already in the state asked for (start, stop).
+  if (response->success() || response->status == 304) return Status::Ok();
+  return DockerErrorStatus(*response, host_ + ": " + action + " " + id);
+}
+
+Status DockerProvider::StartContainer(const std::string& id) {
+  return ContainerAction(id, "start", std::nullopt);
+}
+
+Status DockerProvider::StopContainer(const std::string& id, std::chrono::seconds grace) {
+  return ContainerAction(id, "stop", grace);
+}
+
+Status DockerProvider::RestartContainer(const std::string& id, std::chrono::seconds grace) {
+  return ContainerAction(id, "restart", grace);
+}
+
+Status DockerProvider::RemoveContainer(const std::string& id) {
+  DockerApiClient::Call call;
+  call.method = "DELETE";
+  call.path = "/containers/" + Segment(id);
+  call.query = {{"v", "1"}};
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (response->success() || response->status == 404) return Status::Ok();
+  return DockerErrorStatus(*response, host_ + ": remove " + id);
+}
+
+Status DockerProvider::UploadFile(const std::string& id, const std::string& path,
+                                  const std::string& content, int mode) {
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
+  auto tar = WriteSingleFileTar(Basename(path), content, mode,
+                                static_cast<std::int64_t>(std::time(nullptr)));
+  if (!tar.ok()) return tar.status().WithContext("upload " + path);
+  DockerApiClient::Call call;
+  call.method = "PUT";
+  call.path = "/containers/" + Segment(id) + "/archive";
+  call.query = {{"path", Dirname(path)}};
+  call.content_type = "application/x-tar";
+  call.body = std::move(*tar);
+  auto response = Call(std::move(call));
+  return response.ok() ? Status::Ok() : response.status().WithContext("upload " + path);
+}
+
+Result<int> DockerProvider::Exec(const std::string& id, const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout) {
+  if (argv.empty()) return Status::InvalidArgument("exec: empty command");
+  const Deadline deadline = DeadlineAfter(timeout);
+  const std::string what = host_ + ": exec '" + Describe(argv) + "' in " + id;
+
+  DockerApiClient::Call create;
+  create.method = "POST";
+  create.path = "/containers/" + Segment(id) + "/exec";
+  create.content_type = "application/json";
+  create.body = json{
+      {"Cmd", argv},
+      {"AttachStdin", false},
+      {"AttachStdout", false},
+      {"AttachStderr", false},
+      {"Tty",
+       false}}.dump();
+  auto created = CallJson(std::move(create));
+  if (!created.ok()) return created.status();
+  auto exec_id_field = created->find("Id");
+  if (exec_id_field == created->end() || !exec_id_field->is_string())
+    return Status::RemoteError(what + ": answer has no Id");
+  const std::string exec_id = exec_id_field->get<std::string>();
+
+  DockerApiClient::Call start;
+  start.method = "POST";
+  start.path = "/exec/" + Segment(exec_id) + "/start";
+  start.content_type = "application/json";
+  start.body = json{{"Detach", true}, {"Tty", false}}.dump();
+  if (auto started = Call(std::move(start)); !started.ok()) return started.status();
+
+  // Detached execs have no completion event on this API; poll, backing off, until the
+  // process has exited (Running false and an ExitCode) or the caller's deadline passes.
+  auto pause = std::chrono::milliseconds(10);
+  for (;;) {
+    DockerApiClient::Call poll;
+    poll.path = "/exec/" + Segment(exec_id) + "/json";
+    auto state = CallJson(std::move(poll));
+    if (!state.ok()) return state.status();
+    try {
+      bool running = state->value("Running", false);
+      auto code = state->find("ExitCode");
+      if (!running && code != state->end() && code->is_number_integer()) return code->get<int>();
+    } catch (const json::exception& e) {
+      return Status::RemoteError(what + ": unexpected exec inspect JSON: " + e.what());
+    }
+    if (Expired(deadline))
+      return Status::Timeout(what + ": still running after " + std::to_string(timeout.count()) +
+                             " ms (Docker cannot kill an exec; it keeps running)");
+    std::this_thread::sleep_for(std::min(pause, TimeLeft(deadline)));
+    pause = std::min(pause * 2, std::chrono::milliseconds(200));
+  }
+}
+
+Result<bool> DockerProvider::HasImage(const std::string& ref) {
+  if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  DockerApiClient::Call call;
+  call.path = "/images/" + ImagePath(ref) + "/json";
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) return false;
+  if (!response->success()) return DockerErrorStatus(*response, host_ + ": inspect image " + ref);
+  return true;
+}
+
+Status DockerProvider::PullImage(const std::string& ref) {
+  if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  auto [repository, tag] = SplitImageReference(ref);
+  // The answer is a stream of JSON progress objects, one per line; a failure after the
+  // 200 header arrives as {"error": ..., "errorDetail": {"message": ...}}.
+  std::string pending, error, head;
+  auto consume_line = [&error](std::string_view line) {
+    if (line.find("error") == std::string_view::npos) return;
+    try {
+      auto j = json::parse(line);
+      if (!j.is_object()) return;
+      if (auto d = j.find("errorDetail");
+          d != j.end() && d->is_object() && d->contains("message") && (*d)["message"].is_string())
+        error = (*d)["message"].get<std::string>();
+      else if (auto e = j.find("error"); e != j.end() && e->is_string())
+        error = e->get<std::string>();
+    } catch (const json::exception&) {
+      // A progress line that is not JSON carries no verdict.
+    }
+  };
+  DockerApiClient::Call call;
+  call.method = "POST";
+  call.path = "/images/create";
+  call.query = {{"fromImage", repository}, {"tag", tag}};
+  call.streamed = true;
+  call.body_sink = [&](std::string_view bytes) {
+    if (head.size() < 4096) head.append(bytes.substr(0, 4096 - head.size()));
+    pending.append(bytes);
+    std::size_t start = 0;
+    for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+      consume_line(std::string_view(pending).substr(start, nl - start));
+      start = nl + 1;
+    }
+    pending.erase(0, start);
+    return Status::Ok();
+  };
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status().WithContext("pull " + ref);
+  if (!response->success()) {
+    // The error answer went through the sink too.
+    response->body = head;
+    return DockerErrorStatus(*response, host_ + ": pull " + ref);
+  }
+  if (!pending.empty()) consume_line(pending);
+  if (!error.empty()) return Status::RemoteError(host_ + ": pull " + ref + ": " + error);
+  return Status::Ok();
+}
+
+Result<std::string> DockerProvider::ResolveImageDigest(const std::string& ref) {
+  if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  DockerApiClient::Call call;
+  call.path = "/distribution/" + ImagePath(ref) + "/json";
+  const std::string what = host_ + ": resolve " + ref + " at its registry";
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (!response->success()) {
+    Status st = DockerErrorStatus(*response, what);
+    // The daemon reports a registry it cannot reach as a 5xx.
+    if (response->status >= 500) return Status::Unavailable(st.message());
+    return st;
+  }
+  try {
+    auto body = json::parse(response->body);
+    auto digest = body.at("Descriptor").at("digest").get<std::string>();
+    if (digest.rfind("sha256:", 0) != 0)
+      return Status::RemoteError(what + ": unexpected digest '" + digest + "'");
+    return digest;
+  } catch (const json::exception& e) {
+    return Status::RemoteError(what + ": unexpected answer: " + e.what());
+  }
+}
+
+Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::string& ref) {
+  if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  DockerApiClient::Call call;
+  call.path = "/images/" + ImagePath(ref) + "/json";
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) return std::vector<std::string>();
+  if (!response->success()) return DockerErrorStatus(*response, host_ + ": inspect image " + ref);
+  try {
+    auto body = json::parse(response->body);
+    auto it = body.find("RepoDigests");
+    if (it == body.end() || it->is_null()) return std::vector<std::string>();
+    return it->get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    return Status::RemoteError(host_ + ": inspect image " + ref +
+                               ": unexpected answer: " + e.what());
+  }
+}
+
+}  // namespace jlrec

@@ -1,0 +1,67 @@
+// The Provider that speaks the Docker Engine API (over whatever stream its
+// DockerApiClient opens: an SSH channel to the host's docker socket in production).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "providers/docker_api_client.h"
+#include "providers/docker_container_json.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// Thread-safe (the client pools connections; the image cache has its own lock).
+class DockerProvider final : public Provider {
+ public:
+  /// `host`: the host key reported by host(); `api`: a client whose version is negotiated.
+  DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api);
+  ~DockerProvider() override;
+
+  const std::string& host() const override { return host_; }
+  Result<std::vector<LiveContainer>> ListContainers(const std::string& project,
+                                                    const std::vector<std::string>& names) override;
+  Result<LiveContainer> InspectContainer(const std::string& id_or_name) override;
+  Result<std::optional<std::string>> ReadFile(const std::string& id,
+                                              const std::string& path) override;
+  Result<std::string> CreateContainer(const CreateContainerRequest& req) override;
+  Status StartContainer(const std::string& id) override;
+  Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
+  Status RestartContainer(const std::string& id, std::chrono::seconds grace) override;
+  Status RemoveContainer(const std::string& id) override;
+  Status UploadFile(const std::string& id, const std::string& path, const std::string& content,
+                    int mode) override;
+  Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout) override;
+  Result<bool> HasImage(const std::string& ref) override;
+  Status PullImage(const std::string& ref) override;
+  Result<std::string> ResolveImageDigest(const std::string& ref) override;
+  Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override;
+
+ private:
+  // Sends `call`; a non-2xx answer becomes DockerErrorStatus.
+  Result<HttpResponse> Call(DockerApiClient::Call call);
+  // Sends `call` and parses its 2xx answer as JSON.
+  Result<nlohmann::json> CallJson(DockerApiClient::Call call);
+  // GET /containers/json with `filters`; the ids and names of the matches.
+  Result<std::vector<std::pair<std::string, std::vector<std::string>>>> ListIds(
+      const nlohmann::json& filters);
+  // What image `image_id` puts into its containers, cached (images are immutable).
+  Result<std::optional<ImageDefaults>> DefaultsOfImage(const std::string& image_id);
+  // POST /containers/{id}/{action} (start, stop, restart), with ?t=grace if given.
+  Status ContainerAction(const std::string& id, const std::string& action,
+                         std::optional<std::chrono::seconds> grace);
+  Result<std::optional<std::string>> ReadFileFollowingLinks(const std::string& id,
+                                                            const std::string& path, int hops);
+
+  std::string host_;
+  std::unique_ptr<DockerApiClient> api_;
+  std::mutex image_mu_;
+  std::map<std::string, std::optional<ImageDefaults>> image_defaults_;  // guarded by image_mu_
+};
+
+}  // namespace jlrec

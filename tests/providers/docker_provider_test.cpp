@@ -1,0 +1,449 @@
+#include "providers/docker_provider.h"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "providers/fake_streams.h"
+#include "providers/tar_archive.h"
+
+namespace jlrec {
+namespace {
+
+using nlohmann::json;
+using testing::ChunkedReply;
+using testing::FakeDaemon;
+using testing::FakeRequest;
+using testing::HttpReply;
+
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(JLREC_SOURCE_DIR) + "/tests/providers/data/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Message(int status, const std::string& message) {
+  return HttpReply(status, json{{"message", message}}.dump() + "\n");
+}
+
+// Answers /version like Docker 20.10 unless a test overrides it; the rest goes to `routes`.
+FakeDaemon::Handler Daemon(std::function<std::string(const FakeRequest&)> routes,
+                           std::string api_version = "1.41") {
+  return [routes = std::move(routes), api_version](const FakeRequest& r) -> std::string {
+    if (r.path == "/version")
+      return HttpReply(
+          200, json{{"ApiVersion", api_version}, {"MinAPIVersion", "1.12"}, {"Version", "20.10.24"}}
+                   .dump());
+    std::string answer = routes(r);
+    return answer.empty() ? Message(500, "unexpected request " + r.method + " " + r.path) : answer;
+  };
+}
+
+std::unique_ptr<DockerApiClient> Client(FakeDaemon& daemon) {
+  DockerApiClient::Options options;
+  options.peer = "h1 (fake)";
+  options.request_timeout = std::chrono::seconds(5);
+  return std::make_unique<DockerApiClient>(
+      [&daemon](Deadline) -> Result<std::unique_ptr<ByteStream>> { return daemon.Connect(); },
+      options);
+}
+
+std::unique_ptr<DockerProvider> Provider(FakeDaemon& daemon) {
+  auto api = Client(daemon);
+  REQUIRE(api->NegotiateVersion().ok());
+  return std::make_unique<DockerProvider>("h1", std::move(api));
+}
+
+TEST_CASE("negotiates the API version", "[providers][docker]") {
+  auto version_of = [](const std::string& daemon_version) {
+    FakeDaemon daemon(Daemon([](const FakeRequest&) { return ""; }, daemon_version));
+    auto api = Client(daemon);
+    Status st = api->NegotiateVersion();
+    return std::make_pair(st, api->api_version());
+  };
+  CHECK(version_of("1.41").second == "1.41");
+  CHECK(version_of("1.44").second == "1.41");
+  CHECK(version_of("1.40").second == "1.40");
+  auto old = version_of("1.25");
+  CHECK(old.first.code() == Status::Code::kUnavailable);
+  CHECK_THAT(old.first.message(), Catch::Contains("needs 1.30 or newer"));
+  CHECK(version_of("2.0").first.code() == Status::Code::kUnavailable);
+
+  FakeDaemon future([](const FakeRequest&) {
+    return HttpReply(200, R"({"ApiVersion":"1.60","MinAPIVersion":"1.50"})");
+  });
+  CHECK_THAT(Client(future)->NegotiateVersion().message(), Catch::Contains("needs API 1.50"));
+  FakeDaemon broken([](const FakeRequest&) { return HttpReply(200, "<html>"); });
+  CHECK(Client(broken)->NegotiateVersion().code() == Status::Code::kUnavailable);
+}
+
+TEST_CASE("sequential requests share one keep-alive connection", "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) {
+    return r.path == "/v1.41/images/busybox/json" ? HttpReply(200, "{}") : "";
+  }));
+  auto provider = Provider(daemon);
+  for (int i = 0; i < 5; ++i) REQUIRE(*provider->HasImage("busybox"));
+  CHECK(daemon.connections() == 1);
+  CHECK(daemon.requests().size() == 6);
+  CHECK(daemon.requests().back().headers.at("user-agent").rfind("jlrec/", 0) == 0);
+}
+
+TEST_CASE("overlapping requests get their own connections, up to the bound",
+          "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) {
+    return r.path == "/v1.41/images/busybox/json" ? HttpReply(200, "{}") : "";
+  }));
+  DockerApiClient::Options options;
+  options.peer = "h1 (fake)";
+  options.max_connections = 2;
+  auto api = std::make_unique<DockerApiClient>(
+      [&daemon](Deadline) -> Result<std::unique_ptr<ByteStream>> { return daemon.Connect(); },
+      options);
+  REQUIRE(api->NegotiateVersion().ok());
+  DockerProvider provider("h1", std::move(api));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i)
+        if (!provider.HasImage("busybox").ok()) ++failures;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(daemon.connections() >= 1);
+  CHECK(daemon.connections() <= 2);
+  CHECK(daemon.requests().size() == 201);
+}
+
+TEST_CASE("a keep-alive connection the daemon dropped is replaced transparently",
+          "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) {
+    return r.path == "/v1.41/images/busybox/json" ? HttpReply(200, "{}") : "";
+  }));
+  daemon.DropConnectionsAfter(1);
+  auto provider = Provider(daemon);  // /version on connection 1, which then drops
+  auto has = provider->HasImage("busybox");
+  REQUIRE(has.ok());
+  CHECK(*has);
+  CHECK(daemon.connections() == 2);
+}
+
+TEST_CASE("a daemon that does not answer times out", "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) {
+    return r.path == "/v1.41/_ping" ? HttpReply(200, "OK") : std::string("HTTP/1.1 200 OK\r\n");
+  }));
+  auto provider = Provider(daemon);
+  auto has = provider->HasImage("busybox");
+  CHECK(has.status().code() == Status::Code::kTimeout);
+  CHECK_THAT(has.status().message(), Catch::Contains("h1 (fake): GET /images/busybox/json"));
+  CHECK_THAT(has.status().message(), Catch::Contains("no complete answer within 5s"));
+}
+
+TEST_CASE("maps Docker error answers to statuses", "[providers][docker]") {
+  auto status_of = [](int code, const std::string& body) {
+    HttpResponse r;
+    r.status = code;
+    r.reason = "Reason";
+    r.body = body;
+    return DockerErrorStatus(r, "h1: GET /x");
+  };
+  Status not_found = status_of(404, R"({"message":"No such container: web"})"
+                                    "\n");
+  CHECK(not_found.code() == Status::Code::kNotFound);
+  CHECK(not_found.message() == "h1: GET /x: No such container: web (HTTP 404)");
+  CHECK(status_of(409, R"({"message":"name in use"})").code() == Status::Code::kConflict);
+  CHECK(status_of(400, R"({"message":"bad"})").code() == Status::Code::kInvalidArgument);
+  CHECK(status_of(500, R"({"message":"boom"})").code() == Status::Code::kRemoteError);
+  CHECK(status_of(502, "bad gateway\n").message() == "h1: GET /x: bad gateway (HTTP 502)");
+  CHECK(status_of(503, "").message() == "h1: GET /x: Reason (HTTP 503)");
+}
+
+TEST_CASE("lists project containers and exactly the wanted names", "[providers][docker]") {
+  std::string inspect_a = Fixture("inspect_created_ports_health.json");
+  std::string inspect_b = Fixture("inspect_running_host.json");
+  const std::string id_a = json::parse(inspect_a)["Id"];
+  const std::string id_b = json::parse(inspect_b)["Id"];
+  int image_inspects = 0;
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/json") {
+      CHECK(r.query.at("all") == "1");
+      auto filters = json::parse(r.query.at("filters"));
+      if (filters.contains("label")) {
+        CHECK(filters == json{{"label", {"jlrec.project=demo"}}});
+        return HttpReply(200,
+                         json::array({{{"Id", id_a}, {"Names", {"/ptest_fixture_a"}}}}).dump());
+      }
+      CHECK(filters == json{{"name", {"^/ptest_fixture_b$", "^/gone$", "^/a\\.b$"}}});
+      // Docker's name filter is a regex: a daemon may return near misses; "gone" vanishes
+      // between the list and the inspect.
+      return ChunkedReply(200,
+                          json::array({{{"Id", id_b}, {"Names", {"/ptest_fixture_b"}}},
+                                       {{"Id", "near"}, {"Names", {"/ptest_fixture_b2"}}},
+                                       {{"Id", "axb"}, {"Names", {"/axb"}}},
+                                       {{"Id", "gone"}, {"Names", {"/gone"}}},
+                                       {{"Id", id_a}, {"Names", {"/ptest_fixture_a"}}}})
+                              .dump(),
+                          100);
+    }
+    if (r.path == "/v1.41/containers/" + id_a + "/json") return HttpReply(200, inspect_a);
+    if (r.path == "/v1.41/containers/" + id_b + "/json") return ChunkedReply(200, inspect_b, 333);
+    if (r.path == "/v1.41/containers/gone/json") return Message(404, "No such container: gone");
+    if (r.path.rfind("/v1.41/images/sha256:", 0) == 0) {
+      ++image_inspects;
+      return HttpReply(200, Fixture("image_base1.json"));
+    }
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  auto list = provider->ListContainers("demo", {"ptest_fixture_b", "gone", "a.b"});
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].name == "ptest_fixture_a");
+  CHECK((*list)[0].managed());
+  CHECK((*list)[1].name == "ptest_fixture_b");
+  CHECK((*list)[1].spec.command == std::vector<std::string>{"sleep", "1000"});
+  CHECK(image_inspects == 1);  // both run the same image: inspected once
+  CHECK(daemon.connections() == 1);
+}
+
+TEST_CASE("a list failure is an error, never an empty host", "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/json") return Message(500, "daemon is shutting down");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  auto list = provider->ListContainers("demo", {});
+  CHECK(list.status().code() == Status::Code::kRemoteError);
+  CHECK_THAT(list.status().message(), Catch::Contains("daemon is shutting down"));
+}
+
+TEST_CASE("reads a file from a container's archive", "[providers][docker]") {
+  auto file_tar = WriteSingleFileTar("run.sh", "#!/bin/sh\necho hi\n", 0755, 0);
+  REQUIRE(file_tar.ok());
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/nope/archive") return Message(404, "No such container: nope");
+    if (r.path != "/v1.41/containers/c1/archive") return "";
+    const std::string& path = r.query.at("path");
+    if (path == "/run.sh" || path == "/opt/real.sh")
+      return HttpReply(200, *file_tar, "application/x-tar");
+    if (path == "/link.sh") {
+      // Docker archives a symlink as itself.
+      return HttpReply(200, testing::SymlinkTar("link.sh", "opt/real.sh"), "application/x-tar");
+    }
+    return Message(404, "Could not find the file " + path + " in container c1");
+  }));
+  auto provider = Provider(daemon);
+  auto content = provider->ReadFile("c1", "/run.sh");
+  REQUIRE(content.ok());
+  REQUIRE(content->has_value());
+  CHECK(**content == "#!/bin/sh\necho hi\n");
+  auto missing = provider->ReadFile("c1", "/absent.sh");
+  REQUIRE(missing.ok());
+  CHECK_FALSE(missing->has_value());
+  auto linked = provider->ReadFile("c1", "/link.sh");
+  REQUIRE(linked.ok());
+  REQUIRE(linked->has_value());
+  CHECK(**linked == "#!/bin/sh\necho hi\n");
+  CHECK(daemon.requests().back().query.at("path") == "/opt/real.sh");
+  CHECK(provider->ReadFile("nope", "/run.sh").status().code() == Status::Code::kNotFound);
+  CHECK(provider->ReadFile("c1", "relative").status().code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("uploads a file as a one-member tar into its directory", "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.method == "PUT" && r.path == "/v1.41/containers/c1/archive") return HttpReply(200, "");
+    if (r.path == "/v1.41/containers/missing/archive")
+      return Message(404, "No such container: missing");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  REQUIRE(provider->UploadFile("c1", "/run.sh", "#!/bin/sh\n", 0755).ok());
+  const FakeRequest& put = daemon.requests().back();
+  CHECK(put.query.at("path") == "/");
+  CHECK(put.headers.at("content-type") == "application/x-tar");
+  auto entries = ReadTar(put.body);
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 1);
+  CHECK(entries->front().path == "run.sh");
+  CHECK(entries->front().mode == 0755);
+  CHECK(entries->front().content == "#!/bin/sh\n");
+
+  REQUIRE(provider->UploadFile("c1", "/etc/app/conf", "x", 0600).ok());
+  CHECK(daemon.requests().back().query.at("path") == "/etc/app");
+  CHECK(provider->UploadFile("missing", "/run.sh", "x", 0755).code() == Status::Code::kNotFound);
+  CHECK(provider->UploadFile("c1", "/dir/", "x", 0755).code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("creates, starts, stops, restarts and removes", "[providers][docker]") {
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/create") {
+      if (r.query.at("name") == "taken")
+        return Message(409, "Conflict. The container name \"/taken\" is already in use");
+      if (r.query.at("name") == "noimage") return Message(404, "No such image: img:9");
+      return HttpReply(201, R"({"Id":"new-id","Warnings":[]})");
+    }
+    if (r.path == "/v1.41/containers/c1/start") return HttpReply(204, "");
+    if (r.path == "/v1.41/containers/up/start") return HttpReply(304, "");
+    if (r.path == "/v1.41/containers/c1/stop") return HttpReply(204, "");
+    if (r.path == "/v1.41/containers/down/stop") return HttpReply(304, "");
+    if (r.path == "/v1.41/containers/c1/restart") return HttpReply(204, "");
+    if (r.path == "/v1.41/containers/c1" && r.method == "DELETE") return HttpReply(204, "");
+    if (r.path == "/v1.41/containers/gone" && r.method == "DELETE")
+      return Message(404, "No such container: gone");
+    if (r.path == "/v1.41/containers/running" && r.method == "DELETE")
+      return Message(409, "You cannot remove a running container");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  CreateContainerRequest req;
+  req.name = "web";
+  req.spec.image = "img:1";
+  req.spec.restart = "always";
+  req.jlrec_labels = {{"jlrec.project", "p"}};
+  auto id = provider->CreateContainer(req);
+  REQUIRE(id.ok());
+  CHECK(*id == "new-id");
+  const FakeRequest& create = daemon.requests().back();
+  CHECK(create.method == "POST");
+  CHECK(create.headers.at("content-type") == "application/json");
+  CHECK(json::parse(create.body)["Labels"] == json{{"jlrec.project", "p"}});
+  req.name = "taken";
+  CHECK(provider->CreateContainer(req).status().code() == Status::Code::kConflict);
+  req.name = "noimage";
+  CHECK(provider->CreateContainer(req).status().code() == Status::Code::kNotFound);
+
+  CHECK(provider->StartContainer("c1").ok());
+  CHECK(provider->StartContainer("up").ok());
+  CHECK(provider->StopContainer("c1", std::chrono::seconds(7)).ok());
+  CHECK(daemon.requests().back().query.at("t") == "7");
+  CHECK(provider->StopContainer("down", std::chrono::seconds(1)).ok());
+  CHECK(provider->RestartContainer("c1", std::chrono::seconds(2)).ok());
+  CHECK(provider->RemoveContainer("c1").ok());
+  CHECK(daemon.requests().back().query.at("v") == "1");
+  CHECK(provider->RemoveContainer("gone").ok());
+  CHECK(provider->RemoveContainer("running").code() == Status::Code::kConflict);
+  CHECK(provider->StartContainer("unknown").code() == Status::Code::kRemoteError);
+}
+
+TEST_CASE("exec runs detached and polls for the exit code", "[providers][docker]") {
+  int polls = 0;
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/c1/exec") {
+      auto body = json::parse(r.body);
+      CHECK(body["Cmd"] == json({"test", "-f", "/run.sh"}));
+      CHECK(body["AttachStdout"] == false);
+      return HttpReply(201, R"({"Id":"e1"})");
+    }
+    if (r.path == "/v1.41/containers/stopped/exec")
+      return Message(409, "Container stopped is not running");
+    if (r.path == "/v1.41/exec/e1/start") {
+      CHECK(json::parse(r.body)["Detach"] == true);
+      return HttpReply(200, "");
+    }
+    if (r.path == "/v1.41/exec/e1/json") {
+      ++polls;
+      if (polls == 1)
+        return HttpReply(200, R"({"Running":false,"ExitCode":null})");  // not started yet
+      if (polls < 4) return HttpReply(200, R"({"Running":true,"ExitCode":null})");
+      return HttpReply(200, R"({"Running":false,"ExitCode":3})");
+    }
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  auto code = provider->Exec("c1", {"test", "-f", "/run.sh"}, std::chrono::seconds(30));
+  REQUIRE(code.ok());
+  CHECK(*code == 3);
+  CHECK(polls == 4);
+  CHECK(provider->Exec("stopped", {"true"}, std::chrono::seconds(1)).status().code() ==
+        Status::Code::kConflict);
+  CHECK(provider->Exec("c1", {}, std::chrono::seconds(1)).status().code() ==
+        Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("exec past its timeout is kTimeout", "[providers][docker]") {
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/c1/exec") return HttpReply(201, R"({"Id":"e1"})");
+    if (r.path == "/v1.41/exec/e1/start") return HttpReply(200, "");
+    if (r.path == "/v1.41/exec/e1/json")
+      return HttpReply(200, R"({"Running":true,"ExitCode":null})");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  auto code = provider->Exec("c1", {"sleep", "100"}, std::chrono::milliseconds(0));
+  CHECK(code.status().code() == Status::Code::kTimeout);
+  CHECK_THAT(code.status().message(), Catch::Contains("still running"));
+}
+
+TEST_CASE("image presence, pulls and digests", "[providers][docker]") {
+  std::string pull_answer;
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/images/127.0.0.1:5000/lab/base:1/json")
+      return HttpReply(200,
+                       R"({"Id":"sha256:1","RepoDigests":["127.0.0.1:5000/lab/base@sha256:aa"]})");
+    if (r.path == "/v1.41/images/untagged:1/json")
+      return HttpReply(200, R"({"Id":"sha256:2","RepoDigests":null})");
+    if (r.path.rfind("/v1.41/images/", 0) == 0 && r.path.size() > 5 &&
+        r.path.substr(r.path.size() - 5) == "/json")
+      return Message(404, "No such image");
+    if (r.path == "/v1.41/images/create") return pull_answer;
+    if (r.path == "/v1.41/distribution/127.0.0.1:5000/lab/base:1/json")
+      return HttpReply(200, R"({"Descriptor":{"mediaType":"x","digest":"sha256:abc","size":1}})");
+    if (r.path == "/v1.41/distribution/127.0.0.1:5999/lab/base:1/json")
+      return Message(500,
+                     "Get \"http://127.0.0.1:5999/v2/\": dial tcp 127.0.0.1:5999: connect: "
+                     "connection refused");
+    if (r.path == "/v1.41/distribution/127.0.0.1:5000/lab/none:1/json")
+      return Message(404, "manifest unknown");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  CHECK(*provider->HasImage("127.0.0.1:5000/lab/base:1"));
+  CHECK_FALSE(*provider->HasImage("other:1"));
+  CHECK(*provider->LocalImageDigests("127.0.0.1:5000/lab/base:1") ==
+        std::vector<std::string>{"127.0.0.1:5000/lab/base@sha256:aa"});
+  CHECK(provider->LocalImageDigests("untagged:1")->empty());
+  CHECK(provider->LocalImageDigests("other:1")->empty());
+
+  CHECK(*provider->ResolveImageDigest("127.0.0.1:5000/lab/base:1") == "sha256:abc");
+  auto unreachable = provider->ResolveImageDigest("127.0.0.1:5999/lab/base:1");
+  CHECK(unreachable.status().code() == Status::Code::kUnavailable);
+  CHECK_THAT(unreachable.status().message(), Catch::Contains("connection refused"));
+  CHECK(provider->ResolveImageDigest("127.0.0.1:5000/lab/none:1").status().code() ==
+        Status::Code::kNotFound);
+
+  pull_answer = ChunkedReply(200,
+                             "{\"status\":\"Pulling from lab/base\",\"id\":\"1\"}\n"
+                             "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1}}\n"
+                             "{\"status\":\"Status: Downloaded newer image\"}\n",
+                             17);
+  REQUIRE(provider->PullImage("127.0.0.1:5000/lab/base:1").ok());
+  CHECK(daemon.requests().back().query.at("fromImage") == "127.0.0.1:5000/lab/base");
+  CHECK(daemon.requests().back().query.at("tag") == "1");
+  REQUIRE(provider->PullImage("busybox").ok());
+  CHECK(daemon.requests().back().query.at("tag") == "latest");
+  REQUIRE(provider->PullImage("busybox@sha256:0123").ok());
+  CHECK(daemon.requests().back().query.at("fromImage") == "busybox");
+  CHECK(daemon.requests().back().query.at("tag") == "sha256:0123");
+
+  pull_answer =
+      ChunkedReply(200,
+                   "{\"status\":\"Pulling from lab/base\"}\n"
+                   "{\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},"
+                   "\"error\":\"unauthorized: authentication required\"}\n",
+                   10);
+  Status failed = provider->PullImage("127.0.0.1:5000/lab/base:1");
+  CHECK(failed.code() == Status::Code::kRemoteError);
+  CHECK_THAT(failed.message(), Catch::Contains("unauthorized: authentication required"));
+
+  pull_answer = Message(404, "manifest for 127.0.0.1:5000/lab/base:9 not found: manifest unknown");
+  Status missing = provider->PullImage("127.0.0.1:5000/lab/base:9");
+  CHECK(missing.code() == Status::Code::kNotFound);
+  CHECK_THAT(missing.message(), Catch::Contains("manifest unknown"));
+}
+
+}  // namespace
+}  // namespace jlrec
