@@ -1,0 +1,348 @@
+#include "providers/ssh_session.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "providers/ssh_authenticate.h"
+#include "providers/ssh_common.h"
+#include "providers/ssh_host_key.h"
+
+namespace jlrec {
+
+namespace {
+
+// How long an unlocked wait for socket data lasts before the channel buffer is checked
+// again: another thread may have moved this channel's data from the socket into its
+// buffer while this one was between its check and its poll.
+constexpr int kPollSliceMs = 20;
+// Bound for the goodbye messages (channel close, disconnect) of a hung peer.
+constexpr std::chrono::milliseconds kCloseTimeout{1000};
+// The last bytes of a dial-stdio channel's stderr kept to explain its failure.
+constexpr std::size_t kStderrKeep = 2048;
+
+const char* const kDefaultDockerSockets[] = {"/var/run/docker.sock", "/run/docker.sock"};
+
+// libssh reports a refused channel as "Channel opening failure: channel N error (CODE)
+// TEXT"; CODE is RFC 4254's reason: 1 administratively prohibited, 2 connect failed,
+// 3 unknown channel type, 4 resource shortage. -1 when the error is something else.
+int ChannelOpenFailureReason(const std::string& error) {
+  auto at = error.find("Channel opening failure");
+  if (at == std::string::npos) return -1;
+  auto open = error.find("error (", at);
+  if (open == std::string::npos) return -1;
+  int reason = -1;
+  if (std::sscanf(error.c_str() + open, "error (%d)", &reason) != 1) return -1;
+  return reason;
+}
+
+// Acknowledges received data now instead of up to 40 ms later. sshd writes small
+// messages (channel confirmations, forwarded answers) right after others; with Nagle on
+// its side, each would wait for our delayed ACK. Measured on the lab: a channel open
+// drops from ~45 ms to a few ms. Not permanent in the kernel, so it is set after every
+// read; harmless (and failing) on the pipe of a ProxyCommand.
+void AckNow(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+// Waits until `fd` is readable, for at most one slice and never past `deadline`.
+void WaitReadable(int fd, Deadline deadline) {
+  pollfd p{fd, POLLIN, 0};
+  int slice = static_cast<int>(std::min<long long>(TimeLeft(deadline).count(), kPollSliceMs));
+  if (::poll(&p, 1, std::max(slice, 1)) > 0 && (p.revents & POLLNVAL) != 0) {
+    // The socket is gone; libssh reports why on its next call.
+    struct timespec pause = {0, kPollSliceMs * 1000000L};
+    nanosleep(&pause, nullptr);
+  }
+}
+
+}  // namespace
+
+/// A channel of an SshSession used as a byte stream.
+class SshChannelStream final : public ByteStream {
+ public:
+  SshChannelStream(std::shared_ptr<SshSession> session, ssh_channel channel, bool dial_stdio,
+                   std::string what)
+      : session_(std::move(session)),
+        channel_(channel),
+        dial_stdio_(dial_stdio),
+        what_(std::move(what)) {}
+
+  ~SshChannelStream() override {
+    std::lock_guard lock(session_->mu_);
+    // Freeing an open channel sends EOF and CLOSE; bound that for a hung peer.
+    SetSshCallTimeout(session_->session_, DeadlineAfter(kCloseTimeout));
+    ssh_channel_free(channel_);
+  }
+
+  Status WriteAll(std::string_view data, Deadline deadline) override {
+    std::lock_guard lock(session_->mu_);
+    if (broken_) return Status::Unavailable(what_ + ": stream already failed");
+    std::size_t done = 0;
+    while (done < data.size()) {
+      if (Expired(deadline)) {
+        broken_ = true;
+        return Status::Timeout(what_ + ": timed out sending the request");
+      }
+      // A blocking write waits for the peer's window under the mutex; the call timeout
+      // bounds that wait by the deadline.
+      SetSshCallTimeout(session_->session_, deadline);
+      auto chunk = static_cast<uint32_t>(std::min<std::size_t>(data.size() - done, 32 * 1024));
+      int n = ssh_channel_write(channel_, data.data() + done, chunk);
+      if (n == SSH_ERROR) {
+        broken_ = true;
+        return Status::Unavailable(what_ + ": sending failed: " + SshError(session_->session_));
+      }
+      done += static_cast<std::size_t>(std::max(n, 0));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline deadline) override {
+    const auto count =
+        static_cast<uint32_t>(std::min<std::size_t>(capacity, std::numeric_limits<int32_t>::max()));
+    for (;;) {
+      {
+        std::lock_guard lock(session_->mu_);
+        if (broken_) return Status::Unavailable(what_ + ": stream already failed");
+        if (dial_stdio_) DrainStderr();
+        int n = ssh_channel_read_nonblocking(channel_, buffer, count, 0);
+        AckNow(session_->fd_);
+        if (n > 0) {
+          // The daemon answered through dial-stdio: forwarding is what fails here, so
+          // later streams skip straight to the fallback.
+          if (dial_stdio_) session_->dial_stdio_ = true;
+          return static_cast<std::size_t>(n);
+        }
+        if (n == SSH_ERROR) {
+          broken_ = true;
+          return Status::Unavailable(what_ +
+                                     ": SSH connection failed: " + SshError(session_->session_));
+        }
+        if (n == SSH_EOF || ssh_channel_is_eof(channel_)) {
+          eof_ = true;
+          if (dial_stdio_) {
+            DrainStderr();
+            if (!stderr_.empty())
+              return Status::Unavailable(what_ + ": docker system dial-stdio ended: " + stderr_);
+          }
+          return std::size_t{0};
+        }
+      }
+      if (Expired(deadline)) {
+        std::lock_guard lock(session_->mu_);
+        broken_ = true;
+        return Status::Timeout(what_ + ": no data before the deadline");
+      }
+      WaitReadable(session_->fd_, deadline);
+    }
+  }
+
+  bool Usable() const override {
+    std::lock_guard lock(session_->mu_);
+    return !broken_ && !eof_ && ssh_channel_is_open(channel_) != 0 &&
+           ssh_channel_is_eof(channel_) == 0;
+  }
+
+ private:
+  // Keeps the tail of the exec channel's stderr (docker's complaints) and frees the
+  // channel window its bytes occupy. Caller holds the session mutex.
+  void DrainStderr() {
+    char chunk[1024];
+    for (;;) {
+      int n = ssh_channel_read_nonblocking(channel_, chunk, sizeof chunk, 1);
+      if (n <= 0) break;
+      stderr_.append(chunk, static_cast<std::size_t>(n));
+      if (stderr_.size() > kStderrKeep) stderr_.erase(0, stderr_.size() - kStderrKeep);
+    }
+    while (!stderr_.empty() && (stderr_.back() == '\n' || stderr_.back() == '\r'))
+      stderr_.pop_back();
+  }
+
+  std::shared_ptr<SshSession> session_;
+  ssh_channel channel_;  // guarded by session_->mu_
+  const bool dial_stdio_;
+  const std::string what_;
+  bool broken_ = false;  // guarded by session_->mu_
+  bool eof_ = false;     // guarded by session_->mu_
+  std::string stderr_;   // guarded by session_->mu_
+};
+
+Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& host,
+                                                        const ConnectOptions& options) {
+  EnsureLibsshInitialized();
+  const Deadline deadline = DeadlineAfter(options.connect_timeout);
+  std::string target =
+      (host.user.empty() ? "" : host.user + "@") + host.address + ":" + std::to_string(host.port);
+  if (host.address.empty()) return Status::InvalidArgument(host.key + ": no address");
+  ssh_session raw = ssh_new();
+  if (raw == nullptr) return Status::Internal("libssh: cannot allocate a session");
+  // From here the session object owns `raw` and frees it on every path.
+  std::shared_ptr<SshSession> session(new SshSession(raw));
+
+  int nodelay = 1;
+  ssh_options_set(raw, SSH_OPTIONS_HOST, host.address.c_str());
+  // ~/.ssh/config (and /etc/ssh/ssh_config) first, so that explicit settings win.
+  if (ssh_options_parse_config(raw, nullptr) != SSH_OK)
+    return Status::InvalidArgument(target + ": cannot parse ~/.ssh/config: " + SshError(raw));
+  if (host.port != 22) {
+    auto port = static_cast<unsigned int>(host.port);
+    ssh_options_set(raw, SSH_OPTIONS_PORT, &port);
+  }
+  if (!host.user.empty()) {
+    ssh_options_set(raw, SSH_OPTIONS_USER, host.user.c_str());
+  } else if (char* configured = nullptr;
+             ssh_options_get(raw, SSH_OPTIONS_USER, &configured) == SSH_OK) {
+    ssh_string_free_char(configured);
+  } else {
+    ssh_options_set(raw, SSH_OPTIONS_USER, nullptr);  // libssh: the local user
+  }
+  const std::string known_hosts =
+      ExpandHomePath(!options.known_hosts.empty() ? options.known_hosts : host.known_hosts);
+  if (!known_hosts.empty()) ssh_options_set(raw, SSH_OPTIONS_KNOWNHOSTS, known_hosts.c_str());
+  // Without TCP_NODELAY each small handshake packet waits for a delayed ACK.
+  ssh_options_set(raw, SSH_OPTIONS_NODELAY, &nodelay);
+
+  {
+    char* user = nullptr;
+    unsigned int port = 0;
+    ssh_options_get(raw, SSH_OPTIONS_USER, &user);
+    ssh_options_get_port(raw, &port);
+    char* address = nullptr;
+    ssh_options_get(raw, SSH_OPTIONS_HOST, &address);
+    session->peer_ = std::string(user != nullptr ? user : "?") + "@" +
+                     (address != nullptr ? address : host.address) + ":" + std::to_string(port);
+    ssh_string_free_char(user);
+    ssh_string_free_char(address);
+  }
+  const std::string& peer = session->peer_;
+
+  std::lock_guard lock(session->mu_);
+  SetSshCallTimeout(raw, deadline);
+  if (ssh_connect(raw) != SSH_OK) {
+    // libssh's own timer may fire a moment before ours.
+    if (TimeLeft(deadline) < std::chrono::milliseconds(100))
+      return Status::Unavailable(peer + ": no SSH handshake within " +
+                                 FormatSeconds(options.connect_timeout) +
+                                 " (host down or hung?): " + SshError(raw));
+    return Status::Unavailable(peer + ": cannot connect: " + SshError(raw));
+  }
+  if (Status st = VerifyHostKey(raw, peer, options.accept_new_host_keys); !st.ok()) return st;
+  if (Status st = AuthenticateSession(raw, host.identity_file, peer, deadline); !st.ok()) return st;
+  session->fd_ = ssh_get_fd(raw);
+  return session;
+}
+
+SshSession::~SshSession() {
+  std::lock_guard lock(mu_);
+  if (ssh_is_connected(session_)) {
+    SetSshCallTimeout(session_, DeadlineAfter(kCloseTimeout));
+    ssh_disconnect(session_);
+  }
+  ssh_free(session_);
+}
+
+bool SshSession::uses_dial_stdio() const {
+  std::lock_guard lock(mu_);
+  return dial_stdio_;
+}
+
+Result<std::unique_ptr<ByteStream>> SshSession::OpenUnixSocketStream(const std::string& socket_path,
+                                                                     Deadline deadline) {
+  const std::string what = "docker socket " + socket_path;
+  std::string forwarding_failure;
+  {
+    std::unique_lock lock(mu_);
+    if (!ssh_is_connected(session_))
+      return Status::Unavailable(peer_ + ": SSH connection lost: " + SshError(session_));
+    if (!dial_stdio_) {
+      ssh_channel channel = ssh_channel_new(session_);
+      if (channel == nullptr)
+        return Status::Unavailable(what + ": cannot create a channel: " + SshError(session_));
+      int rc = CallUntilAnswered(lock, deadline, [&] {
+        return ssh_channel_open_forward_unix(channel, socket_path.c_str(), "127.0.0.1", 0);
+      });
+      if (rc == SSH_OK)
+        return std::unique_ptr<ByteStream>(
+            new SshChannelStream(shared_from_this(), channel, false, what));
+      const std::string error = rc == SSH_AGAIN ? "no answer" : SshError(session_);
+      ssh_channel_free(channel);
+      const int reason = ChannelOpenFailureReason(error);
+      if (reason < 1 || reason > 3) {
+        if (rc == SSH_AGAIN || Expired(deadline))
+          return Status::Timeout(what + ": no answer to the channel request before the deadline");
+        return Status::Unavailable(what + ": cannot open a channel: " + error);
+      }
+      // OpenSSH answers "(2) open failed" both when AllowStreamLocalForwarding forbids
+      // the channel and when nothing accepts on the socket, so only the fallback can
+      // tell: dial-stdio works (forwarding is forbidden) or docker explains its failure.
+      forwarding_failure = "stream-local forwarding failed (" + error +
+                           "): dockerd is not accepting connections there (is dockerd "
+                           "running, is the socket path right?) or sshd forbids stream-local "
+                           "forwarding";
+    }
+  }
+  return OpenDialStdio(socket_path, deadline, forwarding_failure);
+}
+
+Result<std::unique_ptr<ByteStream>> SshSession::OpenDialStdio(
+    const std::string& socket_path, Deadline deadline, const std::string& forwarding_failure) {
+  const std::string what =
+      "docker socket " + socket_path +
+      (forwarding_failure.empty() ? "" : ": " + forwarding_failure + "; fallback") +
+      ": docker system dial-stdio";
+  std::unique_lock lock(mu_);
+  ssh_channel channel = ssh_channel_new(session_);
+  if (channel == nullptr)
+    return Status::Unavailable(what + ": cannot create a channel: " + SshError(session_));
+  auto fail = [&](int rc, const std::string& why) -> Status {
+    std::string error = why + ": " + (rc == SSH_AGAIN ? "no answer" : SshError(session_));
+    ssh_channel_free(channel);
+    if (rc == SSH_AGAIN) return Status::Timeout(what + ": " + error);
+    return Status::Unavailable(what + ": " + error);
+  };
+  int rc = CallUntilAnswered(lock, deadline, [&] { return ssh_channel_open_session(channel); });
+  if (rc != SSH_OK) return fail(rc, "cannot open a session channel");
+  bool default_socket =
+      std::any_of(std::begin(kDefaultDockerSockets), std::end(kDefaultDockerSockets),
+                  [&](const char* p) { return socket_path == p; });
+  if (!default_socket) {
+    // The socket travels as an environment request, never inside the command line; if
+    // the server does not accept it, dial-stdio would reach the wrong daemon.
+    const std::string docker_host = "unix://" + socket_path;
+    rc = CallUntilAnswered(lock, deadline, [&] {
+      return ssh_channel_request_env(channel, "DOCKER_HOST", docker_host.c_str());
+    });
+    if (rc != SSH_OK)
+      return fail(rc,
+                  "sshd refuses to pass DOCKER_HOST (it needs AcceptEnv DOCKER_HOST, or "
+                  "AllowStreamLocalForwarding yes)");
+  }
+  rc = CallUntilAnswered(lock, deadline, [&] {
+    return ssh_channel_request_exec(channel, "docker system dial-stdio");
+  });
+  if (rc != SSH_OK) return fail(rc, "cannot run it");
+  return std::unique_ptr<ByteStream>(new SshChannelStream(shared_from_this(), channel, true, what));
+}
+
+int SshSession::CallUntilAnswered(std::unique_lock<std::mutex>& lock, Deadline deadline,
+                                  const std::function<int()>& call) {
+  for (;;) {
+    ssh_set_blocking(session_, 0);
+    int rc = call();
+    ssh_set_blocking(session_, 1);
+    AckNow(fd_);
+    if (rc != SSH_AGAIN || Expired(deadline)) return rc;
+    lock.unlock();
+    WaitReadable(fd_, deadline);
+    lock.lock();
+  }
+}
+
+}  // namespace jlrec

@@ -1,0 +1,74 @@
+// One authenticated SSH connection to one host, and the byte streams (channels) that
+// carry Docker API traffic over it.
+//
+// Threading: a libssh session is not thread-safe, so every libssh call on the session or
+// any of its channels holds the session's mutex. Waiting for data does NOT hold it: a
+// reader polls the session socket unlocked, then takes the mutex only to let libssh
+// dispatch what arrived and to copy its own channel's bytes. Several channels on one
+// session therefore make progress at the same time, which is what lets overlapping
+// requests (apply's per-host parallelism) share one connection.
+#pragma once
+
+#include <libssh/libssh.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/desired_state.h"
+#include "engine/status.h"
+#include "providers/byte_stream.h"
+#include "providers/deadline.h"
+#include "providers/provider.h"
+
+namespace jlrec {
+
+/// Thread-safe. Owned through shared_ptr: open streams keep their session alive.
+class SshSession : public std::enable_shared_from_this<SshSession> {
+ public:
+  /// Connects to `host` (TCP, SSH handshake, host-key check, authentication), all within
+  /// options.connect_timeout. Honours ~/.ssh/config (a port of 22 in `host` defers to the
+  /// config). kUnavailable with the reason when the host cannot be used.
+  static Result<std::shared_ptr<SshSession>> Connect(const HostConnection& host,
+                                                     const ConnectOptions& options);
+  ~SshSession();
+  SshSession(const SshSession&) = delete;
+  SshSession& operator=(const SshSession&) = delete;
+
+  /// A stream to unix socket `socket_path` on the host: a direct-streamlocal channel or,
+  /// when that channel is refused, a `docker system dial-stdio` exec channel (DOCKER_HOST
+  /// passed as an environment request, never in a command line). Once dial-stdio has
+  /// carried data, the session uses it directly. kUnavailable if neither works (the
+  /// message carries both reasons) or the session is lost; kTimeout past `deadline`.
+  Result<std::unique_ptr<ByteStream>> OpenUnixSocketStream(const std::string& socket_path,
+                                                           Deadline deadline);
+
+  /// "user@address:port" as connected, for messages.
+  const std::string& peer() const { return peer_; }
+
+  /// True once stream-local forwarding failed and dial-stdio carried data instead.
+  bool uses_dial_stdio() const;
+
+ private:
+  friend class SshChannelStream;
+  explicit SshSession(ssh_session session) : session_(session) {}
+  // `forwarding_failure`: why stream-local forwarding failed ("" if it was not tried).
+  Result<std::unique_ptr<ByteStream>> OpenDialStdio(const std::string& socket_path,
+                                                    Deadline deadline,
+                                                    const std::string& forwarding_failure);
+
+  // Runs `call`, a libssh request that answers SSH_AGAIN until the server replied, in
+  // non-blocking mode until it is answered or `deadline` passes (then SSH_AGAIN). Holds
+  // `lock` (on mu_) only while calling: the wait for the reply lets other channels work.
+  int CallUntilAnswered(std::unique_lock<std::mutex>& lock, Deadline deadline,
+                        const std::function<int()>& call);
+
+  mutable std::mutex mu_;  // held for every libssh call on session_ and its channels
+  ssh_session session_;
+  int fd_ = -1;  // the session's socket, polled without the mutex
+  std::string peer_;
+  bool dial_stdio_ = false;  // guarded by mu_: dial-stdio proved to work, forwarding not
+};
+
+}  // namespace jlrec
