@@ -152,7 +152,7 @@ Result<std::unique_ptr<StateStore>> Open(const std::string& path) {
   if (s.ok()) s = MigrateSchema(*db, StateSchemaMigrations());
   // WAL mode just created the -wal/-shm files; SQLite gives them the main file's mode, and
   // this re-check also tightens companions left looser by an older tool.
-  if (s.ok()) s = PrepareStateFile(path);
+  if (s.ok()) s = TightenStateFiles(path);
   if (!s.ok()) return s;
   return std::unique_ptr<StateStore>(std::make_unique<SqliteStateStore>(std::move(*db)));
 }

@@ -46,15 +46,20 @@ Status TightenToOwnerOnly(int fd, const std::string& path) {
 }
 
 // Tightens `path` if it exists; absent is fine (SQLite creates it from the main file's mode).
+// By path, never through a new file descriptor: closing any descriptor of a database file
+// drops every POSIX lock this process holds on it (SQLite's WAL locks included), after which
+// other processes stop seeing this one's commits.
 Status TightenIfPresent(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::Ok();
-    return Status::IoError(Errno("opening " + path, errno));
+    return Status::IoError(Errno("stat " + path, errno));
   }
-  Status tightened = TightenToOwnerOnly(fd, path);
-  ::close(fd);
-  return tightened;
+  if (!S_ISREG(st.st_mode)) return Status::IoError(path + " is not a regular file");
+  if ((st.st_mode & 077) == 0) return Status::Ok();
+  if (::chmod(path.c_str(), st.st_mode & 0700) != 0)
+    return Status::IoError(Errno("restricting " + path + " to mode 0600", errno));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -74,6 +79,14 @@ Status PrepareStateFile(const std::string& path) {
   for (const char* suffix : {"-wal", "-shm", "-journal"}) {
     Status companion = TightenIfPresent(path + suffix);
     if (!companion.ok()) return companion;
+  }
+  return Status::Ok();
+}
+
+Status TightenStateFiles(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    Status tightened = TightenIfPresent(path + suffix);
+    if (!tightened.ok()) return tightened;
   }
   return Status::Ok();
 }

@@ -12,6 +12,11 @@ namespace jlrec {
 /// the file with mode 0600 if absent, and tightens an existing file (and its -wal/-shm
 /// companions, which SQLite creates with the main file's mode) to 0600 when group or others
 /// have any access. Never loosens anything.
+/// Must run before SQLite opens the file (it opens and closes descriptors of it).
 Status PrepareStateFile(const std::string& path);
+
+/// Tightens `path` and its companions to owner-only, by path (no file descriptor is opened,
+/// so it is safe while SQLite holds the database open).
+Status TightenStateFiles(const std::string& path);
 
 }  // namespace jlrec

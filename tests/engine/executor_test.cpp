@@ -173,7 +173,7 @@ TEST_CASE("update uploads /run.sh and restarts in place, keeping the container i
   CHECK(r.mutating_calls == 2);
 }
 
-TEST_CASE("start only starts and waits; remove only stops and removes", "[executor]") {
+TEST_CASE("start only starts and waits, remove only stops and removes", "[executor]") {
   Fixture f(
       MakePlan({Action(ActionKind::kStart, "lab1/s"), Action(ActionKind::kRemove, "lab2/old")}));
   ApplyResult r = f.Apply();
@@ -256,7 +256,7 @@ TEST_CASE("no more than parallelism actions run at once overall", "[executor]") 
   CHECK(f.log().MaxConcurrent() == 3);
 }
 
-TEST_CASE("a failure skips the failed action's dependents; independent branches go on",
+TEST_CASE("a failure skips the failed action's dependents, independent branches go on",
           "[executor]") {
   Plan plan = MakePlan({Action(ActionKind::kCreate, "lab1/core_a", true, {"a"}),
                         Action(ActionKind::kCreate, "lab2/worker_a", false, {"a"}),
@@ -503,7 +503,7 @@ TEST_CASE("a bad max_unavailable stops the apply before it starts, naming the gr
   CHECK(f.log().Calls().empty());
 }
 
-TEST_CASE("a host without a provider fails its actions with the reason; others go on",
+TEST_CASE("a host without a provider fails its actions with the reason, others go on",
           "[executor]") {
   Fixture f(MakePlan({Action(ActionKind::kCreate, "lab1/core", true),
                       Action(ActionKind::kCreate, "lab2/w"),

@@ -94,7 +94,7 @@ TEST_CASE("drift fixed by apply: history shows when it appeared and when it was 
   CHECK(doc[2]["result"] == "in_sync");
 }
 
-TEST_CASE("--notify-cmd receives the JSON report on drift; its failure never hides the exit code",
+TEST_CASE("the notify command receives the JSON report on drift, and its failure never hides the exit code",
           "[lab][drift]") {
   LabProject p("e2edrift5");
   p.Write(Units());  // nothing applied: everything is missing
@@ -114,7 +114,7 @@ TEST_CASE("--notify-cmd receives the JSON report on drift; its failure never hid
   CHECK(Contains(failing.err, "--notify-cmd failed (exited with status 7)"));
 }
 
-TEST_CASE("--timeout bounds a check stuck on a hung (SIGSTOPped) host and names it",
+TEST_CASE("the global timeout bounds a check stuck on a hung (SIGSTOPped) host and names it",
           "[lab][drift]") {
   LabProject p("e2edrift6");
   p.Write(Units());

@@ -146,7 +146,7 @@ TEST_CASE("plan --json is the documented versioned document", "[lab][plan]") {
   CHECK(Contains(r.out, "\"create\": 4"));
 }
 
-TEST_CASE("--refresh=false plans from the cache and says how old it is", "[lab][plan]") {
+TEST_CASE("plan with refresh off reads the cache and says how old it is", "[lab][plan]") {
   LabProject p("e2eplan6");
   p.Write(ProductUnits());
   ApplyProduct(p);
