@@ -15,6 +15,7 @@
 #include "engine/apply_graph.h"
 #include "engine/executor.h"
 #include "engine/plan_json.h"
+#include "engine/refresh.h"
 #include "engine/saved_plan.h"
 #include "providers/ssh_provider.h"
 
@@ -185,6 +186,12 @@ int Execute(Plan& plan, const DesiredState& desired, StateStore& store,
                 result.interrupted ? "interrupted" : (result.failed ? "finished with failures" : "complete"),
                 secs, result.succeeded, result.failed, result.skipped, result.not_started);
   std::cout << line << "\n";
+  // Record what the hosts run now, so the cache (plan --refresh=false, show) is not stale.
+  std::map<std::string, Provider*> touched;
+  for (const auto& a : plan.actions)
+    if (IsExecutable(a.kind) && providers.count(a.host)) touched[a.host] = providers.at(a.host);
+  Status cached = store.SaveSnapshots(plan.project, RefreshOpenHosts(desired, touched, f.parallelism));
+  if (!cached.ok()) spdlog::warn("could not update the state cache: {}", cached.message());
   std::string outcome = result.interrupted ? "interrupted" : (result.failed ? "failed" : "ok");
   store.FinishRun(*run_id, outcome, line);
   if (!result.error.ok()) {

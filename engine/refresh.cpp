@@ -74,6 +74,25 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider,
   return snap;
 }
 
+std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
+                                           const std::map<std::string, Provider*>& providers,
+                                           int parallelism) {
+  std::vector<Provider*> list;
+  for (const auto& [host, p] : providers)
+    if (p) list.push_back(p);
+  std::vector<HostSnapshot> out(list.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  size_t workers = std::min<size_t>(list.size(), std::max(1, parallelism));
+  for (size_t w = 0; w < workers; ++w)
+    pool.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < list.size();)
+        out[i] = RefreshHost(desired, *list[i], /*check_image_digests=*/false);
+    });
+  for (auto& t : pool) t.join();
+  return out;
+}
+
 RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::string>& hosts,
                             std::shared_ptr<ProviderFactory> factory,
                             const RefreshOptions& options) {

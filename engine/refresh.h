@@ -39,6 +39,12 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
                             std::shared_ptr<ProviderFactory> factory,
                             const RefreshOptions& options);
 
+/// Re-reads the hosts behind already open `providers` (host key -> provider), `parallelism`
+/// at a time, without registry checks: what apply uses to record what it left behind.
+std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
+                                           const std::map<std::string, Provider*>& providers,
+                                           int parallelism);
+
 /// Refreshes one host through an open provider (the per-host part of RefreshHosts).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider,
                          bool check_image_digests);
