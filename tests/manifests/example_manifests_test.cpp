@@ -145,7 +145,8 @@ TEST_CASE("a missing manifest file is one clear error", "[examples]") {
 }
 
 // Not a timing assertion (the machine is shared): prints the figure for the report.
-TEST_CASE("a 10,000-container manifest validates; the time is printed", "[examples][scale]") {
+TEST_CASE("a 10000-container manifest validates and its load time is printed",
+          "[examples][scale]") {
   ManifestFixture f;
   std::string yaml =
       "project: big\n"
