@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 LAB := tests/lab/lab.sh
 
-.PHONY: all deps build demo test lab-up lab-down lab-status clean format
+.PHONY: all deps build demo test package-test lab-up lab-down lab-status clean format
 
 all: build
 
@@ -24,12 +24,17 @@ lab-down:
 lab-status:
 	bash $(LAB) status
 
-# Build, lab up, the whole ctest suite (unit + lab end-to-end), lab down whatever happened.
+# Build, lab up, the whole ctest suite (unit + lab end-to-end), lab down whatever happened,
+# then the .deb: built, installed, run.
 test: build lab-up
 	@status=0; \
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) || status=$$?; \
 	bash $(LAB) down; \
+	[ $$status -ne 0 ] || bash scripts/package-test.sh $(BUILD) || status=$$?; \
 	exit $$status
+
+package-test: build
+	bash scripts/package-test.sh $(BUILD)
 
 # Build, lab up, then the main job on the example lab manifest (the lab stays up).
 demo: build lab-up
