@@ -148,7 +148,7 @@ TEST_CASE("connects to every lab host and lists its containers", "[lab][provider
   }
 }
 
-TEST_CASE("a created container reads back as its spec; files, exec and lifecycle work",
+TEST_CASE("a created container reads back as its spec, and its files, exec and lifecycle work",
           "[lab][provider]") {
   LabEnv env = ReadLabEnv();
   RemoveTestContainers(1);
