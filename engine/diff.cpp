@@ -243,12 +243,21 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
     } else {
       // A container jlrec created from a pinned digest (the tag had moved) reads back as
       // "repo@sha256:..."; it is the desired image when jlrec wrote this very spec.
+      // (The spec-digest label cannot change after create, so it names what jlrec wrote.)
       ContainerSpec have_spec = have->spec;
       auto written = have->jlrec_labels.find(labels::kSpecDigest);
-      if (have_spec.image != c->spec.image &&
-          have_spec.image.rfind(RepoOf(c->spec.image) + "@", 0) == 0 &&
-          written != have->jlrec_labels.end() && written->second == c->spec_digest)
-        have_spec.image = c->spec.image;
+      bool jlrec_wrote_this_spec =
+          written != have->jlrec_labels.end() && written->second == c->spec_digest;
+      if (jlrec_wrote_this_spec) {
+        if (have_spec.image != c->spec.image &&
+            have_spec.image.rfind(RepoOf(c->spec.image) + "@", 0) == 0)
+          have_spec.image = c->spec.image;
+        // Docker reports a command or label equal to the image's own as the image default
+        // (an empty command, a missing label): what jlrec wrote is still there.
+        if (have_spec.command.empty()) have_spec.command = c->spec.command;
+        for (const auto& [k, v] : c->spec.labels)
+          if (!have_spec.labels.count(k)) have_spec.labels[k] = v;
+      }
       auto changes = SpecChanges(c->spec, have_spec);
       // Same tag, other content: the registry's digest for the tag is not one the running
       // image was pulled as.

@@ -1,5 +1,7 @@
 #include "manifests/manifest_resolver.h"
 
+#include "providers/docker_container_json.h"
+
 #include <algorithm>
 #include <fstream>
 #include <memory>
@@ -366,7 +368,12 @@ void Resolver::BuildContainers() {
     if (eff.network_mode) spec.network_mode = eff.network_mode->value;
     if (eff.volumes) spec.volumes = eff.volumes->value;
     if (eff.restart) spec.restart = eff.restart->value;
-    if (eff.ports) spec.ports = eff.ports->value;
+    if (eff.ports) {
+      // Canonical form ("8080:80/tcp", one per port, sorted): what Docker reads back, so an
+      // unchanged port never shows as a change.
+      auto canonical = CanonicalPorts(eff.ports->value);
+      spec.ports = canonical.ok() ? *canonical : eff.ports->value;
+    }
     spec.labels = eff.labels;
     const std::string spec_digest = SpecDigest(spec);
 

@@ -361,3 +361,17 @@ TEST_CASE("a container created from a pinned digest matches its tag when jlrec w
   l.jlrec_labels[labels::kSpecDigest] = "another spec";
   CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
 }
+
+TEST_CASE("a command or label that Docker reports as the image default still matches what jlrec wrote",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  d.containers[0].spec.labels = {{"team", "x"}};
+  d.containers[0].spec_digest = SpecDigest(d.containers[0].spec);
+  LiveContainer l = Matching(d.containers[0]);
+  l.spec.command.clear();
+  l.spec.labels.clear();
+  l.jlrec_labels[labels::kSpecDigest] = d.containers[0].spec_digest;
+  CHECK(MakePlan(d, {{Host("h1", {l})}}).actions.empty());
+  l.jlrec_labels[labels::kSpecDigest] = "written by hand";
+  CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
+}
