@@ -102,23 +102,13 @@ struct ApplyFlags {
 };
 
 // Takes the project's apply lock; prints the holder when it cannot.
-bool TakeLock(StateStore& store, const std::string& project, double timeout_s, LockInfo& mine) {
-  mine.name = "apply:" + project;
-  mine.owner = ProcessOwner();
-  mine.pid = getpid();
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  mine.hostname = host;
-  mine.since = std::time(nullptr);
-  auto got = store.AcquireLock(mine, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
+bool TakeLock(StateStore& store, const std::string& project, double timeout_s, ScopedLock& lock) {
+  Status got = lock.Acquire(store, "apply:" + project, timeout_s);
   if (!got.ok()) {
-    std::cerr << "jlrec: another apply holds the lock: " << got.status().message()
+    std::cerr << "jlrec: another apply holds the lock: " << got.message()
               << "\n  (wait with --lock-timeout SECONDS, or `jlrec unlock --force` if it is dead)\n";
     return false;
   }
-  if (got->has_value())
-    spdlog::warn("took over the apply lock of {} (pid {} on {}, since {}): that process is gone",
-                 (*got)->owner, (*got)->pid, (*got)->hostname, (*got)->since);
   return true;
 }
 
@@ -225,13 +215,8 @@ int ApplySavedPlan(const std::string& path, const CommonFlags& common, const App
   }
   auto store = OpenStateStore(common, *desired);
   if (!store) return 1;
-  LockInfo lock;
+  ScopedLock lock;  // after `store`: released before it closes
   if (!TakeLock(*store, desired->project, f.lock_timeout, lock)) return 1;
-  struct Unlock {
-    StateStore& s;
-    LockInfo& l;
-    ~Unlock() { s.ReleaseLock(l.name, l.pid); }
-  } unlock{*store, lock};
 
   std::set<std::string> hosts;
   for (const auto& a : plan->actions)
@@ -293,21 +278,11 @@ int RunApply(const std::vector<std::string>& args) {
     std::cerr << "jlrec: apply always refreshes: it must act on what the hosts run now\n";
     return 1;
   }
-  LockInfo lock;
-  StateStore* locked = nullptr;
-  auto run = MakePlanRun(common, pflags, vm, false, [&](const DesiredState& d, StateStore& s) {
-    if (!TakeLock(s, d.project, f.lock_timeout, lock)) return false;
-    locked = &s;
-    return true;
-  });
+  auto run = MakePlanRun(common, pflags, vm, false,
+                         [&](const DesiredState& d, StateStore& s, ScopedLock& lock) {
+                           return TakeLock(s, d.project, f.lock_timeout, lock);
+                         });
   if (!run) return 1;
-  struct Unlock {
-    StateStore*& s;
-    LockInfo& l;
-    ~Unlock() {
-      if (s) s->ReleaseLock(l.name, l.pid);
-    }
-  } unlock{locked, lock};
 
   Plan& plan = run->plan;
   PlanPrintOptions po;

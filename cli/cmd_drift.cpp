@@ -78,34 +78,15 @@ int RunDrift(const std::vector<std::string>& args) {
     return *rc;
   SetupLogging(common);
 
-  LockInfo lock;
-  StateStore* locked = nullptr;
   auto run = MakePlanRun(common, flags, vm, /*default_all=*/true,
-                         [&](const DesiredState& d, StateStore& s) {
-    lock.name = "drift:" + d.project;
-    lock.owner = ProcessOwner();
-    lock.pid = getpid();
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    lock.hostname = host;
-    lock.since = std::time(nullptr);
-    auto got = s.AcquireLock(lock, std::chrono::milliseconds(static_cast<long>(lock_timeout * 1000)));
-    if (!got.ok()) {
+                         [&](const DesiredState& d, StateStore& s, ScopedLock& lock) {
+    Status got = lock.Acquire(s, "drift:" + d.project, lock_timeout);
+    if (!got.ok())
       std::cerr << "jlrec: another drift check of project " << d.project
-                << " is running: " << got.status().message() << "\n";
-      return false;
-    }
-    locked = &s;
-    return true;
+                << " is running: " << got.message() << "\n";
+    return got.ok();
   });
   if (!run) return 1;
-  struct Unlock {
-    StateStore*& s;
-    LockInfo& l;
-    ~Unlock() {
-      if (s) s->ReleaseLock(l.name, l.pid);
-    }
-  } unlock{locked, lock};
 
   const Plan& plan = run->plan;
   bool timed_out = false;
@@ -153,8 +134,7 @@ int RunDrift(const std::vector<std::string>& args) {
                 << "); the drift result stands (exit " << code << ")\n";
   }
   if (!recorded.ok() && code == 0) code = 1;
-  if (locked) locked->ReleaseLock(lock.name, lock.pid);
-  locked = nullptr;
+  run->lock.Release();  // Finish may leave without running destructors
   return Finish(code, timed_out);
 }
 

@@ -21,7 +21,7 @@ void AddPlanOptions(po::options_description& desc, PlanFlags& f) {
 
 std::optional<PlanRun> MakePlanRun(
     const CommonFlags& common, const PlanFlags& flags, const po::variables_map& vm,
-    bool default_all, const std::function<bool(const DesiredState&, StateStore&)>& before_refresh) {
+    bool default_all, const std::function<bool(const DesiredState&, StateStore&, ScopedLock&)>& before_refresh) {
   auto desired = LoadDesiredState(common);
   if (!desired) return std::nullopt;
   auto groups = SelectGroups(vm, *desired, default_all);
@@ -36,7 +36,7 @@ std::optional<PlanRun> MakePlanRun(
   PlanRun run;
   run.store = OpenStateStore(common, *desired);
   if (!run.store) return std::nullopt;
-  if (before_refresh && !before_refresh(*desired, *run.store)) return std::nullopt;
+  if (before_refresh && !before_refresh(*desired, *run.store, run.lock)) return std::nullopt;
 
   RefreshResult live;
   if (flags.refresh) {

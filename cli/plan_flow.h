@@ -30,6 +30,7 @@ void AddPlanOptions(po::options_description& desc, PlanFlags& flags);
 struct PlanRun {
   DesiredState desired;
   std::unique_ptr<StateStore> store;
+  ScopedLock lock;  ///< after `store`: released before the store closes
   RefreshOutcome refresh;  ///< empty providers when planned from the cache
   Plan plan;
   double refresh_seconds = 0;
@@ -37,12 +38,12 @@ struct PlanRun {
 
 /// Loads the manifest, selects the groups, refreshes (or reads the cache) and computes the
 /// plan. Prints the reason and returns nullopt on a usage/manifest/state error, or when
-/// `before_refresh` (called once the manifest and store are open, e.g. to take a lock)
+/// `before_refresh` (called once the manifest and store are open, to take run.lock)
 /// returns false.
 std::optional<PlanRun> MakePlanRun(
     const CommonFlags& common, const PlanFlags& flags, const po::variables_map& vm,
     bool default_all = false,
-    const std::function<bool(const DesiredState&, StateStore&)>& before_refresh = {});
+    const std::function<bool(const DesiredState&, StateStore&, ScopedLock&)>& before_refresh = {});
 
 /// Exit code of a plan: 1 on host errors, else 2 with `detailed` and changes, else 0.
 int PlanExitCode(const Plan& plan, bool detailed);

@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <iostream>
+#include <utility>
 
 #include "cli/manifest_location.h"
 #include "providers/ssh_provider.h"
@@ -167,6 +169,43 @@ std::string ProcessOwner() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return user + "@" + host;
+}
+
+ScopedLock::ScopedLock(ScopedLock&& other) noexcept
+    : store_(std::exchange(other.store_, nullptr)), info_(std::move(other.info_)) {}
+
+ScopedLock& ScopedLock::operator=(ScopedLock&& other) noexcept {
+  if (this != &other) {
+    Release();
+    store_ = std::exchange(other.store_, nullptr);
+    info_ = std::move(other.info_);
+  }
+  return *this;
+}
+
+Status ScopedLock::Acquire(StateStore& store, const std::string& name, double timeout_s) {
+  Release();
+  info_ = LockInfo{};
+  info_.name = name;
+  info_.owner = ProcessOwner();
+  info_.pid = getpid();
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  info_.hostname = host;
+  info_.since = std::time(nullptr);
+  auto got =
+      store.AcquireLock(info_, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
+  if (!got.ok()) return got.status();
+  if (got->has_value())
+    spdlog::warn("took over the {} lock of {} (pid {} on {}, since {}): that process is gone",
+                 name, (*got)->owner, (*got)->pid, (*got)->hostname, (*got)->since);
+  store_ = &store;
+  return Status::Ok();
+}
+
+void ScopedLock::Release() {
+  if (store_) store_->ReleaseLock(info_.name, info_.pid);
+  store_ = nullptr;
 }
 
 }  // namespace jlrec::cli

@@ -71,4 +71,26 @@ std::optional<std::vector<std::string>> SelectGroups(const po::variables_map& vm
 /// "user@machine" of this process, for locks and the journal.
 std::string ProcessOwner();
 
+/// A lock in the state store, held by this process until Release() or destruction (apply and
+/// drift each take one per project). The store must outlive it: keep it declared after the
+/// store it locks (as PlanRun does). Taking over a dead holder's lock is logged.
+class ScopedLock {
+ public:
+  ScopedLock() = default;
+  ScopedLock(ScopedLock&& other) noexcept;
+  ScopedLock& operator=(ScopedLock&& other) noexcept;
+  ScopedLock(const ScopedLock&) = delete;
+  ScopedLock& operator=(const ScopedLock&) = delete;
+  ~ScopedLock() { Release(); }
+  /// Takes lock `name` in `store`, waiting up to `timeout_s` seconds; kConflict naming the
+  /// holder when it stays held.
+  Status Acquire(StateStore& store, const std::string& name, double timeout_s);
+  /// Releases the lock if held; idempotent.
+  void Release();
+
+ private:
+  StateStore* store_ = nullptr;  // null when not held
+  LockInfo info_;
+};
+
 }  // namespace jlrec::cli
