@@ -194,6 +194,7 @@ std::map<std::string, std::string> JlrecLabelsFor(const DesiredContainer& desire
       {labels::kProject, project},
       {labels::kGroups, joined},
       {labels::kUnit, desired.Ref()},
+      {labels::kHost, desired.host},
       {labels::kCore, desired.core ? "true" : "false"},
       {labels::kSpecDigest, desired.spec_digest},
       {labels::kScriptDigest, desired.script_digest},

@@ -40,7 +40,10 @@ inline constexpr const char* kPrefix = "jlrec.";
 inline constexpr const char* kProject = "jlrec.project";
 inline constexpr const char* kGroups = "jlrec.groups";  ///< comma-separated, sorted
 inline constexpr const char* kUnit = "jlrec.unit";      ///< "host/container"
-inline constexpr const char* kCore = "jlrec.core";      ///< "true" / "false"
+/// The manifest's host key. Hosts may share a Docker daemon (two keys for one machine, or
+/// a benchmark lab), so a host lists only the project's containers labelled with its key.
+inline constexpr const char* kHost = "jlrec.host";
+inline constexpr const char* kCore = "jlrec.core";  ///< "true" / "false"
 inline constexpr const char* kSpecDigest = "jlrec.spec-digest";
 inline constexpr const char* kScriptDigest = "jlrec.script-digest";
 inline constexpr const char* kVersion = "jlrec.version";

@@ -110,6 +110,12 @@ std::string DigestFor(const std::string& repo, const std::vector<std::string>& r
   return "";
 }
 
+// A container jlrec made for another host key that shares this host's Docker daemon.
+bool OwnedByOtherHost(const LiveContainer& lc, const std::string& host) {
+  auto label = lc.jlrec_labels.find(labels::kHost);
+  return label != lc.jlrec_labels.end() && label->second != host;
+}
+
 struct Ranked {
   PlanAction action;
   int group_rank;
@@ -187,6 +193,10 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
   for (size_t i = 0; i < options.groups.size(); ++i) group_rank[options.groups[i]] = int(i);
 
   std::vector<Ranked> ranked;
+  ranked.reserve(selected->size());
+  // Per host, name -> live container, built the first time a host is looked at.
+  std::unordered_map<const HostSnapshot*, std::unordered_map<std::string, const LiveContainer*>>
+      live_by_name;
   std::set<std::string> warned_hosts;
   std::set<std::string> unreachable;
   int order = 0;
@@ -197,7 +207,6 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
     a.name = c->name;
     a.groups = c->groups;
     a.core = c->core;
-    a.desired = *c;
     int rank = 1 << 20;
     for (const auto& g : c->groups)
       if (group_rank.count(g)) rank = std::min(rank, group_rank[g]);
@@ -209,6 +218,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       a.kind = ActionKind::kUnknown;
       a.reason = "host " + c->host + " could not be refreshed: " + why;
       if (unreachable.insert(c->host).second) plan.host_errors.push_back({c->host, why});
+      a.desired = *c;
       ranked.push_back({std::move(a), rank, order++});
       continue;
     }
@@ -219,19 +229,26 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
     }
 
     const LiveContainer* have = nullptr;
-    for (const auto& lc : snap->containers)
-      if (lc.name == c->name) have = &lc;
-    a.fingerprint = FingerprintOf(have);
-    if (have) a.live = *have;
+    if (auto by_name = live_by_name.find(snap); by_name != live_by_name.end()) {
+      auto it = by_name->second.find(c->name);
+      if (it != by_name->second.end()) have = it->second;
+    } else {
+      auto& names = live_by_name[snap];
+      for (const auto& lc : snap->containers) names[lc.name] = &lc;
+      auto it = names.find(c->name);
+      if (it != names.end()) have = it->second;
+    }
 
     if (!have) {
       a.kind = ActionKind::kCreate;
       a.reason = "no container named " + c->name + " on " + c->host;
-    } else if (!have->managed() ||
-               have->jlrec_labels.at(labels::kProject) != desired.project) {
-      std::string who = have->managed() ? "managed by project '" +
-                                              have->jlrec_labels.at(labels::kProject) + "'"
-                                        : "not managed by jlrec (no jlrec labels)";
+    } else if (!have->managed() || have->jlrec_labels.at(labels::kProject) != desired.project ||
+               OwnedByOtherHost(*have, c->host)) {
+      std::string who = !have->managed() ? "not managed by jlrec (no jlrec labels)"
+                        : have->jlrec_labels.at(labels::kProject) != desired.project
+                            ? "managed by project '" + have->jlrec_labels.at(labels::kProject) + "'"
+                            : "managed for host '" + have->jlrec_labels.at(labels::kHost) +
+                                  "' (which shares this Docker daemon)";
       if (options.replace_unmanaged) {
         a.kind = ActionKind::kReplace;
         a.reason = "existing container is " + who + "; replacing (--replace-unmanaged)";
@@ -270,8 +287,9 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
         }
         if (reg != snap->registry_digests.end() && !reg->second.empty()) {
           auto rd = snap->image_repo_digests.find(have->image_id);
-          std::string running =
-              rd == snap->image_repo_digests.end() ? "" : DigestFor(RepoOf(c->spec.image), rd->second);
+          std::string running = rd == snap->image_repo_digests.end()
+                                    ? ""
+                                    : DigestFor(RepoOf(c->spec.image), rd->second);
           if (running != reg->second) {
             changes.push_back({"image", running.empty() ? have->image_id : running, reg->second});
             a.pinned_image = RepoOf(c->spec.image) + "@" + reg->second;
@@ -314,6 +332,14 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
         a.kind = ActionKind::kNoop;
       }
     }
+    // Unchanged containers are only counted and named, so they skip the copies and the
+    // fingerprint (which hashes the live spec): at 10,000 containers that is most of
+    // the diff's time.
+    if (a.kind != ActionKind::kNoop) {
+      a.desired = *c;
+      if (have) a.live = *have;
+      a.fingerprint = FingerprintOf(have);
+    }
     ranked.push_back({std::move(a), rank, order++});
   }
 
@@ -324,6 +350,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       if (sit == snapshots.end() || !sit->second->reachable) continue;
       for (const auto& lc : sit->second->containers) {
         if (!lc.managed() || lc.jlrec_labels.at(labels::kProject) != desired.project) continue;
+        if (OwnedByOtherHost(lc, host)) continue;
         if (wanted_anywhere.count(host + "/" + lc.name)) continue;
         PlanAction a;
         a.host = host;
@@ -356,16 +383,22 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
 
   // Execution order: selected group by group, masters before workers, removals last,
   // otherwise manifest order (stable).
-  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& x, const Ranked& y) {
+  // (Sorted by index: moving whole PlanActions around costs more than the comparisons.)
+  std::vector<size_t> by_order(ranked.size());
+  for (size_t i = 0; i < by_order.size(); ++i) by_order[i] = i;
+  std::sort(by_order.begin(), by_order.end(), [&](size_t i, size_t j) {
+    const Ranked& x = ranked[i];
+    const Ranked& y = ranked[j];
     if (x.group_rank != y.group_rank) return x.group_rank < y.group_rank;
     if (x.action.core != y.action.core) return x.action.core;
     return x.order < y.order;
   });
-  for (auto& r : ranked) {
-    if (r.action.kind == ActionKind::kNoop)
-      plan.noops.push_back(std::move(r.action));
+  for (size_t i : by_order) {
+    PlanAction& action = ranked[i].action;
+    if (action.kind == ActionKind::kNoop)
+      plan.noops.push_back(std::move(action));
     else
-      plan.actions.push_back(std::move(r.action));
+      plan.actions.push_back(std::move(action));
   }
   return plan;
 }

@@ -59,10 +59,10 @@ struct PlanAction {
   bool core = false;                ///< its unit is a group master
   std::string reason;               ///< one-line human summary
   std::vector<FieldChange> changes;  ///< per-field reasons
-  std::optional<DesiredContainer> desired;  ///< absent for remove
-  std::optional<LiveContainer> live;        ///< absent for create / unknown
+  std::optional<DesiredContainer> desired;  ///< absent for remove and for no-ops
+  std::optional<LiveContainer> live;        ///< absent for create / unknown and for no-ops
   std::string pinned_image;  ///< "repo@sha256:..." when the tag moved; apply runs exactly this
-  LiveFingerprint fingerprint;
+  LiveFingerprint fingerprint;  ///< of the live container; empty for no-ops
   /// "host/container".
   std::string Ref() const { return host + "/" + name; }
 };

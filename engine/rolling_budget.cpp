@@ -31,10 +31,13 @@ bool TakesContainerDown(const PlanAction& action) {
 
 std::map<std::string, int> GroupSizes(const Plan& plan) {
   std::map<std::string, std::set<std::string>> members;
-  for (const auto* list : {&plan.actions, &plan.noops})
-    for (const PlanAction& a : *list)
-      if (a.desired)
-        for (const std::string& g : a.desired->groups) members[g].insert(a.desired->Ref());
+  for (const PlanAction& a : plan.actions)
+    if (a.desired)
+      for (const std::string& g : a.desired->groups) members[g].insert(a.desired->Ref());
+  // Unchanged containers carry no copy of their desired side; their groups and names are
+  // the desired ones.
+  for (const PlanAction& a : plan.noops)
+    for (const std::string& g : a.groups) members[g].insert(a.Ref());
   std::map<std::string, int> sizes;
   for (const auto& [g, refs] : members) sizes[g] = static_cast<int>(refs.size());
   return sizes;

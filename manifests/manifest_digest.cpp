@@ -70,7 +70,8 @@ std::string ManifestDigest(const DesiredState& state) {
     c.List(d.groups);
     c.Int(d.core ? 1 : 0);
     c.Int(d.unit_index);
-    c.Str(SpecDigest(d.spec));
+    // The resolver has already digested the spec (DesiredContainer's contract).
+    c.Str(d.spec_digest.empty() ? SpecDigest(d.spec) : d.spec_digest);
     c.Map(d.env);
     c.Names(d.secret_env);
     if (d.healthcheck) {

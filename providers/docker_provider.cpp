@@ -90,20 +90,23 @@ Result<json> DockerProvider::CallJson(DockerApiClient::Call call) {
   }
 }
 
-Result<std::vector<std::pair<std::string, std::vector<std::string>>>> DockerProvider::ListIds(
-    const json& filters) {
+Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(const json& filters) {
   DockerApiClient::Call call;
   call.path = "/containers/json";
   call.query = {{"all", "1"}, {"filters", filters.dump()}};
   auto list = CallJson(std::move(call));
   if (!list.ok()) return list.status();
-  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  std::vector<ListedContainer> out;
   try {
     for (const auto& item : *list) {
-      std::vector<std::string> names;
+      ListedContainer listed;
+      listed.id = item.at("Id").get<std::string>();
       if (auto it = item.find("Names"); it != item.end() && it->is_array())
-        names = it->get<std::vector<std::string>>();
-      out.emplace_back(item.at("Id").get<std::string>(), std::move(names));
+        listed.names = it->get<std::vector<std::string>>();
+      if (auto it = item.find("Labels"); it != item.end() && it->is_object())
+        if (auto host = it->find(labels::kHost); host != it->end() && host->is_string())
+          listed.host_label = host->get<std::string>();
+      out.push_back(std::move(listed));
     }
   } catch (const json::exception& e) {
     return Status::RemoteError(host_ + ": unexpected container list JSON: " + e.what());
@@ -117,7 +120,9 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
   if (!project.empty()) {
     auto labelled = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}});
     if (!labelled.ok()) return labelled.status();
-    for (auto& [id, unused] : *labelled) ids.insert(id);
+    // Another host key on the same daemon owns those: not inspected, not orphans here.
+    for (const auto& listed : *labelled)
+      if (listed.host_label.empty() || listed.host_label == host_) ids.insert(listed.id);
   }
   if (!names.empty()) {
     // Docker's name filter is an unanchored regex; anchored and escaped it is exact, and
@@ -130,10 +135,10 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
     }
     auto named = ListIds(json{{"name", patterns}});
     if (!named.ok()) return named.status();
-    for (auto& [id, container_names] : *named) {
-      if (std::any_of(container_names.begin(), container_names.end(),
+    for (const auto& listed : *named) {
+      if (std::any_of(listed.names.begin(), listed.names.end(),
                       [&](const std::string& n) { return wanted.count(n) != 0; }))
-        ids.insert(id);
+        ids.insert(listed.id);
     }
   }
 

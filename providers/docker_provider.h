@@ -47,9 +47,14 @@ class DockerProvider final : public Provider {
   Result<HttpResponse> Call(DockerApiClient::Call call);
   // Sends `call` and parses its 2xx answer as JSON.
   Result<nlohmann::json> CallJson(DockerApiClient::Call call);
-  // GET /containers/json with `filters`; the ids and names of the matches.
-  Result<std::vector<std::pair<std::string, std::vector<std::string>>>> ListIds(
-      const nlohmann::json& filters);
+  // GET /containers/json with `filters`; id, names and jlrec.host label of each match.
+  // One entry of GET /containers/json: what is needed before deciding to inspect.
+  struct ListedContainer {
+    std::string id;
+    std::vector<std::string> names;  ///< "/name" as Docker reports them
+    std::string host_label;          ///< value of jlrec.host, "" when absent
+  };
+  Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters);
   // What image `image_id` puts into its containers, cached (images are immutable).
   Result<std::optional<ImageDefaults>> DefaultsOfImage(const std::string& image_id);
   // POST /containers/{id}/{action} (start, stop, restart), with ?t=grace if given.

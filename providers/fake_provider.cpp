@@ -352,7 +352,9 @@ Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
   const std::set<std::string> wanted(names.begin(), names.end());
   for (const auto& [name, c] : containers_) {
     auto label = c.live.jlrec_labels.find(labels::kProject);
-    const bool of_project = label != c.live.jlrec_labels.end() && label->second == project;
+    auto host = c.live.jlrec_labels.find(labels::kHost);
+    const bool of_project = label != c.live.jlrec_labels.end() && label->second == project &&
+                            (host == c.live.jlrec_labels.end() || host->second == host_);
     if (!of_project && wanted.count(name) == 0) continue;
     out.push_back(c.live);
     out.back().script_digest.reset();

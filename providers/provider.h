@@ -19,8 +19,8 @@ namespace jlrec {
 
 /// What to create: the immutable spec plus jlrec's bookkeeping labels.
 struct CreateContainerRequest {
-  std::string name;                                ///< container name
-  ContainerSpec spec;                              ///< image may be pinned "repo@sha256:..."
+  std::string name;                                 ///< container name
+  ContainerSpec spec;                               ///< image may be pinned "repo@sha256:..."
   std::map<std::string, std::string> jlrec_labels;  ///< jlrec.* labels, merged with spec.labels
 };
 
@@ -33,8 +33,9 @@ class Provider {
   /// The host key this provider talks to.
   virtual const std::string& host() const = 0;
 
-  /// Every container labelled jlrec.project=`project`, plus every container whose name is
-  /// in `names` (managed or not), fully inspected. script_digest is left unset.
+  /// Every container labelled jlrec.project=`project` whose jlrec.host label is this host
+  /// (or absent), plus every container whose name is in `names` (managed or not, any
+  /// jlrec.host), fully inspected. script_digest is left unset.
   virtual Result<std::vector<LiveContainer>> ListContainers(
       const std::string& project, const std::vector<std::string>& names) = 0;
   /// One container by id or name; kNotFound if there is none.

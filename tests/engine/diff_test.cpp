@@ -123,8 +123,7 @@ TEST_CASE("the image change reason shows the old and new reference", "[diff]") {
   CHECK(a.changes[0].new_value == "127.0.0.1:5000/app:1");
 }
 
-TEST_CASE("an env change is an in-place update naming the variable, secrets redacted",
-          "[diff]") {
+TEST_CASE("an env change is an in-place update naming the variable, secrets redacted", "[diff]") {
   auto d = State({Want("h1", "a")});
   LiveContainer l = Matching(d.containers[0]);
   l.script_digest = "other";
@@ -362,8 +361,9 @@ TEST_CASE("a container created from a pinned digest matches its tag when jlrec w
   CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
 }
 
-TEST_CASE("a command or label that Docker reports as the image default still matches what jlrec wrote",
-          "[diff]") {
+TEST_CASE(
+    "a command or label that Docker reports as the image default still matches what jlrec wrote",
+    "[diff]") {
   auto d = State({Want("h1", "a")});
   d.containers[0].spec.labels = {{"team", "x"}};
   d.containers[0].spec_digest = SpecDigest(d.containers[0].spec);
@@ -374,4 +374,48 @@ TEST_CASE("a command or label that Docker reports as the image default still mat
   CHECK(MakePlan(d, {{Host("h1", {l})}}).actions.empty());
   l.jlrec_labels[labels::kSpecDigest] = "written by hand";
   CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
+}
+
+TEST_CASE("hosts sharing a Docker daemon neither orphan nor adopt each other's containers",
+          "[diff]") {
+  // h1 and h2 reach the same daemon: h1's refresh sees h2's container too.
+  auto d = State({Want("h1", "a"), Want("h2", "b")});
+  LiveContainer a = Matching(d.containers[0]);
+  a.jlrec_labels[labels::kHost] = "h1";
+  LiveContainer b = Matching(d.containers[1]);
+  b.jlrec_labels[labels::kHost] = "h2";
+  DiffOptions prune;
+  prune.prune = true;
+  Plan p = MakePlan(d, {{Host("h1", {a, b}), Host("h2", {a, b})}}, prune);
+  CHECK(p.actions.empty());
+  CHECK(p.orphans.empty());
+  CHECK(p.noops.size() == 2);
+
+  SECTION("a wanted name held by the other host key's container is a conflict") {
+    auto same_name = State({Want("h1", "a"), Want("h2", "a")});
+    LiveContainer theirs = Matching(same_name.containers[1]);
+    theirs.jlrec_labels[labels::kHost] = "h2";
+    Plan q = MakePlan(same_name, {{Host("h1", {theirs}), Host("h2", {theirs})}});
+    REQUIRE(q.actions.size() == 1);
+    CHECK(q.actions[0].Ref() == "h1/a");
+    CHECK(q.actions[0].kind == ActionKind::kConflict);
+    CHECK(q.actions[0].reason.find("managed for host 'h2'") != std::string::npos);
+  }
+}
+
+TEST_CASE("unchanged containers carry no copies or fingerprints; actions carry both", "[diff]") {
+  auto d = State({Want("h1", "a"), Want("h1", "b")});
+  LiveContainer stopped = Matching(d.containers[1]);
+  stopped.state = "exited";
+  Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), stopped})}});
+  REQUIRE(p.noops.size() == 1);
+  CHECK_FALSE(p.noops[0].desired);
+  CHECK_FALSE(p.noops[0].live);
+  CHECK(p.noops[0].groups == std::vector<std::string>{"product"});
+  const PlanAction& start = Only(p);
+  CHECK(start.kind == ActionKind::kStart);
+  REQUIRE(start.desired);
+  REQUIRE(start.live);
+  CHECK(start.fingerprint.exists);
+  CHECK(start.fingerprint.container_id == "id-b");
 }

@@ -125,6 +125,7 @@ TEST_CASE(
                                     {labels::kProject, "jl"},
                                     {labels::kGroups, "product,product_2"},
                                     {labels::kUnit, "lab1/jl_core_1"},
+                                    {labels::kHost, "lab1"},
                                     {labels::kCore, "true"},
                                     {labels::kSpecDigest, create.desired->spec_digest},
                                     {labels::kScriptDigest, create.desired->script_digest},

@@ -1,6 +1,9 @@
 // `jlrec plan` against the lab's real sshd + dockerd hosts: every action from real state.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include "support/lab_project.h"
 
 using namespace jlrec::testing;
@@ -36,7 +39,9 @@ TEST_CASE("plan on a fresh lab creates every container of the group, core first"
   CHECK(r.exit_code == 2);
   CHECK(Contains(r.out, "+ lab1/" + p.Name("core")));
   CHECK(Contains(r.out, "+ lab2/" + p.Name("w1")));
-  CHECK(Contains(r.out, "Plan: 4 to create, 0 to replace, 0 to update, 0 to start, 0 to remove. 0 unchanged."));
+  CHECK(Contains(
+      r.out,
+      "Plan: 4 to create, 0 to replace, 0 to update, 0 to start, 0 to remove. 0 unchanged."));
   CHECK_FALSE(Contains(r.out, p.Name("t1")));  // another group
   CHECK(r.out.find(p.Name("core")) < r.out.find(p.Name("w1")));
   CHECK_FALSE(Contains(r.out + r.err, "s3cr3t-value"));
@@ -96,8 +101,8 @@ TEST_CASE("plan reads what the hosts run: each kind of drift gives its action", 
   }
   SECTION("a hand-made container with a wanted name is a conflict, not destroyed") {
     REQUIRE(LabDocker(2, {"rm", "-f", p.Name("w1")}).exit_code == 0);
-    REQUIRE(LabDocker(2, {"run", "-d", "--name", p.Name("w1"), "--network", "host",
-                          p.lab().image1, "sleep", "600"})
+    REQUIRE(LabDocker(2, {"run", "-d", "--name", p.Name("w1"), "--network", "host", p.lab().image1,
+                          "sleep", "600"})
                 .exit_code == 0);
     auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
     INFO(r.out << r.err);
@@ -119,6 +124,39 @@ TEST_CASE("plan reads what the hosts run: each kind of drift gives its action", 
     CHECK(Contains(pruned.out, "- lab2/" + p.Name("w2")));
     CHECK(Contains(pruned.out, "1 to remove"));
   }
+}
+
+TEST_CASE("two host keys on one Docker daemon neither orphan nor adopt each other's containers",
+          "[lab][plan]") {
+  LabProject p("e2eplan8");
+  p.Write({LabUnit{1, {"mine"}, {"product"}, true, ""}});
+  // A second host key, lab1b, that reaches lab1's sshd and dockerd, with one unit.
+  std::string manifest;
+  {
+    std::ifstream in(p.manifest());
+    manifest.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto h = p.lab().Host(1);
+  std::string alias = "  lab1b: {address: " + h.address + ", port: " + std::to_string(h.port) +
+                      ", user: root, identity_file: " + p.lab().identity_file +
+                      ", known_hosts: " + p.lab().known_hosts +
+                      ", docker_socket: " + h.docker_socket + "}\n";
+  manifest.replace(manifest.find("hosts:\n"), 7, "hosts:\n" + alias);
+  manifest += "  - host: lab1b\n    dockers: [" + p.Name("theirs") +
+              "]\n    group: [product]\n    core: false\n";
+  std::ofstream(p.manifest()) << manifest;
+
+  auto applied = p.Jlrec({"apply", "product", "--auto-approve"});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+  CHECK(p.Inspect(1, "theirs", "{{index .Config.Labels \"jlrec.host\"}}") == "lab1b");
+  CHECK(p.Inspect(1, "mine", "{{index .Config.Labels \"jlrec.host\"}}") == "lab1");
+
+  auto r = p.Jlrec({"plan", "product", "--prune", "--detailed-exitcode"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "No changes. Live containers match the manifest."));
+  CHECK_FALSE(Contains(r.out, "rphan"));
 }
 
 TEST_CASE("a stopped lab host makes plan exit 1 with its containers unknown", "[lab][plan]") {
@@ -173,7 +211,8 @@ TEST_CASE("a saved plan goes stale after a hand change and apply refuses it", "[
   auto stale = p.Jlrec({"apply", file});
   INFO(stale.out << stale.err);
   CHECK(stale.exit_code == 1);
-  CHECK(Contains(stale.err, "stale plan: lab2/" + p.Name("w1") + " changed since the plan was made"));
+  CHECK(
+      Contains(stale.err, "stale plan: lab2/" + p.Name("w1") + " changed since the plan was made"));
 
   REQUIRE(LabDocker(2, {"stop", "-t", "1", p.Name("w1")}).exit_code == 0);
   auto again = p.Jlrec({"plan", "product", "--out", file});
