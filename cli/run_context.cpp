@@ -17,20 +17,23 @@
 namespace jlrec::cli {
 
 void AddCommonOptions(po::options_description& desc, CommonFlags& f) {
-  desc.add_options()
-      ("manifest,m", po::value(&f.manifest), "manifest file or directory (default: $JLREC_MANIFEST, else ./jlrec.yaml)")
-      ("state", po::value(&f.state), "state file (default: .jlrec/state.db beside the manifest)")
-      ("debug,v", po::bool_switch(&f.debug), "debug logging")
-      ("log-file", po::value(&f.log_file), "also log to this file (rotated at 10 MB, 3 kept)")
-      ("no-color", po::bool_switch(&f.no_color), "no ANSI colours");
+  desc.add_options()("manifest,m", po::value(&f.manifest),
+                     "manifest file or directory (default: $JLREC_MANIFEST, else ./jlrec.yaml)")(
+      "state", po::value(&f.state), "state file (default: .jlrec/state.db beside the manifest)")(
+      "debug,v", po::bool_switch(&f.debug), "debug logging")(
+      "log-file", po::value(&f.log_file), "also log to this file (rotated at 10 MB, 3 kept)")(
+      "no-color", po::bool_switch(&f.no_color), "no ANSI colours");
 }
 
 void AddHostOptions(po::options_description& desc, CommonFlags& f, bool with_parallelism) {
-  desc.add_options()
-      ("known-hosts", po::value(&f.known_hosts), "known_hosts file (default: the manifest's, else ~/.ssh/known_hosts)")
-      ("accept-new-host-keys", po::bool_switch(&f.accept_new_host_keys), "add unknown host keys to known_hosts (never changed ones)")
-      ("connect-timeout", po::value(&f.connect_timeout)->default_value(10), "seconds for TCP + SSH handshake + auth")
-      ("request-timeout", po::value(&f.request_timeout)->default_value(30), "seconds for one Docker API request");
+  desc.add_options()("known-hosts", po::value(&f.known_hosts),
+                     "known_hosts file (default: the manifest's, else ~/.ssh/known_hosts)")(
+      "accept-new-host-keys", po::bool_switch(&f.accept_new_host_keys),
+      "add unknown host keys to known_hosts (never changed ones)")(
+      "connect-timeout", po::value(&f.connect_timeout)->default_value(10),
+      "seconds for TCP + SSH handshake + auth")("request-timeout",
+                                                po::value(&f.request_timeout)->default_value(30),
+                                                "seconds for one Docker API request");
   if (with_parallelism)
     desc.add_options()("parallelism", po::value(&f.parallelism)->default_value(32),
                        "hosts contacted at once");
@@ -68,8 +71,8 @@ void SetupLogging(const CommonFlags& f) {
   sinks.push_back(console);
   if (!f.log_file.empty()) {
     try {
-      auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(f.log_file,
-                                                                         10 * 1024 * 1024, 3);
+      auto file =
+          std::make_shared<spdlog::sinks::rotating_file_sink_mt>(f.log_file, 10 * 1024 * 1024, 3);
       file->set_level(spdlog::level::debug);
       file->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l: %v");
       sinks.push_back(file);
@@ -100,8 +103,10 @@ std::unique_ptr<StateStore> OpenStateStore(const CommonFlags& f, const DesiredSt
 RefreshOptions MakeRefreshOptions(const CommonFlags& f) {
   RefreshOptions o;
   o.parallelism = f.parallelism;
-  o.connect.connect_timeout = std::chrono::milliseconds(static_cast<long>(f.connect_timeout * 1000));
-  o.connect.request_timeout = std::chrono::milliseconds(static_cast<long>(f.request_timeout * 1000));
+  o.connect.connect_timeout =
+      std::chrono::milliseconds(static_cast<long>(f.connect_timeout * 1000));
+  o.connect.request_timeout =
+      std::chrono::milliseconds(static_cast<long>(f.request_timeout * 1000));
   o.connect.known_hosts = f.known_hosts;
   o.connect.accept_new_host_keys = f.accept_new_host_keys;
   if (f.global_timeout > 0)
@@ -114,9 +119,22 @@ RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<st
                                const RefreshOptions& options, StateStore& store) {
   auto started = std::chrono::steady_clock::now();
   std::shared_ptr<ProviderFactory> factory = MakeSshProviderFactory();
-  RefreshOutcome out = RefreshHosts(desired, hosts, factory, options);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  // What the last refresh read of each /run.sh, so that unchanged scripts are only stat'ed.
+  RefreshOptions with_cache = options;
+  auto cached = store.LoadSnapshots(desired.project, hosts);
+  if (cached.ok()) {
+    auto known = std::make_shared<KnownScripts>();
+    for (const auto& h : *cached)
+      for (const auto& c : h.containers)
+        if (c.script_digest && !c.script_stat.empty())
+          (*known)[c.id] = KnownScript{c.script_stat, *c.script_digest};
+    with_cache.known_scripts = std::move(known);
+  } else {
+    spdlog::debug("state cache not read, every /run.sh is read: {}", cached.status().message());
+  }
+  RefreshOutcome out = RefreshHosts(desired, hosts, factory, with_cache);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
   int failed = 0;
   for (const auto& h : out.result.hosts) {
@@ -197,8 +215,8 @@ Status ScopedLock::Acquire(StateStore& store, const std::string& name, double ti
       store.AcquireLock(info_, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
   if (!got.ok()) return got.status();
   if (got->has_value())
-    spdlog::warn("took over the {} lock of {} (pid {} on {}, since {}): that process is gone",
-                 name, (*got)->owner, (*got)->pid, (*got)->hostname, (*got)->since);
+    spdlog::warn("took over the {} lock of {} (pid {} on {}, since {}): that process is gone", name,
+                 (*got)->owner, (*got)->pid, (*got)->hostname, (*got)->since);
   store_ = &store;
   return Status::Ok();
 }

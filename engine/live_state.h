@@ -24,6 +24,9 @@ struct LiveContainer {
   std::string started_at;  ///< RFC 3339, "" if never started
   /// sha256 of /run.sh inside the container; nullopt if the file is absent.
   std::optional<std::string> script_digest;
+  /// Provider::StatFile key of /run.sh when script_digest was taken ("" when unknown), so
+  /// a later refresh can reuse the digest while the file is untouched.
+  std::string script_stat;
   /// The `export NAME='value'` block parsed from that /run.sh, to explain env changes.
   /// Only kept in memory for the plan being made: never written to the state cache, since
   /// it holds secret values in clear.
@@ -36,11 +39,11 @@ struct LiveContainer {
 
 /// What a refresh learned about one host; when !reachable, containers are UNKNOWN.
 struct HostSnapshot {
-  std::string host;            ///< host key
-  bool reachable = false;      ///< false: could not connect/auth/verify or docker failed
-  std::string error;           ///< why not reachable (never contains secrets)
-  std::int64_t observed_at = 0;  ///< unix seconds of the observation
-  bool from_cache = false;     ///< loaded from the state store rather than refreshed now
+  std::string host;                       ///< host key
+  bool reachable = false;                 ///< false: could not connect/auth/verify or docker failed
+  std::string error;                      ///< why not reachable (never contains secrets)
+  std::int64_t observed_at = 0;           ///< unix seconds of the observation
+  bool from_cache = false;                ///< loaded from the state store rather than refreshed now
   std::vector<LiveContainer> containers;  ///< project containers + wanted names
   /// Registry digest ("sha256:...") of each wanted image tag, asked via this host's daemon;
   /// a tag whose check failed maps to "" with the reason in image_check_errors.

@@ -25,14 +25,16 @@ HostSnapshot Unreachable(const std::string& host, const std::string& error) {
 
 }  // namespace
 
-HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider,
-                         bool check_image_digests) {
+HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
+                         const KnownScripts* known_scripts) {
   const std::string& host = provider.host();
   std::vector<std::string> names;
   std::set<std::string> images;
+  std::map<std::string, const std::string*> wanted_script;  // name -> desired digest
   for (const auto& c : desired.containers) {
     if (c.host != host) continue;
     names.push_back(c.name);
+    wanted_script[c.name] = &c.script_digest;
     if (c.spec.image.find('@') == std::string::npos) images.insert(c.spec.image);
   }
   auto listed = provider.ListContainers(desired.project, names);
@@ -45,14 +47,31 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider,
   snap.containers = std::move(*listed);
   std::set<std::string> image_ids;
   for (auto& c : snap.containers) {
+    if (c.managed()) image_ids.insert(c.image_id);
+    auto stat = provider.StatFile(c.id, "/run.sh");
+    if (!stat.ok())
+      return Unreachable(host, "reading /run.sh of " + c.name + ": " + stat.status().message());
+    if (!stat->has_value()) continue;  // no /run.sh: script_digest stays unset
+    if (known_scripts && !(*stat)->empty()) {
+      auto known = known_scripts->find(c.id);
+      auto wanted = wanted_script.find(c.name);
+      if (known != known_scripts->end() && known->second.stat == **stat &&
+          wanted != wanted_script.end() && known->second.digest == *wanted->second) {
+        c.script_digest = known->second.digest;
+        c.script_stat = **stat;
+        continue;
+      }
+    }
     auto script = provider.ReadFile(c.id, "/run.sh");
     if (!script.ok())
       return Unreachable(host, "reading /run.sh of " + c.name + ": " + script.status().message());
     if (script->has_value()) {
       c.script_digest = Sha256Hex(**script);
       c.script_env = ParseExportBlock(**script);
+      // Stat before read: a rewrite in between leaves an older key, so the next refresh
+      // reads again rather than trusting a digest the key does not vouch for.
+      c.script_stat = **stat;
     }
-    if (c.managed()) image_ids.insert(c.image_id);
   }
   if (check_image_digests) {
     for (const auto& image : images) {
@@ -133,7 +152,8 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
             snap = Unreachable(hosts[i], opened.status().message());
           } else {
             provider = std::shared_ptr<Provider>(std::move(*opened));
-            snap = RefreshHost(desired, *provider, options.check_image_digests);
+            snap = RefreshHost(desired, *provider, options.check_image_digests,
+                               options.known_scripts.get());
             if (!snap.reachable) provider.reset();
           }
         }

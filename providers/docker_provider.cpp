@@ -1,5 +1,7 @@
 #include "providers/docker_provider.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <ctime>
 #include <set>
@@ -117,14 +119,23 @@ Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(con
 Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
     const std::string& project, const std::vector<std::string>& names) {
   std::set<std::string> ids;
+  std::set<std::string> found_names;  // "/name" of the labelled containers kept
   if (!project.empty()) {
     auto labelled = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}});
     if (!labelled.ok()) return labelled.status();
     // Another host key on the same daemon owns those: not inspected, not orphans here.
     for (const auto& listed : *labelled)
-      if (listed.host_label.empty() || listed.host_label == host_) ids.insert(listed.id);
+      if (listed.host_label.empty() || listed.host_label == host_) {
+        ids.insert(listed.id);
+        found_names.insert(listed.names.begin(), listed.names.end());
+      }
   }
-  if (!names.empty()) {
+  // Names are unique on a daemon: when the labelled list already holds every wanted name
+  // (the steady state), a name query could only return those same containers.
+  bool all_found = std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+    return found_names.count("/" + n) != 0;
+  });
+  if (!names.empty() && !all_found) {
     // Docker's name filter is an unanchored regex; anchored and escaped it is exact, and
     // the names are checked again here so that no near-miss slips through.
     std::set<std::string> wanted;
@@ -203,6 +214,46 @@ Result<std::optional<std::string>> DockerProvider::ReadFile(const std::string& i
                                                             const std::string& path) {
   if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
   return ReadFileFollowingLinks(id, path, 0);
+}
+
+Result<std::optional<std::string>> DockerProvider::StatFile(const std::string& id,
+                                                            const std::string& path) {
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
+  DockerApiClient::Call call;
+  call.method = "HEAD";
+  call.path = "/containers/" + Segment(id) + "/archive";
+  call.query = {{"path", path}};
+  const std::string what = host_ + ": stat " + path + " in " + id;
+  auto response = api_->Send(call);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) {
+    // A HEAD answer has no body, so no message tells a missing container from a missing
+    // file; ask for the container.
+    auto container = InspectContainer(id);
+    if (!container.ok()) return container.status();
+    return std::optional<std::string>();
+  }
+  if (!response->success()) return DockerErrorStatus(*response, what);
+  // base64 of {"name","size","mode","mtime","linkTarget"}.
+  const std::string* header = response->FindHeader("X-Docker-Container-Path-Stat");
+  if (!header || header->empty()) return Status::RemoteError(what + ": no path stat in the answer");
+  std::string decoded(header->size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                          reinterpret_cast<const unsigned char*>(header->data()),
+                          static_cast<int>(header->size()));
+  if (n < 0) return Status::RemoteError(what + ": path stat is not base64");
+  decoded.resize(static_cast<size_t>(n));
+  while (!decoded.empty() && decoded.back() == '\0') decoded.pop_back();  // base64 padding
+  try {
+    json stat = json::parse(decoded);
+    // A symlink's own metadata says nothing about its target's content.
+    if (!stat.value("linkTarget", std::string()).empty()) return std::optional<std::string>("");
+    return std::optional<std::string>(std::to_string(stat.at("size").get<long long>()) + ":" +
+                                      std::to_string(stat.at("mode").get<long long>()) + ":" +
+                                      stat.at("mtime").get<std::string>());
+  } catch (const json::exception& e) {
+    return Status::RemoteError(what + ": unexpected path stat: " + e.what());
+  }
 }
 
 Result<std::optional<std::string>> DockerProvider::ReadFileFollowingLinks(const std::string& id,

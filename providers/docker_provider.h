@@ -28,6 +28,8 @@ class DockerProvider final : public Provider {
   Result<LiveContainer> InspectContainer(const std::string& id_or_name) override;
   Result<std::optional<std::string>> ReadFile(const std::string& id,
                                               const std::string& path) override;
+  Result<std::optional<std::string>> StatFile(const std::string& id,
+                                              const std::string& path) override;
   Result<std::string> CreateContainer(const CreateContainerRequest& req) override;
   Status StartContainer(const std::string& id) override;
   Status StopContainer(const std::string& id, std::chrono::seconds grace) override;

@@ -386,6 +386,25 @@ Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
   return call.Done(Result<std::optional<std::string>>(std::move(content)));
 }
 
+Result<std::optional<std::string>> FakeProvider::StatFile(const std::string& id,
+                                                          const std::string& path) {
+  CallScope call(*this, "StatFile", id, {path});
+  if (auto f = InjectedFailure("StatFile", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  const FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  auto it = c->files.find(path);
+  std::optional<std::string> stat;
+  // Stands in for size + mode + mtime: changes whenever the content does.
+  if (it != c->files.end()) {
+    auto mode = c->file_modes.find(path);
+    stat = std::to_string(it->second.size()) + ":" +
+           std::to_string(mode == c->file_modes.end() ? 0 : mode->second) + ":" +
+           std::to_string(std::hash<std::string>{}(it->second));
+  }
+  return call.Done(Result<std::optional<std::string>>(std::move(stat)));
+}
+
 Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& req) {
   std::vector<std::string> args = {req.spec.image};
   for (const auto& [k, v] : req.jlrec_labels) args.push_back(k + "=" + v);
@@ -547,6 +566,10 @@ class FakeProviderHandle : public Provider {
   }
   Result<LiveContainer> InspectContainer(const std::string& id_or_name) override {
     return fake_.InspectContainer(id_or_name);
+  }
+  Result<std::optional<std::string>> StatFile(const std::string& id,
+                                              const std::string& path) override {
+    return fake_.StatFile(id, path);
   }
   Result<std::optional<std::string>> ReadFile(const std::string& id,
                                               const std::string& path) override {

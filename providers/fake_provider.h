@@ -161,6 +161,8 @@ class FakeProvider : public Provider {
   Result<std::vector<LiveContainer>> ListContainers(const std::string& project,
                                                     const std::vector<std::string>& names) override;
   Result<LiveContainer> InspectContainer(const std::string& id_or_name) override;
+  Result<std::optional<std::string>> StatFile(const std::string& id,
+                                              const std::string& path) override;
   Result<std::optional<std::string>> ReadFile(const std::string& id,
                                               const std::string& path) override;
   Result<std::string> CreateContainer(const CreateContainerRequest& req) override;

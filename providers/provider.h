@@ -43,6 +43,12 @@ class Provider {
   /// The content of regular file `path` in container `id` (running or not); nullopt if absent.
   virtual Result<std::optional<std::string>> ReadFile(const std::string& id,
                                                       const std::string& path) = 0;
+  /// A key of `path`'s metadata in container `id` (size, mode, mtime) that changes whenever
+  /// the file is rewritten; "" when the metadata cannot vouch for the content (a symlink);
+  /// nullopt if absent. Reads no content, so it is far cheaper than ReadFile (Docker
+  /// archives a file by spawning a helper process).
+  virtual Result<std::optional<std::string>> StatFile(const std::string& id,
+                                                      const std::string& path) = 0;
 
   /// Creates (does not start) a container; returns its id. kConflict if the name is taken.
   virtual Result<std::string> CreateContainer(const CreateContainerRequest& req) = 0;

@@ -93,6 +93,12 @@ CREATE TABLE drift_findings (
 CREATE INDEX drift_findings_by_check ON drift_findings (check_id);
 )sql";
 
+// Version 3: the stat key of each container's /run.sh, so that a refresh re-reads only
+// scripts that changed (engine/refresh.h, KnownScripts).
+constexpr const char* kScriptStat = R"sql(
+ALTER TABLE containers ADD COLUMN script_stat TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr const char* kCreateVersionTable = R"sql(
 CREATE TABLE schema_version (
   version INTEGER PRIMARY KEY,
@@ -148,6 +154,7 @@ const std::vector<SchemaMigration>& StateSchemaMigrations() {
   static const std::vector<SchemaMigration> migrations = {
       {1, "refresh cache, run journal, locks", kCacheJournalLocks},
       {2, "drift check history", kDriftHistory},
+      {3, "script stat keys in the refresh cache", kScriptStat},
   };
   return migrations;
 }

@@ -31,8 +31,8 @@ constexpr const char* kDeleteContainers = "DELETE FROM containers WHERE project 
 constexpr const char* kInsertContainer = R"sql(
 INSERT INTO containers (project, host, position, name, id, image, image_id, state, health,
                         jlrec_labels, labels, spec, script_digest, created, started_at,
-                        observed_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                        observed_at, script_stat)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
 )sql";
 
 constexpr const char* kSelectHost = R"sql(
@@ -41,7 +41,7 @@ SELECT reachable, error, COALESCE(last_success_at, 0) FROM hosts WHERE project =
 
 constexpr const char* kSelectContainers = R"sql(
 SELECT name, id, image, image_id, state, health, jlrec_labels, labels, spec, script_digest,
-       created, started_at
+       created, started_at, script_stat
 FROM containers WHERE project = ?1 AND host = ?2 ORDER BY position
 )sql";
 
@@ -112,7 +112,8 @@ Status SaveReachableHost(SaveStatements& st, const std::string& project,
         .BindOptionalText(13, c.script_digest)
         .BindText(14, c.created)
         .BindText(15, c.started_at)
-        .BindInt(16, observed_at);
+        .BindInt(16, observed_at)
+        .BindText(17, c.script_stat);
     s = insert.Run();
     if (!s.ok()) return s.WithContext("container " + c.name);
   }
@@ -150,6 +151,7 @@ Result<LiveContainer> ReadContainer(const SqliteStatement& row) {
   if (!row.ColumnIsNull(9)) c.script_digest = row.ColumnText(9);
   c.created = row.ColumnText(10);
   c.started_at = row.ColumnText(11);
+  c.script_stat = row.ColumnText(12);
   return c;
 }
 

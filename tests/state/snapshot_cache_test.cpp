@@ -28,6 +28,7 @@ void RequireSameContainer(const LiveContainer& got, const LiveContainer& want) {
   CHECK(got.created == want.created);
   CHECK(got.started_at == want.started_at);
   CHECK(got.script_digest == want.script_digest);
+  CHECK(got.script_stat == want.script_stat);
 }
 
 HostSnapshot Unreachable(const std::string& host, std::int64_t at, const std::string& error) {

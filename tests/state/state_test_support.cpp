@@ -33,6 +33,7 @@ LiveContainer SampleContainer(const std::string& name, int variant) {
   c.created = "2024-05-0" + std::to_string(1 + variant % 9) + "T10:00:00.123456789Z";
   c.started_at = variant % 2 == 0 ? "2024-05-01T10:00:01Z" : "";
   if (variant % 3 != 2) c.script_digest = "d1635" + v + name;
+  if (variant % 3 == 0) c.script_stat = "1030:493:2026-11-26T12:24:51Z";
   return c;
 }
 

@@ -1,0 +1,100 @@
+// RefreshHost on the fake provider: what it reads, and the /run.sh reads it can skip.
+#include <catch2/catch.hpp>
+
+#include "engine/digest.h"
+#include "engine/refresh.h"
+#include "providers/fake_provider.h"
+
+namespace jlrec {
+namespace {
+
+constexpr const char* kScript = "#!/bin/sh\nexport RUNTIME_MODE='dev'\nsleep 1\n";
+
+DesiredState OneContainer(const std::string& script) {
+  DesiredState d;
+  d.project = "jl";
+  DesiredContainer c;
+  c.host = "lab1";
+  c.name = "a";
+  c.groups = {"product"};
+  c.spec.image = "reg/base@sha256:0";  // pinned: no registry check
+  c.script = script;
+  c.script_digest = Sha256Hex(script);
+  d.containers.push_back(c);
+  return d;
+}
+
+// A managed container "a" on `host` whose /run.sh holds `script`.
+void Seed(FakeProvider& host, const std::string& script) {
+  FakeContainer c;
+  c.live.id = "id-a";
+  c.live.name = "a";
+  c.live.state = "running";
+  c.live.jlrec_labels = {{labels::kProject, "jl"}, {labels::kHost, "lab1"}};
+  c.files["/run.sh"] = script;
+  host.AddContainer(c);
+}
+
+KnownScripts Remember(const HostSnapshot& snap) {
+  KnownScripts known;
+  for (const auto& c : snap.containers)
+    if (c.script_digest && !c.script_stat.empty())
+      known[c.id] = KnownScript{c.script_stat, *c.script_digest};
+  return known;
+}
+
+TEST_CASE("refresh reads /run.sh once, then only stats it while it is unchanged and wanted",
+          "[refresh]") {
+  FakeProvider host("lab1");
+  Seed(host, kScript);
+  DesiredState d = OneContainer(kScript);
+
+  HostSnapshot first = RefreshHost(d, host, false);
+  REQUIRE(first.reachable);
+  REQUIRE(first.containers.size() == 1);
+  CHECK(first.containers[0].script_digest == Sha256Hex(kScript));
+  CHECK_FALSE(first.containers[0].script_stat.empty());
+  CHECK(first.containers[0].script_env.at("RUNTIME_MODE") == "dev");
+  CHECK(host.log().CallsTo("ReadFile").size() == 1);
+  KnownScripts known = Remember(first);
+
+  SECTION("unchanged and wanted: stat only, same digest") {
+    HostSnapshot again = RefreshHost(d, host, false, &known);
+    CHECK(host.log().CallsTo("ReadFile").size() == 1);
+    CHECK(host.log().CallsTo("StatFile").size() == 2);
+    CHECK(again.containers[0].script_digest == Sha256Hex(kScript));
+  }
+  SECTION("edited in the container: read again, new digest") {
+    Seed(host, std::string(kScript) + "echo edited\n");
+    HostSnapshot again = RefreshHost(d, host, false, &known);
+    CHECK(host.log().CallsTo("ReadFile").size() == 2);
+    CHECK(again.containers[0].script_digest == Sha256Hex(std::string(kScript) + "echo edited\n"));
+  }
+  SECTION("the manifest wants another script: read again so the plan can explain the env") {
+    DesiredState changed = OneContainer("#!/bin/sh\nexport RUNTIME_MODE='prod'\nsleep 1\n");
+    HostSnapshot again = RefreshHost(changed, host, false, &known);
+    CHECK(host.log().CallsTo("ReadFile").size() == 2);
+    CHECK(again.containers[0].script_env.at("RUNTIME_MODE") == "dev");
+  }
+  SECTION("a stat failure makes the host unreachable, not a guess") {
+    host.FailNext("StatFile", Status::Unavailable("daemon went away"));
+    HostSnapshot again = RefreshHost(d, host, false, &known);
+    CHECK_FALSE(again.reachable);
+    CHECK(again.error.find("daemon went away") != std::string::npos);
+  }
+}
+
+TEST_CASE("refresh leaves a container without /run.sh with no digest", "[refresh]") {
+  FakeProvider host("lab1");
+  Seed(host, kScript);
+  FakeContainer c = *host.Container("a");
+  c.files.clear();
+  host.AddContainer(c);
+  HostSnapshot snap = RefreshHost(OneContainer(kScript), host, false);
+  REQUIRE(snap.reachable);
+  CHECK_FALSE(snap.containers[0].script_digest);
+  CHECK(host.log().CallsTo("ReadFile").empty());
+}
+
+}  // namespace
+}  // namespace jlrec
