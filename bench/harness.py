@@ -1,0 +1,946 @@
+#!/usr/bin/env python3
+"""Benchmark harness for issue 8 (driven by bench/run.sh; standard library only).
+
+    harness.py run    [options]   measure; writes the raw results JSON after every step
+    harness.py report [options]   render BENCHMARKS.md and the plot from the results JSON
+
+`run` needs root and the lab (tests/lab/lab.sh): for each host count H it brings up a lab
+of H hosts, creates H x C containers with `jlrec apply`, and measures
+  * jlrec apply (fresh) and the no-op apply after it, counting Docker events in the no-op
+    windows (a no-op apply must not mutate anything);
+  * the serial reference: per-container create + start on the dockerd sockets, one after
+    another, summed;
+  * paired rounds: A = `jlrec plan --all` (full refresh), B = ssh_floor_probe at the same
+    parallelism, N = a no-op `jlrec apply`, alternating A B N A B N ...;
+  * the OpenSSH fan-out (context figure);
+and, without a lab, `jlrec plan --all --refresh=false` on a generated 10,000-container cache.
+Wall time is measured from fork to reap for every command alike; peak RSS is ru_maxrss from
+os.wait4. One failed H is recorded as such and the next H still runs.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+PROJECT = "bench"  # gen_manifest.py's project name; the floor probe filters on it
+IMAGE = "127.0.0.1:5000/jlrec-lab/base:1"
+# Docker events that do not change anything: reading a file out of a container (jlrec
+# reads /run.sh back to detect hand edits) emits "archive-path".
+READ_ONLY_EVENTS = {("container", "archive-path")}
+EVENT_LOG_SIZE = 256  # events dockerd keeps in memory for `since` queries
+GNU_TIME = "/usr/bin/time"  # Debian package "time"
+
+
+def mib(kb):
+    return "? MiB" if kb is None else f"{kb / 1024:.1f} MiB"
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Running and measuring commands
+
+
+def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, timeout=900):
+    """Runs argv; returns wall seconds (fork to reap), peak RSS (KiB) and the exit code.
+
+    The peak RSS comes from GNU time wrapped around the command, not from this process's
+    os.wait4: Linux counts a child's RSS from the fork on, so any child forked straight
+    from Python starts with Python's ~15-20 MB as its high-water mark (`/bin/true` would
+    "use" 14 MB). GNU time is ~1 MB, it forks the command and reads ru_maxrss with wait4.
+    The wall time is taken here around the whole thing: GNU time's own start-up (~1 ms)
+    is in every figure alike.
+    """
+    fd, rusage_path = tempfile.mkstemp(prefix="bench-rusage-")
+    os.close(fd)
+    wrapped = [GNU_TIME, "-q", "-f", "%M", "-o", rusage_path, "--", *argv]
+    try:
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            t0 = time.perf_counter()
+            # Own session: on timeout the whole process group is killed, not just `time`.
+            proc = subprocess.Popen(wrapped, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    env=env, start_new_session=True)
+            timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+            timer.start()
+            try:
+                _, status, _ = os.wait4(proc.pid, 0)
+            except BaseException:
+                # Ctrl-C or SIGTERM reaches the harness, not the command's own session:
+                # end the command too, before the lab goes down under it.
+                os.killpg(proc.pid, signal.SIGKILL)
+                os.waitpid(proc.pid, 0)
+                raise
+            finally:
+                timer.cancel()
+            wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 already
+        with open(rusage_path) as f:
+            fields = f.read().split()
+    finally:
+        os.unlink(rusage_path)
+    # GNU time exits with the command's status, 128+N when a signal N ended it.
+    rss = int(fields[-1]) if fields and fields[-1].isdigit() else None
+    return {"wall_s": wall, "rss_kb": rss, "rc": proc.returncode}
+
+
+def run_checked(argv, env=None, timeout=1800, capture=True):
+    """Runs a setup command (not measured); raises with its output on failure."""
+    res = subprocess.run(argv, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE if capture else None,
+                         stderr=subprocess.STDOUT if capture else None, text=True)
+    if res.returncode != 0:
+        tail = (res.stdout or "")[-2000:] if capture else ""
+        raise RuntimeError(f"{' '.join(argv)} exited {res.returncode}\n{tail}")
+    return res.stdout if capture else ""
+
+
+def tail_of(path, lines=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def curl_unix(sock, method, path, data=None, data_file=None, content_type=None, out=None,
+              timeout=120):
+    """One Docker API call over the unix socket with curl; returns (http_code, seconds,
+    body). The seconds are curl's own %{time_total}: the request, without curl's start-up."""
+    argv = ["curl", "-s", "--max-time", str(timeout), "--unix-socket", sock, "-X", method,
+            "-w", "\n%{http_code} %{time_total}"]
+    if content_type:
+        argv += ["-H", f"Content-Type: {content_type}"]
+    if data is not None:
+        argv += ["--data-binary", data]
+    if data_file is not None:
+        argv += ["--data-binary", f"@{data_file}"]
+    if out is not None:
+        argv += ["-o", out]
+    argv.append(f"http://x{path}")
+    res = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout + 10)
+    body, _, trailer = res.stdout.rpartition(b"\n")
+    fields = trailer.decode().split()
+    if res.returncode != 0 or len(fields) != 2:
+        raise RuntimeError(f"curl {method} {path} on {sock}: exit {res.returncode}")
+    return int(fields[0]), float(fields[1]), body
+
+
+# ---------------------------------------------------------------------------------------
+# Statistics
+
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"n": len(values), "min": min(values), "median": statistics.median(values),
+            "max": max(values)}
+
+
+# ---------------------------------------------------------------------------------------
+# The lab
+
+
+class Lab:
+    def __init__(self, src):
+        self.script = os.path.join(src, "tests", "lab", "lab.sh")
+
+    def down(self):
+        run_checked(["bash", self.script, "down"], timeout=600)
+
+    def up(self, hosts, shared):
+        env = dict(os.environ, JLREC_LAB_SHARED_DOCKERDS=str(shared))
+        run_checked(["bash", self.script, "up", str(hosts)], env=env, timeout=1200)
+        settings = {}
+        for line in run_checked(["bash", self.script, "env"]).splitlines():
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                settings[k] = v
+        return settings
+
+    def preload(self, shared):
+        env = dict(os.environ, JLREC_LAB_SHARED_DOCKERDS=str(shared))
+        run_checked(["bash", self.script, "preload", IMAGE], env=env, timeout=1200)
+
+
+def lab_hosts(settings, count):
+    """[(n, address, port, docker_socket)] from lab.sh env."""
+    port = int(settings["JLREC_LAB_PORT"])
+    return [(n, settings[f"JLREC_LAB_H{n}_ADDRESS"], port, settings[f"JLREC_LAB_H{n}_DOCKER_SOCKET"])
+            for n in range(1, count + 1)]
+
+
+def docker_events(sockets, since, until):
+    """Every event the dockerds recorded in [since, until] (unix seconds).
+
+    dockerd answers `since`/`until` from its in-memory log, which holds the last 256
+    events per daemon: enough to prove zero, and a count of 256 means "at least 256".
+    """
+    events, capped = [], False
+    for sock in sorted(set(sockets)):
+        before = len(events)
+        code, _, body = curl_unix(sock, "GET", f"/events?since={since:.9f}&until={until:.9f}",
+                                  timeout=30)
+        if code != 200:
+            raise RuntimeError(f"events on {sock}: HTTP {code}")
+        text, pos, decoder = body.decode(), 0, json.JSONDecoder()
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos >= len(text):
+                break
+            ev, pos = decoder.raw_decode(text, pos)
+            events.append(ev)
+        # A full log may have dropped the window's first events: the count is then only
+        # a lower bound, and zero mutating events would prove nothing.
+        capped = capped or len(events) - before >= EVENT_LOG_SIZE
+    counts = {}
+    for ev in events:
+        key = f"{ev.get('Type', '?')}:{ev.get('Action', ev.get('status', '?'))}"
+        counts[key] = counts.get(key, 0) + 1
+    mutating = sum(n for k, n in counts.items() if tuple(k.split(":", 1)) not in READ_ONLY_EVENTS)
+    container = sum(n for k, n in counts.items() if k.startswith("container:"))
+    return {"total": len(events), "container": container, "mutating": mutating, "by_action": counts,
+            "capped": capped}
+
+
+# ---------------------------------------------------------------------------------------
+# One host count
+
+
+class HostCountRun:
+    def __init__(self, args, tools, lab, H, result, save):
+        self.a, self.t, self.lab, self.H, self.r, self.save = args, tools, lab, H, result, save
+        self.work = os.path.join(args.work, f"H{H}")
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        self.manifest = os.path.join(self.work, "jlrec.yaml")
+        self.state = os.path.join(self.work, "state.db")
+        self.hosts_file = os.path.join(self.work, "hosts.txt")
+
+    def log(self, msg):
+        log(f"[H={self.H}] {msg}")
+
+    def jlrec(self, *argv):
+        return [self.t["jlrec"], *argv, "-m", self.manifest, "--state", self.state, "--no-color"]
+
+    def out(self, name):
+        return os.path.join(self.work, name)
+
+    def run(self):
+        a, H = self.a, self.H
+        shared = math.ceil(H / a.hosts_per_dockerd) if H >= a.shared_from else 0
+        self.r.update({"hosts": H, "containers_per_host": a.containers, "containers": H * a.containers,
+                       "shared_dockerds": shared, "status": "running"})
+        self.lab.down()
+        self.log(f"lab up ({H} hosts, {'%d shared dockerds' % shared if shared else 'one dockerd each'})")
+        settings = self.lab.up(H, shared)
+        hosts = lab_hosts(settings, H)
+        self.sockets = [h[3] for h in hosts]
+        with open(self.hosts_file, "w") as f:
+            for _, addr, port, sock in hosts:
+                f.write(f"{addr} {port} {sock}\n")
+        self.identity = settings["JLREC_LAB_IDENTITY"]
+        self.known_hosts = settings["JLREC_LAB_KNOWN_HOSTS"]
+        # The image is pulled before the fresh apply: the apply figure is then about
+        # creating and starting containers, like the serial reference it is compared with.
+        self.lab.preload(shared)
+        gen = [sys.executable, os.path.join(a.src, "bench", "gen_manifest.py"),
+               str(H), str(a.containers), str(a.groups(H)), self.manifest]
+        if shared:
+            gen += ["--shared-dockerds", str(shared)]
+        run_checked(gen)
+
+        self.fresh_apply()
+        self.noop_first()
+        self.plan_check()
+        self.rounds()
+        self.openssh()
+        self.serial_reference()
+        self.r["status"] = "ok"
+
+    def fresh_apply(self):
+        self.log(f"fresh apply of {self.H * self.a.containers} containers")
+        m = measure(self.jlrec("apply", "--all", "--auto-approve"), self.out("apply-fresh.out"),
+                    self.out("apply-fresh.err"), timeout=3600)
+        self.r["fresh_apply"] = m
+        self.save()
+        if m["rc"] != 0:
+            raise RuntimeError(f"fresh apply exited {m['rc']}:\n{tail_of(self.out('apply-fresh.out'))}"
+                               f"{tail_of(self.out('apply-fresh.err'))}")
+        self.log(f"fresh apply: {m['wall_s']:.2f} s")
+
+    def noop_apply(self, tag):
+        """A no-op apply with the Docker events of its window."""
+        since = time.time()
+        m = measure(self.jlrec("apply", "--all", "--auto-approve"), self.out(f"apply-{tag}.out"),
+                    self.out(f"apply-{tag}.err"))
+        # dockerd stamps an event when it handles the call; the window closes a little
+        # after the process was reaped so a late stamp is not missed.
+        until = time.time() + 0.2
+        time.sleep(0.3)
+        m["events"] = docker_events(self.sockets, since, until)
+        return m
+
+    def noop_first(self):
+        m = self.noop_apply("noop-first")
+        self.r["noop_first"] = m
+        self.save()
+        self.log(f"first no-op apply: {m['wall_s'] * 1000:.0f} ms, rc {m['rc']}, "
+                 f"mutating docker events {m['events']['mutating']} {m['events']['by_action']}")
+
+    def plan_check(self):
+        m = measure(self.jlrec("plan", "--all", "--detailed-exitcode"), self.out("plan-check.out"),
+                    self.out("plan-check.err"))
+        self.r["plan_check"] = {"rc": m["rc"], "wall_s": m["wall_s"]}
+        if m["rc"] != 0:
+            # Measured anyway (the figures still mean something), but flagged in the report.
+            self.r["plan_check"]["output_tail"] = tail_of(self.out("plan-check.out"), 20) + \
+                tail_of(self.out("plan-check.err"), 10)
+            self.log(f"plan --detailed-exitcode exited {m['rc']} (expected 0: no changes):\n"
+                     f"{self.r['plan_check']['output_tail']}")
+        self.save()
+
+    def rounds(self):
+        """A B N A B N ...: plan, floor, no-op apply, back to back, so a slow moment of
+        this noisy machine hits a whole round rather than one side of the comparison."""
+        P = str(self.t["plan_parallelism"])
+        floor = [self.t["ssh_floor_probe"], self.hosts_file, self.identity, self.known_hosts, P, PROJECT]
+        rounds = self.r["rounds"] = []
+        for i in range(self.a.repeats):
+            plan = measure(self.jlrec("plan", "--all"), self.out("plan.out"), self.out("plan.err"))
+            if plan["rc"] != 0:
+                raise RuntimeError(f"plan exited {plan['rc']}:\n{tail_of(self.out('plan.err'))}")
+            fl = measure(floor, self.out("floor.out"), self.out("floor.err"))
+            fl["reported"] = open(self.out("floor.out")).read().strip()
+            if fl["rc"] != 0:
+                raise RuntimeError(f"ssh_floor_probe exited {fl['rc']}: {fl['reported']}\n"
+                                   f"{tail_of(self.out('floor.err'))}")
+            noop = self.noop_apply("noop")
+            rounds.append({"plan": plan, "floor": fl, "noop": noop,
+                           "plan_over_floor": plan["wall_s"] / fl["wall_s"],
+                           "noop_over_plan": noop["wall_s"] / plan["wall_s"]})
+            self.save()
+            self.log(f"round {i + 1}/{self.a.repeats}: plan {plan['wall_s'] * 1000:.0f} ms "
+                     f"{mib(plan['rss_kb'])}, floor {fl['wall_s'] * 1000:.0f} ms "
+                     f"{mib(fl['rss_kb'])} (ratio {plan['wall_s'] / fl['wall_s']:.2f}), "
+                     f"no-op apply {noop['wall_s'] * 1000:.0f} ms, rc {noop['rc']}, "
+                     f"mutating events {noop['events']['mutating']}")
+
+    def openssh(self):
+        argv = ["bash", os.path.join(self.a.src, "bench", "openssh_fanout.sh"), self.hosts_file,
+                self.identity, self.known_hosts, str(self.t["plan_parallelism"])]
+        runs = self.r["openssh"] = []
+        for _ in range(self.a.openssh_repeats):
+            m = measure(argv, self.out("openssh.out"), self.out("openssh.err"))
+            m["reported"] = open(self.out("openssh.out")).read().strip()
+            runs.append(m)
+            self.save()
+            self.log(f"openssh fan-out: {m['wall_s'] * 1000:.0f} ms ({m['reported']})")
+            if m["rc"] != 0:
+                self.log(f"openssh fan-out failed:\n{tail_of(self.out('openssh.err'))}")
+
+    def serial_reference(self):
+        """Create + start each container alone, one after another, straight on the dockerd
+        sockets: what the legacy script's serial loop costs at best, without SSH."""
+        a, C = self.a, self.a.containers
+        # Containers the same as jlrec's: same image, command, network mode, restart policy,
+        # and the same /run.sh (copied out of a container jlrec made) so that they run the
+        # same thing. The upload is timed too but not part of the create + start sum.
+        runsh_tar = self.out("run.sh.tar")
+        code, _, _ = curl_unix(self.sockets[0], "GET", "/containers/b1_c0/archive?path=/run.sh",
+                               out=runsh_tar)
+        if code != 200:
+            raise RuntimeError(f"could not read /run.sh of b1_c0: HTTP {code}")
+        body = json.dumps({"Image": IMAGE, "Cmd": ["/bin/sh", "/run.sh"], "Labels": {},
+                           "HostConfig": {"NetworkMode": "host",
+                                          "RestartPolicy": {"Name": "unless-stopped"}}})
+        # Round robin over hosts so a capped sample still spreads over every dockerd.
+        order = [(n, c) for c in range(C) for n in range(1, self.H + 1)]
+        total = len(order)
+        if a.serial_max and total > a.serial_max:
+            order = order[:a.serial_max]
+        self.log(f"serial reference: {len(order)} of {total} containers, one at a time")
+        samples, created = [], []
+        try:
+            for n, c in order:
+                sock = self.sockets[n - 1]
+                name = f"benchref_b{n}_c{c}"
+                code, t_create, resp = curl_unix(sock, "POST", f"/containers/create?name={name}",
+                                                 data=body, content_type="application/json")
+                if code != 201:
+                    raise RuntimeError(f"create {name}: HTTP {code} {resp[:200]!r}")
+                cid = json.loads(resp)["Id"]
+                created.append((sock, cid))
+                code, t_upload, _ = curl_unix(sock, "PUT", f"/containers/{cid}/archive?path=/",
+                                              data_file=runsh_tar, content_type="application/x-tar")
+                if code != 200:
+                    raise RuntimeError(f"upload /run.sh to {name}: HTTP {code}")
+                code, t_start, _ = curl_unix(sock, "POST", f"/containers/{cid}/start")
+                if code != 204:
+                    raise RuntimeError(f"start {name}: HTTP {code}")
+                samples.append({"create_s": t_create, "upload_s": t_upload, "start_s": t_start})
+        finally:
+            for sock, cid in created:
+                try:
+                    curl_unix(sock, "DELETE", f"/containers/{cid}?force=1&v=1")
+                except Exception as e:  # removal is best effort; lab down removes the rest
+                    self.log(f"could not remove {cid[:12]}: {e}")
+        per = [s["create_s"] + s["start_s"] for s in samples]
+        per_upload = [s["create_s"] + s["upload_s"] + s["start_s"] for s in samples]
+        scale = total / len(samples)  # 1 unless capped: then the mean times all containers
+        self.r["serial_ref"] = {
+            "measured": len(samples), "containers": total, "extrapolated": scale != 1,
+            "create_start_sum_s": sum(per) * scale,
+            "create_upload_start_sum_s": sum(per_upload) * scale,
+            "per_container_create_start_s": summary(per),
+            "samples": samples,
+        }
+        self.save()
+        self.log(f"serial reference: create+start sum {sum(per) * scale:.2f} s "
+                 f"({'extrapolated from %d' % len(samples) if scale != 1 else 'all measured'})")
+
+
+# ---------------------------------------------------------------------------------------
+# The cached plan (no lab)
+
+
+def cached_plan(args, tools, result, save):
+    work = os.path.join(args.work, "cached")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    manifest, state = os.path.join(work, "jlrec.yaml"), os.path.join(work, "state.db")
+    H, C, G = args.cached_shape
+    run_checked([sys.executable, os.path.join(args.src, "bench", "gen_manifest.py"),
+                 str(H), str(C), str(G), manifest])
+    result.update({"hosts": H, "containers_per_host": C, "groups": G, "containers": H * C})
+    result["fixture"] = run_checked([tools["cached_state_fixture"], manifest, state]).strip()
+    argv = [tools["jlrec"], "plan", "--all", "--refresh=false", "-m", manifest, "--state", state,
+            "--no-color"]
+    out, err = os.path.join(work, "plan.out"), os.path.join(work, "plan.err")
+    # First run: checks the cache matches the manifest (no changes) and warms the page cache.
+    check = measure(argv + ["--detailed-exitcode"], out, err)
+    result["check_rc"] = check["rc"]
+    if check["rc"] != 0:
+        result["check_output_tail"] = tail_of(out, 20) + tail_of(err, 10)
+        log(f"[cached] plan --refresh=false --detailed-exitcode exited {check['rc']}:\n"
+            f"{result['check_output_tail']}")
+    runs = result["runs"] = []
+    for i in range(args.repeats):
+        m = measure(argv, out, err)
+        if m["rc"] != 0:
+            raise RuntimeError(f"cached plan exited {m['rc']}:\n{tail_of(err)}")
+        runs.append(m)
+        save()
+        log(f"[cached] {H * C} containers, run {i + 1}/{args.repeats}: {m['wall_s'] * 1000:.1f} ms "
+            f"{mib(m['rss_kb'])}")
+    result["status"] = "ok"
+
+
+# ---------------------------------------------------------------------------------------
+# Machine and build facts
+
+
+def machine_facts(src):
+    def sh(argv):
+        try:
+            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    os_name = ""
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    os_name = line.split("=", 1)[1].strip().strip('"')
+    # Dirty = tracked files differ from the commit; the outputs of this very benchmark
+    # do not count (a previous run rewrote them).
+    dirty = sh(["git", "-C", src, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                ":!BENCHMARKS.md", ":!bench/plan_vs_hosts.png"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": sh(["git", "-C", src, "rev-parse", "--short", "HEAD"]) or "unknown",
+        "dirty": bool(dirty),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "mem_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "os": os_name,
+        "docker": sh(["dockerd", "--version"]),
+        "openssh": sh(["bash", "-c", "ssh -V 2>&1"]),
+        "libssh": sh(["dpkg-query", "-W", "-f=${Version}", "libssh-4"]),
+        "lab": "lab on loopback (tests/lab/lab.sh: sshd per host on 127.0.0.x:2222, real dockerds)",
+    }
+
+
+def default_parallelism(jlrec, command):
+    """jlrec's default --parallelism for a command, read from its --help (not assumed)."""
+    text = run_checked([jlrec, command, "--help"])
+    m = re.search(r"--parallelism arg \(=(\d+)\)", text)
+    if not m:
+        raise RuntimeError(f"cannot find the default --parallelism in `jlrec {command} --help`")
+    return int(m.group(1))
+
+
+# ---------------------------------------------------------------------------------------
+# run
+
+
+def cmd_run(args):
+    # SIGTERM as an exception, like Ctrl-C: the finally blocks save the results and take
+    # the lab down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (the lab starts sshd and dockerd)")
+    tools = {name: os.path.join(args.build, name) for name in ("jlrec", "ssh_floor_probe",
+                                                                 "cached_state_fixture")}
+    for name, path in tools.items():
+        if not os.access(path, os.X_OK):
+            sys.exit(f"bench: {path} missing; build it first (bench/run.sh does)")
+    if not os.access(GNU_TIME, os.X_OK):
+        sys.exit(f"bench: {GNU_TIME} missing (apt-get install time)")
+    tools["plan_parallelism"] = default_parallelism(tools["jlrec"], "plan")
+    tools["apply_parallelism"] = default_parallelism(tools["jlrec"], "apply")
+    os.makedirs(args.work, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+
+    results = {"hosts": {}, "cached": {}}
+    if args.merge and os.path.exists(args.results):
+        with open(args.results) as f:
+            results = json.load(f)
+        results.setdefault("hosts", {})
+    meta = machine_facts(args.src)
+    meta.update({
+        "jlrec_version": run_checked([tools["jlrec"], "--version"]).strip().splitlines()[0],
+        "plan_parallelism": tools["plan_parallelism"],
+        "apply_parallelism": tools["apply_parallelism"],
+        "containers_per_host": args.containers,
+        "repeats": args.repeats,
+        "openssh_repeats": args.openssh_repeats,
+        "host_counts": args.hosts,
+        "shared_from": args.shared_from,
+        "hosts_per_dockerd": args.hosts_per_dockerd,
+        "serial_max": args.serial_max,
+    })
+    results["meta"] = meta
+
+    def save():
+        tmp = args.results + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+        os.replace(tmp, args.results)
+
+    log(f"jlrec {meta['jlrec_version']}, plan --parallelism default {tools['plan_parallelism']} "
+        f"(the floor probe and the OpenSSH fan-out use the same), results -> {args.results}")
+    lab = Lab(args.src)
+    failures = 0
+    try:
+        if not args.skip_cached:
+            results["cached"] = {"status": "running"}
+            try:
+                cached_plan(args, tools, results["cached"], save)
+            except Exception as e:
+                failures += 1
+                results["cached"].update({"status": "error", "error": str(e)})
+                log(f"[cached] FAILED: {e}")
+            save()
+        for H in args.hosts:
+            r = results["hosts"][str(H)] = {}
+            try:
+                HostCountRun(args, tools, lab, H, r, save).run()
+            except Exception as e:
+                failures += 1
+                r.update({"status": "error", "error": str(e)})
+                log(f"[H={H}] FAILED: {e}")
+                traceback.print_exc()
+            except BaseException:
+                r["status"] = "interrupted"
+                raise
+            finally:
+                save()
+                try:
+                    lab.down()
+                except Exception as e:
+                    log(f"lab down failed: {e}")
+    finally:
+        save()
+    log(f"done: {args.results}" + (f" ({failures} part(s) failed)" if failures else ""))
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------------------------------
+# report
+
+
+def fmt_ms(s):
+    return "–" if s is None else (f"{s * 1000:.0f}" if s * 1000 >= 100 else f"{s * 1000:.1f}")
+
+
+def fmt_s(s):
+    return "–" if s is None else f"{s:.2f}"
+
+
+def fmt_mb(kb):  # MB = 10^6 bytes, the unit the targets are written in
+    return "–" if kb is None else f"{kb * 1024 / 1e6:.1f}"
+
+
+def fmt_x(r):
+    return "–" if r is None else f"{r:.2f}"
+
+
+def mmm(stat, fmt):
+    if not stat:
+        return "–", "–", "–"
+    return fmt(stat["min"]), fmt(stat["median"]), fmt(stat["max"])
+
+
+def host_stats(r):
+    """The summaries the report and the plot need, from one host count's raw results."""
+    rounds = r.get("rounds", [])
+    noops = [x["noop"] for x in rounds]
+    if r.get("noop_first"):
+        noops = [r["noop_first"]] + noops
+    return {
+        "plan_wall": summary([x["plan"]["wall_s"] for x in rounds]),
+        "plan_rss": summary([x["plan"]["rss_kb"] for x in rounds]),
+        "floor_wall": summary([x["floor"]["wall_s"] for x in rounds]),
+        "floor_rss": summary([x["floor"]["rss_kb"] for x in rounds]),
+        "ratio": summary([x["plan_over_floor"] for x in rounds]),
+        "noop_wall": summary([x["wall_s"] for x in noops]),
+        "noop_rss": summary([x["rss_kb"] for x in noops]),
+        "noop_ratio": summary([x["noop_over_plan"] for x in rounds]),
+        "noop_mutating": sum(x["events"]["mutating"] for x in noops) if noops else None,
+        "noop_events": sum(x["events"]["total"] for x in noops) if noops else None,
+        "noop_count": len(noops),
+        "noop_capped": any(x["events"].get("capped") for x in noops),
+        "openssh_wall": summary([x["wall_s"] for x in r.get("openssh", []) if x["rc"] == 0]),
+        "openssh_failed": sum(1 for x in r.get("openssh", []) if x["rc"] != 0),
+        "fresh": (r.get("fresh_apply") or {}).get("wall_s"),
+        "serial": (r.get("serial_ref") or {}).get("create_start_sum_s"),
+    }
+
+
+def render_plot(results, png):
+    """plan wall time vs H (median, min..max bars): jlrec, the floor, OpenSSH; gnuplot."""
+    if not shutil.which("gnuplot"):
+        log("gnuplot not found (apt-get install gnuplot-nox): no plot")
+        return False
+    rows = []
+    for H in sorted(results.get("hosts", {}), key=int):
+        s = host_stats(results["hosts"][H])
+        rows.append((int(H), s["plan_wall"], s["floor_wall"], s["openssh_wall"]))
+    if not any(r[1] for r in rows):
+        log("no plan figures yet: no plot")
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        series = []
+        for idx, (title, style) in enumerate([("jlrec plan --all (full refresh)", "lc rgb '#1f77b4' pt 7"),
+                                              ("floor: ssh\\_floor\\_probe", "lc rgb '#2ca02c' pt 5"),
+                                              ("context: OpenSSH + curl, xargs -P", "lc rgb '#7f7f7f' pt 9 dt 2")]):
+            path = os.path.join(tmp, f"s{idx}.dat")
+            with open(path, "w") as f:
+                for row in rows:
+                    st = row[1 + idx]
+                    if st:
+                        f.write(f"{row[0]} {st['median'] * 1000} {st['min'] * 1000} {st['max'] * 1000}\n")
+            if os.path.getsize(path):
+                series.append(f"'{path}' using 1:2:3:4 with yerrorlines title '{title}' lw 2 {style}")
+        meta = results.get("meta", {})
+        script = f"""
+set terminal pngcairo size 900,560 enhanced font 'DejaVu Sans,10'
+set output '{png}'
+set title "jlrec plan vs the SSH floor ({meta.get('nproc', '?')} cores, lab on loopback, \
+C={meta.get('containers_per_host', '?')} containers/host, parallelism {meta.get('plan_parallelism', '?')}; \
+median, bars min..max)"
+set logscale x
+set logscale y
+set xlabel 'hosts (H)'
+set ylabel 'wall time (ms)'
+set xtics ({', '.join(str(r[0]) for r in rows)})
+set xrange [{min(r[0] for r in rows) * 0.8}:{max(r[0] for r in rows) * 1.25}]
+set grid
+set key top left
+plot {', '.join(series)}
+"""
+        res = subprocess.run(["gnuplot"], input=script, text=True, stderr=subprocess.PIPE)
+        if res.returncode != 0:
+            log(f"gnuplot failed: {res.stderr}")
+            return False
+    return True
+
+
+def target_rows(results):
+    hosts = results.get("hosts", {})
+    stats = {int(H): host_stats(r) for H, r in hosts.items()}
+    rows = []
+
+    def verdict(value, ok):
+        return ("not measured", "–") if value is None else (value, "PASS" if ok else "MISS")
+
+    def add(target, value, ok):
+        v, p = verdict(value, ok)
+        rows.append((target, v, p))
+
+    s250 = stats.get(250, {})
+    r = s250.get("ratio")
+    add("plan at H=250: jlrec/floor ≤ 1.3 (median of paired ratios)",
+        r and f"{r['median']:.2f}", r and r["median"] <= 1.3)
+    rss = s250.get("plan_rss")
+    add("plan at H=250: peak RSS < 150 MB (max of runs)", rss and f"{fmt_mb(rss['max'])} MB",
+        rss and rss["max"] * 1024 / 1e6 < 150)
+    w1 = stats.get(1, {}).get("plan_wall")
+    add("plan at H=1: < 300 ms wall (median)", w1 and f"{fmt_ms(w1['median'])} ms",
+        w1 and w1["median"] < 0.3)
+    cached = results.get("cached", {})
+    cw = summary([x["wall_s"] for x in cached.get("runs", [])])
+    cr = summary([x["rss_kb"] for x in cached.get("runs", [])])
+    n = cached.get("containers", "10,000")
+    add(f"cached plan at {n} containers: < 100 ms wall (median)", cw and f"{fmt_ms(cw['median'])} ms",
+        cw and cw["median"] < 0.1)
+    add(f"cached plan at {n} containers: < 100 MB RSS (max of runs)", cr and f"{fmt_mb(cr['max'])} MB",
+        cr and cr["max"] * 1024 / 1e6 < 100)
+    for H in sorted(stats):
+        nr = stats[H]["noop_ratio"]
+        add(f"no-op apply at H={H}: ≤ 1.2× plan time (median of paired ratios)",
+            nr and f"{nr['median']:.2f}×", nr and nr["median"] <= 1.2)
+    measured = {H: s for H, s in stats.items() if s["noop_mutating"] is not None}
+    if measured:
+        total = sum(s["noop_mutating"] for s in measured.values())
+        detail = ", ".join(f"H={H}: {s['noop_mutating']} in {s['noop_count']}" for H, s in sorted(measured.items()))
+        capped = [H for H, s in sorted(measured.items()) if s["noop_capped"]]
+        if capped and total == 0:
+            rows.append(("no-op apply: zero mutating Docker calls (events in the no-op windows)",
+                         f"inconclusive: dockerd's event log (256) overflowed at H={capped} ({detail})",
+                         "MISS"))
+        else:
+            add("no-op apply: zero mutating Docker calls (events in the no-op windows)",
+                f"{total} ({detail})", total == 0)
+    else:
+        add("no-op apply: zero mutating Docker calls", None, False)
+    s50 = stats.get(50, {})
+    sp = s50.get("serial") / s50["fresh"] if s50.get("serial") and s50.get("fresh") else None
+    add("fresh apply at H=50: ≥ 3× faster than the serial reference",
+        sp and f"{sp:.2f}× ({fmt_s(s50['fresh'])} s vs {fmt_s(s50['serial'])} s)", sp and sp >= 3)
+    return rows
+
+
+def cmd_report(args):
+    with open(args.results) as f:
+        results = json.load(f)
+    meta = results.get("meta", {})
+    root = os.path.dirname(os.path.abspath(args.out))
+    png_ok = render_plot(results, args.plot)
+    L = []
+    L.append("# Benchmarks")
+    L.append("")
+    L.append("Written by `bench/run.sh` (issue 8); re-render from the raw results with "
+             "`python3 bench/harness.py report`. Every figure is over repeated runs: "
+             "min / median / max. Wall time is from fork to exit of the measured process; "
+             "RSS is its peak (`ru_maxrss`, read by GNU time around it); MB = 10⁶ bytes.")
+    L.append("")
+    L.append("## Machine")
+    L.append("")
+    commit = meta.get("commit", "?") + (" (dirty: uncommitted changes)" if meta.get("dirty") else "")
+    for k, v in [("date", meta.get("date")), ("commit", commit),
+                 ("jlrec", meta.get("jlrec_version")),
+                 ("CPU", f"{meta.get('nproc')} cores, {meta.get('cpu')}"),
+                 ("memory", f"{meta.get('mem_gib')} GiB"),
+                 ("OS / kernel", f"{meta.get('os')} / {meta.get('kernel')}"),
+                 ("lab", meta.get("lab")),
+                 ("docker / OpenSSH / libssh", f"{meta.get('docker')} / {meta.get('openssh')} / "
+                                               f"libssh {meta.get('libssh')}"),
+                 ("parameters", f"C={meta.get('containers_per_host')} containers per host, "
+                                f"{meta.get('repeats')} paired rounds, "
+                                f"{meta.get('openssh_repeats')} OpenSSH runs; hosts share "
+                                f"ceil(H/{meta.get('hosts_per_dockerd')}) dockerds from "
+                                f"H={meta.get('shared_from')}; parallelism "
+                                f"{meta.get('plan_parallelism')} (jlrec plan's default) for jlrec "
+                                f"plan, the floor probe and xargs -P; jlrec apply default "
+                                f"--parallelism {meta.get('apply_parallelism')} actions")]:
+        L.append(f"- **{k}**: {v}")
+    L.append("")
+    if png_ok:
+        L.append(f"![plan wall time vs hosts]({os.path.relpath(args.plot, root)})")
+        L.append("")
+
+    L.append("## Targets")
+    L.append("")
+    L.append("| target | measured | verdict |")
+    L.append("|---|---|---|")
+    for target, value, verdict in target_rows(results):
+        L.append(f"| {target} | {value} | {verdict} |")
+    L.append("")
+
+    L.append("## Figures")
+    L.append("")
+    L.append("| H | containers | figure | unit | runs | min | median | max |")
+    L.append("|---:|---:|---|---|---:|---:|---:|---:|")
+    notes = []
+    for H in sorted(results.get("hosts", {}), key=int):
+        r = results["hosts"][H]
+        s = host_stats(r)
+        n = r.get("containers", "?")
+        if r.get("shared_dockerds"):
+            notes.append(f"H={H}: {r['shared_dockerds']} shared dockerds.")
+        if r.get("status") == "error":
+            notes.append(f"H={H}: **failed**: {r.get('error', '').splitlines()[0] if r.get('error') else '?'}"
+                         " (figures up to the failure are kept).")
+        if r.get("status") not in ("ok", "error"):
+            notes.append(f"H={H}: incomplete ({r.get('status')}); figures up to the stop are kept.")
+        if (r.get("plan_check") or {}).get("rc") not in (0, None):
+            notes.append(f"H={H}: `jlrec plan --all --detailed-exitcode` exited "
+                         f"{r['plan_check']['rc']} after the apply (expected 0, no changes).")
+        if s["noop_capped"]:
+            notes.append(f"H={H}: at least one dockerd logged ≥ 256 events during a no-op apply: its "
+                         "event log overflowed, so the event counts are lower bounds.")
+        if s["openssh_failed"]:
+            notes.append(f"H={H}: {s['openssh_failed']} OpenSSH fan-out run(s) failed (not in the figures).")
+
+        def row(figure, unit, stat, fmt):
+            if stat:
+                L.append(f"| {H} | {n} | {figure} | {unit} | {stat['n']} | " + " | ".join(mmm(stat, fmt)) + " |")
+
+        def one(figure, unit, value, fmt):
+            if value is not None:
+                v = fmt(value)
+                L.append(f"| {H} | {n} | {figure} | {unit} | 1 | {v} | {v} | {v} |")
+
+        row("jlrec plan --all (full refresh): wall", "ms", s["plan_wall"], fmt_ms)
+        row("jlrec plan --all: peak RSS", "MB", s["plan_rss"], fmt_mb)
+        row("floor (ssh_floor_probe): wall", "ms", s["floor_wall"], fmt_ms)
+        row("floor: peak RSS", "MB", s["floor_rss"], fmt_mb)
+        row("**jlrec/floor, paired per round**", "×", s["ratio"], fmt_x)
+        row("OpenSSH + curl fan-out (context): wall", "ms", s["openssh_wall"], fmt_ms)
+        one("jlrec apply, fresh (creates every container): wall", "s", s["fresh"], fmt_s)
+        sr = r.get("serial_ref") or {}
+        if sr:
+            label = "serial reference: Σ create+start" + (
+                f" (mean of {sr['measured']} × {sr['containers']})" if sr.get("extrapolated") else "")
+            one(label, "s", sr.get("create_start_sum_s"), fmt_s)
+            one("serial reference incl. /run.sh upload: Σ create+upload+start", "s",
+                sr.get("create_upload_start_sum_s"), fmt_s)
+            row("serial reference: one create+start", "ms", sr.get("per_container_create_start_s"), fmt_ms)
+            if s["fresh"] and sr.get("create_start_sum_s"):
+                one("fresh apply speed-up over the serial reference", "×",
+                    sr["create_start_sum_s"] / s["fresh"], fmt_x)
+        row("jlrec apply, no-op: wall", "ms", s["noop_wall"], fmt_ms)
+        row("jlrec apply, no-op: peak RSS", "MB", s["noop_rss"], fmt_mb)
+        row("no-op apply/plan, paired per round", "×", s["noop_ratio"], fmt_x)
+        if s["noop_mutating"] is not None:
+            L.append(f"| {H} | {n} | no-op apply: mutating Docker events (all no-op runs) | count | "
+                     f"{s['noop_count']} | | {s['noop_mutating']} (of {s['noop_events']} events) | |")
+    cached = results.get("cached", {})
+    if cached.get("runs"):
+        n = cached.get("containers")
+        hc = cached.get("hosts")
+        wall = summary([x["wall_s"] for x in cached["runs"]])
+        rss = summary([x["rss_kb"] for x in cached["runs"]])
+        L.append(f"| {hc} | {n} | jlrec plan --all --refresh=false (cached): wall | ms | {wall['n']} | "
+                 + " | ".join(mmm(wall, fmt_ms)) + " |")
+        L.append(f"| {hc} | {n} | jlrec plan --all --refresh=false: peak RSS | MB | {rss['n']} | "
+                 + " | ".join(mmm(rss, fmt_mb)) + " |")
+        if cached.get("check_rc") not in (0, None):
+            notes.append(f"cached: `plan --refresh=false --detailed-exitcode` exited {cached['check_rc']} "
+                         "(expected 0: the generated cache should match the manifest).")
+    if cached.get("status") == "error":
+        notes.append(f"cached plan **failed**: {cached.get('error', '').splitlines()[0]}")
+    L.append("")
+    L.append("How each figure is taken (bench/README.md has more): the fresh apply is one run "
+             "(image pulled beforehand); the no-op apply runs once after it and once per round; "
+             "a round is `jlrec plan --all`, then the floor probe, then a no-op apply, back to back; "
+             "mutating Docker events are every event dockerd logged during the no-op applies "
+             "except `archive-path` (a read).")
+    if notes:
+        L.append("")
+        L.append("Notes:")
+        L.append("")
+        L += [f"- {x}" for x in notes]
+    L.append("")
+    L.append("## Analysis")
+    L.append("")
+    L.append("<!-- from bench/analysis.md; everything above is generated -->")
+    L.append("")
+    if os.path.exists(args.analysis):
+        with open(args.analysis) as f:
+            L.append(f.read().rstrip())
+    else:
+        L.append("_Not written yet (bench/analysis.md)._")
+    L.append("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(L))
+    log(f"wrote {args.out}" + (f" and {args.plot}" if png_ok else ""))
+    return 0
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    default_results = os.path.join(here, "results", "latest.json")
+
+    r = sub.add_parser("run", help="measure (root, uses the lab)")
+    r.add_argument("--src", default=root, help="source tree: lab.sh, gen_manifest.py, git commit")
+    r.add_argument("--build", default=os.path.join(root, "build-bench"),
+                   help="build dir holding jlrec, ssh_floor_probe, cached_state_fixture")
+    r.add_argument("--hosts", default="1 10 50 100 250", help="host counts, space separated")
+    r.add_argument("--containers", type=int, default=4, help="containers per host (C)")
+    r.add_argument("--repeats", type=int, default=7)
+    r.add_argument("--openssh-repeats", type=int, default=3)
+    r.add_argument("--shared-from", type=int, default=50, help="hosts share dockerds from this H")
+    r.add_argument("--hosts-per-dockerd", type=int, default=10)
+    r.add_argument("--serial-max", type=int, default=200,
+                   help="containers in the serial reference (0 = all); beyond, the mean is scaled")
+    r.add_argument("--cached-shape", default="250 40 10", help="HOSTS CONTAINERS GROUPS")
+    r.add_argument("--skip-cached", action="store_true")
+    r.add_argument("--work", default=None, help="scratch dir (default BUILD/bench-work)")
+    r.add_argument("--results", default=default_results)
+    r.add_argument("--merge", action="store_true",
+                   help="keep other host counts already in the results file")
+
+    rep = sub.add_parser("report", help="render BENCHMARKS.md and the plot")
+    rep.add_argument("--results", default=default_results)
+    rep.add_argument("--out", default=os.path.join(root, "BENCHMARKS.md"))
+    rep.add_argument("--plot", default=os.path.join(here, "plan_vs_hosts.png"))
+    rep.add_argument("--analysis", default=os.path.join(here, "analysis.md"))
+
+    args = p.parse_args()
+    if args.cmd == "run":
+        args.hosts = [int(x) for x in args.hosts.split()]
+        args.cached_shape = [int(x) for x in args.cached_shape.split()]
+        args.work = args.work or os.path.join(args.build, "bench-work")
+        # gen_manifest's groups: one per 10 hosts at least 1, like the cached shape
+        args.groups = lambda H: max(1, min(10, H // 10))
+        return cmd_run(args)
+    return cmd_report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
