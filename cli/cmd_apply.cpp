@@ -45,8 +45,10 @@ class ApplyReporter : public ApplyObserver {
     r.started_at = std::time(nullptr);
     r.result = "running";
     auto id = store_.RecordActionStart(r);
-    if (id.ok()) ids_[a.Ref()] = *id;
-    else spdlog::warn("journal: {}", id.status().message());
+    if (id.ok())
+      ids_[a.Ref()] = *id;
+    else
+      spdlog::warn("journal: {}", id.status().message());
     std::cout << Counter() << " " << ActionSymbol(a.kind) << " " << a.Ref() << ": "
               << ActionName(a.kind) << " started\n"
               << std::flush;
@@ -73,10 +75,18 @@ class ApplyReporter : public ApplyObserver {
     if (o.state == S::kSucceeded || o.state == S::kFailed) ++done_;
     std::cout << Counter() << " " << ActionSymbol(a.kind) << " " << a.Ref() << ": ";
     switch (o.state) {
-      case S::kSucceeded: std::cout << ActionName(a.kind) << " done in " << Seconds(o.elapsed); break;
-      case S::kFailed: std::cout << "FAILED after " << Seconds(o.elapsed) << ": " << error; break;
-      case S::kSkipped: std::cout << "skipped (" << error << ")"; break;
-      default: std::cout << state << (error.empty() ? "" : " (" + error + ")"); break;
+      case S::kSucceeded:
+        std::cout << ActionName(a.kind) << " done in " << Seconds(o.elapsed);
+        break;
+      case S::kFailed:
+        std::cout << "FAILED after " << Seconds(o.elapsed) << ": " << error;
+        break;
+      case S::kSkipped:
+        std::cout << "skipped (" << error << ")";
+        break;
+      default:
+        std::cout << state << (error.empty() ? "" : " (" + error + ")");
+        break;
     }
     std::cout << "\n" << std::flush;
   }
@@ -105,8 +115,9 @@ struct ApplyFlags {
 bool TakeLock(StateStore& store, const std::string& project, double timeout_s, ScopedLock& lock) {
   Status got = lock.Acquire(store, "apply:" + project, timeout_s);
   if (!got.ok()) {
-    std::cerr << "jlrec: another apply holds the lock: " << got.message()
-              << "\n  (wait with --lock-timeout SECONDS, or `jlrec unlock --force` if it is dead)\n";
+    std::cerr
+        << "jlrec: another apply holds the lock: " << got.message()
+        << "\n  (wait with --lock-timeout SECONDS, or `jlrec unlock --force` if it is dead)\n";
     return false;
   }
   return true;
@@ -155,6 +166,7 @@ int Execute(Plan& plan, const DesiredState& desired, StateStore& store,
   options.jlrec_version = JLREC_VERSION;
   options.should_stop = [] { return g_signal != 0; };
   for (const auto& [name, g] : desired.groups) options.max_unavailable[name] = g.max_unavailable;
+  options.script_ledger = std::make_shared<ScriptLedger>();
 
   size_t total = 0;
   for (const auto& a : plan.actions) total += IsExecutable(a.kind);
@@ -171,16 +183,22 @@ int Execute(Plan& plan, const DesiredState& desired, StateStore& store,
       std::cout << "Failed: " << plan.actions[i].Ref() << ": " << result.outcomes[i].error.message()
                 << "\n";
   char line[256];
-  std::snprintf(line, sizeof line,
-                "Apply %s in %.1fs: %d succeeded, %d failed, %d skipped, %d not started.",
-                result.interrupted ? "interrupted" : (result.failed ? "finished with failures" : "complete"),
-                secs, result.succeeded, result.failed, result.skipped, result.not_started);
+  std::snprintf(
+      line, sizeof line, "Apply %s in %.1fs: %d succeeded, %d failed, %d skipped, %d not started.",
+      result.interrupted ? "interrupted" : (result.failed ? "finished with failures" : "complete"),
+      secs, result.succeeded, result.failed, result.skipped, result.not_started);
   std::cout << line << "\n";
   // Record what the hosts run now, so the cache (plan --refresh=false, show) is not stale.
   std::map<std::string, Provider*> touched;
   for (const auto& a : plan.actions)
     if (IsExecutable(a.kind) && providers.count(a.host)) touched[a.host] = providers.at(a.host);
-  Status cached = store.SaveSnapshots(plan.project, RefreshOpenHosts(desired, touched, f.parallelism));
+  // Scripts this apply wrote, and the untouched ones the cache vouches for, are not read back.
+  std::vector<std::string> touched_hosts;
+  for (const auto& [host, p] : touched) touched_hosts.push_back(host);
+  auto known =
+      options.script_ledger->MergedOver(KnownScriptsFromCache(store, plan.project, touched_hosts));
+  Status cached = store.SaveSnapshots(
+      plan.project, RefreshOpenHosts(desired, touched, f.parallelism, known.get()));
   if (!cached.ok()) spdlog::warn("could not update the state cache: {}", cached.message());
   std::string outcome = result.interrupted ? "interrupted" : (result.failed ? "failed" : "ok");
   store.FinishRun(*run_id, outcome, line);
@@ -253,17 +271,20 @@ int RunApply(const std::vector<std::string>& args) {
   ApplyFlags f;
   po::options_description desc("apply options");
   AddPlanOptions(desc, pflags);
-  desc.add_options()
-      ("auto-approve", po::bool_switch(&f.auto_approve), "do not ask for confirmation")
-      ("parallelism", po::value(&f.parallelism)->default_value(10), "actions at once overall (also hosts refreshed at once)")
-      ("max-per-host", po::value(&f.max_per_host)->default_value(0), "actions at once on one host (default: the manifest's, else 4)")
-      ("fail-fast", po::bool_switch(&f.fail_fast), "start nothing new after the first failure")
-      ("lock-timeout", po::value(&f.lock_timeout)->default_value(0), "seconds to wait for another apply's lock");
+  desc.add_options()("auto-approve", po::bool_switch(&f.auto_approve),
+                     "do not ask for confirmation")(
+      "parallelism", po::value(&f.parallelism)->default_value(10),
+      "actions at once overall (also hosts refreshed at once)")(
+      "max-per-host", po::value(&f.max_per_host)->default_value(0),
+      "actions at once on one host (default: the manifest's, else 4)")(
+      "fail-fast", po::bool_switch(&f.fail_fast), "start nothing new after the first failure")(
+      "lock-timeout", po::value(&f.lock_timeout)->default_value(0),
+      "seconds to wait for another apply's lock");
   AddCommonOptions(desc, common);
   AddHostOptions(desc, common, /*with_parallelism=*/false);
   po::variables_map vm;
-  if (auto rc = ParseCommandLine("apply", "GROUP... | --all | FILE.plan [options]", desc,
-                                 "groups", args, vm))
+  if (auto rc = ParseCommandLine("apply", "GROUP... | --all | FILE.plan [options]", desc, "groups",
+                                 args, vm))
     return *rc;
   SetupLogging(common);
   common.parallelism = std::max(common.parallelism, f.parallelism);

@@ -115,23 +115,29 @@ RefreshOptions MakeRefreshOptions(const CommonFlags& f) {
   return o;
 }
 
+KnownScripts KnownScriptsFromCache(StateStore& store, const std::string& project,
+                                   const std::vector<std::string>& hosts) {
+  KnownScripts known;
+  auto cached = store.LoadSnapshots(project, hosts);
+  if (!cached.ok()) {
+    spdlog::debug("state cache not read, every /run.sh is read: {}", cached.status().message());
+    return known;
+  }
+  for (const auto& h : *cached)
+    for (const auto& c : h.containers)
+      if (c.script_digest && !c.script_stat.empty())
+        known[c.id] = KnownScript{c.script_stat, *c.script_digest};
+  return known;
+}
+
 RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<std::string>& hosts,
                                const RefreshOptions& options, StateStore& store) {
   auto started = std::chrono::steady_clock::now();
   std::shared_ptr<ProviderFactory> factory = MakeSshProviderFactory();
   // What the last refresh read of each /run.sh, so that unchanged scripts are only stat'ed.
   RefreshOptions with_cache = options;
-  auto cached = store.LoadSnapshots(desired.project, hosts);
-  if (cached.ok()) {
-    auto known = std::make_shared<KnownScripts>();
-    for (const auto& h : *cached)
-      for (const auto& c : h.containers)
-        if (c.script_digest && !c.script_stat.empty())
-          (*known)[c.id] = KnownScript{c.script_stat, *c.script_digest};
-    with_cache.known_scripts = std::move(known);
-  } else {
-    spdlog::debug("state cache not read, every /run.sh is read: {}", cached.status().message());
-  }
+  with_cache.known_scripts =
+      std::make_shared<const KnownScripts>(KnownScriptsFromCache(store, desired.project, hosts));
   RefreshOutcome out = RefreshHosts(desired, hosts, factory, with_cache);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)

@@ -18,17 +18,17 @@ namespace po = boost::program_options;
 
 /// Flags every host-touching subcommand accepts.
 struct CommonFlags {
-  std::string manifest;        ///< -m/--manifest ("" = $JLREC_MANIFEST, else ./jlrec.yaml)
-  std::string state;           ///< --state ("" = .jlrec/state.db beside the manifest)
-  bool debug = false;          ///< -v: debug logging
-  std::string log_file;        ///< --log-file (rotated)
-  bool no_color = false;       ///< --no-color
-  std::string known_hosts;     ///< --known-hosts
+  std::string manifest;               ///< -m/--manifest ("" = $JLREC_MANIFEST, else ./jlrec.yaml)
+  std::string state;                  ///< --state ("" = .jlrec/state.db beside the manifest)
+  bool debug = false;                 ///< -v: debug logging
+  std::string log_file;               ///< --log-file (rotated)
+  bool no_color = false;              ///< --no-color
+  std::string known_hosts;            ///< --known-hosts
   bool accept_new_host_keys = false;  ///< --accept-new-host-keys
-  int parallelism = 32;        ///< hosts refreshed at once
-  double connect_timeout = 10;  ///< seconds
-  double request_timeout = 30;  ///< seconds
-  double global_timeout = 0;    ///< seconds for the whole refresh (0 = none); drift's --timeout
+  int parallelism = 32;               ///< hosts refreshed at once
+  double connect_timeout = 10;        ///< seconds
+  double request_timeout = 30;        ///< seconds
+  double global_timeout = 0;  ///< seconds for the whole refresh (0 = none); drift's --timeout
 };
 
 /// Adds -m, --state, -v, --log-file, --no-color to `desc`.
@@ -59,7 +59,13 @@ std::unique_ptr<StateStore> OpenStateStore(const CommonFlags& flags, const Desir
 /// Refresh settings from the flags.
 RefreshOptions MakeRefreshOptions(const CommonFlags& flags);
 
+/// The /run.sh stat keys and digests the state cache holds for `hosts` (empty, with a debug
+/// line, when the cache cannot be read).
+KnownScripts KnownScriptsFromCache(StateStore& store, const std::string& project,
+                                   const std::vector<std::string>& hosts);
+
 /// Refreshes `hosts` and records every snapshot in `store` (one transaction). Logs per host.
+/// Scripts unchanged since the cached refresh are stat'ed, not read (KnownScripts).
 RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<std::string>& hosts,
                                const RefreshOptions& options, StateStore& store);
 

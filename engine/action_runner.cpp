@@ -102,9 +102,17 @@ class ActionRun {
   }
 
   Status UploadScript(const std::string& id) {
-    return Mutate("upload " + std::string(kScriptPath), [&] {
+    Status uploaded = Mutate("upload " + std::string(kScriptPath), [&] {
       return provider_.UploadFile(id, kScriptPath, a_.desired->script, kScriptMode);
     });
+    if (uploaded.ok() && settings_.script_ledger) {
+      // Only an optimisation for the refresh after apply: a failed stat means that
+      // refresh reads the file back, as it would without a ledger.
+      auto stat = provider_.StatFile(id, kScriptPath);
+      if (stat.ok() && stat->has_value())
+        settings_.script_ledger->Record(id, **stat, a_.desired->script_digest);
+    }
+    return uploaded;
   }
 
   Status CreateAndStart(std::string& id) {

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "engine/apply_observer.h"
 #include "engine/image_pulls.h"
 #include "engine/plan.h"
+#include "engine/script_ledger.h"
 #include "providers/provider.h"
 
 namespace jlrec {
@@ -23,6 +25,7 @@ struct ActionSettings {
   std::chrono::seconds stop_grace{10};  ///< SIGTERM -> SIGKILL delay for stop/restart
   std::chrono::milliseconds running_gate_timeout{30000};  ///< wait for "running" this long
   std::chrono::milliseconds poll_interval{200};           ///< between state polls
+  std::shared_ptr<ScriptLedger> script_ledger;            ///< uploads are recorded here when set
 };
 
 /// The jlrec.* labels a container created for `desired` carries: project, groups (sorted,

@@ -53,6 +53,7 @@ class Scheduler {
     settings_.stop_grace = options.stop_grace;
     settings_.running_gate_timeout = options.running_gate_timeout;
     settings_.poll_interval = options.poll_interval;
+    settings_.script_ledger = options.script_ledger;
   }
 
   void Run() {

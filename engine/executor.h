@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/apply_graph.h"
 #include "engine/apply_observer.h"
 #include "engine/plan.h"
+#include "engine/script_ledger.h"
 #include "engine/status.h"
 #include "providers/provider.h"
 
@@ -36,6 +38,9 @@ struct ApplyOptions {
   /// Why a host has no provider (e.g. the error from opening it); reported as the failure
   /// of that host's actions.
   std::map<std::string, Status> host_errors;
+  /// When set, each uploaded /run.sh is stat'ed and recorded here, so that the refresh
+  /// after the apply need not read back what it just wrote.
+  std::shared_ptr<ScriptLedger> script_ledger;
 };
 
 /// What an apply did.

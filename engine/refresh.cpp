@@ -95,7 +95,7 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
 
 std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
                                            const std::map<std::string, Provider*>& providers,
-                                           int parallelism) {
+                                           int parallelism, const KnownScripts* known_scripts) {
   std::vector<Provider*> list;
   for (const auto& [host, p] : providers)
     if (p) list.push_back(p);
@@ -106,7 +106,7 @@ std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
   for (size_t w = 0; w < workers; ++w)
     pool.emplace_back([&] {
       for (size_t i; (i = next.fetch_add(1)) < list.size();)
-        out[i] = RefreshHost(desired, *list[i], /*check_image_digests=*/false);
+        out[i] = RefreshHost(desired, *list[i], /*check_image_digests=*/false, known_scripts);
     });
   for (auto& t : pool) t.join();
   return out;

@@ -55,9 +55,11 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
 
 /// Re-reads the hosts behind already open `providers` (host key -> provider), `parallelism`
 /// at a time, without registry checks: what apply uses to record what it left behind.
+/// `known_scripts` as in RefreshOptions (apply's own uploads included, see ScriptLedger).
 std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
                                            const std::map<std::string, Provider*>& providers,
-                                           int parallelism);
+                                           int parallelism,
+                                           const KnownScripts* known_scripts = nullptr);
 
 /// Refreshes one host through an open provider (the per-host part of RefreshHosts).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,

@@ -176,9 +176,13 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   call.path = "/images/" + ImagePath(image_id) + "/json";
   auto image = CallJson(std::move(call));
   std::optional<ImageDefaults> defaults;
+  std::optional<std::vector<std::string>> repo_digests;
   if (image.ok()) {
     try {
       defaults = ImageDefaultsFromInspect(*image);
+      auto rd = image->find("RepoDigests");
+      repo_digests = rd == image->end() || rd->is_null() ? std::vector<std::string>()
+                                                         : rd->get<std::vector<std::string>>();
     } catch (const std::exception& e) {
       return Status::RemoteError(host_ + ": unexpected image inspect JSON: " + e.what());
     }
@@ -189,6 +193,7 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   // subtract; that is cached too, as image ids are content hashes.
   std::lock_guard lock(image_mu_);
   image_defaults_[image_id] = defaults;
+  if (repo_digests) fresh_repo_digests_[image_id] = std::move(*repo_digests);
   return defaults;
 }
 
@@ -509,6 +514,14 @@ Result<std::string> DockerProvider::ResolveImageDigest(const std::string& ref) {
 
 Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::string& ref) {
   if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  {
+    std::lock_guard lock(image_mu_);
+    if (auto it = fresh_repo_digests_.find(ref); it != fresh_repo_digests_.end()) {
+      std::vector<std::string> digests = std::move(it->second);
+      fresh_repo_digests_.erase(it);
+      return digests;
+    }
+  }
   DockerApiClient::Call call;
   call.path = "/images/" + ImagePath(ref) + "/json";
   auto response = api_->Send(call);

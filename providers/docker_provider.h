@@ -69,6 +69,10 @@ class DockerProvider final : public Provider {
   std::unique_ptr<DockerApiClient> api_;
   std::mutex image_mu_;
   std::map<std::string, std::optional<ImageDefaults>> image_defaults_;  // guarded by image_mu_
+  // RepoDigests seen by DefaultsOfImage's inspect, handed once to the next
+  // LocalImageDigests of that image (a refresh asks for both within milliseconds); used
+  // once, since a pull may add digests later. Guarded by image_mu_.
+  std::map<std::string, std::vector<std::string>> fresh_repo_digests_;
 };
 
 }  // namespace jlrec

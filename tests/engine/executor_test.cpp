@@ -550,5 +550,26 @@ TEST_CASE("a graph built from another plan is refused", "[executor]") {
   CHECK(f.log().Calls().empty());
 }
 
+TEST_CASE("with a script ledger, each uploaded /run.sh is stat'ed and recorded with its digest",
+          "[executor]") {
+  PlanAction create = Action(ActionKind::kCreate, "lab1/jl_core_1", /*core=*/true);
+  PlanAction update = Action(ActionKind::kUpdate, "lab1/jl_slave_1");
+  Fixture f(MakePlan({create, update}));
+  ApplyOptions options = FastOptions();
+  options.script_ledger = std::make_shared<ScriptLedger>();
+  ApplyResult r = f.Apply(options);
+  REQUIRE(r.succeeded == 2);
+  CHECK(f.log().Count("StatFile") == 2);
+  CHECK(r.mutating_calls == f.log().MutatingCalls());  // a stat is not a mutation
+
+  auto known = options.script_ledger->MergedOver({{"other-id", KnownScript{"s", "d"}}});
+  CHECK(known->size() == 3);
+  CHECK(known->at("other-id").digest == "d");
+  const std::string created_id = f.hosts.Host("lab1").Container("jl_core_1")->live.id;
+  CHECK(known->at(created_id).digest == create.desired->script_digest);
+  CHECK_FALSE(known->at(created_id).stat.empty());
+  CHECK(known->at(LiveId("lab1/jl_slave_1")).digest == update.desired->script_digest);
+}
+
 }  // namespace
 }  // namespace jlrec

@@ -246,7 +246,8 @@ EOF
 echo "celery+logstash (lab fixture, image $version) role=\${JL_ROLE:-?} mode=\${RUNTIME_MODE:-?}"
 touch /tmp/ready
 trap 'exit 0' TERM INT
-while :; do sleep 1 & wait \$!; done
+# One fork an hour, not a second: a benchmark lab runs a thousand of these on two cores.
+while :; do sleep 3600 & wait \$!; done
 EOF
   chmod -R 0755 "$ws"
 }
