@@ -271,15 +271,15 @@ int RunApply(const std::vector<std::string>& args) {
   ApplyFlags f;
   po::options_description desc("apply options");
   AddPlanOptions(desc, pflags);
-  desc.add_options()("auto-approve", po::bool_switch(&f.auto_approve),
-                     "do not ask for confirmation")(
-      "parallelism", po::value(&f.parallelism)->default_value(10),
-      "actions at once overall (also hosts refreshed at once)")(
-      "max-per-host", po::value(&f.max_per_host)->default_value(0),
-      "actions at once on one host (default: the manifest's, else 4)")(
-      "fail-fast", po::bool_switch(&f.fail_fast), "start nothing new after the first failure")(
-      "lock-timeout", po::value(&f.lock_timeout)->default_value(0),
-      "seconds to wait for another apply's lock");
+  // One option per line reads better than the formatter's chaining.
+  // clang-format off
+  desc.add_options()
+      ("auto-approve", po::bool_switch(&f.auto_approve), "do not ask for confirmation")
+      ("parallelism", po::value(&f.parallelism)->default_value(10), "actions at once overall (also hosts refreshed at once)")
+      ("max-per-host", po::value(&f.max_per_host)->default_value(0), "actions at once on one host (default: the manifest's, else 4)")
+      ("fail-fast", po::bool_switch(&f.fail_fast), "start nothing new after the first failure")
+      ("lock-timeout", po::value(&f.lock_timeout)->default_value(0), "seconds to wait for another apply's lock");
+  // clang-format on
   AddCommonOptions(desc, common);
   AddHostOptions(desc, common, /*with_parallelism=*/false);
   po::variables_map vm;

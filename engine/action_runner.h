@@ -29,7 +29,7 @@ struct ActionSettings {
 };
 
 /// The jlrec.* labels a container created for `desired` carries: project, groups (sorted,
-/// comma-joined), unit, core, spec and script digests, version.
+/// comma-joined), unit, host, core, spec and script digests, version.
 std::map<std::string, std::string> JlrecLabelsFor(const DesiredContainer& desired,
                                                   const std::string& project,
                                                   const std::string& jlrec_version);
