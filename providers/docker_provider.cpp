@@ -66,6 +66,14 @@ std::string Describe(const std::vector<std::string>& argv) {
   return out.size() > 80 ? out.substr(0, 77) + "..." : out;
 }
 
+// RepoDigests of a GET /images/{id}/json answer (null or absent: none); throws
+// json::exception on another shape, like the callers' other reads of that answer.
+std::vector<std::string> RepoDigestsOf(const json& image) {
+  auto it = image.find("RepoDigests");
+  if (it == image.end() || it->is_null()) return {};
+  return it->get<std::vector<std::string>>();
+}
+
 }  // namespace
 
 DockerProvider::DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api)
@@ -180,9 +188,7 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   if (image.ok()) {
     try {
       defaults = ImageDefaultsFromInspect(*image);
-      auto rd = image->find("RepoDigests");
-      repo_digests = rd == image->end() || rd->is_null() ? std::vector<std::string>()
-                                                         : rd->get<std::vector<std::string>>();
+      repo_digests = RepoDigestsOf(*image);
     } catch (const std::exception& e) {
       return Status::RemoteError(host_ + ": unexpected image inspect JSON: " + e.what());
     }
@@ -529,10 +535,7 @@ Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::st
   if (response->status == 404) return std::vector<std::string>();
   if (!response->success()) return DockerErrorStatus(*response, host_ + ": inspect image " + ref);
   try {
-    auto body = json::parse(response->body);
-    auto it = body.find("RepoDigests");
-    if (it == body.end() || it->is_null()) return std::vector<std::string>();
-    return it->get<std::vector<std::string>>();
+    return RepoDigestsOf(json::parse(response->body));
   } catch (const json::exception& e) {
     return Status::RemoteError(host_ + ": inspect image " + ref +
                                ": unexpected answer: " + e.what());
