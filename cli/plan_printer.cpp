@@ -82,7 +82,14 @@ void PrintPlan(const Plan& plan, const PlanPrintOptions& o, std::ostream& os) {
        << Age(plan.oldest_observation) << " old; hosts were not contacted.\n\n";
   for (const auto& a : plan.actions) PrintAction(a, o, os);
   if (o.verbose)
-    for (const auto& a : plan.noops) PrintAction(a, o, os);
+    for (const auto& u : plan.noops) {
+      PlanAction a;
+      a.host = u.host;
+      a.name = u.name;
+      a.groups = u.groups;
+      a.core = u.core;
+      PrintAction(a, o, os);
+    }
   if (!plan.orphans.empty()) {
     os << "\nOrphaned (use --prune to remove):\n";
     for (const auto& a : plan.orphans) os << "    " << a.Ref() << "  [" << Join(a.groups) << "]\n";

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "engine/container_spec.h"
 
@@ -52,7 +54,7 @@ std::vector<FieldChange> SpecChanges(const ContainerSpec& want, const ContainerS
     out.push_back({"volumes", ListValue(have.volumes), ListValue(want.volumes)});
   if (NormalRestart(want.restart) != NormalRestart(have.restart))
     out.push_back({"restart", NormalRestart(have.restart), NormalRestart(want.restart)});
-  if (Sorted(want.ports) != Sorted(have.ports))
+  if (want.ports != have.ports && Sorted(want.ports) != Sorted(have.ports))
     out.push_back({"ports", ListValue(Sorted(have.ports)), ListValue(Sorted(want.ports))});
   if (want.labels != have.labels)
     out.push_back({"labels", LabelsValue(have.labels), LabelsValue(want.labels)});
@@ -110,17 +112,141 @@ std::string DigestFor(const std::string& repo, const std::vector<std::string>& r
   return "";
 }
 
-// A container jlrec made for another host key that shares this host's Docker daemon.
-bool OwnedByOtherHost(const LiveContainer& lc, const std::string& host) {
-  auto label = lc.jlrec_labels.find(labels::kHost);
-  return label != lc.jlrec_labels.end() && label->second != host;
+// The jlrec label keys as strings made once: looking labels up by `const char*` would build
+// (and for the longer keys, allocate) a key string per lookup, and the diff looks up
+// several labels of every container.
+const std::string kProjectKey = labels::kProject;
+const std::string kHostKey = labels::kHost;
+const std::string kSpecDigestKey = labels::kSpecDigest;
+const std::string kScriptDigestKey = labels::kScriptDigest;
+
+// The value of jlrec label `key` on `lc`, nullptr when absent.
+const std::string* LabelOf(const LiveContainer& lc, const std::string& key) {
+  auto it = lc.jlrec_labels.find(key);
+  return it == lc.jlrec_labels.end() ? nullptr : &it->second;
 }
 
-struct Ranked {
-  PlanAction action;
+// A container jlrec made for another host key that shares this host's Docker daemon.
+bool OwnedByOtherHost(const LiveContainer& lc, const std::string& host) {
+  const std::string* label = LabelOf(lc, kHostKey);
+  return label && *label != host;
+}
+
+// Where one entry of the plan goes in execution order.
+struct Slot {
   int group_rank;
+  bool core;
   int order;
+  bool noop;  // true: index into the selection; false: index into the acted-on actions
+  size_t index;
 };
+
+// Decides what `c` needs given its live container `have` (nullptr: none by that name) on
+// the reachable host `snap`: sets kind, reason, changes and pinned_image of `a`.
+void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnapshot& snap,
+            const std::string& project, const DiffOptions& options,
+            std::set<std::string>& warned_hosts, Plan& plan, PlanAction& a) {
+  if (!have) {
+    a.kind = ActionKind::kCreate;
+    a.reason = "no container named " + c.name + " on " + c.host;
+  } else if (const std::string* owner = LabelOf(*have, kProjectKey);
+             !owner || *owner != project || OwnedByOtherHost(*have, c.host)) {
+    std::string who = !have->managed() ? "not managed by jlrec (no jlrec labels)"
+                      : have->jlrec_labels.at(labels::kProject) != project
+                          ? "managed by project '" + have->jlrec_labels.at(labels::kProject) + "'"
+                          : "managed for host '" + have->jlrec_labels.at(labels::kHost) +
+                                "' (which shares this Docker daemon)";
+    if (options.replace_unmanaged) {
+      a.kind = ActionKind::kReplace;
+      a.reason = "existing container is " + who + "; replacing (--replace-unmanaged)";
+    } else {
+      a.kind = ActionKind::kConflict;
+      a.reason = "a container with this name exists and is " + who +
+                 "; skipped (use --replace-unmanaged to replace it)";
+    }
+  } else {
+    // A container jlrec created from a pinned digest (the tag had moved) reads back as
+    // "repo@sha256:..."; it is the desired image when jlrec wrote this very spec.
+    // (The spec-digest label cannot change after create, so it names what jlrec wrote.)
+    const std::string* written = LabelOf(*have, kSpecDigestKey);
+    bool jlrec_wrote_this_spec = written && *written == c.spec_digest;
+    // Docker reports a command or label equal to the image's own as the image default
+    // (an empty command, a missing label): what jlrec wrote is still there. The live spec
+    // is only copied when it needs one of these corrections.
+    const ContainerSpec* have_spec = &have->spec;
+    std::optional<ContainerSpec> corrected;
+    if (jlrec_wrote_this_spec) {
+      bool pinned = have->spec.image != c.spec.image &&
+                    have->spec.image.rfind(RepoOf(c.spec.image) + "@", 0) == 0;
+      bool default_command = have->spec.command.empty() && !c.spec.command.empty();
+      bool default_label =
+          std::any_of(c.spec.labels.begin(), c.spec.labels.end(),
+                      [&](const auto& kv) { return !have->spec.labels.count(kv.first); });
+      if (pinned || default_command || default_label) {
+        corrected = have->spec;
+        if (pinned) corrected->image = c.spec.image;
+        if (default_command) corrected->command = c.spec.command;
+        for (const auto& [k, v] : c.spec.labels) corrected->labels.emplace(k, v);
+        have_spec = &*corrected;
+      }
+    }
+    auto changes = SpecChanges(c.spec, *have_spec);
+    // Same tag, other content: the registry's digest for the tag is not one the running
+    // image was pulled as.
+    if (changes.empty()) {
+      auto reg = snap.registry_digests.find(c.spec.image);
+      auto err = snap.image_check_errors.find(c.spec.image);
+      if (err != snap.image_check_errors.end() && warned_hosts.insert(c.host).second) {
+        plan.warnings.push_back("could not check the registry digest of " + c.spec.image + " on " +
+                                c.host + ": " + err->second);
+      }
+      if (reg != snap.registry_digests.end() && !reg->second.empty()) {
+        auto rd = snap.image_repo_digests.find(have->image_id);
+        std::string running =
+            rd == snap.image_repo_digests.end() ? "" : DigestFor(RepoOf(c.spec.image), rd->second);
+        if (running != reg->second) {
+          changes.push_back({"image", running.empty() ? have->image_id : running, reg->second});
+          a.pinned_image = RepoOf(c.spec.image) + "@" + reg->second;
+          a.reason = "tag moved " + ShortDigest(running.empty() ? have->image_id : running) +
+                     " -> " + ShortDigest(reg->second);
+        }
+      }
+    }
+    if (!changes.empty()) {
+      a.kind = ActionKind::kReplace;
+      if (a.reason.empty()) {
+        std::vector<std::string> fields;
+        for (const auto& ch : changes) fields.push_back(ch.field);
+        a.reason = "immutable fields differ: " + Join(fields);
+      }
+      a.changes = std::move(changes);
+    } else if (!have->script_digest || *have->script_digest != c.script_digest) {
+      a.kind = ActionKind::kUpdate;
+      if (!have->script_digest) {
+        a.reason = "/run.sh is missing in the container";
+        a.changes.push_back({"script", "(none)", c.script_digest.substr(0, 12)});
+      } else {
+        a.changes = EnvChanges(c, *have);
+        const std::string* label = LabelOf(*have, kScriptDigestKey);
+        bool hand_edit = label && *label == c.script_digest;
+        if (hand_edit)
+          a.reason = "/run.sh was edited in the container since jlrec wrote it";
+        else if (!a.changes.empty())
+          a.reason = "/run.sh differs: environment changed";
+        else
+          a.reason = "/run.sh differs (template or script body changed)";
+        a.changes.push_back(
+            {"script", have->script_digest->substr(0, 12), c.script_digest.substr(0, 12)});
+      }
+    } else if (!have->running()) {
+      a.kind = ActionKind::kStart;
+      a.reason = "container is " + have->state;
+      a.changes.push_back({"state", have->state, "running"});
+    } else {
+      a.kind = ActionKind::kNoop;
+    }
+  }
+}
 
 }  // namespace
 
@@ -169,7 +295,12 @@ Result<std::vector<const DesiredContainer*>> SelectContainers(
 
 std::vector<std::string> SelectedHosts(const std::vector<const DesiredContainer*>& selected) {
   std::set<std::string> hosts;
-  for (const auto* c : selected) hosts.insert(c->host);
+  const std::string* previous = nullptr;  // units list their containers host by host
+  for (const auto* c : selected) {
+    if (previous && *previous == c->host) continue;
+    hosts.insert(c->host);
+    previous = &c->host;
+  }
   return {hosts.begin(), hosts.end()};
 }
 
@@ -184,174 +315,100 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
   plan.manifest_digest = desired.manifest_digest;
 
   // Index the live side once: (host, name) -> container.
-  std::unordered_map<std::string, const HostSnapshot*> snapshots;
+  std::unordered_map<std::string_view, const HostSnapshot*> snapshots;
   for (const auto& h : live.hosts) snapshots[h.host] = &h;
-  std::set<std::string> wanted_anywhere;  // "host/name" of every desired container
-  for (const auto& c : desired.containers) wanted_anywhere.insert(c.Ref());
 
   std::map<std::string, int> group_rank;
   for (size_t i = 0; i < options.groups.size(); ++i) group_rank[options.groups[i]] = int(i);
 
-  std::vector<Ranked> ranked;
-  ranked.reserve(selected->size());
+  // Containers with something to do become PlanActions at once; unchanged ones (most of
+  // them, and at 10,000 containers most of the diff's time) only get a slot, and their
+  // PlanAction is built in place once the order is known.
+  std::vector<PlanAction> acted;
+  std::vector<Slot> slots;
+  slots.reserve(selected->size());
   // Per host, name -> live container, built the first time a host is looked at.
-  std::unordered_map<const HostSnapshot*, std::unordered_map<std::string, const LiveContainer*>>
+  std::unordered_map<const HostSnapshot*,
+                     std::unordered_map<std::string_view, const LiveContainer*>>
       live_by_name;
+  auto names_of = [&](const HostSnapshot* snap) -> const auto& {
+    auto [by_name, first_look] = live_by_name.try_emplace(snap);
+    if (first_look) {
+      by_name->second.reserve(snap->containers.size());
+      for (const auto& lc : snap->containers) by_name->second.emplace(lc.name, &lc);
+    }
+    return by_name->second;
+  };
   std::set<std::string> warned_hosts;
   std::set<std::string> unreachable;
   int order = 0;
 
-  for (const DesiredContainer* c : *selected) {
+  for (size_t index = 0; index < selected->size(); ++index) {
+    const DesiredContainer* c = (*selected)[index];
     PlanAction a;
-    a.host = c->host;
-    a.name = c->name;
-    a.groups = c->groups;
-    a.core = c->core;
     int rank = 1 << 20;
     for (const auto& g : c->groups)
-      if (group_rank.count(g)) rank = std::min(rank, group_rank[g]);
+      if (auto it = group_rank.find(g); it != group_rank.end()) rank = std::min(rank, it->second);
 
     auto sit = snapshots.find(c->host);
     const HostSnapshot* snap = sit == snapshots.end() ? nullptr : sit->second;
+    const LiveContainer* have = nullptr;
     if (!snap || !snap->reachable) {
       std::string why = snap ? snap->error : "not refreshed";
       a.kind = ActionKind::kUnknown;
       a.reason = "host " + c->host + " could not be refreshed: " + why;
       if (unreachable.insert(c->host).second) plan.host_errors.push_back({c->host, why});
-      a.desired = *c;
-      ranked.push_back({std::move(a), rank, order++});
+    } else {
+      if (snap->from_cache) {
+        plan.from_cache = true;
+        if (plan.oldest_observation == 0 || snap->observed_at < plan.oldest_observation)
+          plan.oldest_observation = snap->observed_at;
+      }
+      const auto& names = names_of(snap);
+      if (auto it = names.find(c->name); it != names.end()) have = it->second;
+      Decide(*c, have, *snap, desired.project, options, warned_hosts, plan, a);
+    }
+
+    if (a.kind == ActionKind::kNoop) {
+      slots.push_back({rank, c->core, order++, true, index});
       continue;
     }
-    if (snap->from_cache) {
-      plan.from_cache = true;
-      if (plan.oldest_observation == 0 || snap->observed_at < plan.oldest_observation)
-        plan.oldest_observation = snap->observed_at;
-    }
-
-    const LiveContainer* have = nullptr;
-    if (auto by_name = live_by_name.find(snap); by_name != live_by_name.end()) {
-      auto it = by_name->second.find(c->name);
-      if (it != by_name->second.end()) have = it->second;
-    } else {
-      auto& names = live_by_name[snap];
-      for (const auto& lc : snap->containers) names[lc.name] = &lc;
-      auto it = names.find(c->name);
-      if (it != names.end()) have = it->second;
-    }
-
-    if (!have) {
-      a.kind = ActionKind::kCreate;
-      a.reason = "no container named " + c->name + " on " + c->host;
-    } else if (!have->managed() || have->jlrec_labels.at(labels::kProject) != desired.project ||
-               OwnedByOtherHost(*have, c->host)) {
-      std::string who = !have->managed() ? "not managed by jlrec (no jlrec labels)"
-                        : have->jlrec_labels.at(labels::kProject) != desired.project
-                            ? "managed by project '" + have->jlrec_labels.at(labels::kProject) + "'"
-                            : "managed for host '" + have->jlrec_labels.at(labels::kHost) +
-                                  "' (which shares this Docker daemon)";
-      if (options.replace_unmanaged) {
-        a.kind = ActionKind::kReplace;
-        a.reason = "existing container is " + who + "; replacing (--replace-unmanaged)";
-      } else {
-        a.kind = ActionKind::kConflict;
-        a.reason = "a container with this name exists and is " + who +
-                   "; skipped (use --replace-unmanaged to replace it)";
-      }
-    } else {
-      // A container jlrec created from a pinned digest (the tag had moved) reads back as
-      // "repo@sha256:..."; it is the desired image when jlrec wrote this very spec.
-      // (The spec-digest label cannot change after create, so it names what jlrec wrote.)
-      ContainerSpec have_spec = have->spec;
-      auto written = have->jlrec_labels.find(labels::kSpecDigest);
-      bool jlrec_wrote_this_spec =
-          written != have->jlrec_labels.end() && written->second == c->spec_digest;
-      if (jlrec_wrote_this_spec) {
-        if (have_spec.image != c->spec.image &&
-            have_spec.image.rfind(RepoOf(c->spec.image) + "@", 0) == 0)
-          have_spec.image = c->spec.image;
-        // Docker reports a command or label equal to the image's own as the image default
-        // (an empty command, a missing label): what jlrec wrote is still there.
-        if (have_spec.command.empty()) have_spec.command = c->spec.command;
-        for (const auto& [k, v] : c->spec.labels)
-          if (!have_spec.labels.count(k)) have_spec.labels[k] = v;
-      }
-      auto changes = SpecChanges(c->spec, have_spec);
-      // Same tag, other content: the registry's digest for the tag is not one the running
-      // image was pulled as.
-      if (changes.empty()) {
-        auto reg = snap->registry_digests.find(c->spec.image);
-        auto err = snap->image_check_errors.find(c->spec.image);
-        if (err != snap->image_check_errors.end() && warned_hosts.insert(c->host).second) {
-          plan.warnings.push_back("could not check the registry digest of " + c->spec.image +
-                                  " on " + c->host + ": " + err->second);
-        }
-        if (reg != snap->registry_digests.end() && !reg->second.empty()) {
-          auto rd = snap->image_repo_digests.find(have->image_id);
-          std::string running = rd == snap->image_repo_digests.end()
-                                    ? ""
-                                    : DigestFor(RepoOf(c->spec.image), rd->second);
-          if (running != reg->second) {
-            changes.push_back({"image", running.empty() ? have->image_id : running, reg->second});
-            a.pinned_image = RepoOf(c->spec.image) + "@" + reg->second;
-            a.reason = "tag moved " + ShortDigest(running.empty() ? have->image_id : running) +
-                       " -> " + ShortDigest(reg->second);
-          }
-        }
-      }
-      if (!changes.empty()) {
-        a.kind = ActionKind::kReplace;
-        if (a.reason.empty()) {
-          std::vector<std::string> fields;
-          for (const auto& ch : changes) fields.push_back(ch.field);
-          a.reason = "immutable fields differ: " + Join(fields);
-        }
-        a.changes = std::move(changes);
-      } else if (have->script_digest.value_or("") != c->script_digest) {
-        a.kind = ActionKind::kUpdate;
-        if (!have->script_digest) {
-          a.reason = "/run.sh is missing in the container";
-          a.changes.push_back({"script", "(none)", c->script_digest.substr(0, 12)});
-        } else {
-          a.changes = EnvChanges(*c, *have);
-          auto label = have->jlrec_labels.find(labels::kScriptDigest);
-          bool hand_edit = label != have->jlrec_labels.end() && label->second == c->script_digest;
-          if (hand_edit)
-            a.reason = "/run.sh was edited in the container since jlrec wrote it";
-          else if (!a.changes.empty())
-            a.reason = "/run.sh differs: environment changed";
-          else
-            a.reason = "/run.sh differs (template or script body changed)";
-          a.changes.push_back(
-              {"script", have->script_digest->substr(0, 12), c->script_digest.substr(0, 12)});
-        }
-      } else if (!have->running()) {
-        a.kind = ActionKind::kStart;
-        a.reason = "container is " + have->state;
-        a.changes.push_back({"state", have->state, "running"});
-      } else {
-        a.kind = ActionKind::kNoop;
-      }
-    }
-    // Unchanged containers are only counted and named, so they skip the copies and the
-    // fingerprint (which hashes the live spec): at 10,000 containers that is most of
-    // the diff's time.
-    if (a.kind != ActionKind::kNoop) {
-      a.desired = *c;
-      if (have) a.live = *have;
+    a.host = c->host;
+    a.name = c->name;
+    a.groups = c->groups;
+    a.core = c->core;
+    a.desired = *c;
+    if (have) {
+      a.live = *have;
       a.fingerprint = FingerprintOf(have);
     }
-    ranked.push_back({std::move(a), rank, order++});
+    slots.push_back({rank, c->core, order++, false, acted.size()});
+    acted.push_back(std::move(a));
   }
 
   // Orphans: this project's containers on the selection's hosts that nothing wants there.
   if (options.targets.empty()) {
+    // Which live containers the manifest wants (in any group): marked by position.
+    std::unordered_map<const HostSnapshot*, std::vector<char>> wanted;
+    for (const auto& h : live.hosts)
+      if (h.reachable) wanted[&h].assign(h.containers.size(), 0);
+    for (const auto& c : desired.containers) {
+      auto sit = snapshots.find(c.host);
+      if (sit == snapshots.end() || !sit->second->reachable) continue;
+      const auto& names = names_of(sit->second);
+      if (auto it = names.find(c.name); it != names.end())
+        wanted[sit->second][it->second - sit->second->containers.data()] = 1;
+    }
     for (const auto& host : SelectedHosts(*selected)) {
       auto sit = snapshots.find(host);
       if (sit == snapshots.end() || !sit->second->reachable) continue;
-      for (const auto& lc : sit->second->containers) {
-        if (!lc.managed() || lc.jlrec_labels.at(labels::kProject) != desired.project) continue;
+      const std::vector<char>& wanted_here = wanted[sit->second];
+      for (size_t i = 0; i < sit->second->containers.size(); ++i) {
+        const LiveContainer& lc = sit->second->containers[i];
+        const std::string* owner = LabelOf(lc, kProjectKey);
+        if (!owner || *owner != desired.project) continue;
         if (OwnedByOtherHost(lc, host)) continue;
-        if (wanted_anywhere.count(host + "/" + lc.name)) continue;
+        if (wanted_here[i]) continue;
         PlanAction a;
         a.host = host;
         a.name = lc.name;
@@ -373,7 +430,8 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
         a.reason = options.prune ? "no longer in the manifest"
                                  : "orphaned: no longer in the manifest (use --prune to remove)";
         if (options.prune) {
-          ranked.push_back({std::move(a), 1 << 21, order++});
+          slots.push_back({1 << 21, a.core, order++, false, acted.size()});
+          acted.push_back(std::move(a));
         } else {
           plan.orphans.push_back(std::move(a));
         }
@@ -383,22 +441,24 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
 
   // Execution order: selected group by group, masters before workers, removals last,
   // otherwise manifest order (stable).
-  // (Sorted by index: moving whole PlanActions around costs more than the comparisons.)
-  std::vector<size_t> by_order(ranked.size());
-  for (size_t i = 0; i < by_order.size(); ++i) by_order[i] = i;
-  std::sort(by_order.begin(), by_order.end(), [&](size_t i, size_t j) {
-    const Ranked& x = ranked[i];
-    const Ranked& y = ranked[j];
+  std::sort(slots.begin(), slots.end(), [](const Slot& x, const Slot& y) {
     if (x.group_rank != y.group_rank) return x.group_rank < y.group_rank;
-    if (x.action.core != y.action.core) return x.action.core;
+    if (x.core != y.core) return x.core;
     return x.order < y.order;
   });
-  for (size_t i : by_order) {
-    PlanAction& action = ranked[i].action;
-    if (action.kind == ActionKind::kNoop)
-      plan.noops.push_back(std::move(action));
-    else
-      plan.actions.push_back(std::move(action));
+  plan.actions.reserve(acted.size());
+  plan.noops.reserve(slots.size() - acted.size());
+  for (const Slot& slot : slots) {
+    if (!slot.noop) {
+      plan.actions.push_back(std::move(acted[slot.index]));
+      continue;
+    }
+    const DesiredContainer& c = *(*selected)[slot.index];
+    UnchangedContainer& a = plan.noops.emplace_back();
+    a.host = c.host;
+    a.name = c.name;
+    a.groups = c.groups;
+    a.core = c.core;
   }
   return plan;
 }

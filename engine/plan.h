@@ -53,16 +53,27 @@ struct LiveFingerprint {
 /// One container's entry in the plan.
 struct PlanAction {
   ActionKind kind = ActionKind::kNoop;
-  std::string host;                 ///< host key
-  std::string name;                 ///< container name
-  std::vector<std::string> groups;  ///< groups it belongs to (desired, or labels for orphans)
-  bool core = false;                ///< its unit is a group master
-  std::string reason;               ///< one-line human summary
+  std::string host;                  ///< host key
+  std::string name;                  ///< container name
+  std::vector<std::string> groups;   ///< groups it belongs to (desired, or labels for orphans)
+  bool core = false;                 ///< its unit is a group master
+  std::string reason;                ///< one-line human summary
   std::vector<FieldChange> changes;  ///< per-field reasons
   std::optional<DesiredContainer> desired;  ///< absent for remove and for no-ops
   std::optional<LiveContainer> live;        ///< absent for create / unknown and for no-ops
-  std::string pinned_image;  ///< "repo@sha256:..." when the tag moved; apply runs exactly this
+  std::string pinned_image;     ///< "repo@sha256:..." when the tag moved; apply runs exactly this
   LiveFingerprint fingerprint;  ///< of the live container; empty for no-ops
+  /// "host/container".
+  std::string Ref() const { return host + "/" + name; }
+};
+
+/// A container the plan leaves as it is: counted, and listed only with --verbose. Kept this
+/// small on purpose: a fleet in sync is mostly made of these.
+struct UnchangedContainer {
+  std::string host;                 ///< host key
+  std::string name;                 ///< container name
+  std::vector<std::string> groups;  ///< groups it belongs to
+  bool core = false;                ///< its unit is a group master
   /// "host/container".
   std::string Ref() const { return host + "/" + name; }
 };
@@ -76,15 +87,15 @@ struct HostError {
 /// The whole plan, actions in the order apply would run them.
 struct Plan {
   std::string project;
-  std::vector<std::string> groups;   ///< groups selected
-  std::string manifest_digest;       ///< DesiredState::manifest_digest it was made from
-  std::vector<PlanAction> actions;   ///< every non-noop entry, in execution order
-  std::vector<PlanAction> noops;     ///< matched containers (listed with --verbose)
-  std::vector<PlanAction> orphans;   ///< orphans NOT planned for removal (no --prune)
-  std::vector<HostError> host_errors;  ///< hosts that could not be refreshed
-  std::vector<std::string> warnings;   ///< e.g. registry unreachable for a digest check
-  std::int64_t oldest_observation = 0;  ///< unix seconds; for --refresh=false age notes
-  bool from_cache = false;              ///< planned from the state cache
+  std::vector<std::string> groups;        ///< groups selected
+  std::string manifest_digest;            ///< DesiredState::manifest_digest it was made from
+  std::vector<PlanAction> actions;        ///< every non-noop entry, in execution order
+  std::vector<UnchangedContainer> noops;  ///< matched containers (listed with --verbose)
+  std::vector<PlanAction> orphans;        ///< orphans NOT planned for removal (no --prune)
+  std::vector<HostError> host_errors;     ///< hosts that could not be refreshed
+  std::vector<std::string> warnings;      ///< e.g. registry unreachable for a digest check
+  std::int64_t oldest_observation = 0;    ///< unix seconds; for --refresh=false age notes
+  bool from_cache = false;                ///< planned from the state cache
 
   /// Number of actions of `kind`.
   int Count(ActionKind kind) const;

@@ -36,7 +36,7 @@ std::map<std::string, int> GroupSizes(const Plan& plan) {
       for (const std::string& g : a.desired->groups) members[g].insert(a.desired->Ref());
   // Unchanged containers carry no copy of their desired side; their groups and names are
   // the desired ones.
-  for (const PlanAction& a : plan.noops)
+  for (const UnchangedContainer& a : plan.noops)
     for (const std::string& g : a.groups) members[g].insert(a.Ref());
   std::map<std::string, int> sizes;
   for (const auto& [g, refs] : members) sizes[g] = static_cast<int>(refs.size());

@@ -403,14 +403,13 @@ TEST_CASE("hosts sharing a Docker daemon neither orphan nor adopt each other's c
   }
 }
 
-TEST_CASE("unchanged containers carry no copies or fingerprints; actions carry both", "[diff]") {
+TEST_CASE("unchanged containers are only named; actions carry copies and fingerprints", "[diff]") {
   auto d = State({Want("h1", "a"), Want("h1", "b")});
   LiveContainer stopped = Matching(d.containers[1]);
   stopped.state = "exited";
   Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), stopped})}});
   REQUIRE(p.noops.size() == 1);
-  CHECK_FALSE(p.noops[0].desired);
-  CHECK_FALSE(p.noops[0].live);
+  CHECK(p.noops[0].Ref() == "h1/a");
   CHECK(p.noops[0].groups == std::vector<std::string>{"product"});
   const PlanAction& start = Only(p);
   CHECK(start.kind == ActionKind::kStart);
