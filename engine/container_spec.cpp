@@ -33,4 +33,24 @@ std::string SpecDigest(const ContainerSpec& spec) {
   return Sha256Hex(out);
 }
 
+void WriteSpec(ByteWriter& w, const ContainerSpec& s) {
+  w.Str(s.image);
+  w.Strs(s.command);
+  w.Str(s.network_mode);
+  w.Strs(s.volumes);
+  w.Str(s.restart);
+  w.Strs(s.ports);
+  w.StrMap(s.labels);
+}
+
+void ReadSpec(ByteReader& r, ContainerSpec& s) {
+  s.image = r.Str();
+  s.command = r.Strs();
+  s.network_mode = r.Str();
+  s.volumes = r.Strs();
+  s.restart = r.Str();
+  s.ports = r.Strs();
+  s.labels = r.StrMap();
+}
+
 }  // namespace jlrec

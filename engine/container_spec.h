@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/byte_codec.h"
+
 namespace jlrec {
 
 /// A manifest healthcheck, run by jlrec via exec (not Docker's HEALTHCHECK) after start.
@@ -33,6 +35,11 @@ struct ContainerSpec {
 
 /// sha256 of a canonical serialisation of `spec` (stable across runs and machines).
 std::string SpecDigest(const ContainerSpec& spec);
+
+/// Appends `spec` to `w` in the state file caches' binary form (engine/byte_codec.h).
+void WriteSpec(ByteWriter& w, const ContainerSpec& spec);
+/// Reads what WriteSpec wrote into `spec` (check r.ok() afterwards).
+void ReadSpec(ByteReader& r, ContainerSpec& spec);
 
 /// Label keys jlrec writes on every container it manages (its bookkeeping).
 namespace labels {

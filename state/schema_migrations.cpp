@@ -99,6 +99,21 @@ constexpr const char* kScriptStat = R"sql(
 ALTER TABLE containers ADD COLUMN script_stat TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: what makes a plan from the cache fast at 10,000 containers: each host's
+// containers as one value (state/snapshot_blob.h) and the resolved-manifest cache
+// (manifests/resolved_manifest_codec.h), so an unchanged manifest is not parsed and
+// rendered again.
+constexpr const char* kFastCachedPlan = R"sql(
+ALTER TABLE hosts ADD COLUMN snapshot BLOB;  -- the containers rows, encoded; NULL: read the rows
+CREATE TABLE resolved_manifests (
+  manifest TEXT PRIMARY KEY,         -- absolute path of the manifest file or folder
+  inputs TEXT NOT NULL,              -- the files and variable names the load read
+  inputs_digest TEXT NOT NULL,       -- sha256 over their contents and values then
+  model BLOB NOT NULL,               -- the desired state without scripts or env values
+  saved_at INTEGER NOT NULL
+);
+)sql";
+
 constexpr const char* kCreateVersionTable = R"sql(
 CREATE TABLE schema_version (
   version INTEGER PRIMARY KEY,
@@ -155,6 +170,7 @@ const std::vector<SchemaMigration>& StateSchemaMigrations() {
       {1, "refresh cache, run journal, locks", kCacheJournalLocks},
       {2, "drift check history", kDriftHistory},
       {3, "script stat keys in the refresh cache", kScriptStat},
+      {4, "host snapshot values and the resolved manifest cache", kFastCachedPlan},
   };
   return migrations;
 }

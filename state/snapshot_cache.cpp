@@ -5,6 +5,7 @@
 
 #include "state/json_columns.h"
 #include "state/local_process.h"
+#include "state/snapshot_blob.h"
 
 namespace jlrec {
 
@@ -12,11 +13,11 @@ namespace {
 
 // Upsert, never INSERT OR REPLACE: replacing the host row would cascade-delete its containers.
 constexpr const char* kUpsertReachableHost = R"sql(
-INSERT INTO hosts (project, host, last_refresh_at, last_success_at, reachable, error)
-VALUES (?1, ?2, ?3, ?3, 1, '')
+INSERT INTO hosts (project, host, last_refresh_at, last_success_at, reachable, error, snapshot)
+VALUES (?1, ?2, ?3, ?3, 1, '', ?4)
 ON CONFLICT (project, host) DO UPDATE SET
   last_refresh_at = excluded.last_refresh_at, last_success_at = excluded.last_success_at,
-  reachable = 1, error = ''
+  reachable = 1, error = '', snapshot = excluded.snapshot
 )sql";
 
 constexpr const char* kUpsertUnreachableHost = R"sql(
@@ -36,7 +37,8 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
 )sql";
 
 constexpr const char* kSelectHost = R"sql(
-SELECT reachable, error, COALESCE(last_success_at, 0) FROM hosts WHERE project = ?1 AND host = ?2
+SELECT reachable, error, COALESCE(last_success_at, 0), snapshot FROM hosts
+WHERE project = ?1 AND host = ?2
 )sql";
 
 constexpr const char* kSelectContainers = R"sql(
@@ -85,7 +87,10 @@ Result<SaveStatements> PrepareSaveStatements(SqliteDatabase& db) {
 Status SaveReachableHost(SaveStatements& st, const std::string& project,
                          const HostSnapshot& snapshot, std::int64_t observed_at) {
   st.upsert_reachable.Reset();
-  st.upsert_reachable.BindText(1, project).BindText(2, snapshot.host).BindInt(3, observed_at);
+  st.upsert_reachable.BindText(1, project)
+      .BindText(2, snapshot.host)
+      .BindInt(3, observed_at)
+      .BindBlob(4, EncodeHostContainers(snapshot.containers));
   Status s = st.upsert_reachable.Run();
   if (!s.ok()) return s;
   st.delete_containers.Reset();
@@ -155,6 +160,23 @@ Result<LiveContainer> ReadContainer(const SqliteStatement& row) {
   return c;
 }
 
+// Reads the container rows of `snapshot.host` (replacing any containers it holds).
+Status LoadRows(SqliteStatement& select_containers, const std::string& project,
+                HostSnapshot& snapshot) {
+  snapshot.containers.clear();
+  select_containers.Reset();
+  select_containers.BindText(1, project).BindText(2, snapshot.host);
+  return ForEachRow(select_containers, [&](const SqliteStatement& row) {
+    Result<LiveContainer> container = ReadContainer(row);
+    if (!container.ok()) return container.status().WithContext("host " + snapshot.host);
+    snapshot.containers.push_back(std::move(*container));
+    return Status::Ok();
+  });
+}
+
+// Reads the host row of `snapshot.host` and its containers: the encoded value when there is
+// one (written with the rows, in the same transaction), else (a file last refreshed by an
+// older jlrec, or a value of another format) the rows.
 Status LoadHost(SqliteStatement& select_host, SqliteStatement& select_containers,
                 const std::string& project, HostSnapshot& snapshot) {
   select_host.Reset();
@@ -169,16 +191,18 @@ Status LoadHost(SqliteStatement& select_host, SqliteStatement& select_containers
   snapshot.reachable = select_host.ColumnInt(0) != 0;
   snapshot.error = select_host.ColumnText(1);
   snapshot.observed_at = select_host.ColumnInt(2);
+  bool decoded = false;
+  if (!select_host.ColumnIsNull(3)) {
+    // Decoded in place: the bytes stay valid until the statement is reset.
+    Result<std::vector<LiveContainer>> containers =
+        DecodeHostContainers(select_host.ColumnBytes(3));
+    if (containers.ok()) {
+      snapshot.containers = std::move(*containers);
+      decoded = true;
+    }
+  }
   select_host.Reset();
-
-  select_containers.Reset();
-  select_containers.BindText(1, project).BindText(2, snapshot.host);
-  return ForEachRow(select_containers, [&](const SqliteStatement& row) {
-    Result<LiveContainer> container = ReadContainer(row);
-    if (!container.ok()) return container.status().WithContext("host " + snapshot.host);
-    snapshot.containers.push_back(std::move(*container));
-    return Status::Ok();
-  });
+  return decoded ? Status::Ok() : LoadRows(select_containers, project, snapshot);
 }
 
 }  // namespace
@@ -213,15 +237,12 @@ Result<std::vector<HostSnapshot>> LoadSnapshotsFromCache(SqliteDatabase& db,
   Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kRead);
   if (!tx.ok()) return tx.status();
 
-  std::vector<HostSnapshot> snapshots;
-  snapshots.reserve(hosts.size());
-  for (const std::string& host : hosts) {
-    HostSnapshot snapshot;
-    snapshot.host = host;
-    snapshot.from_cache = true;
-    Status loaded = LoadHost(*select_host, *select_containers, project, snapshot);
+  std::vector<HostSnapshot> snapshots(hosts.size());
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    snapshots[i].host = hosts[i];
+    snapshots[i].from_cache = true;
+    Status loaded = LoadHost(*select_host, *select_containers, project, snapshots[i]);
     if (!loaded.ok()) return loaded;
-    snapshots.push_back(std::move(snapshot));
   }
   Status done = tx->Commit();
   if (!done.ok()) return done;

@@ -83,6 +83,12 @@ SqliteStatement& SqliteStatement::BindText(int index, std::string_view value) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::BindBlob(int index, std::string_view value) {
+  NoteBindResult(sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT),
+                 index);
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::BindOptionalText(int index,
                                                    const std::optional<std::string>& value) {
   if (value) return BindText(index, *value);
@@ -117,6 +123,13 @@ void SqliteStatement::Reset() {
 }
 
 std::int64_t SqliteStatement::ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string_view SqliteStatement::ColumnBytes(int col) const {
+  const void* data = sqlite3_column_blob(stmt_, col);
+  if (data == nullptr) return {};
+  int size = sqlite3_column_bytes(stmt_, col);
+  return std::string_view(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
 
 std::string SqliteStatement::ColumnText(int col) const {
   const unsigned char* text = sqlite3_column_text(stmt_, col);

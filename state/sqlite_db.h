@@ -38,6 +38,8 @@ class SqliteStatement {
   SqliteStatement& BindInt(int index, std::int64_t value);
   /// Binds `value` (copied, embedded NULs kept) to 1-based parameter `index`.
   SqliteStatement& BindText(int index, std::string_view value);
+  /// Binds `value` (copied, any bytes) as a BLOB to 1-based parameter `index`.
+  SqliteStatement& BindBlob(int index, std::string_view value);
   /// Binds `value`, or NULL when it is nullopt.
   SqliteStatement& BindOptionalText(int index, const std::optional<std::string>& value);
 
@@ -52,6 +54,9 @@ class SqliteStatement {
   std::int64_t ColumnInt(int col) const;
   /// Column `col` of the current row as text, byte-exact (NULL reads as "").
   std::string ColumnText(int col) const;
+  /// Column `col` of the current row as raw bytes (a BLOB's or a TEXT's), without a copy:
+  /// valid until the next Step, Reset or column call on this statement.
+  std::string_view ColumnBytes(int col) const;
   /// True when column `col` of the current row is NULL.
   bool ColumnIsNull(int col) const;
 

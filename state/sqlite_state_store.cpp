@@ -7,6 +7,7 @@
 
 #include "state/drift_history.h"
 #include "state/lock_table.h"
+#include "state/resolved_manifest_table.h"
 #include "state/run_journal.h"
 #include "state/schema_migrations.h"
 #include "state/snapshot_cache.h"
@@ -55,7 +56,7 @@ Status ConfigureConnection(SqliteDatabase& db) {
   // containers in memory until its single commit instead of spilling mid-transaction.
   return db.Exec(
       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA trusted_schema = OFF;"
-      "PRAGMA cache_size = -32768");
+      "PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456");
 }
 
 class SqliteStateStore final : public StateStore {
@@ -137,6 +138,22 @@ class SqliteStateStore final : public StateStore {
                                                         std::int64_t since, int limit) override {
     return Guarded("listing drift checks",
                    [&] { return ListDriftChecksIn(db_, project, since, limit); });
+  }
+
+  Result<std::optional<ResolvedManifestRecord>> LoadResolvedManifest(
+      const std::string& manifest) override {
+    return Guarded("reading the resolved manifest cache",
+                   [&] { return LoadResolvedManifestFrom(db_, manifest); });
+  }
+
+  Result<std::string> ResolvedManifestDigest(const std::string& manifest) override {
+    return Guarded("reading the resolved manifest cache",
+                   [&] { return ResolvedManifestDigestIn(db_, manifest); });
+  }
+
+  Status SaveResolvedManifest(const ResolvedManifestRecord& record) override {
+    return Guarded("saving the resolved manifest cache",
+                   [&] { return SaveResolvedManifestIn(db_, record); });
   }
 
  private:

@@ -77,6 +77,16 @@ struct DriftCheckRecord {
   std::vector<DriftFinding> findings;
 };
 
+/// A resolved manifest as cached (see manifests/resolved_manifest_codec.h): opaque to the
+/// store. Holds no secrets: the model has no env values, the inputs only paths and names.
+struct ResolvedManifestRecord {
+  std::string manifest;       ///< absolute path of the manifest file or folder (the key)
+  std::string inputs;         ///< EncodeManifestInputs of what the load read
+  std::string inputs_digest;  ///< DigestInputs when it was loaded
+  std::string model;          ///< EncodeResolvedManifest bytes
+  std::int64_t saved_at = 0;  ///< unix seconds
+};
+
 /// The state store. Implementations are safe to use from one thread at a time per object;
 /// several processes may open the same file concurrently (writers wait for each other).
 ///
@@ -138,6 +148,14 @@ class StateStore {
   /// (<= 0: no limit), each with its findings in recorded order.
   virtual Result<std::vector<DriftCheckRecord>> ListDriftChecks(const std::string& project,
                                                                 std::int64_t since, int limit) = 0;
+
+  /// The cached resolution of manifest `manifest` (absolute path), if any.
+  virtual Result<std::optional<ResolvedManifestRecord>> LoadResolvedManifest(
+      const std::string& manifest) = 0;
+  /// The inputs digest cached for `manifest` ("" when none): to skip rewriting an equal record.
+  virtual Result<std::string> ResolvedManifestDigest(const std::string& manifest) = 0;
+  /// Stores `record`, replacing the one of the same manifest.
+  virtual Status SaveResolvedManifest(const ResolvedManifestRecord& record) = 0;
 };
 
 /// Opens (creating with mode 0600, WAL, migrating older schemas) the SQLite store at `path`;

@@ -2,6 +2,8 @@
 // all-or-nothing saves.
 #include <catch2/catch.hpp>
 
+#include "state/snapshot_blob.h"
+#include "state/sqlite_db.h"
 #include "state/state_test_support.h"
 
 namespace jlrec {
@@ -209,6 +211,74 @@ TEST_CASE("projects sharing a state file do not see each other's hosts", "[state
   std::vector<HostSnapshot> loaded = Load(*store, {"h1"});
   CHECK(loaded[0].containers.size() == 1);
   CHECK(loaded[0].observed_at == 1);
+}
+
+}  // namespace
+}  // namespace jlrec
+
+namespace jlrec {
+namespace {
+
+TEST_CASE("a host without a readable encoded snapshot loads from its rows, identically",
+          "[state]") {
+  test::TempDir dir;
+  std::vector<LiveContainer> containers = {test::SampleContainer("web", 0),
+                                           test::SampleContainer("db", 1)};
+  containers[1].script_digest.reset();
+  {
+    auto store = test::OpenStoreOrFail(dir.File("state.db"));
+    REQUIRE(store->SaveSnapshots("demo", {test::ReachableSnapshot("h1", 100, containers)}).ok());
+  }
+  std::string damage;
+  SECTION("written by a jlrec before schema version 4") { damage = "NULL"; }
+  SECTION("corrupt") { damage = "X'4a4c5253'"; }
+  SECTION("of another format") { damage = "X'4a4c52530900000000000000'"; }
+  {
+    Result<SqliteDatabase> db = SqliteDatabase::Open(dir.File("state.db"));
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("UPDATE hosts SET snapshot = " + damage).ok());
+  }
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  auto loaded = store->LoadSnapshots("demo", {"h1"});
+  REQUIRE(loaded.ok());
+  REQUIRE((*loaded)[0].containers.size() == containers.size());
+  for (std::size_t i = 0; i < containers.size(); ++i)
+    RequireSameContainer((*loaded)[0].containers[i], containers[i]);
+}
+
+TEST_CASE("an unreachable refresh keeps the host's encoded snapshot with its rows", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  REQUIRE(store
+              ->SaveSnapshots("demo",
+                              {test::ReachableSnapshot("h1", 100, {test::SampleContainer("web")})})
+              .ok());
+  REQUIRE(store->SaveSnapshots("demo", {Unreachable("h1", 200, "connection refused")}).ok());
+  auto loaded = store->LoadSnapshots("demo", {"h1"});
+  REQUIRE(loaded.ok());
+  CHECK_FALSE((*loaded)[0].reachable);
+  REQUIRE((*loaded)[0].containers.size() == 1);
+  RequireSameContainer((*loaded)[0].containers[0], test::SampleContainer("web"));
+}
+
+}  // namespace
+}  // namespace jlrec
+
+namespace jlrec {
+namespace {
+
+TEST_CASE("the encoded snapshot never holds the env values parsed from a /run.sh", "[state]") {
+  LiveContainer c = test::SampleContainer("web");
+  c.script_env["DB_PASSWORD"] = "kept-in-memory-only";
+  std::string bytes = EncodeHostContainers({c});
+  CHECK(bytes.find("kept-in-memory-only") == std::string::npos);
+  auto back = DecodeHostContainers(bytes);
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 1);
+  CHECK((*back)[0].script_env.empty());
+  RequireSameContainer((*back)[0], test::SampleContainer("web"));
+  for (size_t cut = 0; cut < bytes.size(); cut += 5)
+    CHECK_FALSE(DecodeHostContainers(std::string_view(bytes).substr(0, cut)).ok());
 }
 
 }  // namespace

@@ -1,0 +1,21 @@
+// The resolved-manifest cache table (schema version 4): one record per manifest path.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/status.h"
+#include "state/sqlite_db.h"
+#include "state/state_store.h"
+
+namespace jlrec {
+
+/// See StateStore::LoadResolvedManifest.
+Result<std::optional<ResolvedManifestRecord>> LoadResolvedManifestFrom(SqliteDatabase& db,
+                                                                       const std::string& manifest);
+/// See StateStore::ResolvedManifestDigest.
+Result<std::string> ResolvedManifestDigestIn(SqliteDatabase& db, const std::string& manifest);
+/// See StateStore::SaveResolvedManifest.
+Status SaveResolvedManifestIn(SqliteDatabase& db, const ResolvedManifestRecord& record);
+
+}  // namespace jlrec
