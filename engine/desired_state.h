@@ -61,6 +61,10 @@ struct DesiredState {
   std::map<std::string, GroupSettings> groups;  ///< by name
   std::vector<DesiredContainer> containers;     ///< in manifest order
   int max_per_host = 4;                         ///< apply: actions at once on one host
+  /// True when this came from the resolved-manifest cache: every container has its digests
+  /// but no rendered script and no env values (secrets are never cached). Enough for a plan
+  /// from the state cache; never for apply, which renders the scripts it uploads.
+  bool digests_only = false;
 };
 
 }  // namespace jlrec

@@ -22,11 +22,18 @@ namespace fs = std::filesystem;
 constexpr std::uintmax_t kMaxManifestBytes = 64u << 20;
 
 EnvLookup EffectiveLookup(const LoadOptions& options) {
-  if (options.getenv) return options.getenv;
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (!value) return std::nullopt;
-    return std::string(value);
+  EnvLookup lookup = options.getenv;
+  if (!lookup)
+    lookup = [](const std::string& name) -> std::optional<std::string> {
+      const char* value = std::getenv(name.c_str());
+      if (!value) return std::nullopt;
+      return std::string(value);
+    };
+  if (!options.inputs) return lookup;
+  return [lookup, inputs = options.inputs](const std::string& name) {
+    std::optional<std::string> value = lookup(name);
+    inputs->AddEnv(name, value);
+    return value;
   };
 }
 
@@ -53,7 +60,14 @@ struct LoadSession {
   DiagnosticSink sink;
   ManifestDecl decl;
   EnvLookup getenv;
+  ManifestInputs* inputs = nullptr;
   bool all_yaml = true;
+
+  std::optional<std::string> Read(const std::string& path, const SourceLocation& cited_at) {
+    auto text = ReadFile(path, cited_at, sink);
+    if (inputs && text) inputs->AddFile(path, *text);
+    return text;
+  }
 
   void Parse(const std::string& yaml, const std::string& path, bool is_root,
              std::vector<Located<std::string>>* includes) {
@@ -76,7 +90,7 @@ struct LoadSession {
         sink.Error(include.where, "file " + Quoted(include.value) + " is included twice");
         continue;
       }
-      if (auto text = ReadFile(include.value, include.where, sink)) {
+      if (auto text = Read(include.value, include.where)) {
         Parse(*text, include.value, false, nullptr);
       }
     }
@@ -88,7 +102,7 @@ struct LoadSession {
     LoadResult result;
     if (all_yaml) {
       FinishManifestDecl(root_file, &decl, sink);
-      auto state = ResolveManifest(decl, sink);
+      auto state = ResolveManifest(decl, sink, inputs);
       if (!sink.has_errors()) result.state = std::move(state);
     }
     result.diagnostics = sink.Take();
@@ -113,6 +127,7 @@ LoadResult LoadManifestFromString(const std::string& yaml, const std::string& pa
   LoadSession session;
   session.decl.path = path;
   session.getenv = EffectiveLookup(options);
+  session.inputs = options.inputs;
   session.ParseWithIncludes(yaml, path);
   return session.Finish(path);
 }
@@ -121,10 +136,14 @@ LoadResult LoadManifest(const std::string& path, const LoadOptions& options) {
   LoadSession session;
   session.decl.path = path;
   session.getenv = EffectiveLookup(options);
+  session.inputs = options.inputs;
   const SourceLocation whole{path, 0, 0};
   std::error_code ec;
+  // Only a relative manifest path makes the load depend on the working directory.
+  if (options.inputs && fs::path(path).is_relative())
+    options.inputs->cwd = fs::current_path(ec).string();
   if (!fs::is_directory(path, ec)) {
-    auto text = ReadFile(path, whole, session.sink);
+    auto text = session.Read(path, whole);
     if (!text) {
       LoadResult result;
       result.diagnostics = session.sink.Take();
@@ -134,24 +153,18 @@ LoadResult LoadManifest(const std::string& path, const LoadOptions& options) {
     return session.Finish(path);
   }
   // A folder: every *.yaml / *.yml file in it, in name order, as one manifest.
-  std::vector<std::string> files;
-  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto ext = it->path().extension();
-    std::error_code type_ec;
-    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(type_ec)) {
-      files.push_back(it->path().lexically_normal().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  if (ec || files.empty()) {
-    session.sink.Error(whole, ec ? "cannot list manifest folder: " + ec.message()
-                                 : "the manifest folder holds no *.yaml or *.yml file");
+  auto listing = ListManifestFolder(path);
+  if (options.inputs && listing.ok()) options.inputs->SetFolder(path, *listing);
+  if (!listing.ok() || listing->empty()) {
+    session.sink.Error(whole, !listing.ok() ? listing.status().message()
+                                            : "the manifest folder holds no *.yaml or *.yml file");
     LoadResult result;
     result.diagnostics = session.sink.Take();
     return result;
   }
+  const std::vector<std::string>& files = *listing;
   for (const auto& file : files) {
-    if (auto text = ReadFile(file, SourceLocation{file, 0, 0}, session.sink)) {
+    if (auto text = session.Read(file, SourceLocation{file, 0, 0})) {
       session.Parse(*text, file, false, nullptr);
     } else {
       session.all_yaml = false;

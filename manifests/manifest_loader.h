@@ -9,6 +9,7 @@
 
 #include "engine/desired_state.h"
 #include "manifests/diagnostic.h"
+#include "manifests/manifest_inputs.h"
 
 namespace jlrec {
 
@@ -17,6 +18,8 @@ struct LoadOptions {
   /// Looks up the control machine's environment (${VAR} in env values, HOME for ~ in
   /// paths); nullopt = unset. Default (empty function): ::getenv.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  /// When set, receives every file read and every variable looked up (ManifestInputs).
+  ManifestInputs* inputs = nullptr;
 };
 
 /// The outcome of loading a manifest.

@@ -151,7 +151,7 @@ class Layering {
 // Loads each template file once; a missing or broken file is reported once.
 class TemplateCache {
  public:
-  explicit TemplateCache(DiagnosticSink& sink) : sink_(sink) {}
+  TemplateCache(DiagnosticSink& sink, ManifestInputs* inputs) : sink_(sink), inputs_(inputs) {}
 
   std::shared_ptr<const ScriptTemplate> Get(const Located<std::string>& path) {
     auto it = cache_.find(path.value);
@@ -163,6 +163,7 @@ class TemplateCache {
     } else {
       std::ostringstream text;
       text << in.rdbuf();
+      if (inputs_) inputs_->AddFile(path.value, text.str());
       parsed = ScriptTemplate::Parse(text.str(), path.value, sink_);
     }
     cache_.emplace(path.value, parsed);
@@ -171,13 +172,14 @@ class TemplateCache {
 
  private:
   DiagnosticSink& sink_;
+  ManifestInputs* inputs_;
   std::map<std::string, std::shared_ptr<const ScriptTemplate>> cache_;
 };
 
 class Resolver {
  public:
-  Resolver(const ManifestDecl& decl, DiagnosticSink& sink)
-      : decl_(decl), sink_(sink), templates_(sink) {}
+  Resolver(const ManifestDecl& decl, DiagnosticSink& sink, ManifestInputs* inputs)
+      : decl_(decl), sink_(sink), templates_(sink, inputs) {}
 
   std::optional<DesiredState> Run();
 
@@ -542,9 +544,10 @@ std::optional<DesiredState> Resolver::Run() {
 
 }  // namespace
 
-std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink) {
+std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink,
+                                            ManifestInputs* inputs) {
   try {
-    return Resolver(decl, sink).Run();
+    return Resolver(decl, sink, inputs).Run();
   } catch (const std::exception& e) {
     sink.Error(SourceLocation{decl.path, 0, 0}, std::string("internal error: ") + e.what());
     return std::nullopt;

@@ -4,10 +4,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/desired_state.h"
 #include "manifests/diagnostic.h"
 #include "manifests/env_expansion.h"
+#include "manifests/manifest_inputs.h"
 #include "manifests/manifest_model.h"
 
 namespace jlrec {
@@ -18,7 +20,8 @@ inline constexpr size_t kMaxManifestContainers = 200000;
 
 /// Resolves `decl` into the desired state, reporting every cross-reference problem into
 /// `sink`. Returns nullopt when the sink holds errors (including earlier parse errors).
-/// Never throws.
-std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink);
+/// Never throws. When `inputs` is set, every template file read is recorded in it.
+std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink,
+                                            ManifestInputs* inputs = nullptr);
 
 }  // namespace jlrec
