@@ -58,6 +58,7 @@ int Finish(int code, bool timed_out) {
 int RunDrift(const std::vector<std::string>& args) {
   CommonFlags common;
   PlanFlags flags;
+  flags.digests_suffice = true;  // no script is uploaded: the resolved-manifest cache will do
   bool json = false, quiet = false;
   double lock_timeout = 0;
   std::string notify;

@@ -11,6 +11,7 @@ namespace {
 int RunGraph(const std::vector<std::string>& args) {
   CommonFlags common;
   PlanFlags flags;
+  flags.digests_suffice = true;  // no script is uploaded: the resolved-manifest cache will do
   po::options_description desc("graph options");
   AddPlanOptions(desc, flags);
   AddCommonOptions(desc, common);

@@ -16,6 +16,7 @@ namespace {
 int RunPlan(const std::vector<std::string>& args) {
   CommonFlags common;
   PlanFlags flags;
+  flags.digests_suffice = true;  // no script is uploaded: the resolved-manifest cache will do
   bool json = false, detailed = false, verbose = false;
   std::string out;
   po::options_description desc("plan options");
@@ -59,7 +60,10 @@ int RunPlan(const std::vector<std::string>& args) {
     PrintPlan(plan, o, std::cout);
     if (!out.empty()) std::cout << "Saved the plan to " << out << " (apply it with `jlrec apply " << out << "`).\n";
   }
-  return PlanExitCode(plan, detailed);
+  int rc = PlanExitCode(plan, detailed);
+  std::cout.flush();
+  EndRunBeforeExit(run);
+  return rc;
 }
 
 }  // namespace

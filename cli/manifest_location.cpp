@@ -53,14 +53,19 @@ void AddManifestOption(boost::program_options::options_description& options, std
                         "manifest file or folder (default: $JLREC_MANIFEST, else ./jlrec.yaml)");
 }
 
-std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, std::ostream& err) {
+std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, std::ostream& err,
+                                                 ManifestInputs* inputs,
+                                                 std::vector<Diagnostic>* diagnostics) {
   auto path = LocateManifest(flag_value);
   if (!path.ok()) {
     err << "jlrec: " << path.status().message() << "\n";
     return std::nullopt;
   }
-  LoadResult loaded = LoadManifest(*path);
+  LoadOptions options;
+  options.inputs = inputs;
+  LoadResult loaded = LoadManifest(*path, options);
   for (const auto& d : loaded.diagnostics) err << d.ToString() << "\n";
+  if (diagnostics) *diagnostics = loaded.diagnostics;
   if (!loaded.ok()) {
     err << *path << ": " << loaded.error_count() << " error"
         << (loaded.error_count() == 1 ? "" : "s") << "\n";

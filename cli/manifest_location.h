@@ -8,9 +8,12 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "engine/desired_state.h"
 #include "engine/status.h"
+#include "manifests/diagnostic.h"
+#include "manifests/manifest_inputs.h"
 
 namespace jlrec::cli {
 
@@ -27,7 +30,10 @@ void AddManifestOption(boost::program_options::options_description& options, std
 
 /// Locates the manifest (see LocateManifest), loads and validates it, and prints every
 /// diagnostic (FILE:LINE:COL: error|warning: message) to `err`. Returns the desired state,
-/// or nullopt when it could not be found or has errors (after printing why).
-std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, std::ostream& err);
+/// or nullopt when it could not be found or has errors (after printing why). When set,
+/// `inputs` receives what the load read and `diagnostics` what it printed.
+std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, std::ostream& err,
+                                                 ManifestInputs* inputs = nullptr,
+                                                 std::vector<Diagnostic>* diagnostics = nullptr);
 
 }  // namespace jlrec::cli

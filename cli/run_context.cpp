@@ -90,8 +90,15 @@ std::optional<DesiredState> LoadDesiredState(const CommonFlags& f) {
   return LoadManifestOrReport(f.manifest, std::cerr);
 }
 
+std::string StatePathFor(const CommonFlags& f, const std::string& manifest_path) {
+  return f.state.empty() ? DefaultStatePath(manifest_path) : f.state;
+}
+
 std::unique_ptr<StateStore> OpenStateStore(const CommonFlags& f, const DesiredState& desired) {
-  std::string path = f.state.empty() ? DefaultStatePath(desired.manifest_path) : f.state;
+  return OpenStateStoreAt(StatePathFor(f, desired.manifest_path));
+}
+
+std::unique_ptr<StateStore> OpenStateStoreAt(const std::string& path) {
   auto store = OpenSqliteStateStore(path);
   if (!store.ok()) {
     std::cerr << "jlrec: state " << path << ": " << store.status().message() << "\n";

@@ -56,6 +56,12 @@ std::optional<DesiredState> LoadDesiredState(const CommonFlags& flags);
 /// Opens the state store (--state, else beside the manifest); prints the error on failure.
 std::unique_ptr<StateStore> OpenStateStore(const CommonFlags& flags, const DesiredState& desired);
 
+/// The state file path: --state, else beside the manifest at `manifest_path`.
+std::string StatePathFor(const CommonFlags& flags, const std::string& manifest_path);
+
+/// Opens the state store at `path`; prints the error on failure.
+std::unique_ptr<StateStore> OpenStateStoreAt(const std::string& path);
+
 /// Refresh settings from the flags.
 RefreshOptions MakeRefreshOptions(const CommonFlags& flags);
 

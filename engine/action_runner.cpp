@@ -46,6 +46,12 @@ class ActionRun {
 
   // Runs the action; `container_id` is the container it leaves behind (or worked on).
   Status Run(std::string& container_id) {
+    // A desired state from the resolved-manifest cache has digests but no scripts; caught
+    // before any change, so such a plan can never leave a half-made container.
+    if (a_.desired && a_.desired->script.empty() && a_.kind != ActionKind::kRemove &&
+        a_.kind != ActionKind::kStart)
+      return Status::Internal("no rendered /run.sh for " + a_.Ref() +
+                              ": the plan was made without the manifest's scripts");
     switch (a_.kind) {
       case ActionKind::kCreate:
         if (Status s = EnsureImage(); !s.ok()) return s;

@@ -573,3 +573,28 @@ TEST_CASE("with a script ledger, each uploaded /run.sh is stat'ed and recorded w
 
 }  // namespace
 }  // namespace jlrec
+
+namespace jlrec {
+namespace {
+
+TEST_CASE(
+    "an action whose desired side has no rendered /run.sh fails before touching its container",
+    "[executor]") {
+  // What a desired state from the resolved-manifest cache looks like (digests only).
+  PlanAction update = Action(ActionKind::kUpdate, "lab1/jl_w_1");
+  update.desired->script.clear();
+  PlanAction create = Action(ActionKind::kCreate, "lab1/jl_w_2");
+  create.desired->script.clear();
+  Fixture f(MakePlan({update, create}));
+  ApplyResult r = f.Apply();
+  CHECK(r.succeeded == 0);
+  CHECK(r.failed == 2);
+  for (const auto& o : r.outcomes)
+    CHECK_THAT(o.error.message(), Catch::Contains("no rendered /run.sh"));
+  CHECK(f.MethodsFor("lab1/jl_w_1").empty());
+  CHECK(f.MethodsFor("lab1/jl_w_2").empty());
+  CHECK_FALSE(f.hosts.Host("lab1").Container("jl_w_2"));
+}
+
+}  // namespace
+}  // namespace jlrec

@@ -222,3 +222,27 @@ TEST_CASE("a saved plan goes stale after a hand change and apply refuses it", "[
   CHECK(applied.exit_code == 0);
   CHECK(p.Inspect(2, "w1", "{{.State.Running}}") == "true");
 }
+
+TEST_CASE("plan from the cache after a manifest edit plans from the edited manifest",
+          "[lab][plan]") {
+  LabProject p("e2eplan8");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+  // Apply loaded the manifest in full and recorded its resolution; this plan reads it.
+  auto cached = p.Jlrec({"plan", "product", "--refresh=false", "--detailed-exitcode", "-v"});
+  INFO(cached.out << cached.err);
+  CHECK(cached.exit_code == 0);
+  CHECK(Contains(cached.err, "from the cache"));
+  CHECK(Contains(cached.out, "No changes."));
+
+  p.Write(ProductUnits(), "", "prod_new");
+  auto edited = p.Jlrec({"plan", "product", "--refresh=false", "--detailed-exitcode", "-v"});
+  INFO(edited.out << edited.err);
+  CHECK(edited.exit_code == 2);
+  CHECK_FALSE(Contains(edited.err, "from the cache"));
+  CHECK(Contains(edited.out, "~ lab1/" + p.Name("core")));
+  auto again = p.Jlrec({"plan", "product", "--refresh=false", "--detailed-exitcode", "-v"});
+  CHECK(Contains(again.err, "from the cache"));
+  CHECK(again.exit_code == 2);
+  CHECK(again.out == edited.out);
+}
