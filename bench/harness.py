@@ -433,8 +433,11 @@ def cached_plan(args, tools, result, save):
             "--no-color"]
     out, err = os.path.join(work, "plan.out"), os.path.join(work, "plan.err")
     # First run: checks the cache matches the manifest (no changes) and warms the page cache.
+    # It is also the cold case: the state file has no resolved manifest yet, so this run
+    # parses and renders the manifest in full (and records its resolution for the others).
     check = measure(argv + ["--detailed-exitcode"], out, err)
     result["check_rc"] = check["rc"]
+    result["cold"] = check
     if check["rc"] != 0:
         result["check_output_tail"] = tail_of(out, 20) + tail_of(err, 10)
         log(f"[cached] plan --refresh=false --detailed-exitcode exited {check['rc']}:\n"
@@ -536,6 +539,11 @@ def cmd_run(args):
         with open(args.results) as f:
             results = json.load(f)
         results.setdefault("hosts", {})
+        # Parts kept from an earlier run keep the provenance of that run.
+        old = results.get("meta", {})
+        for part in [*results["hosts"].values(), results.get("cached", {})]:
+            if part and "measured_at" not in part:
+                part["measured_at"] = {k: old.get(k) for k in ("commit", "dirty", "date")}
     meta = machine_facts(args.src)
     meta.update({
         "jlrec_version": run_checked([tools["jlrec"], "--version"]).strip().splitlines()[0],
@@ -562,8 +570,9 @@ def cmd_run(args):
     lab = Lab(args.src)
     failures = 0
     try:
+        measured_at = {k: meta.get(k) for k in ("commit", "dirty", "date")}
         if not args.skip_cached:
-            results["cached"] = {"status": "running"}
+            results["cached"] = {"status": "running", "measured_at": measured_at}
             try:
                 cached_plan(args, tools, results["cached"], save)
             except Exception as e:
@@ -572,7 +581,7 @@ def cmd_run(args):
                 log(f"[cached] FAILED: {e}")
             save()
         for H in args.hosts:
-            r = results["hosts"][str(H)] = {}
+            r = results["hosts"][str(H)] = {"measured_at": measured_at}
             try:
                 HostCountRun(args, tools, lab, H, r, save).run()
             except Exception as e:
@@ -866,9 +875,27 @@ def cmd_report(args):
                  + " | ".join(mmm(wall, fmt_ms)) + " |")
         L.append(f"| {hc} | {n} | jlrec plan --all --refresh=false: peak RSS | MB | {rss['n']} | "
                  + " | ".join(mmm(rss, fmt_mb)) + " |")
+        cold = cached.get("cold")
+        if cold:
+            L.append(f"| {hc} | {n} | the first such plan after a manifest change (full load): "
+                     f"wall / peak RSS | ms / MB | 1 | | {fmt_ms(cold['wall_s'])} / "
+                     f"{fmt_mb(cold['rss_kb'])} | |")
         if cached.get("check_rc") not in (0, None):
             notes.append(f"cached: `plan --refresh=false --detailed-exitcode` exited {cached['check_rc']} "
                          "(expected 0: the generated cache should match the manifest).")
+    # A merged run: say which parts were measured with which binaries.
+    provenance = {}
+    for label, part in [*((f"H={H}", r) for H, r in sorted(results.get("hosts", {}).items(),
+                                                            key=lambda kv: int(kv[0]))),
+                        ("cached plan", cached)]:
+        at = (part or {}).get("measured_at")
+        if at:
+            key = (at.get("commit") or "?") + (" (dirty)" if at.get("dirty") else "") + \
+                f", {at.get('date')}"
+            provenance.setdefault(key, []).append(label)
+    if len(provenance) > 1:
+        notes.append("measured in separate runs (`BENCH_MERGE=1`): " + "; ".join(
+            f"{', '.join(labels)} at commit {key}" for key, labels in provenance.items()) + ".")
     if cached.get("status") == "error":
         notes.append(f"cached plan **failed**: {cached.get('error', '').splitlines()[0]}")
     L.append("")

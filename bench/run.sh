@@ -7,7 +7,7 @@
 #   bash bench/run.sh
 #
 # Settings (environment):
-#   BENCH_HOSTS="1 10 50 100 250"   host counts H
+#   BENCH_HOSTS="1 10 50 100 250"   host counts H ("" = none: only the cached plan, no lab)
 #   BENCH_CONTAINERS=4              containers per host C
 #   REPEATS=7                       paired rounds (plan, floor, no-op apply) and cached plans
 #   BENCH_OPENSSH_REPEATS=3         OpenSSH fan-out runs (context figure)
@@ -64,7 +64,7 @@ trap lab_down EXIT
 trap 'exit 130' INT TERM
 
 args=(run --src "$SRC" --build "$BUILD"
-  --hosts "${BENCH_HOSTS:-1 10 50 100 250}"
+  --hosts "${BENCH_HOSTS-1 10 50 100 250}"
   --containers "${BENCH_CONTAINERS:-4}"
   --repeats "${REPEATS:-7}"
   --openssh-repeats "${BENCH_OPENSSH_REPEATS:-3}"
