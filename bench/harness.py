@@ -557,7 +557,10 @@ def cmd_run(args):
         "hosts_per_dockerd": args.hosts_per_dockerd,
         "serial_max": args.serial_max,
     })
-    results["meta"] = meta
+    # A merge that measures no host count keeps the header of the run the host figures come
+    # from (parameters, commit, date); the cached plan's own commit is in its measured_at.
+    if not (args.merge and not args.hosts and results.get("meta")):
+        results["meta"] = meta
 
     def save():
         tmp = args.results + ".tmp"
