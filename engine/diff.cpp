@@ -233,6 +233,8 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnap
           a.reason = "/run.sh was edited in the container since jlrec wrote it";
         else if (!a.changes.empty())
           a.reason = "/run.sh differs: environment changed";
+        else if (snap.from_cache)  // the cache keeps no env values: it cannot say which
+          a.reason = "/run.sh differs (a refresh shows which variables changed)";
         else
           a.reason = "/run.sh differs (template or script body changed)";
         a.changes.push_back(

@@ -418,3 +418,20 @@ TEST_CASE("unchanged containers are only named; actions carry copies and fingerp
   CHECK(start.fingerprint.exists);
   CHECK(start.fingerprint.container_id == "id-b");
 }
+
+TEST_CASE("a script change planned from the cache does not guess why the script differs",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer changed = Matching(d.containers[0]);
+  changed.script_digest = std::string(64, 'e');
+  changed.jlrec_labels[labels::kScriptDigest] = std::string(64, 'e');
+  HostSnapshot cached = Host("h1", {changed});
+  cached.from_cache = true;
+  Plan from_cache_plan = MakePlan(d, {{cached}});
+  const PlanAction& from_cache = Only(from_cache_plan);
+  CHECK(from_cache.kind == ActionKind::kUpdate);
+  CHECK(from_cache.reason == "/run.sh differs (a refresh shows which variables changed)");
+  Plan refreshed_plan = MakePlan(d, {{Host("h1", {changed})}});
+  const PlanAction& refreshed = Only(refreshed_plan);
+  CHECK(refreshed.reason == "/run.sh differs (template or script body changed)");
+}
