@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
@@ -11,12 +10,6 @@
 namespace jlrec::cli {
 
 namespace {
-
-std::optional<std::string> ProcessEnv(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (!value) return std::nullopt;
-  return std::string(value);
-}
 
 // Paths and names go into a line-based record: one holding a newline cannot be cached.
 bool Encodable(const ManifestInputs& inputs) {
@@ -51,7 +44,7 @@ std::optional<DesiredState> LoadCachedManifest(const std::string& manifest_path,
     spdlog::debug("resolved manifest cache: {}", inputs.status().message());
     return std::nullopt;
   }
-  auto digest = DigestInputs(*inputs, ProcessEnv);
+  auto digest = DigestInputs(*inputs, ProcessEnvLookup);
   if (!digest.ok() || *digest != (*record)->inputs_digest) {
     spdlog::debug("resolved manifest cache: inputs of {} changed{}", key,
                   digest.ok() ? "" : " (" + digest.status().message() + ")");

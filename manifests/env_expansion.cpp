@@ -1,8 +1,16 @@
 #include "manifests/env_expansion.h"
 
+#include <cstdlib>
+
 #include "manifests/diagnostic.h"
 
 namespace jlrec {
+
+std::optional<std::string> ProcessEnvLookup(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
 
 bool IsEnvName(const std::string& name) {
   if (name.empty()) return false;

@@ -23,6 +23,9 @@ struct EnvExpansion {
 /// unterminated `${` or an invalid name is a problem naming the variable, never its value.
 EnvExpansion ExpandEnvReferences(const std::string& text, const EnvLookup& lookup);
 
+/// The lookup of this process's environment (::getenv).
+std::optional<std::string> ProcessEnvLookup(const std::string& name);
+
 /// True for a POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 bool IsEnvName(const std::string& name);
 

@@ -22,13 +22,7 @@ namespace fs = std::filesystem;
 constexpr std::uintmax_t kMaxManifestBytes = 64u << 20;
 
 EnvLookup EffectiveLookup(const LoadOptions& options) {
-  EnvLookup lookup = options.getenv;
-  if (!lookup)
-    lookup = [](const std::string& name) -> std::optional<std::string> {
-      const char* value = std::getenv(name.c_str());
-      if (!value) return std::nullopt;
-      return std::string(value);
-    };
+  EnvLookup lookup = options.getenv ? options.getenv : EnvLookup(ProcessEnvLookup);
   if (!options.inputs) return lookup;
   return [lookup, inputs = options.inputs](const std::string& name) {
     std::optional<std::string> value = lookup(name);
