@@ -27,7 +27,8 @@ std::optional<DesiredState> LoadCachedManifest(const std::string& manifest_path,
                                                std::ostream& err);
 
 /// Records the resolution of a full load (`state`, with the `inputs` and `diagnostics` it
-/// produced) unless the record is already current. A cache: failures are logged, never fatal.
+/// produced) unless the record is already current; does nothing for a state read from the
+/// cache (digests_only). A cache: failures are logged, never fatal.
 void SaveManifestCache(const std::string& manifest_path, const DesiredState& state,
                        const ManifestInputs& inputs, const std::vector<Diagnostic>& diagnostics,
                        StateStore& store);

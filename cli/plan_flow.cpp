@@ -72,8 +72,7 @@ std::optional<PlanRun> MakePlanRun(
     run.store = OpenStateStoreAt(state_path);
     if (!run.store) return std::nullopt;
   }
-  if (!desired->digests_only)
-    SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store);
+  SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store);
   if (before_refresh && !before_refresh(*desired, *run.store, run.lock)) return std::nullopt;
 
   const RefreshResult* live = &run.refresh.result;
