@@ -142,8 +142,8 @@ class ActionRun {
   // healthcheck, once that exits 0: only then may dependents start.
   Status Gate(const std::string& id) {
     if (Status s = WaitRunning(id); !s.ok()) return s.WithContext("wait for running");
-    if (!a_.desired || !a_.desired->healthcheck) return Status::Ok();
-    return WaitHealthy(id, *a_.desired->healthcheck);
+    if (!a_.desired || !a_.desired->spec.healthcheck) return Status::Ok();
+    return WaitHealthy(id, *a_.desired->spec.healthcheck);
   }
 
   Status WaitRunning(const std::string& id) {

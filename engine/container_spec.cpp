@@ -30,6 +30,14 @@ std::string SpecDigest(const ContainerSpec& spec) {
     Put(out, k);
     Put(out, v);
   }
+  if (spec.healthcheck) {
+    const Healthcheck& h = *spec.healthcheck;
+    out += 'H';
+    PutList(out, h.command);
+    Put(out, std::to_string(h.timeout.count()));
+    Put(out, std::to_string(h.interval.count()));
+    Put(out, std::to_string(h.retries));
+  }
   return Sha256Hex(out);
 }
 
@@ -41,6 +49,13 @@ void WriteSpec(ByteWriter& w, const ContainerSpec& s) {
   w.Str(s.restart);
   w.Strs(s.ports);
   w.StrMap(s.labels);
+  w.Bool(s.healthcheck.has_value());
+  if (s.healthcheck) {
+    w.Strs(s.healthcheck->command);
+    w.I64(s.healthcheck->timeout.count());
+    w.I64(s.healthcheck->interval.count());
+    w.I64(s.healthcheck->retries);
+  }
 }
 
 void ReadSpec(ByteReader& r, ContainerSpec& s) {
@@ -51,6 +66,14 @@ void ReadSpec(ByteReader& r, ContainerSpec& s) {
   s.restart = r.Str();
   s.ports = r.Strs();
   s.labels = r.StrMap();
+  s.healthcheck.reset();
+  if (r.Bool()) {
+    Healthcheck& h = s.healthcheck.emplace();
+    h.command = r.Strs();
+    h.timeout = std::chrono::milliseconds(r.I64());
+    h.interval = std::chrono::milliseconds(r.I64());
+    h.retries = static_cast<int>(r.I64());
+  }
 }
 
 }  // namespace jlrec

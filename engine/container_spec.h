@@ -11,11 +11,15 @@
 
 namespace jlrec {
 
-/// A manifest healthcheck, run by jlrec via exec (not Docker's HEALTHCHECK) after start.
+/// A manifest healthcheck. It is used twice: jlrec runs it via exec as apply's gate after a
+/// start, and it is the container's Docker health check (HEALTHCHECK: Test = CMD + command,
+/// Interval = interval, Timeout and StartPeriod = timeout, Retries = retries), so the daemon
+/// keeps probing the container between applies and a refresh reads State.Health.
 struct Healthcheck {
   std::vector<std::string> command;          ///< argv run inside the container; exit 0 = healthy
-  std::chrono::milliseconds timeout{60000};  ///< give up (action fails) after this long
-  std::chrono::milliseconds interval{1000};  ///< pause between probes
+  std::chrono::milliseconds timeout{60000};  ///< gate: give up after this long; Docker: per probe
+  std::chrono::milliseconds interval{1000};  ///< pause between probes (gate and Docker)
+  int retries = 3;  ///< Docker: consecutive failed probes that make the container unhealthy
   bool operator==(const Healthcheck&) const = default;
 };
 
@@ -30,10 +34,15 @@ struct ContainerSpec {
   std::string restart;                        ///< "no", "always", "unless-stopped", "on-failure"
   std::vector<std::string> ports;             ///< "[IP:]HOSTPORT:CONTAINERPORT[/PROTO]"
   std::map<std::string, std::string> labels;  ///< user labels (never the jlrec.* bookkeeping)
+  /// The Docker health check (fixed at create time, like the fields above); nullopt = none
+  /// asked for (the image's own, if any, applies).
+  std::optional<Healthcheck> healthcheck;
   bool operator==(const ContainerSpec&) const = default;
 };
 
-/// sha256 of a canonical serialisation of `spec` (stable across runs and machines).
+/// sha256 of a canonical serialisation of `spec` (stable across runs and machines). A spec
+/// without a healthcheck digests as it did before healthchecks were part of the spec, so the
+/// spec-digest labels of containers made by older versions still match.
 std::string SpecDigest(const ContainerSpec& spec);
 
 /// Appends `spec` to `w` in the state file caches' binary form (engine/byte_codec.h).

@@ -35,15 +35,14 @@ struct GroupSettings {
 
 /// One container the manifest wants on one host, with everything resolved.
 struct DesiredContainer {
-  std::string host;                 ///< host key (see HostConnection::key)
-  std::string name;                 ///< container name, unique per host
-  std::vector<std::string> groups;  ///< sorted group names the unit belongs to
-  bool core = false;                ///< unit is its group's master
-  int unit_index = 0;               ///< position of the unit in the manifest (0-based)
-  ContainerSpec spec;               ///< immutable part (compared to decide replace)
+  std::string host;                        ///< host key (see HostConnection::key)
+  std::string name;                        ///< container name, unique per host
+  std::vector<std::string> groups;         ///< sorted group names the unit belongs to
+  bool core = false;                       ///< unit is its group's master
+  int unit_index = 0;                      ///< position of the unit in the manifest (0-based)
+  ContainerSpec spec;                      ///< immutable part (compared to decide replace)
   std::map<std::string, std::string> env;  ///< every exported variable, secrets included
   std::set<std::string> secret_env;        ///< env names never shown or stored in clear
-  std::optional<Healthcheck> healthcheck;  ///< gate after start, if any
   std::string script;                      ///< rendered /run.sh bytes
   std::string script_digest;               ///< Sha256Hex(script)
   std::string spec_digest;                 ///< SpecDigest(spec)

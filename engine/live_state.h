@@ -18,8 +18,12 @@ struct LiveContainer {
   std::string image_id;  ///< "sha256:..." of the image it runs
   ContainerSpec spec;    ///< inspected immutable fields; spec.labels excludes jlrec.*
   std::map<std::string, std::string> jlrec_labels;  ///< the jlrec.* labels only
-  std::string state;       ///< Docker State.Status: running, exited, created, paused, ...
-  std::string health;      ///< Docker health status, "" if none
+  std::string state;   ///< Docker State.Status: running, exited, created, paused, ...
+  std::string health;  ///< Docker State.Health.Status (starting, healthy, unhealthy), "" if none
+  /// Docker RestartCount: how often the daemon restarted the container by its restart policy
+  /// since it was last started through the API (a start or restart resets it to 0).
+  int restart_count = 0;
+  int exit_code = 0;       ///< Docker State.ExitCode: the last exit's code (meaningful once exited)
   std::string created;     ///< RFC 3339
   std::string started_at;  ///< RFC 3339, "" if never started
   /// sha256 of /run.sh inside the container; nullopt if the file is absent.
@@ -35,6 +39,9 @@ struct LiveContainer {
   bool managed() const { return jlrec_labels.count(labels::kProject) != 0; }
   /// True when the container is running (Docker State.Running).
   bool running() const { return state == "running"; }
+  /// True while the daemon is between two restarts of a process that keeps exiting
+  /// (Docker State.Restarting).
+  bool restarting() const { return state == "restarting"; }
 };
 
 /// What a refresh learned about one host; when !reachable, containers are UNKNOWN.

@@ -73,15 +73,7 @@ std::string ManifestDigest(const DesiredState& state) {
     // The resolver has already digested the spec (DesiredContainer's contract).
     c.Str(d.spec_digest.empty() ? SpecDigest(d.spec) : d.spec_digest);
     c.Map(d.env);
-    c.Names(d.secret_env);
-    if (d.healthcheck) {
-      c.Int(1);
-      c.List(d.healthcheck->command);
-      c.Int(d.healthcheck->timeout.count());
-      c.Int(d.healthcheck->interval.count());
-    } else {
-      c.Int(0);
-    }
+    c.Names(d.secret_env);  // the healthcheck is part of the spec and its digest
     c.Str(d.script_digest);
     c.List(d.depends_on);
   }

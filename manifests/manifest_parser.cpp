@@ -28,7 +28,7 @@ const std::vector<std::string> kHostKeys = {"address",       "port",        "use
                                             "identity_file", "known_hosts", "docker_socket"};
 const std::vector<std::string> kHostDefaultKeys = {"port", "user", "identity_file", "known_hosts",
                                                    "docker_socket"};
-const std::vector<std::string> kHealthcheckKeys = {"command", "timeout", "interval"};
+const std::vector<std::string> kHealthcheckKeys = {"command", "timeout", "interval", "retries"};
 const std::vector<std::string> kApplyKeys = {"max_per_host"};
 
 // Variables jlrec derives itself; setting them in env would be silently overridden.
@@ -349,6 +349,14 @@ void FileParser::ReadHealthcheck(const YAML::Node& value, const SourceLocation& 
                                          for (const auto& a : *argv)
                                            check.value.command.push_back(a.value);
                                        }
+                                       return;
+                                     }
+                                     if (key == "retries") {
+                                       auto n = ReadInt(v, v_at, "healthcheck.retries", 1, 1000);
+                                       if (n)
+                                         check.value.retries = n->value;
+                                       else
+                                         ok = false;
                                        return;
                                      }
                                      auto text = ReadString(v, v_at, "healthcheck." + key);

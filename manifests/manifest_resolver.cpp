@@ -377,6 +377,7 @@ void Resolver::BuildContainers() {
       spec.ports = canonical.ok() ? *canonical : eff.ports->value;
     }
     spec.labels = eff.labels;
+    if (eff.healthcheck) spec.healthcheck = eff.healthcheck->value;
     const std::string spec_digest = SpecDigest(spec);
 
     std::map<std::string, std::string> env = eff.env;
@@ -402,7 +403,6 @@ void Resolver::BuildContainers() {
       c.env = env;
       c.env["JL_CONTAINER"] = docker.value;
       c.secret_env = secrets;
-      if (eff.healthcheck) c.healthcheck = eff.healthcheck->value;
 
       ScriptContext context;
       context.project = decl_.project ? decl_.project->value : "";

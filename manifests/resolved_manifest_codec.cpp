@@ -10,7 +10,7 @@ namespace {
 
 // "JLRM" and a format number: bumped whenever the layout below changes.
 constexpr std::uint32_t kMagic = 0x4d524c4a;
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: the healthcheck moved into the spec
 
 void WriteContainer(ByteWriter& w, const DesiredContainer& c) {
   w.Str(c.host);
@@ -20,12 +20,6 @@ void WriteContainer(ByteWriter& w, const DesiredContainer& c) {
   w.I64(c.unit_index);
   WriteSpec(w, c.spec);
   w.Strs(std::vector<std::string>(c.secret_env.begin(), c.secret_env.end()));
-  w.Bool(c.healthcheck.has_value());
-  if (c.healthcheck) {
-    w.Strs(c.healthcheck->command);
-    w.I64(c.healthcheck->timeout.count());
-    w.I64(c.healthcheck->interval.count());
-  }
   w.Str(c.script_digest);
   w.Str(c.spec_digest);
   w.Strs(c.depends_on);
@@ -39,13 +33,6 @@ void ReadContainer(ByteReader& r, DesiredContainer& c) {
   c.unit_index = static_cast<int>(r.I64());
   ReadSpec(r, c.spec);
   for (auto& name : r.Strs()) c.secret_env.insert(c.secret_env.end(), std::move(name));
-  if (r.Bool()) {
-    Healthcheck h;
-    h.command = r.Strs();
-    h.timeout = std::chrono::milliseconds(r.I64());
-    h.interval = std::chrono::milliseconds(r.I64());
-    c.healthcheck = std::move(h);
-  }
   c.script_digest = r.Str();
   c.spec_digest = r.Str();
   c.depends_on = r.Strs();

@@ -365,6 +365,16 @@ Status DockerProvider::RemoveContainer(const std::string& id) {
   return DockerErrorStatus(*response, host_ + ": remove " + id);
 }
 
+Status DockerProvider::RenameContainer(const std::string& id, const std::string& new_name) {
+  if (new_name.empty()) return Status::InvalidArgument("rename " + id + ": empty name");
+  DockerApiClient::Call call;
+  call.method = "POST";
+  call.path = "/containers/" + Segment(id) + "/rename";
+  call.query = {{"name", new_name}};
+  auto response = Call(std::move(call));
+  return response.ok() ? Status::Ok() : response.status().WithContext("rename to " + new_name);
+}
+
 Status DockerProvider::UploadFile(const std::string& id, const std::string& path,
                                   const std::string& content, int mode) {
   if (Status st = CheckAbsolutePath(path); !st.ok()) return st;

@@ -35,6 +35,7 @@ class DockerProvider final : public Provider {
   Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
   Status RestartContainer(const std::string& id, std::chrono::seconds grace) override;
   Status RemoveContainer(const std::string& id) override;
+  Status RenameContainer(const std::string& id, const std::string& new_name) override;
   Status UploadFile(const std::string& id, const std::string& path, const std::string& content,
                     int mode) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,

@@ -36,7 +36,7 @@ std::string OctalMode(int mode) {
 bool IsMutatingProviderMethod(const std::string& method) {
   static const std::set<std::string> kMutating = {
       "CreateContainer", "StartContainer", "StopContainer", "RestartContainer",
-      "RemoveContainer", "UploadFile",     "PullImage"};
+      "RemoveContainer", "UploadFile",     "PullImage",     "RenameContainer"};
   return kMutating.count(method) != 0;
 }
 
@@ -480,6 +480,24 @@ Status FakeProvider::RemoveContainer(const std::string& id) {
   return call.Done(Status::Ok());
 }
 
+Status FakeProvider::RenameContainer(const std::string& id, const std::string& new_name) {
+  CallScope call(*this, "RenameContainer", id, {new_name});
+  if (auto f = InjectedFailure("RenameContainer", id)) return call.Done(*f);
+  std::lock_guard lock(mu_);
+  FakeContainer* c = FindLocked(id);
+  if (!c) return call.Done(Status::NotFound("No such container: " + id));
+  if (c->live.name == new_name) return call.Done(Status::Ok());
+  if (auto taken = containers_.find(new_name); taken != containers_.end())
+    return call.Done(Status::Conflict("Conflict. The container name \"/" + new_name +
+                                      "\" is already in use by container \"" +
+                                      taken->second.live.id + "\""));
+  FakeContainer moved = std::move(*c);
+  containers_.erase(moved.live.name);
+  moved.live.name = new_name;
+  containers_[new_name] = std::move(moved);
+  return call.Done(Status::Ok());
+}
+
 Status FakeProvider::UploadFile(const std::string& id, const std::string& path,
                                 const std::string& content, int mode) {
   CallScope call(*this, "UploadFile", id,
@@ -586,6 +604,9 @@ class FakeProviderHandle : public Provider {
     return fake_.RestartContainer(id, grace);
   }
   Status RemoveContainer(const std::string& id) override { return fake_.RemoveContainer(id); }
+  Status RenameContainer(const std::string& id, const std::string& new_name) override {
+    return fake_.RenameContainer(id, new_name);
+  }
   Status UploadFile(const std::string& id, const std::string& path, const std::string& content,
                     int mode) override {
     return fake_.UploadFile(id, path, content, mode);

@@ -35,7 +35,7 @@ struct FakeCall {
 };
 
 /// True for the Provider methods that change a host (create, start, stop, restart,
-/// remove, upload, pull).
+/// remove, rename, upload, pull).
 bool IsMutatingProviderMethod(const std::string& method);
 
 /// The call journal and pacing shared by FakeProviders (one per test, or per factory):
@@ -170,6 +170,7 @@ class FakeProvider : public Provider {
   Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
   Status RestartContainer(const std::string& id, std::chrono::seconds grace) override;
   Status RemoveContainer(const std::string& id) override;
+  Status RenameContainer(const std::string& id, const std::string& new_name) override;
   Status UploadFile(const std::string& id, const std::string& path, const std::string& content,
                     int mode) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,

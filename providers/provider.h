@@ -43,10 +43,11 @@ class Provider {
   /// The content of regular file `path` in container `id` (running or not); nullopt if absent.
   virtual Result<std::optional<std::string>> ReadFile(const std::string& id,
                                                       const std::string& path) = 0;
-  /// A key of `path`'s metadata in container `id` (size, mode, mtime) that changes whenever
-  /// the file is rewritten; "" when the metadata cannot vouch for the content (a symlink);
-  /// nullopt if absent. Reads no content, so it is far cheaper than ReadFile (Docker
-  /// archives a file by spawning a helper process).
+  /// A key of `path`'s metadata in container `id` that changes whenever the file is
+  /// rewritten: "SIZE:MODE:MTIME", MTIME in RFC 3339 on the host's clock (see
+  /// FileModifiedAt); "" when the metadata cannot vouch for the content (a symlink); nullopt
+  /// if absent. Reads no content, so it is far cheaper than ReadFile (Docker archives a file
+  /// by spawning a helper process).
   virtual Result<std::optional<std::string>> StatFile(const std::string& id,
                                                       const std::string& path) = 0;
 
@@ -60,7 +61,13 @@ class Provider {
   virtual Status RestartContainer(const std::string& id, std::chrono::seconds grace) = 0;
   /// Removes a stopped container (and its anonymous volumes); ok if already gone.
   virtual Status RemoveContainer(const std::string& id) = 0;
-  /// Writes `content` to `path` in container `id` with permission bits `mode`.
+  /// Renames container `id` (running or not) to `new_name`; kConflict if that name is taken,
+  /// kNotFound if there is no such container.
+  virtual Status RenameContainer(const std::string& id, const std::string& new_name) = 0;
+  /// Writes `content` to `path` in container `id` with permission bits `mode`. The file's
+  /// modification time is the host's clock at the upload, never later (whatever the control
+  /// machine's clock says), so that it compares truthfully with the container's StartedAt:
+  /// a script written after the process started is one the process did not start from.
   virtual Status UploadFile(const std::string& id, const std::string& path,
                             const std::string& content, int mode) = 0;
   /// Runs `argv` in running container `id`; returns its exit code. kTimeout past `timeout`.
@@ -72,7 +79,8 @@ class Provider {
   /// Pulls `ref` onto the host; the error carries the registry's message.
   virtual Status PullImage(const std::string& ref) = 0;
   /// The registry's current manifest digest ("sha256:...") for tag `ref`, asked via the
-  /// host's daemon; kUnavailable when the registry cannot be reached.
+  /// host's daemon; kNotFound when the registry answers that the repository or tag does not
+  /// exist; kUnavailable when the registry cannot be reached.
   virtual Result<std::string> ResolveImageDigest(const std::string& ref) = 0;
   /// The repo digests ("repo@sha256:...") of the local image `ref`; empty if none/absent.
   virtual Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) = 0;

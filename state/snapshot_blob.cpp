@@ -8,7 +8,7 @@ namespace {
 
 // "JLRS" and a format number: bumped whenever the layout below changes.
 constexpr std::uint32_t kMagic = 0x53524c4a;
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: the spec carries the healthcheck
 
 }  // namespace
 

@@ -109,6 +109,26 @@ class SqliteStateStore final : public StateStore {
     return Guarded("listing actions", [&] { return JournalListActions(db_, run_id); });
   }
 
+  // TODO(state helper): schema v5. Placeholders until the failure and release tables land.
+  Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string&) override {
+    return Status::Internal("not implemented");
+  }
+  Status RecordRelease(std::int64_t, const std::vector<ReleasedContainer>&) override {
+    return Status::Internal("not implemented");
+  }
+  Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t) override {
+    return Status::Internal("not implemented");
+  }
+  Status SaveFailure(const std::string&, const ActionFailure&) override {
+    return Status::Internal("not implemented");
+  }
+  Status ClearFailure(const std::string&, const std::string&, const std::string&) override {
+    return Status::Internal("not implemented");
+  }
+  Result<std::vector<ActionFailure>> ListFailures(const std::string&) override {
+    return Status::Internal("not implemented");
+  }
+
   Result<std::optional<LockInfo>> AcquireLock(const LockInfo& info,
                                               std::chrono::milliseconds timeout) override {
     return Guarded("taking a lock", [&] { return AcquireLockIn(db_, info, timeout); });

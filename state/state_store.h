@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/action_failure.h"
 #include "engine/live_state.h"
+#include "engine/release_record.h"
 #include "engine/status.h"
 
 namespace jlrec {
@@ -24,6 +26,9 @@ struct RunRecord {
   std::int64_t finished_at = 0;  ///< 0 while running (or if the process died)
   std::string result;            ///< "running", "ok", "failed", "drift", "interrupted", ...
   std::string detail;            ///< free text / JSON summary (never secrets)
+  std::string owner;             ///< who ran it: local user@hostname ("" for older runs)
+  std::string manifest_digest;   ///< DesiredState::manifest_digest it ran with ("" unknown)
+  std::string jlrec_version;     ///< the jlrec version that ran it ("" unknown)
 };
 
 /// One action of a run, written when it starts and again when it ends.
@@ -125,6 +130,24 @@ class StateStore {
                                                   std::int64_t since) = 0;
   /// The actions of run `run_id`, in insertion order.
   virtual Result<std::vector<ActionRecord>> ListActions(std::int64_t run_id) = 0;
+  /// Actions of `project`'s runs still marked "running": what a killed jlrec left unfinished
+  /// (or what a concurrent apply is doing right now), newest first.
+  virtual Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string& project) = 0;
+
+  /// Records the release record of run `run_id` (one transaction), replacing any earlier one
+  /// of that run. kNotFound for an unknown run.
+  virtual Status RecordRelease(std::int64_t run_id,
+                               const std::vector<ReleasedContainer>& containers) = 0;
+  /// The release record of run `run_id` in recorded order (empty when none was recorded).
+  virtual Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t run_id) = 0;
+
+  /// Remembers `failure` of `project`, replacing the one of the same host and container.
+  virtual Status SaveFailure(const std::string& project, const ActionFailure& failure) = 0;
+  /// Forgets the failure of `host`/`container` in `project`; ok when there is none.
+  virtual Status ClearFailure(const std::string& project, const std::string& host,
+                              const std::string& container) = 0;
+  /// Every remembered failure of `project`, sorted by host and container.
+  virtual Result<std::vector<ActionFailure>> ListFailures(const std::string& project) = 0;
 
   /// Takes lock `info.name`, waiting up to `timeout`. A lock whose holder pid is dead on
   /// this machine is taken over (the returned optional holds the dead holder, for a

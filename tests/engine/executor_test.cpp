@@ -393,7 +393,7 @@ TEST_CASE("a pull failure fails every action needing that image with the registr
 
 TEST_CASE("the health gate", "[executor]") {
   PlanAction create = Action(ActionKind::kCreate, "lab1/w");
-  create.desired->healthcheck =
+  create.desired->spec.healthcheck =
       Healthcheck{{"test", "-f", "/ready"}, milliseconds(100), milliseconds(1)};
   PlanAction dependent = Action(ActionKind::kCreate, "lab2/d");
   dependent.desired->depends_on = {"lab1/w"};

@@ -52,8 +52,8 @@ TEST_CASE("the lab manifest loads with no environment variable set", "[examples]
   CHECK(core.spec.network_mode == "host");
   CHECK(core.spec.restart == "unless-stopped");
   CHECK(core.secret_env == std::set<std::string>{"DB_PASSWORD"});
-  REQUIRE(core.healthcheck.has_value());
-  CHECK(core.healthcheck->timeout == std::chrono::seconds(30));
+  REQUIRE(core.spec.healthcheck.has_value());
+  CHECK(core.spec.healthcheck->timeout == std::chrono::seconds(30));
   const auto& test_worker = Container(r, "lab2/test_worker_2");
   CHECK(test_worker.env.at("EXTRA") == "1");
   CHECK(test_worker.env.at("JL_MASTER_HOST") == "127.0.0.4");

@@ -193,7 +193,7 @@ TEST_CASE("a cached desired state keeps everything a plan compares and no secret
     CHECK(b.unit_index == a.unit_index);
     CHECK(b.spec == a.spec);
     CHECK(b.secret_env == a.secret_env);
-    CHECK(b.healthcheck == a.healthcheck);
+    CHECK(b.spec.healthcheck == a.spec.healthcheck);
     CHECK(b.script_digest == a.script_digest);
     CHECK(b.spec_digest == a.spec_digest);
     CHECK(b.depends_on == a.depends_on);

@@ -1,0 +1,19 @@
+// RFC 3339 timestamps as Docker writes them (State.StartedAt, a path stat's mtime): UTC "Z"
+// or a numeric offset, with up to nine fractional digits.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace jlrec {
+
+/// Nanoseconds since the Unix epoch of `text` ("2026-12-01T09:04:05.123456789Z",
+/// "2026-12-01T17:04:05+08:00"); nullopt for anything else, an empty string included.
+std::optional<std::int64_t> ParseRfc3339(std::string_view text);
+
+/// The modification time (nanoseconds since the epoch) in a Provider::StatFile key
+/// "SIZE:MODE:MTIME"; nullopt when the key has no parsable MTIME (a symlink's "" key).
+std::optional<std::int64_t> FileModifiedAt(std::string_view stat_key);
+
+}  // namespace jlrec
