@@ -17,6 +17,12 @@ std::string When(std::int64_t t) {
   return buf;
 }
 
+// "sha256:0123456789ab" of a digest: enough for a human; --json has the whole value.
+std::string Short(const std::string& digest) {
+  auto colon = digest.find(':');
+  return digest.substr(0, (colon == std::string::npos ? 0 : colon + 1) + 12);
+}
+
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
@@ -30,8 +36,8 @@ int RunHistory(const std::vector<std::string>& args) {
   std::int64_t since = 0;
   po::options_description desc("history options");
   desc.add_options()("limit", po::value(&limit)->default_value(20), "newest N runs")(
-      "json", po::bool_switch(&json), "JSON output")(
-      "drift", po::bool_switch(&drift), "drift checks instead of applies")(
+      "json", po::bool_switch(&json), "JSON output")("drift", po::bool_switch(&drift),
+                                                     "drift checks instead of applies")(
       "since", po::value(&since)->default_value(0), "only runs at/after this unix time");
   AddCommonOptions(desc, common);
   po::variables_map vm;
@@ -54,8 +60,12 @@ int RunHistory(const std::vector<std::string>& args) {
       nlohmann::json findings = nlohmann::json::array();
       for (const auto& f : c.findings)
         findings.push_back({{"container", f.container}, {"kind", f.kind}, {"detail", f.detail}});
-      doc.push_back({{"id", c.id}, {"checked_at", c.checked_at}, {"groups", c.groups},
-                     {"result", c.result}, {"detail", c.detail}, {"findings", findings}});
+      doc.push_back({{"id", c.id},
+                     {"checked_at", c.checked_at},
+                     {"groups", c.groups},
+                     {"result", c.result},
+                     {"detail", c.detail},
+                     {"findings", findings}});
       if (!json) {
         std::cout << "#" << c.id << "  " << When(c.checked_at) << "  " << c.result << "  ["
                   << Join(c.groups) << "]  " << c.detail << "\n";
@@ -65,29 +75,68 @@ int RunHistory(const std::vector<std::string>& args) {
       }
     }
   } else {
-    auto runs = store->ListRuns("apply", limit, since);
+    // Applies and rollbacks: every run that changed hosts, with its release record.
+    auto runs = store->ListRuns("", limit, since);
     if (!runs.ok()) {
       std::cerr << "jlrec: " << runs.status().message() << "\n";
       return 1;
     }
     for (const auto& r : *runs) {
       auto actions = store->ListActions(r.id);
+      auto release = store->ListRelease(r.id);
       nlohmann::json ja = nlohmann::json::array();
       if (actions.ok())
         for (const auto& a : *actions)
-          ja.push_back({{"action", a.action}, {"container", a.container},
-                        {"started_at", a.started_at}, {"finished_at", a.finished_at},
-                        {"result", a.result}, {"error", a.error}});
-      doc.push_back({{"id", r.id}, {"kind", r.kind}, {"groups", r.groups},
-                     {"started_at", r.started_at}, {"finished_at", r.finished_at},
-                     {"result", r.result}, {"detail", r.detail}, {"actions", ja}});
-      if (!json) {
-        std::cout << "#" << r.id << "  " << When(r.started_at) << "  " << r.kind << "  ["
-                  << Join(r.groups) << "]  " << r.result << "  " << r.detail << "\n";
-        if (actions.ok())
-          for (const auto& a : *actions)
-            std::cout << "      " << a.result << "  " << a.action << "  " << a.container
-                      << (a.error.empty() ? "" : "  " + a.error) << "\n";
+          ja.push_back({{"action", a.action},
+                        {"container", a.container},
+                        {"started_at", a.started_at},
+                        {"finished_at", a.finished_at},
+                        {"result", a.result},
+                        {"error", a.error}});
+      nlohmann::json jr = nlohmann::json::array();
+      if (release.ok())
+        for (const auto& c : *release)
+          jr.push_back({{"host", c.host},
+                        {"container", c.container},
+                        {"groups", c.groups},
+                        {"core", c.core},
+                        {"action", c.action},
+                        {"outcome", c.outcome},
+                        {"image", c.image},
+                        {"image_digest", c.image_digest},
+                        {"image_id", c.image_id},
+                        {"container_id", c.container_id},
+                        {"script_digest", c.script_digest}});
+      doc.push_back({{"id", r.id},
+                     {"kind", r.kind},
+                     {"groups", r.groups},
+                     {"started_at", r.started_at},
+                     {"finished_at", r.finished_at},
+                     {"result", r.result},
+                     {"detail", r.detail},
+                     {"owner", r.owner},
+                     {"manifest_digest", r.manifest_digest},
+                     {"jlrec_version", r.jlrec_version},
+                     {"actions", ja},
+                     {"release", jr}});
+      if (json) continue;
+      std::cout << "#" << r.id << "  " << When(r.started_at) << "  " << r.kind << "  ["
+                << Join(r.groups) << "]  " << r.result << "  " << r.detail << "\n";
+      if (!r.owner.empty())
+        std::cout << "      by " << r.owner << ", jlrec " << r.jlrec_version << ", manifest "
+                  << r.manifest_digest.substr(0, 12) << "\n";
+      if (actions.ok())
+        for (const auto& a : *actions)
+          std::cout << "      " << a.result << "  " << a.action << "  " << a.container
+                    << (a.error.empty() ? "" : "  " + a.error) << "\n";
+      if (release.ok() && !release->empty()) {
+        std::cout << "      release:\n";
+        for (const auto& c : *release)
+          std::cout << "        " << c.host << "/" << c.container << "  " << c.outcome << "  "
+                    << (c.image.empty() ? "-" : c.image)
+                    << (c.image_digest.empty() ? "" : " @ " + Short(c.image_digest))
+                    << (c.script_digest.empty() ? "" : "  script " + c.script_digest.substr(0, 12))
+                    << "\n";
       }
     }
   }
@@ -97,7 +146,9 @@ int RunHistory(const std::vector<std::string>& args) {
 
 }  // namespace
 
-JLREC_REGISTER_COMMAND("history", "show past applies (or drift checks) from the journal",
+JLREC_REGISTER_COMMAND("history",
+                       "show past applies and rollbacks with their release records (or drift "
+                       "checks) from the journal",
                        RunHistory);
 
 }  // namespace jlrec::cli

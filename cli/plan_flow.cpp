@@ -99,8 +99,14 @@ std::optional<PlanRun> MakePlanRun(
   options.targets = flags.targets;
   options.prune = flags.prune;
   options.replace_unmanaged = flags.replace_unmanaged;
+  // Failed actions of earlier applies stay in the plan until they are redone.
+  auto failures = run.store->ListFailures(desired->project);
+  if (!failures.ok()) {
+    std::cerr << "jlrec: reading the failure records: " << failures.status().message() << "\n";
+    return std::nullopt;
+  }
   phase = Clock::now();
-  auto plan = ComputePlan(*desired, *live, options);
+  auto plan = ComputePlan(*desired, *live, options, *failures);
   spdlog::debug("diff computed in {:.1f} ms", ms_since(phase));
   if (!plan.ok()) {
     std::cerr << "jlrec: " << plan.status().message() << "\n";
@@ -126,7 +132,7 @@ void EndRunBeforeExit(std::optional<PlanRun>& run) {
 
 int PlanExitCode(const Plan& plan, bool detailed) {
   if (plan.HasErrors()) return 1;
-  if (detailed && plan.HasChanges()) return 2;
+  if (detailed && (plan.HasChanges() || plan.HasConflicts())) return 2;
   return 0;
 }
 

@@ -34,7 +34,7 @@ void AddPlanOptions(po::options_description& desc, PlanFlags& flags);
 struct PlanRun {
   DesiredState desired;
   std::unique_ptr<StateStore> store;
-  ScopedLock lock;  ///< after `store`: released before the store closes
+  ScopedLock lock;         ///< after `store`: released before the store closes
   RefreshOutcome refresh;  ///< empty providers when planned from the cache
   RefreshResult cached;    ///< the state cache's snapshots, when planned from the cache
   Plan plan;
@@ -55,7 +55,9 @@ std::optional<PlanRun> MakePlanRun(
 /// containers, freeing their strings one by one takes longer than the diff.)
 void EndRunBeforeExit(std::optional<PlanRun>& run);
 
-/// Exit code of a plan: 1 on host errors, else 2 with `detailed` and changes, else 0.
+/// Exit code of a plan: 1 when it cannot be applied (an unreachable host, an image that
+/// exists nowhere), else 2 with `detailed` when it has changes or conflicts (the manifest is
+/// not reached either way), else 0.
 int PlanExitCode(const Plan& plan, bool detailed);
 
 }  // namespace jlrec::cli

@@ -11,14 +11,21 @@ namespace {
 
 const char* ColorOf(ActionKind k) {
   switch (k) {
-    case ActionKind::kCreate: return "\033[32m";
-    case ActionKind::kReplace: return "\033[35m";
-    case ActionKind::kUpdate: return "\033[33m";
-    case ActionKind::kStart: return "\033[36m";
-    case ActionKind::kRemove: return "\033[31m";
+    case ActionKind::kCreate:
+      return "\033[32m";
+    case ActionKind::kReplace:
+      return "\033[35m";
+    case ActionKind::kUpdate:
+      return "\033[33m";
+    case ActionKind::kStart:
+      return "\033[36m";
+    case ActionKind::kRemove:
+      return "\033[31m";
     case ActionKind::kConflict:
-    case ActionKind::kUnknown: return "\033[1;31m";
-    default: return "";
+    case ActionKind::kUnknown:
+      return "\033[1;31m";
+    default:
+      return "";
   }
 }
 
@@ -26,6 +33,26 @@ std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
   return out;
+}
+
+// The word after the groups: the action, or what it amounts to when its name alone would
+// mislead (an update that only restarts, a replace that finishes an interrupted one).
+std::string ActionLabel(const PlanAction& a) {
+  switch (a.reason_kind) {
+    case ReasonKind::kRestartPending:
+      return "restart pending";
+    case ReasonKind::kUnhealthy:
+    case ReasonKind::kRestartLoop:
+      return "restart";
+    case ReasonKind::kInterrupted:
+      return "replace (finish interrupted)";
+    case ReasonKind::kFailed:
+      return std::string(ActionName(a.kind)) + " (redo failed)";
+    case ReasonKind::kImageNotFound:
+      return "image not found";
+    default:
+      return ActionName(a.kind);
+  }
 }
 
 void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& os) {
@@ -36,7 +63,7 @@ void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& o
   const char* off = o.color ? "\033[0m" : "";
   os << "  " << on << pad << symbol << " " << a.Ref() << off << "  [" << Join(a.groups)
      << (a.core ? ", core" : "") << "]";
-  if (a.kind != ActionKind::kNoop) os << "  " << ActionName(a.kind);
+  if (a.kind != ActionKind::kNoop) os << "  " << ActionLabel(a);
   os << "\n";
   if (!a.reason.empty()) os << "        " << a.reason << "\n";
   for (const auto& c : a.changes)
@@ -57,23 +84,28 @@ std::string Age(std::int64_t since) {
 bool WantColor(int fd) { return isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
 
 std::string PlanSummaryLine(const Plan& plan) {
-  if (!plan.HasChanges()) {
-    std::string line = "No changes. Live containers match the manifest.";
-    if (plan.HasErrors()) line = "No changes planned for the reachable hosts.";
-    if (int c = plan.Count(ActionKind::kConflict)) {
-      line += " " + std::to_string(c) + " conflict" + (c > 1 ? "s" : "") + " skipped.";
-    }
-    return line;
-  }
-  std::string line = "Plan: " + std::to_string(plan.Count(ActionKind::kCreate)) +
-                     " to create, " + std::to_string(plan.Count(ActionKind::kReplace)) +
-                     " to replace, " + std::to_string(plan.Count(ActionKind::kUpdate)) +
-                     " to update, " + std::to_string(plan.Count(ActionKind::kStart)) +
-                     " to start, " + std::to_string(plan.Count(ActionKind::kRemove)) +
-                     " to remove. " + std::to_string(plan.noops.size()) + " unchanged.";
+  // What keeps the manifest from being reached besides the changes: never "match" then.
+  std::string notes;
+  int failed = 0;
+  for (const auto& a : plan.actions) failed += a.reason_kind == ReasonKind::kFailed;
+  if (failed) notes += " " + std::to_string(failed) + " failed earlier.";
   if (int c = plan.Count(ActionKind::kConflict))
-    line += " " + std::to_string(c) + " conflict" + (c > 1 ? "s" : "") + " skipped.";
-  return line;
+    notes += " " + std::to_string(c) + " conflict" + (c > 1 ? "s" : "") + " skipped.";
+  int unknown = 0;
+  for (const auto& a : plan.actions) unknown += a.reason_kind == ReasonKind::kImageNotFound;
+  if (unknown) notes += " " + std::to_string(unknown) + " cannot be applied (image not found).";
+  if (!plan.HasChanges()) {
+    if (!plan.host_errors.empty()) return "No changes planned for the reachable hosts." + notes;
+    if (!notes.empty())
+      return "No changes can be applied, but the manifest is not reached:" + notes;
+    return "No changes. Live containers match the manifest.";
+  }
+  return "Plan: " + std::to_string(plan.Count(ActionKind::kCreate)) + " to create, " +
+         std::to_string(plan.Count(ActionKind::kReplace)) + " to replace, " +
+         std::to_string(plan.Count(ActionKind::kUpdate)) + " to update, " +
+         std::to_string(plan.Count(ActionKind::kStart)) + " to start, " +
+         std::to_string(plan.Count(ActionKind::kRemove)) + " to remove. " +
+         std::to_string(plan.noops.size()) + " unchanged." + notes;
 }
 
 void PrintPlan(const Plan& plan, const PlanPrintOptions& o, std::ostream& os) {

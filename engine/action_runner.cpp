@@ -55,23 +55,16 @@ class ActionRun {
     switch (a_.kind) {
       case ActionKind::kCreate:
         if (Status s = EnsureImage(); !s.ok()) return s;
-        return CreateAndStart(container_id);
-      case ActionKind::kReplace:
-        container_id = a_.live->id;
-        // Pull before stopping: if the image cannot be had, the old container keeps running.
-        if (Status s = EnsureImage(); !s.ok()) return s;
-        if (Status s = StopAndRemove(a_.live->id); !s.ok()) return s;
-        container_id.clear();
-        return CreateAndStart(container_id);
-      case ActionKind::kUpdate:
-        container_id = a_.live->id;
-        if (Status s = UploadScript(container_id); !s.ok()) return s;
-        if (Status s = Mutate(
-                "restart",
-                [&] { return provider_.RestartContainer(container_id, settings_.stop_grace); });
+        if (Status s = Create(container_id); !s.ok()) return s;
+        if (Status s = Mutate("start", [&] { return provider_.StartContainer(container_id); });
             !s.ok())
           return s;
         return Gate(container_id);
+      case ActionKind::kReplace:
+        return Replace(container_id);
+      case ActionKind::kUpdate:
+        container_id = a_.live->id;
+        return Update(container_id);
       case ActionKind::kStart:
         container_id = a_.live->id;
         if (Status s = Mutate("start", [&] { return provider_.StartContainer(container_id); });
@@ -86,9 +79,18 @@ class ActionRun {
     }
   }
 
+  // True once the host was put back as it was before the action.
+  bool rolled_back() const { return rolled_back_; }
+
  private:
+  // Reports step `name` and gives the fault-injection seam its chance, before the call.
+  void Step(const std::string& name) {
+    on_step_(name);
+    if (settings_.before_step) settings_.before_step(name);
+  }
+
   Status Mutate(const std::string& step, const std::function<Status()>& call) {
-    on_step_(step);
+    Step(step);
     ++mutating_calls_;
     return call().WithContext(step);
   }
@@ -121,7 +123,8 @@ class ActionRun {
     return uploaded;
   }
 
-  Status CreateAndStart(std::string& id) {
+  // Creates the container the manifest wants under its name, with its /run.sh; not started.
+  Status Create(std::string& id) {
     CreateContainerRequest req;
     req.name = a_.name;
     req.spec = a_.desired->spec;
@@ -133,21 +136,176 @@ class ActionRun {
       return r.status();
     });
     if (!created.ok()) return created;
-    if (Status s = UploadScript(id); !s.ok()) return s;
-    if (Status s = Mutate("start", [&] { return provider_.StartContainer(id); }); !s.ok()) return s;
-    return Gate(id);
+    return UploadScript(id);
+  }
+
+  // True when `lc` is a container this very action would have made: this project's, with the
+  // wanted spec and /run.sh. (What an interrupted replace made before it was stopped.)
+  bool IsWhatThisActionMakes(const LiveContainer& lc) const {
+    auto label = [&](const char* key) {
+      auto it = lc.jlrec_labels.find(key);
+      return it == lc.jlrec_labels.end() ? std::string() : it->second;
+    };
+    return label(labels::kProject) == settings_.project &&
+           label(labels::kSpecDigest) == a_.desired->spec_digest &&
+           lc.script_digest.value_or("") == a_.desired->script_digest &&
+           (a_.pinned_image.empty() || lc.spec.image == a_.pinned_image);
+  }
+
+  // A replace that keeps the old container, renamed, until the new one passed its gate.
+  Status Replace(std::string& container_id) {
+    const std::string previous_name = a_.name + kPreviousSuffix;
+    std::string previous_id;
+    std::string new_id;
+    bool previous_ran = true;  // what to put back on failure
+    if (a_.previous) {
+      // An interrupted replace: carry on from what the host shows.
+      previous_id = a_.previous->id;
+      container_id = previous_id;
+      if (a_.live) {
+        if (IsWhatThisActionMakes(*a_.live)) {
+          new_id = a_.live->id;
+        } else if (a_.live->jlrec_labels.count(labels::kProject) &&
+                   a_.live->jlrec_labels.at(labels::kProject) == settings_.project) {
+          // Made for another spec or script (the manifest changed since): not wanted.
+          if (Status s = Mutate(
+                  "stop new",
+                  [&] { return provider_.StopContainer(a_.live->id, settings_.stop_grace); });
+              !s.ok())
+            return s;
+          if (Status s =
+                  Mutate("remove new", [&] { return provider_.RemoveContainer(a_.live->id); });
+              !s.ok())
+            return s;
+        } else {
+          return Status::Conflict("a container jlrec does not manage holds the name " + a_.name +
+                                  " while " + previous_name + " waits to be put back");
+        }
+      }
+      if (new_id.empty())
+        if (Status s = EnsureImage(); !s.ok()) return s;
+    } else {
+      previous_id = a_.live->id;
+      previous_ran = a_.live->running();
+      container_id = previous_id;
+      // Pull before touching anything: if the image cannot be had, nothing changes.
+      if (Status s = EnsureImage(); !s.ok()) return s;
+      if (Status s = Mutate("rename previous",
+                            [&] { return provider_.RenameContainer(previous_id, previous_name); });
+          !s.ok())
+        return s;
+    }
+
+    Status status = Status::Ok();
+    bool made_here = new_id.empty();
+    if (made_here) status = Create(new_id);
+    if (status.ok())
+      status = Mutate("stop previous",
+                      [&] { return provider_.StopContainer(previous_id, settings_.stop_grace); });
+    if (status.ok()) status = Mutate("start", [&] { return provider_.StartContainer(new_id); });
+    if (status.ok()) status = Gate(new_id);
+    if (status.ok()) {
+      container_id = new_id;
+      // The new container runs and passed its gate: the action succeeded. A previous
+      // container that cannot be removed now is found by the next plan, which finishes it.
+      Mutate("remove previous", [&] { return provider_.RemoveContainer(previous_id); });
+      return Status::Ok();
+    }
+    Status restored = PutPreviousBack(previous_id, new_id, previous_ran);
+    if (!restored.ok()) {
+      container_id = new_id;
+      return status.WithNote("rollback failed: " + restored.message());
+    }
+    container_id = previous_id;
+    rolled_back_ = true;
+    return status;
+  }
+
+  // Undoes a failed replace: the new container goes, the previous one gets its name back and
+  // runs again if it ran before.
+  Status PutPreviousBack(const std::string& previous_id, const std::string& new_id,
+                         bool previous_ran) {
+    if (!new_id.empty()) {
+      if (Status s = Mutate("stop new",
+                            [&] { return provider_.StopContainer(new_id, settings_.stop_grace); });
+          !s.ok())
+        return s;
+      if (Status s = Mutate("remove new", [&] { return provider_.RemoveContainer(new_id); });
+          !s.ok())
+        return s;
+    }
+    if (Status s = Mutate("restore previous",
+                          [&] { return provider_.RenameContainer(previous_id, a_.name); });
+        !s.ok())
+      return s;
+    if (!previous_ran) return Status::Ok();
+    if (Status s = Mutate("start previous", [&] { return provider_.StartContainer(previous_id); });
+        !s.ok())
+      return s;
+    return WaitRunning(previous_id).WithContext("previous container");
+  }
+
+  // An update in place that keeps the /run.sh it replaces, and puts it back if the new one
+  // does not come up.
+  Status Update(const std::string& id) {
+    const bool same_script =
+        a_.live->script_digest && *a_.live->script_digest == a_.desired->script_digest;
+    if (same_script) {
+      // Nothing to write: the process must (re)start from the /run.sh that is there.
+      if (Status s = Restart(id); !s.ok()) return s;
+      return Gate(id);
+    }
+    std::optional<std::string> previous_script;
+    if (a_.live->script_digest) {
+      Step("read /run.sh");
+      auto read = provider_.ReadFile(id, kScriptPath);
+      if (!read.ok()) return read.status().WithContext("read /run.sh");
+      previous_script = std::move(*read);
+      if (previous_script) {
+        if (Status s = Mutate("keep previous /run.sh",
+                              [&] {
+                                return provider_.UploadFile(id, kPreviousScriptPath,
+                                                            *previous_script, kScriptMode);
+                              });
+            !s.ok())
+          return s;
+      }
+    }
+    // Until the restart, the process still runs the previous /run.sh: a failed upload only
+    // needs the file put back, a failed restart or gate a restart too.
+    Status status = UploadScript(id);
+    bool restarted = false;
+    if (status.ok()) {
+      restarted = true;
+      status = Restart(id);
+    }
+    if (status.ok()) status = Gate(id);
+    if (status.ok()) return status;
+    if (!previous_script) return status;
+    Status restored = Mutate("restore /run.sh", [&] {
+      return provider_.UploadFile(id, kScriptPath, *previous_script, kScriptMode);
+    });
+    if (restored.ok() && restarted) restored = Restart(id);
+    if (restored.ok() && restarted) restored = WaitRunning(id);
+    if (!restored.ok()) return status.WithNote("rollback failed: " + restored.message());
+    rolled_back_ = true;
+    return status;
+  }
+
+  Status Restart(const std::string& id) {
+    return Mutate("restart", [&] { return provider_.RestartContainer(id, settings_.stop_grace); });
   }
 
   // The container counts as up once Docker says "running" and, when the manifest gives a
   // healthcheck, once that exits 0: only then may dependents start.
   Status Gate(const std::string& id) {
+    Step("wait for running");
     if (Status s = WaitRunning(id); !s.ok()) return s.WithContext("wait for running");
     if (!a_.desired || !a_.desired->spec.healthcheck) return Status::Ok();
     return WaitHealthy(id, *a_.desired->spec.healthcheck);
   }
 
   Status WaitRunning(const std::string& id) {
-    on_step_("wait for running");
     const milliseconds timeout = settings_.running_gate_timeout;
     const Clock::time_point deadline = Clock::now() + timeout;
     std::string last = "no answer";
@@ -171,7 +329,7 @@ class ActionRun {
   }
 
   Status WaitHealthy(const std::string& id, const Healthcheck& hc) {
-    on_step_("health check");
+    Step("health check");
     if (hc.command.empty()) return Status::InvalidArgument("health check has no command");
     const Clock::time_point deadline = Clock::now() + hc.timeout;
     for (;;) {
@@ -193,6 +351,7 @@ class ActionRun {
   ImagePulls& images_;
   std::atomic<std::uint64_t>& mutating_calls_;
   const std::function<void(const std::string&)>& on_step_;
+  bool rolled_back_ = false;
 };
 
 }  // namespace
@@ -227,8 +386,9 @@ ActionOutcome RunAction(const PlanAction& action, Provider& provider,
                         const std::function<void(const std::string&)>& on_step) {
   const Clock::time_point start = Clock::now();
   ActionOutcome outcome;
-  Status status = ActionRun(action, provider, settings, images, mutating_calls, on_step)
-                      .Run(outcome.container_id);
+  ActionRun run(action, provider, settings, images, mutating_calls, on_step);
+  Status status = run.Run(outcome.container_id);
+  outcome.rolled_back = !status.ok() && run.rolled_back();
   outcome.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
   outcome.state = status.ok() ? ActionOutcome::State::kSucceeded : ActionOutcome::State::kFailed;
   outcome.error = status;

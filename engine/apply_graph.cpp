@@ -15,7 +15,11 @@ namespace {
 using Edge = ApplyDag::edge_descriptor;
 
 bool NeedsDesired(ActionKind kind) { return kind != ActionKind::kRemove; }
-bool NeedsLive(ActionKind kind) { return kind != ActionKind::kCreate; }
+// A replace that finishes an interrupted one may have no container under the name yet: its
+// previous container (NAME.jlrec-prev) is what it works from.
+bool NeedsLive(const PlanAction& a) {
+  return a.kind != ActionKind::kCreate && !(a.kind == ActionKind::kReplace && a.previous);
+}
 
 // Step 1: one vertex per executable action, in plan order, after checking that each
 // carries what the executor will need (a hand-made or corrupted plan fails here, not
@@ -31,7 +35,7 @@ Status AddActionVertices(const Plan& plan, ApplyGraph& graph) {
     if (a.desired && a.desired->Ref() != ref)
       return Status::InvalidArgument("malformed plan: " + what + " carries the desired state of " +
                                      a.desired->Ref());
-    if (NeedsLive(a.kind) && (!a.live || a.live->id.empty()))
+    if (NeedsLive(a) && (!a.live || a.live->id.empty()))
       return Status::InvalidArgument("malformed plan: " + what + " has no live container id");
     if (graph.vertex_by_ref.count(ref))
       return Status::InvalidArgument("malformed plan: " + ref + " has more than one action");

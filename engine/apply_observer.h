@@ -18,6 +18,10 @@ struct ActionOutcome {
   Status error;                          ///< why failed / skipped / not started; ok otherwise
   std::chrono::milliseconds elapsed{0};  ///< wall time from start to end (0 if never started)
   std::string container_id;  ///< the container the action left (new id after create/replace)
+  /// The action failed and the host was put back as it was before it: a failed replace's
+  /// previous container runs again under its name, a failed update's previous /run.sh is
+  /// back and running. (state is kFailed: the manifest was not reached.)
+  bool rolled_back = false;
 };
 
 /// "pending", "succeeded", "failed", "skipped", "not started" (journal and summary words).

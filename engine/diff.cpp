@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "engine/container_spec.h"
+#include "engine/image_reference.h"
+#include "engine/rfc3339.h"
 
 namespace jlrec {
 
@@ -34,6 +36,17 @@ std::string LabelsValue(const std::map<std::string, std::string>& m) {
   return ListValue(kv);
 }
 
+std::string DurationValue(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                               : std::to_string(d.count()) + "ms";
+}
+
+std::string HealthcheckValue(const std::optional<Healthcheck>& h) {
+  if (!h) return "(none)";
+  return ListValue(h->command) + " every " + DurationValue(h->interval) + ", timeout " +
+         DurationValue(h->timeout) + ", " + std::to_string(h->retries) + " retries";
+}
+
 std::string NormalRestart(const std::string& r) { return r.empty() ? "no" : r; }
 
 std::vector<std::string> Sorted(std::vector<std::string> v) {
@@ -58,6 +71,11 @@ std::vector<FieldChange> SpecChanges(const ContainerSpec& want, const ContainerS
     out.push_back({"ports", ListValue(Sorted(have.ports)), ListValue(Sorted(want.ports))});
   if (want.labels != have.labels)
     out.push_back({"labels", LabelsValue(have.labels), LabelsValue(want.labels)});
+  // No healthcheck in the manifest still differs from one jlrec wrote: the image's own reads
+  // back as none (docker_container_json.h), so what remains was asked for once.
+  if (want.healthcheck != have.healthcheck)
+    out.push_back(
+        {"healthcheck", HealthcheckValue(have.healthcheck), HealthcheckValue(want.healthcheck)});
   return out;
 }
 
@@ -92,26 +110,6 @@ std::string ShortDigest(const std::string& d) {
   return d.size() > keep ? d.substr(0, keep) + "…" : d;
 }
 
-std::string RepoOf(const std::string& ref) {
-  // "host:port/name:tag" -> "host:port/name"; a ':' after the last '/' starts the tag.
-  auto at = ref.find('@');
-  std::string r = at == std::string::npos ? ref : ref.substr(0, at);
-  auto slash = r.rfind('/');
-  auto colon = r.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
-    r = r.substr(0, colon);
-  return r;
-}
-
-// The digest among `repo_digests` that belongs to `repo`, "" if none.
-std::string DigestFor(const std::string& repo, const std::vector<std::string>& repo_digests) {
-  for (const auto& rd : repo_digests) {
-    auto at = rd.find('@');
-    if (at != std::string::npos && rd.substr(0, at) == repo) return rd.substr(at + 1);
-  }
-  return "";
-}
-
 // The jlrec label keys as strings made once: looking labels up by `const char*` would build
 // (and for the longer keys, allocate) a key string per lookup, and the diff looks up
 // several labels of every container.
@@ -141,21 +139,147 @@ struct Slot {
   size_t index;
 };
 
-// Decides what `c` needs given its live container `have` (nullptr: none by that name) on
-// the reachable host `snap`: sets kind, reason, changes and pinned_image of `a`.
-void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnapshot& snap,
-            const std::string& project, const DiffOptions& options,
+// True when `lc` is this project's container for host `host` (not another project's, not
+// an unmanaged one, not another host key's on a shared daemon).
+bool IsOurs(const LiveContainer& lc, const std::string& project, const std::string& host) {
+  const std::string* owner = LabelOf(lc, kProjectKey);
+  return owner && *owner == project && !OwnedByOtherHost(lc, host);
+}
+
+// Docker restarted a running container this often since its last start through the API: its
+// process keeps exiting. (A start or restart through the API resets the count.)
+constexpr int kRestartLoopCount = 3;
+
+std::string ExitCodeNote(const LiveContainer& lc) {
+  return "last exit code " + std::to_string(lc.exit_code);
+}
+
+// Is the container's process older than its /run.sh? Then it did not start from that file.
+// The stat key's mtime is on the host's clock (Provider::UploadFile's contract), as is
+// StartedAt. The mtime has at most one-second resolution from an upload, so an upload in the
+// very second of the start is not caught: a missed warning, never a false one.
+bool ScriptWrittenAfterStart(const LiveContainer& lc) {
+  if (lc.script_stat.empty() || lc.started_at.empty()) return false;
+  std::optional<std::int64_t> written = FileModifiedAt(lc.script_stat);
+  std::optional<std::int64_t> started = ParseRfc3339(lc.started_at);
+  return written && started && *written > *started;
+}
+
+// What a container whose spec and script match still needs, from what the host shows of
+// its process: a start, a restart, or nothing.
+void DecideRuntime(const LiveContainer& have, PlanAction& a) {
+  if (have.restarting()) {
+    a.kind = ActionKind::kUpdate;
+    a.reason_kind = ReasonKind::kRestartLoop;
+    a.reason = "Docker keeps restarting it: its process exited " +
+               std::to_string(have.restart_count) + " times since its last start (" +
+               ExitCodeNote(have) + "); restart it and check it";
+    a.changes.push_back({"state", "restarting", "running"});
+  } else if (!have.running()) {
+    a.kind = ActionKind::kStart;
+    a.reason_kind = ReasonKind::kStopped;
+    a.reason = "container is " + have.state;
+    if (have.state == "exited") a.reason += " (exit code " + std::to_string(have.exit_code) + ")";
+    a.changes.push_back({"state", have.state, "running"});
+  } else if (have.health == "unhealthy") {
+    a.kind = ActionKind::kUpdate;
+    a.reason_kind = ReasonKind::kUnhealthy;
+    a.reason = "Docker's health check reports it unhealthy; restart it and check it";
+    a.changes.push_back({"health", "unhealthy", "healthy"});
+  } else if (have.restart_count >= kRestartLoopCount) {
+    a.kind = ActionKind::kUpdate;
+    a.reason_kind = ReasonKind::kRestartLoop;
+    a.reason = "Docker restarted it " + std::to_string(have.restart_count) +
+               " times since its last start: its process keeps exiting (" + ExitCodeNote(have) +
+               "); restart it and check it";
+    a.changes.push_back({"restarts", std::to_string(have.restart_count), "0"});
+  } else if (ScriptWrittenAfterStart(have)) {
+    a.kind = ActionKind::kUpdate;
+    a.reason_kind = ReasonKind::kRestartPending;
+    a.reason =
+        "restart pending: /run.sh was written after the process started, so the process runs "
+        "an older /run.sh";
+    a.changes.push_back({"started_at", have.started_at, "after /run.sh was written"});
+  } else {
+    a.kind = ActionKind::kNoop;
+  }
+}
+
+// The failure an earlier apply recorded for `c`, when it still concerns it: the manifest asks
+// for what failed, and the container the failure left is the one under that name now.
+bool FailureStillApplies(const ActionFailure& f, const DesiredContainer& c,
+                         const LiveContainer* have) {
+  return f.spec_digest == c.spec_digest && f.script_digest == c.script_digest &&
+         (have ? have->id : std::string()) == f.container_id;
+}
+
+// Marks `a` as carrying on from failure `f`: its reason says what failed, and a container
+// that now looks in sync is redone (a failed create or replace is made again, a failed update
+// or start restarted and checked again).
+void CarryFailure(const ActionFailure& f, const LiveContainer* have, PlanAction& a) {
+  if (a.kind == ActionKind::kConflict || a.kind == ActionKind::kUnknown) return;
+  const bool remake = f.action == "create" || f.action == "replace";
+  if (a.kind == ActionKind::kNoop)
+    a.kind = !have ? ActionKind::kCreate : remake ? ActionKind::kReplace : ActionKind::kUpdate;
+  else if (a.kind == ActionKind::kStart && remake)
+    a.kind = ActionKind::kReplace;
+  std::string why = f.action + " failed at apply #" + std::to_string(f.run_id) +
+                    (f.rolled_back ? " and was rolled back" : "") + ": " + f.reason;
+  a.reason = a.reason.empty() ? why : why + " (now: " + a.reason + ")";
+  a.reason_kind = ReasonKind::kFailed;
+  a.failure = f;
+}
+
+// An interrupted replace: `previous` (NAME.jlrec-prev) is the container it replaced, `have`
+// the new one if it was made.
+void DecideInterrupted(const DesiredContainer& c, const LiveContainer& previous,
+                       const LiveContainer* have, PlanAction& a) {
+  a.kind = ActionKind::kReplace;
+  a.reason_kind = ReasonKind::kInterrupted;
+  a.previous = previous;
+  a.reason = "a replace was interrupted: the previous container is still there as " +
+             previous.name + " (" + previous.state + "), " +
+             (have ? "the new one is " + have->state : "the new one was not made") +
+             "; apply finishes it, or puts the previous one back if the new one fails";
+  a.changes = SpecChanges(c.spec, previous.spec);
+}
+
+// The NAME.jlrec-prev container an interrupted replace of `c` left among `names` (a host's
+// containers by name), or nullptr. Only jlrec names containers so; it is taken for `c`'s when
+// it carries no other project's or unit's labels (an unmanaged container replaced with
+// --replace-unmanaged has none).
+template <typename NameMap>
+const LiveContainer* PreviousOf(const DesiredContainer& c, const NameMap& names,
+                                const std::string& project) {
+  auto it = names.find(c.name + kPreviousSuffix);
+  if (it == names.end()) return nullptr;
+  const LiveContainer& lc = *it->second;
+  const std::string* owner = LabelOf(lc, kProjectKey);
+  auto unit = lc.jlrec_labels.find(labels::kUnit);
+  if (owner && *owner != project) return nullptr;
+  if (unit != lc.jlrec_labels.end() && unit->second != c.Ref()) return nullptr;
+  return &lc;
+}
+
+// Decides what `c` needs given its live container `have` (nullptr: none by that name) and
+// the NAME.jlrec-prev container `previous` an interrupted replace left (nullptr: none) on the
+// reachable host `snap`: sets kind, reason kind, reason, changes and pinned_image of `a`.
+void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveContainer* previous,
+            const HostSnapshot& snap, const std::string& project, const DiffOptions& options,
             std::set<std::string>& warned_hosts, Plan& plan, PlanAction& a) {
-  if (!have) {
+  if (previous && (!have || IsOurs(*have, project, c.host))) {
+    DecideInterrupted(c, *previous, have, a);
+  } else if (!have) {
     a.kind = ActionKind::kCreate;
+    a.reason_kind = ReasonKind::kMissing;
     a.reason = "no container named " + c.name + " on " + c.host;
-  } else if (const std::string* owner = LabelOf(*have, kProjectKey);
-             !owner || *owner != project || OwnedByOtherHost(*have, c.host)) {
+  } else if (!IsOurs(*have, project, c.host)) {
     std::string who = !have->managed() ? "not managed by jlrec (no jlrec labels)"
                       : have->jlrec_labels.at(labels::kProject) != project
                           ? "managed by project '" + have->jlrec_labels.at(labels::kProject) + "'"
                           : "managed for host '" + have->jlrec_labels.at(labels::kHost) +
                                 "' (which shares this Docker daemon)";
+    a.reason_kind = ReasonKind::kUnmanaged;
     if (options.replace_unmanaged) {
       a.kind = ActionKind::kReplace;
       a.reason = "existing container is " + who + "; replacing (--replace-unmanaged)";
@@ -182,11 +306,13 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnap
       bool default_label =
           std::any_of(c.spec.labels.begin(), c.spec.labels.end(),
                       [&](const auto& kv) { return !have->spec.labels.count(kv.first); });
-      if (pinned || default_command || default_label) {
+      bool default_healthcheck = !have->spec.healthcheck && c.spec.healthcheck;
+      if (pinned || default_command || default_label || default_healthcheck) {
         corrected = have->spec;
         if (pinned) corrected->image = c.spec.image;
         if (default_command) corrected->command = c.spec.command;
         for (const auto& [k, v] : c.spec.labels) corrected->labels.emplace(k, v);
+        if (default_healthcheck) corrected->healthcheck = c.spec.healthcheck;
         have_spec = &*corrected;
       }
     }
@@ -207,6 +333,7 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnap
         if (running != reg->second) {
           changes.push_back({"image", running.empty() ? have->image_id : running, reg->second});
           a.pinned_image = RepoOf(c.spec.image) + "@" + reg->second;
+          a.reason_kind = ReasonKind::kTagMoved;
           a.reason = "tag moved " + ShortDigest(running.empty() ? have->image_id : running) +
                      " -> " + ShortDigest(reg->second);
         }
@@ -217,18 +344,21 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnap
       if (a.reason.empty()) {
         std::vector<std::string> fields;
         for (const auto& ch : changes) fields.push_back(ch.field);
+        a.reason_kind = ReasonKind::kSpecChanged;
         a.reason = "immutable fields differ: " + Join(fields);
       }
       a.changes = std::move(changes);
     } else if (!have->script_digest || *have->script_digest != c.script_digest) {
       a.kind = ActionKind::kUpdate;
       if (!have->script_digest) {
+        a.reason_kind = ReasonKind::kScriptMissing;
         a.reason = "/run.sh is missing in the container";
         a.changes.push_back({"script", "(none)", c.script_digest.substr(0, 12)});
       } else {
         a.changes = EnvChanges(c, *have);
         const std::string* label = LabelOf(*have, kScriptDigestKey);
         bool hand_edit = label && *label == c.script_digest;
+        a.reason_kind = hand_edit ? ReasonKind::kScriptEdited : ReasonKind::kScriptChanged;
         if (hand_edit)
           a.reason = "/run.sh was edited in the container since jlrec wrote it";
         else if (!a.changes.empty())
@@ -240,12 +370,22 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const HostSnap
         a.changes.push_back(
             {"script", have->script_digest->substr(0, 12), c.script_digest.substr(0, 12)});
       }
-    } else if (!have->running()) {
-      a.kind = ActionKind::kStart;
-      a.reason = "container is " + have->state;
-      a.changes.push_back({"state", have->state, "running"});
     } else {
-      a.kind = ActionKind::kNoop;
+      DecideRuntime(*have, a);
+    }
+  }
+
+  // An image that exists nowhere: the container cannot be made, whatever else it needs.
+  if (auto missing = snap.missing_images.find(c.spec.image); missing != snap.missing_images.end()) {
+    if (a.kind == ActionKind::kCreate || a.kind == ActionKind::kReplace) {
+      a.kind = ActionKind::kUnknown;
+      a.reason_kind = ReasonKind::kImageNotFound;
+      a.reason = "image not found: " + c.spec.image + " (" + missing->second + ")";
+      a.pinned_image.clear();
+    } else if (warned_hosts.insert(c.host + " " + c.spec.image).second) {
+      plan.warnings.push_back("image " + c.spec.image + " is in neither its registry nor on " +
+                              c.host + " (" + missing->second +
+                              "); its containers there cannot be made again");
     }
   }
 }
@@ -307,7 +447,7 @@ std::vector<std::string> SelectedHosts(const std::vector<const DesiredContainer*
 }
 
 Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
-                         const DiffOptions& options) {
+                         const DiffOptions& options, const std::vector<ActionFailure>& failures) {
   auto selected = SelectContainers(desired, options.groups, options.targets);
   if (!selected.ok()) return selected.status();
 
@@ -344,6 +484,8 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
   std::set<std::string> warned_hosts;
   std::set<std::string> unreachable;
   int order = 0;
+  std::unordered_map<std::string, const ActionFailure*> failure_by_ref;
+  for (const ActionFailure& f : failures) failure_by_ref.emplace(f.Ref(), &f);
 
   for (size_t index = 0; index < selected->size(); ++index) {
     const DesiredContainer* c = (*selected)[index];
@@ -358,6 +500,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
     if (!snap || !snap->reachable) {
       std::string why = snap ? snap->error : "not refreshed";
       a.kind = ActionKind::kUnknown;
+      a.reason_kind = ReasonKind::kHostUnreachable;
       a.reason = "host " + c->host + " could not be refreshed: " + why;
       if (unreachable.insert(c->host).second) plan.host_errors.push_back({c->host, why});
     } else {
@@ -368,7 +511,11 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       }
       const auto& names = names_of(snap);
       if (auto it = names.find(c->name); it != names.end()) have = it->second;
-      Decide(*c, have, *snap, desired.project, options, warned_hosts, plan, a);
+      const LiveContainer* previous = PreviousOf(*c, names, desired.project);
+      Decide(*c, have, previous, *snap, desired.project, options, warned_hosts, plan, a);
+      if (auto f = failure_by_ref.find(c->Ref());
+          f != failure_by_ref.end() && FailureStillApplies(*f->second, *c, have))
+        CarryFailure(*f->second, have, a);
     }
 
     if (a.kind == ActionKind::kNoop) {
@@ -400,6 +547,9 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       const auto& names = names_of(sit->second);
       if (auto it = names.find(c.name); it != names.end())
         wanted[sit->second][it->second - sit->second->containers.data()] = 1;
+      // An interrupted replace's previous container belongs to the replace's action.
+      if (const LiveContainer* previous = PreviousOf(c, names, desired.project))
+        wanted[sit->second][previous - sit->second->containers.data()] = 1;
     }
     for (const auto& host : SelectedHosts(*selected)) {
       auto sit = snapshots.find(host);
@@ -429,6 +579,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
         a.live = lc;
         a.fingerprint = FingerprintOf(&lc);
         a.kind = options.prune ? ActionKind::kRemove : ActionKind::kNoop;
+        a.reason_kind = ReasonKind::kOrphan;
         a.reason = options.prune ? "no longer in the manifest"
                                  : "orphaned: no longer in the manifest (use --prune to remove)";
         if (options.prune) {

@@ -33,10 +33,14 @@ std::vector<std::string> SelectedHosts(const std::vector<const DesiredContainer*
 
 /// Computes the plan that makes the live containers of the selected groups match `desired`.
 /// `live` must hold a snapshot for every host of the selection (a missing one counts as
-/// unreachable). Actions come out in execution order: per selected group, core containers
-/// first, then workers; orphan removals last on their host.
+/// unreachable). `failures` are the state's remembered failed actions: one that still
+/// concerns a container (same wanted spec and script, same container under the name) keeps
+/// it in the plan with reason kind kFailed, redone if it now looks in sync. Actions come
+/// out in execution order: per selected group, core containers first, then workers; orphan
+/// removals last on their host.
 Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
-                         const DiffOptions& options);
+                         const DiffOptions& options,
+                         const std::vector<ActionFailure>& failures = {});
 
 /// The fingerprint of a live container (what a saved plan re-checks); exists=false for null.
 LiveFingerprint FingerprintOf(const LiveContainer* live);

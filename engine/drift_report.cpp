@@ -18,23 +18,15 @@ std::string Fields(const PlanAction& a) {
 std::vector<DriftItem> DriftItemsOf(const Plan& plan) {
   std::vector<DriftItem> items;
   for (const auto& a : plan.actions) {
-    DriftItem d{"", a.host, a.name, a.groups, a.reason};
-    switch (a.kind) {
-      case ActionKind::kCreate: d.kind = "missing"; break;
-      case ActionKind::kStart: d.kind = "stopped"; break;
-      case ActionKind::kUpdate:
-        d.kind = "script_changed";
-        if (auto f = Fields(a); !f.empty()) d.detail += " (" + f + ")";
-        break;
-      case ActionKind::kReplace:
-        d.kind = a.live && !a.live->managed() ? "conflict" : "spec_changed";
-        if (auto f = Fields(a); !f.empty()) d.detail = f;
-        break;
-      case ActionKind::kConflict: d.kind = "conflict"; break;
-      case ActionKind::kUnknown: d.kind = "unknown"; break;
-      case ActionKind::kRemove: d.kind = "orphan"; break;
-      case ActionKind::kNoop: continue;
-    }
+    if (a.kind == ActionKind::kNoop) continue;
+    // The class is the reason's (one table: DriftClassOf), so plan and drift agree.
+    DriftItem d{DriftClassOf(a.reason_kind), a.host, a.name, a.groups, a.reason};
+    if (d.kind.empty()) d.kind = ActionName(a.kind);  // a hand-made plan without reasons
+    const std::string fields = Fields(a);
+    if (a.reason_kind == ReasonKind::kSpecChanged && !fields.empty())
+      d.detail = fields;
+    else if (!fields.empty() && (a.kind == ActionKind::kUpdate || a.kind == ActionKind::kReplace))
+      d.detail += " (" + fields + ")";
     items.push_back(std::move(d));
   }
   for (const auto& o : plan.orphans)
@@ -70,7 +62,8 @@ nlohmann::json DriftReportToJson(const Plan& plan, const std::vector<DriftItem>&
           {"findings", findings},
           {"host_errors", errors},
           {"warnings", plan.warnings},
-          {"summary", {{"drifted", items.size()}, {"in_sync", plan.noops.size()}, {"by_kind", counts}}}};
+          {"summary",
+           {{"drifted", items.size()}, {"in_sync", plan.noops.size()}, {"by_kind", counts}}}};
 }
 
 }  // namespace jlrec

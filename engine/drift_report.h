@@ -11,8 +11,8 @@ namespace jlrec {
 
 /// One difference between the manifest and a host.
 struct DriftItem {
-  std::string kind;    ///< missing, stopped, script_changed, spec_changed, conflict, orphan, unknown
-  std::string host;    ///< host key
+  std::string kind;       ///< DriftClassOf the plan entry's reason: missing, stopped, failed, ...
+  std::string host;       ///< host key
   std::string container;  ///< container name ("" for a host-level finding)
   std::vector<std::string> groups;
   std::string detail;  ///< reason, with the differing fields (never secret values)

@@ -54,6 +54,7 @@ class Scheduler {
     settings_.running_gate_timeout = options.running_gate_timeout;
     settings_.poll_interval = options.poll_interval;
     settings_.script_ledger = options.script_ledger;
+    settings_.before_step = options.before_step;
   }
 
   void Run() {
@@ -272,6 +273,7 @@ void Tally(ApplyResult& result) {
   for (const ActionOutcome& o : result.outcomes) {
     result.succeeded += o.state == State::kSucceeded;
     result.failed += o.state == State::kFailed;
+    result.rolled_back += o.state == State::kFailed && o.rolled_back;
     result.skipped += o.state == State::kSkipped;
     result.not_started += o.state == State::kNotStarted;
   }

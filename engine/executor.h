@@ -41,6 +41,8 @@ struct ApplyOptions {
   /// When set, each uploaded /run.sh is stat'ed and recorded here, so that the refresh
   /// after the apply need not read back what it just wrote.
   std::shared_ptr<ScriptLedger> script_ledger;
+  /// See ActionSettings::before_step (fault injection for tests); empty = nothing.
+  std::function<void(const std::string&)> before_step;
 };
 
 /// What an apply did.
@@ -48,6 +50,7 @@ struct ApplyResult {
   std::vector<ActionOutcome> outcomes;  ///< parallel to Plan::actions
   int succeeded = 0;
   int failed = 0;
+  int rolled_back = 0;               ///< of the failed ones, those put back as they were
   int skipped = 0;                   ///< a dependency failed, or the action is not executable
   int not_started = 0;               ///< fail-fast or interruption came first
   std::uint64_t mutating_calls = 0;  ///< create/start/stop/restart/remove/upload/pull calls

@@ -60,6 +60,10 @@ struct HostSnapshot {
   std::map<std::string, std::string> image_check_errors;
   /// RepoDigests ("repo@sha256:...") of the images the containers run, by image id.
   std::map<std::string, std::vector<std::string>> image_repo_digests;
+  /// Wanted image references that exist neither in their registry (it answered "not found")
+  /// nor on this host, with the registry's answer: a container needing one cannot be made.
+  /// Not cached, like registry_digests.
+  std::map<std::string, std::string> missing_images;
 };
 
 /// The result of refreshing a set of hosts.

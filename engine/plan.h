@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/action_failure.h"
 #include "engine/desired_state.h"
 #include "engine/live_state.h"
 
@@ -23,6 +24,46 @@ enum class ActionKind {
   kConflict,  ///< "!"   wanted name taken by an unmanaged container; reported, skipped
   kUnknown,   ///< "?"   host could not be refreshed; nothing planned
 };
+
+/// Why a container is in the plan: a closed set (after Terraform's action reasons), named in
+/// plan JSON as `reason_kind` and, through DriftClassOf, the class a drift check reports.
+/// The human reason text says the same for people; programs branch on this.
+enum class ReasonKind {
+  kNone,             ///< a no-op
+  kMissing,          ///< +   no container by that name on the host
+  kSpecChanged,      ///< -/+ an immutable field differs (image, command, ports, healthcheck, ...)
+  kTagMoved,         ///< -/+ the image tag now points at another digest
+  kUnmanaged,        ///< ! (or -/+ with --replace-unmanaged) the name is held by a container
+                     ///<     jlrec does not manage for this project and host
+  kScriptChanged,    ///< ~   the rendered /run.sh differs from the container's
+  kScriptEdited,     ///< ~   the container's /run.sh was edited since jlrec wrote it
+  kScriptMissing,    ///< ~   the container has no /run.sh
+  kRestartPending,   ///< ~   /run.sh was written after the process started: a restart is due
+  kStopped,          ///< >   the container is not running (exited, created)
+  kUnhealthy,        ///< ~   Docker's health check reports it unhealthy: restart
+  kRestartLoop,      ///< ~   Docker keeps restarting it (its process keeps exiting)
+  kFailed,           ///< an action on it failed at an earlier apply and was not redone since
+  kInterrupted,      ///< -/+ a replace was interrupted: NAME.jlrec-prev is still there
+  kOrphan,           ///< -   this project's container, no longer in the manifest
+  kHostUnreachable,  ///< ?   the host could not be refreshed
+  kImageNotFound,    ///< ?   the image is neither in its registry nor on the host
+};
+
+/// The JSON name of `kind` ("missing", "spec_changed", ..., "" for kNone).
+const char* ReasonKindName(ReasonKind kind);
+/// Parses ReasonKindName() output; nullopt for anything else.
+std::optional<ReasonKind> ParseReasonKind(const std::string& name);
+/// The class `jlrec drift` reports for a finding of `kind`: "missing", "spec_changed" (also
+/// for a moved tag), "conflict", "script_changed" (changed, edited or missing /run.sh),
+/// "restart_pending", "stopped", "unhealthy", "restart_loop", "failed", "interrupted",
+/// "orphan", "unknown" (unreachable host), "image_not_found".
+const char* DriftClassOf(ReasonKind kind);
+
+/// The suffix a replace gives the container it replaces while the new one proves itself
+/// ("NAME.jlrec-prev"); a container named so outside an apply is an interrupted replace.
+inline constexpr const char* kPreviousSuffix = ".jlrec-prev";
+/// Where an update keeps the /run.sh it replaces, inside the container.
+inline constexpr const char* kPreviousScriptPath = "/run.sh.jlrec-prev";
 
 /// The printed symbol of `kind` ("+", "-/+", "~", ">", "-", "!", "?", "" for noop).
 const char* ActionSymbol(ActionKind kind);
@@ -53,16 +94,22 @@ struct LiveFingerprint {
 /// One container's entry in the plan.
 struct PlanAction {
   ActionKind kind = ActionKind::kNoop;
-  std::string host;                  ///< host key
-  std::string name;                  ///< container name
-  std::vector<std::string> groups;   ///< groups it belongs to (desired, or labels for orphans)
-  bool core = false;                 ///< its unit is a group master
-  std::string reason;                ///< one-line human summary
-  std::vector<FieldChange> changes;  ///< per-field reasons
-  std::optional<DesiredContainer> desired;  ///< absent for remove and for no-ops
-  std::optional<LiveContainer> live;        ///< absent for create / unknown and for no-ops
+  std::string host;                 ///< host key
+  std::string name;                 ///< container name
+  std::vector<std::string> groups;  ///< groups it belongs to (desired, or labels for orphans)
+  bool core = false;                ///< its unit is a group master
+  ReasonKind reason_kind = ReasonKind::kNone;  ///< why, for programs
+  std::string reason;                          ///< one-line human summary
+  std::vector<FieldChange> changes;            ///< per-field reasons
+  std::optional<DesiredContainer> desired;     ///< absent for remove and for no-ops
+  std::optional<LiveContainer> live;           ///< absent for create / unknown and for no-ops
   std::string pinned_image;     ///< "repo@sha256:..." when the tag moved; apply runs exactly this
   LiveFingerprint fingerprint;  ///< of the live container; empty for no-ops
+  /// The NAME.jlrec-prev container an interrupted replace left (reason kInterrupted): apply
+  /// finishes that replace, or puts this container back under its name.
+  std::optional<LiveContainer> previous;
+  /// The earlier failed action this entry redoes or carries on from (reason kFailed).
+  std::optional<ActionFailure> failure;
   /// "host/container".
   std::string Ref() const { return host + "/" + name; }
 };
@@ -101,8 +148,11 @@ struct Plan {
   int Count(ActionKind kind) const;
   /// True when apply would change something (any executable action).
   bool HasChanges() const;
-  /// True when some host could not be refreshed.
-  bool HasErrors() const { return !host_errors.empty(); }
+  /// True when the plan cannot be applied as it is: a host could not be refreshed, or a
+  /// container's image exists nowhere (any kUnknown entry).
+  bool HasErrors() const;
+  /// True when a wanted name is held by a container jlrec may not touch (a `!` entry).
+  bool HasConflicts() const { return Count(ActionKind::kConflict) > 0; }
 };
 
 }  // namespace jlrec

@@ -17,6 +17,7 @@ json ActionToJson(const PlanAction& a) {
       {"container", a.name},
       {"groups", a.groups},
       {"core", a.core},
+      {"reason_kind", ReasonKindName(a.reason_kind)},
       {"reason", a.reason},
       {"changes", changes},
       {"fingerprint",
@@ -27,13 +28,23 @@ json ActionToJson(const PlanAction& a) {
         {"state", a.fingerprint.state}}},
   };
   if (!a.pinned_image.empty()) out["pinned_image"] = a.pinned_image;
+  if (a.failure)
+    out["failure"] = {
+        {"action", a.failure->action},           {"run_id", a.failure->run_id},
+        {"failed_at", a.failure->failed_at},     {"reason", a.failure->reason},
+        {"rolled_back", a.failure->rolled_back}, {"container_id", a.failure->container_id},
+        {"spec_digest", a.failure->spec_digest}, {"script_digest", a.failure->script_digest}};
+  if (a.previous)
+    out["previous"] = {
+        {"container_id", a.previous->id}, {"name", a.previous->name}, {"state", a.previous->state}};
   return out;
 }
 
 PlanAction ActionFromJson(const json& j) {
   PlanAction a;
   auto kind = ParseActionKind(j.at("action").get<std::string>());
-  if (!kind) throw std::invalid_argument("unknown action '" + j.at("action").get<std::string>() + "'");
+  if (!kind)
+    throw std::invalid_argument("unknown action '" + j.at("action").get<std::string>() + "'");
   a.kind = *kind;
   a.host = j.at("host").get<std::string>();
   a.name = j.at("container").get<std::string>();
@@ -50,6 +61,29 @@ PlanAction ActionFromJson(const json& j) {
   a.fingerprint.script_digest = f.at("script_digest").get<std::string>();
   a.fingerprint.state = f.at("state").get<std::string>();
   a.pinned_image = j.value("pinned_image", "");
+  if (auto r = ParseReasonKind(j.value("reason_kind", ""))) a.reason_kind = *r;
+  if (auto f = j.find("failure"); f != j.end() && f->is_object()) {
+    ActionFailure failure;
+    failure.host = a.host;
+    failure.container = a.name;
+    failure.action = f->at("action").get<std::string>();
+    failure.run_id = f->at("run_id").get<std::int64_t>();
+    failure.failed_at = f->value("failed_at", std::int64_t{0});
+    failure.reason = f->at("reason").get<std::string>();
+    failure.rolled_back = f->value("rolled_back", false);
+    failure.container_id = f->value("container_id", "");
+    failure.spec_digest = f->value("spec_digest", "");
+    failure.script_digest = f->value("script_digest", "");
+    a.failure = std::move(failure);
+  }
+  if (auto p = j.find("previous"); p != j.end() && p->is_object()) {
+    // Only what identifies it: a saved plan's apply inspects it again (CheckFingerprints).
+    LiveContainer previous;
+    previous.id = p->at("container_id").get<std::string>();
+    previous.name = p->at("name").get<std::string>();
+    previous.state = p->value("state", "");
+    a.previous = std::move(previous);
+  }
   return a;
 }
 
@@ -65,6 +99,9 @@ nlohmann::json PlanToJson(const Plan& plan, bool verbose) {
                  ActionKind::kRemove, ActionKind::kConflict, ActionKind::kUnknown})
     summary[ActionName(k)] = plan.Count(k);
   summary["unchanged"] = plan.noops.size();
+  int failed = 0;
+  for (const auto& a : plan.actions) failed += a.reason_kind == ReasonKind::kFailed;
+  summary["failed"] = failed;
   summary["orphaned"] = plan.orphans.size();
   json doc = {
       {"format_version", kPlanFormatVersion},
@@ -107,7 +144,8 @@ Result<Plan> PlanFromJson(const nlohmann::json& doc) {
     for (const auto& a : doc.at("actions")) plan.actions.push_back(ActionFromJson(a));
     for (const auto& a : doc.at("orphans")) plan.orphans.push_back(ActionFromJson(a));
     for (const auto& e : doc.at("host_errors"))
-      plan.host_errors.push_back({e.at("host").get<std::string>(), e.at("error").get<std::string>()});
+      plan.host_errors.push_back(
+          {e.at("host").get<std::string>(), e.at("error").get<std::string>()});
     plan.warnings = doc.value("warnings", std::vector<std::string>{});
     return plan;
   } catch (const std::exception& e) {

@@ -23,19 +23,40 @@ HostSnapshot Unreachable(const std::string& host, const std::string& error) {
   return s;
 }
 
+// Records `image` as missing when its registry said it does not exist (`not_found`) and the
+// host has no copy either (a local-only image is fine: apply never pulls what is there).
+// An unanswered HasImage records nothing: only a sure "nowhere" makes a plan fail.
+void NoteIfNowhere(Provider& provider, const std::string& image, const Status& not_found,
+                   HostSnapshot& snap) {
+  auto present = provider.HasImage(image);
+  if (present.ok() && !*present) snap.missing_images[image] = not_found.message();
+}
+
 }  // namespace
+
+void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
+                       HostSnapshot& snapshot) {
+  for (const auto& image : images) {
+    auto present = provider.HasImage(image);
+    if (!present.ok() || *present) continue;
+    auto digest = provider.ResolveImageDigest(image);
+    if (!digest.ok() && digest.status().code() == Status::Code::kNotFound)
+      snapshot.missing_images[image] = digest.status().message();
+  }
+}
 
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
                          const KnownScripts* known_scripts) {
   const std::string& host = provider.host();
   std::vector<std::string> names;
-  std::set<std::string> images;
+  std::set<std::string> images;         // wanted tags: their registry digest is asked
+  std::set<std::string> pinned_images;  // wanted digest references: only their existence
   std::map<std::string, const std::string*> wanted_script;  // name -> desired digest
   for (const auto& c : desired.containers) {
     if (c.host != host) continue;
     names.push_back(c.name);
     wanted_script[c.name] = &c.script_digest;
-    if (c.spec.image.find('@') == std::string::npos) images.insert(c.spec.image);
+    (c.spec.image.find('@') == std::string::npos ? images : pinned_images).insert(c.spec.image);
   }
   auto listed = provider.ListContainers(desired.project, names);
   if (!listed.ok()) return Unreachable(host, listed.status().message());
@@ -81,8 +102,12 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
       } else {
         snap.registry_digests[image] = "";
         snap.image_check_errors[image] = digest.status().message();
+        if (digest.status().code() == Status::Code::kNotFound)
+          NoteIfNowhere(provider, image, digest.status(), snap);
       }
     }
+    // A digest cannot move; it only has to exist somewhere apply can take it from.
+    NoteMissingImages(provider, pinned_images, snap);
     if (!snap.registry_digests.empty()) {
       for (const auto& id : image_ids) {
         auto rd = provider.LocalImageDigests(id);

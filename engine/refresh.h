@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -60,6 +61,12 @@ std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
                                            const std::map<std::string, Provider*>& providers,
                                            int parallelism,
                                            const KnownScripts* known_scripts = nullptr);
+
+/// Records in `snapshot.missing_images` each of `images` that `provider`'s host does not have
+/// and whose registry answers that it does not exist (an unanswered question records
+/// nothing: only a sure "nowhere" makes a plan fail).
+void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
+                       HostSnapshot& snapshot);
 
 /// Refreshes one host through an open provider (the per-host part of RefreshHosts).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,

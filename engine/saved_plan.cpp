@@ -56,6 +56,15 @@ Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& pro
       return Status::Conflict("stale plan: " + a.Ref() + " changed since the plan was made (" +
                               what + "); make a new plan");
     }
+    if (a.previous) {
+      // The interrupted replace's previous container must still be the one the plan saw.
+      auto previous = provider.InspectContainer(a.previous->id);
+      if (!previous.ok() && previous.status().code() == Status::Code::kNotFound)
+        return Status::Conflict("stale plan: " + a.previous->name + " on " + a.host +
+                                " is gone since the plan was made; make a new plan");
+      if (!previous.ok()) return previous.status().WithContext(a.Ref());
+      a.previous = *previous;
+    }
   }
   return Status::Ok();
 }

@@ -19,7 +19,8 @@ Status AttachDesired(Plan& plan, const DesiredState& desired);
 /// Re-reads ONLY the containers the plan touches (inspect + /run.sh digest) and compares
 /// them with the fingerprints the plan was made from. kConflict
 /// "stale plan: HOST/CONTAINER changed since the plan was made (...)" on the first
-/// difference; kUnavailable when a host cannot be read. Fills action.live on success.
+/// difference; kUnavailable when a host cannot be read. Fills action.live on success, and
+/// action.previous (an interrupted replace's NAME.jlrec-prev, which must still exist).
 Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& providers);
 
 }  // namespace jlrec

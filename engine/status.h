@@ -32,7 +32,9 @@ class Status {
   /// Returns an ok status.
   static Status Ok() { return Status(); }
   /// Returns a kInvalidArgument status carrying `msg`.
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   /// Returns a kNotFound status carrying `msg`.
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   /// Returns a kUnavailable status carrying `msg`.
@@ -62,6 +64,11 @@ class Status {
   Status WithContext(const std::string& context) const {
     if (ok()) return *this;
     return Status(code_, context + ": " + message_);
+  }
+  /// Returns a copy whose message is followed by `; note`, keeping the code.
+  Status WithNote(const std::string& note) const {
+    if (ok()) return *this;
+    return Status(code_, message_ + "; " + note);
   }
 
  private:

@@ -177,7 +177,8 @@ TEST_CASE("a stopped container that otherwise matches is planned as start", "[di
   Plan plan = MakePlan(d, {{Host("h1", {l})}});
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kStart);
-  CHECK(a.reason == "container is exited");
+  CHECK(a.reason == "container is exited (exit code 0)");
+  CHECK(a.reason_kind == ReasonKind::kStopped);
 }
 
 TEST_CASE("replace wins over update and start", "[diff]") {
@@ -434,4 +435,236 @@ TEST_CASE("a script change planned from the cache does not guess why the script 
   Plan refreshed_plan = MakePlan(d, {{Host("h1", {changed})}});
   const PlanAction& refreshed = Only(refreshed_plan);
   CHECK(refreshed.reason == "/run.sh differs (template or script body changed)");
+}
+
+// --- What the host shows of a container's process (issue 13: continuous health).
+namespace {
+// The only action of `plan`, by value (the plan is often a temporary).
+PlanAction The(const Plan& plan) {
+  REQUIRE(plan.actions.size() == 1);
+  return plan.actions[0];
+}
+}  // namespace
+
+TEST_CASE("a /run.sh written after the process started is a pending restart", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.started_at = "2026-12-01T09:00:00.5Z";
+  SECTION("written later: restart pending") {
+    l.script_stat = "120:493:2026-12-01T17:00:03+08:00";  // 09:00:03Z, on the host's clock
+    const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
+    CHECK(a.kind == ActionKind::kUpdate);
+    CHECK(a.reason_kind == ReasonKind::kRestartPending);
+    CHECK(a.reason.find("restart pending") != std::string::npos);
+  }
+  SECTION("written before the start: in sync") {
+    l.script_stat = "120:493:2026-12-01T09:00:00Z";
+    CHECK(MakePlan(d, {{Host("h1", {l})}}).actions.empty());
+  }
+  SECTION("a symlink's stat (no mtime) says nothing") {
+    l.script_stat = "";
+    CHECK(MakePlan(d, {{Host("h1", {l})}}).actions.empty());
+  }
+}
+
+TEST_CASE("an unhealthy or restart-looping container is restarted and checked", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  SECTION("Docker's health check says unhealthy") {
+    l.health = "unhealthy";
+    const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
+    CHECK(a.kind == ActionKind::kUpdate);
+    CHECK(a.reason_kind == ReasonKind::kUnhealthy);
+    CHECK(std::string(DriftClassOf(a.reason_kind)) == "unhealthy");
+  }
+  SECTION("healthy and starting are fine") {
+    l.health = "starting";
+    CHECK(MakePlan(d, {{Host("h1", {l})}}).actions.empty());
+  }
+  SECTION("Docker is between two restarts") {
+    l.state = "restarting";
+    l.restart_count = 5;
+    l.exit_code = 3;
+    const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
+    CHECK(a.kind == ActionKind::kUpdate);
+    CHECK(a.reason_kind == ReasonKind::kRestartLoop);
+    CHECK(a.reason.find("exit code 3") != std::string::npos);
+  }
+  SECTION("running, but restarted three times since its last start") {
+    l.restart_count = 3;
+    CHECK(The(MakePlan(d, {{Host("h1", {l})}})).reason_kind == ReasonKind::kRestartLoop);
+    l.restart_count = 2;
+    CHECK(MakePlan(d, {{Host("h1", {l})}}).actions.empty());
+  }
+}
+
+TEST_CASE("a healthcheck is part of the spec: adding one replaces the container", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  d.containers[0].spec.healthcheck =
+      Healthcheck{{"test", "-f", "/ok"}, std::chrono::seconds(3), std::chrono::seconds(1), 3};
+  d.containers[0].spec_digest = SpecDigest(d.containers[0].spec);
+  const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
+  CHECK(a.kind == ActionKind::kReplace);
+  REQUIRE(a.changes.size() == 1);
+  CHECK(a.changes[0].field == "healthcheck");
+  CHECK(a.changes[0].new_value == "[test, -f, /ok] every 1s, timeout 3s, 3 retries");
+}
+
+// --- Failed actions stay in the plan (issue 13).
+
+namespace {
+ActionFailure FailureOf(const DesiredContainer& c, const std::string& action,
+                        const std::string& container_id) {
+  ActionFailure f;
+  f.host = c.host;
+  f.container = c.name;
+  f.action = action;
+  f.container_id = container_id;
+  f.spec_digest = c.spec_digest;
+  f.script_digest = c.script_digest;
+  f.reason = "health check: health check timed out after 3s (last probe: exit code 1)";
+  f.run_id = 12;
+  return f;
+}
+Plan PlanWithFailures(const DesiredState& d, const RefreshResult& live,
+                      std::vector<ActionFailure> failures) {
+  DiffOptions o;
+  o.groups = {"product"};
+  auto plan = ComputePlan(d, live, o, failures);
+  REQUIRE(plan.ok());
+  return *plan;
+}
+}  // namespace
+
+TEST_CASE("a container whose create failed its health gate is planned again, not in sync",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  Plan plan =
+      PlanWithFailures(d, {{Host("h1", {l})}}, {FailureOf(d.containers[0], "create", l.id)});
+  const auto& a = Only(plan);
+  CHECK(a.kind == ActionKind::kReplace);
+  CHECK(a.reason_kind == ReasonKind::kFailed);
+  CHECK(a.reason ==
+        "create failed at apply #12: health check: health check timed out after 3s (last probe: "
+        "exit code 1)");
+  REQUIRE(a.failure.has_value());
+  CHECK(a.failure->run_id == 12);
+  CHECK(plan.HasChanges());
+  CHECK(std::string(DriftClassOf(a.reason_kind)) == "failed");
+}
+
+TEST_CASE("a failed update or start is redone in place", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  SECTION("update: restarted and checked again") {
+    const PlanAction a =
+        The(PlanWithFailures(d, {{Host("h1", {l})}}, {FailureOf(d.containers[0], "update", l.id)}));
+    CHECK(a.kind == ActionKind::kUpdate);
+    CHECK(a.reason_kind == ReasonKind::kFailed);
+  }
+  SECTION("a rolled-back update still differs: the update stays, with the failure's reason") {
+    l.script_digest = "0ld";
+    ActionFailure f = FailureOf(d.containers[0], "update", l.id);
+    f.rolled_back = true;
+    const PlanAction a = The(PlanWithFailures(d, {{Host("h1", {l})}}, {f}));
+    CHECK(a.kind == ActionKind::kUpdate);
+    CHECK(a.reason_kind == ReasonKind::kFailed);
+    CHECK(a.reason.rfind("update failed at apply #12 and was rolled back: ", 0) == 0);
+    CHECK(a.reason.find("(now: /run.sh was edited") != std::string::npos);
+  }
+}
+
+TEST_CASE("a failure no longer applies once the container or the manifest changed", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  SECTION("another container under the name") {
+    CHECK(PlanWithFailures(d, {{Host("h1", {l})}}, {FailureOf(d.containers[0], "create", "other")})
+              .actions.empty());
+  }
+  SECTION("the manifest asks for another script") {
+    ActionFailure f = FailureOf(d.containers[0], "create", l.id);
+    f.script_digest = "an-older-script";
+    CHECK(PlanWithFailures(d, {{Host("h1", {l})}}, {f}).actions.empty());
+  }
+  SECTION("another container's failure") {
+    ActionFailure f = FailureOf(d.containers[0], "create", l.id);
+    f.container = "b";
+    CHECK(PlanWithFailures(d, {{Host("h1", {l})}}, {f}).actions.empty());
+  }
+}
+
+TEST_CASE("a failed create that left no container is created again with its reason", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  const PlanAction a =
+      The(PlanWithFailures(d, {{Host("h1", {})}}, {FailureOf(d.containers[0], "create", "")}));
+  CHECK(a.kind == ActionKind::kCreate);
+  CHECK(a.reason_kind == ReasonKind::kFailed);
+}
+
+// --- Interrupted replaces (issue 13).
+
+TEST_CASE("a NAME.jlrec-prev container is an interrupted replace, finished by a replace",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer previous = Matching(d.containers[0]);
+  previous.id = "id-prev";
+  previous.name = std::string("a") + kPreviousSuffix;
+  previous.spec.image = "127.0.0.1:5000/app:0";
+  previous.jlrec_labels[labels::kUnit] = "h1/a";
+  SECTION("the new container was not made yet") {
+    Plan plan = MakePlan(d, {{Host("h1", {previous})}});
+    const auto& a = Only(plan);
+    CHECK(a.kind == ActionKind::kReplace);
+    CHECK(a.reason_kind == ReasonKind::kInterrupted);
+    REQUIRE(a.previous.has_value());
+    CHECK(a.previous->id == "id-prev");
+    CHECK_FALSE(a.live.has_value());
+    CHECK(plan.orphans.empty());  // the previous container is the replace's, not an orphan
+  }
+  SECTION("the new container exists") {
+    LiveContainer fresh = Matching(d.containers[0]);
+    const PlanAction a = The(MakePlan(d, {{Host("h1", {fresh, previous})}}));
+    CHECK(a.kind == ActionKind::kReplace);
+    CHECK(a.reason_kind == ReasonKind::kInterrupted);
+    REQUIRE(a.live.has_value());
+    CHECK(a.live->id == fresh.id);
+  }
+  SECTION("another unit's NAME.jlrec-prev is not this one's") {
+    previous.jlrec_labels[labels::kUnit] = "h2/a";
+    Plan plan = MakePlan(d, {{Host("h1", {previous})}});
+    CHECK(Only(plan).kind == ActionKind::kCreate);
+  }
+}
+
+// --- Images that exist nowhere, and conflicts (issue 13).
+
+TEST_CASE("an image in neither its registry nor on the host makes the plan an error", "[diff]") {
+  auto d = State({Want("h1", "a"), Want("h1", "b")});
+  HostSnapshot h = Host("h1", {Matching(d.containers[1])});
+  h.missing_images["127.0.0.1:5000/app:1"] = "manifest unknown: manifest unknown";
+  Plan plan = MakePlan(d, {{h}});
+  REQUIRE(plan.actions.size() == 1);
+  const auto& a = plan.actions[0];
+  CHECK(a.name == "a");
+  CHECK(a.kind == ActionKind::kUnknown);
+  CHECK(a.reason_kind == ReasonKind::kImageNotFound);
+  CHECK(a.reason == "image not found: 127.0.0.1:5000/app:1 (manifest unknown: manifest unknown)");
+  CHECK(plan.HasErrors());
+  CHECK_FALSE(plan.HasChanges());
+  // b runs already: only a warning for it.
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK(plan.warnings[0].find("cannot be made again") != std::string::npos);
+}
+
+TEST_CASE("a conflict counts: the plan has one even without changes", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.jlrec_labels.clear();
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  CHECK(Only(plan).kind == ActionKind::kConflict);
+  CHECK(Only(plan).reason_kind == ReasonKind::kUnmanaged);
+  CHECK(plan.HasConflicts());
+  CHECK_FALSE(plan.HasChanges());
 }

@@ -133,21 +133,27 @@ TEST_CASE(
                                 });
 }
 
-TEST_CASE("replace pulls first, then stops and removes the old container, then creates",
-          "[executor]") {
+TEST_CASE(
+    "replace pulls first, keeps the old container renamed while the new one starts, "
+    "then removes it",
+    "[executor]") {
   Fixture f(MakePlan({Action(ActionKind::kReplace, "lab1/w")}), /*with_image=*/false);
   ApplyResult r = f.Apply();
   REQUIRE(r.succeeded == 1);
   std::vector<FakeCall> calls = f.log().Calls();
   std::vector<std::string> methods;
   for (const auto& c : calls) methods.push_back(c.method);
-  CHECK(methods == std::vector<std::string>{"HasImage", "PullImage", "StopContainer",
-                                            "RemoveContainer", "CreateContainer", "UploadFile",
-                                            "StartContainer", "InspectContainer"});
+  CHECK(methods == std::vector<std::string>{
+                       "HasImage", "PullImage", "RenameContainer", "CreateContainer", "UploadFile",
+                       "StopContainer", "StartContainer", "InspectContainer", "RemoveContainer"});
   CHECK(calls[2].target == LiveId("lab1/w"));
+  CHECK(calls[2].args == std::vector<std::string>{"w.jlrec-prev"});
+  CHECK(calls[5].target == LiveId("lab1/w"));  // the old one stops only once the new one exists
+  CHECK(calls[8].target == LiveId("lab1/w"));
   const std::string new_id = f.hosts.Host("lab1").Container("w")->live.id;
   CHECK(new_id != LiveId("lab1/w"));
   CHECK(r.outcomes[0].container_id == new_id);
+  CHECK_FALSE(f.hosts.Host("lab1").Container("w.jlrec-prev"));
 }
 
 TEST_CASE("a pull failure leaves the container to be replaced running", "[executor]") {

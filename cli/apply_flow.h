@@ -1,0 +1,52 @@
+// What apply and rollback share once they have a plan: the lock, the confirmation, and a run
+// of the executor recorded in the state (journal, failures, release record, cache).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/run_context.h"
+#include "engine/desired_state.h"
+#include "engine/live_state.h"
+#include "engine/plan.h"
+#include "providers/provider.h"
+#include "state/state_store.h"
+
+namespace jlrec::cli {
+
+/// How a run of the executor goes, from the command line.
+struct ApplyFlags {
+  bool auto_approve = false;
+  int parallelism = 10;
+  int max_per_host = 0;  ///< 0 = the manifest's
+  bool fail_fast = false;
+  double lock_timeout = 0;  ///< seconds
+};
+
+/// Adds --auto-approve, --parallelism, --max-per-host, --fail-fast, --lock-timeout.
+void AddApplyOptions(po::options_description& desc, ApplyFlags& flags);
+
+/// Takes the project's apply lock (rollback takes the same one); prints the holder when it
+/// cannot.
+bool TakeApplyLock(StateStore& store, const std::string& project, double timeout_s,
+                   ScopedLock& lock);
+
+/// Asks for "yes" on the terminal before `n` actions (unless `auto_approve`); refuses without
+/// a terminal. `verb` names the run in the question ("Apply", "Roll back").
+bool ConfirmApply(std::size_t n, bool auto_approve, const std::string& verb);
+
+/// Runs `plan` through the executor and records it: a journal run of `kind` ("apply" or
+/// "rollback") with who ran it, the manifest digest and the jlrec version; each action as it
+/// starts and ends; each failed action as a failure the next plan keeps showing (and each
+/// succeeded one clears its container's failure); the touched hosts refreshed into the
+/// cache; and the release record (what every container of the plan runs afterwards).
+/// `before` holds the snapshots the plan was made from (for hosts the run did not touch),
+/// nullptr to read them from the state cache. Prints progress and the summary. Returns the
+/// exit code: 0 when every action succeeded; 1 when one failed, was skipped or did not
+/// start (a conflict included); 130/143 when interrupted by SIGINT/SIGTERM.
+int ExecuteAndRecord(const Plan& plan, const DesiredState& desired, StateStore& store,
+                     const std::map<std::string, Provider*>& providers, const ApplyFlags& flags,
+                     const std::string& kind, const RefreshResult* before);
+
+}  // namespace jlrec::cli

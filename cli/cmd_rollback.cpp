@@ -1,0 +1,177 @@
+// `jlrec rollback GROUP [--to RUN]`: put a group back on the images an earlier release ran.
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+#include <set>
+
+#include "cli/apply_flow.h"
+#include "cli/command.h"
+#include "cli/plan_flow.h"
+#include "cli/plan_printer.h"
+#include "engine/diff.h"
+#include "engine/image_reference.h"
+#include "engine/refresh.h"
+#include "engine/rollback.h"
+
+namespace jlrec::cli {
+namespace {
+
+std::string When(std::int64_t t) {
+  char buf[32];
+  std::time_t tt = t;
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::localtime(&tt));
+  return buf;
+}
+
+// Every finished apply and rollback of the group in the journal, newest first, with its
+// release record.
+Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std::string& group,
+                                                   std::map<std::int64_t, RunRecord>& runs) {
+  auto listed = store.ListRuns("", 0, 0);
+  if (!listed.ok()) return listed.status();
+  std::vector<ReleaseCandidate> out;
+  for (const RunRecord& r : *listed) {
+    if (r.kind != "apply" && r.kind != "rollback") continue;
+    auto release = store.ListRelease(r.id);
+    if (!release.ok()) return release.status();
+    if (GroupRelease(*release, group).empty()) continue;
+    runs[r.id] = r;
+    out.push_back({r.id, r.result == "ok", std::move(*release)});
+  }
+  return out;
+}
+
+int RunRollback(const std::vector<std::string>& args) {
+  CommonFlags common;
+  PlanFlags flags;
+  ApplyFlags f;
+  std::int64_t to = 0;
+  po::options_description desc("rollback options");
+  desc.add_options()("groups", po::value<std::vector<std::string>>(), "the group (positional)")(
+      "to", po::value(&to), "roll back to the release of this run (see `jlrec history`)");
+  AddApplyOptions(desc, f);
+  AddCommonOptions(desc, common);
+  AddHostOptions(desc, common, /*with_parallelism=*/false);
+  po::variables_map vm;
+  if (auto rc =
+          ParseCommandLine("rollback", "GROUP [--to RUN] [options]", desc, "groups", args, vm))
+    return *rc;
+  SetupLogging(common);
+  common.parallelism = std::max(common.parallelism, f.parallelism);
+  if (!vm.count("groups") || vm["groups"].as<std::vector<std::string>>().size() != 1) {
+    std::cerr << "jlrec rollback: name exactly one group\n";
+    return 1;
+  }
+  const std::string group = vm["groups"].as<std::vector<std::string>>()[0];
+
+  // The group's live state, under the apply lock: a rollback is an apply.
+  auto run = MakePlanRun(common, flags, vm, false,
+                         [&](const DesiredState& d, StateStore& s, ScopedLock& lock) {
+                           return TakeApplyLock(s, d.project, f.lock_timeout, lock);
+                         });
+  if (!run) return 1;
+  if (run->plan.HasErrors()) {
+    PlanPrintOptions po;
+    po.color = !common.no_color && WantColor(STDOUT_FILENO);
+    PrintPlan(run->plan, po, std::cout);
+    std::cerr << "jlrec: refusing to roll back while hosts could not be refreshed\n";
+    return 1;
+  }
+
+  std::map<std::int64_t, RunRecord> runs;
+  auto candidates = CandidatesOf(*run->store, group, runs);
+  if (!candidates.ok()) {
+    std::cerr << "jlrec: reading the journal: " << candidates.status().message() << "\n";
+    return 1;
+  }
+  std::int64_t target = to;
+  if (target == 0) {
+    auto previous = PreviousRelease(*candidates, group, run->refresh.result);
+    if (!previous.ok()) {
+      std::cerr << "jlrec: " << previous.status().message() << "\n";
+      return 1;
+    }
+    target = *previous;
+  }
+  const ReleaseCandidate* chosen = nullptr;
+  for (const auto& c : *candidates)
+    if (c.run_id == target) chosen = &c;
+  if (!chosen) {
+    std::cerr << "jlrec: run #" << target << " holds no release of group '" << group
+              << "' (see `jlrec history`)\n";
+    return 1;
+  }
+  const RunRecord& source = runs.at(target);
+  std::vector<ReleasedContainer> release = GroupRelease(chosen->containers, group);
+  std::vector<std::string> not_in_release;
+  DesiredState pinned = PinnedToRelease(run->desired, group, release, &not_in_release);
+
+  // The release's images must still exist somewhere the hosts can take them from.
+  RefreshResult live = run->refresh.result;
+  std::map<std::string, std::set<std::string>> images_by_host;
+  for (const auto& e : release) images_by_host[e.host].insert(RollbackImage(e));
+  for (auto& snap : live.hosts)
+    if (auto p = run->refresh.providers.find(snap.host); p != run->refresh.providers.end())
+      NoteMissingImages(*p->second, images_by_host[snap.host], snap);
+
+  DiffOptions options;
+  options.groups = {group};
+  auto failures = run->store->ListFailures(pinned.project);
+  auto plan =
+      ComputePlan(pinned, live, options, failures.ok() ? *failures : std::vector<ActionFailure>{});
+  if (!plan.ok()) {
+    std::cerr << "jlrec: " << plan.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "Rollback of group " << group << " to the release of " << source.kind << " #"
+            << source.id << " (" << When(source.started_at)
+            << (source.owner.empty() ? "" : " by " + source.owner)
+            << (source.result == "ok" ? "" : ", which ended " + source.result) << "):\n\n";
+  for (const auto& ref : not_in_release)
+    std::cout << "Note: " << ref << " is not in that release; it stays on the manifest's image.\n";
+  PlanPrintOptions po;
+  po.color = !common.no_color && WantColor(STDOUT_FILENO);
+  PrintPlan(*plan, po, std::cout);
+  if (plan->HasErrors()) {
+    std::cerr << "jlrec: refusing to roll back: some containers cannot be made (see `?` above)\n";
+    return 1;
+  }
+  if (!plan->HasChanges()) {
+    std::cout << "Group " << group << " already runs the images of that release.\n";
+    return plan->HasConflicts() ? 1 : 0;
+  }
+  std::size_t n = 0;
+  for (const auto& a : plan->actions) n += IsExecutable(a.kind);
+  if (!ConfirmApply(n, f.auto_approve, "Roll back")) return 1;
+  std::cout << "\n";
+  std::map<std::string, Provider*> providers;
+  for (const auto& [host, p] : run->refresh.providers) providers[host] = p.get();
+  int rc = ExecuteAndRecord(*plan, pinned, *run->store, providers, f, "rollback", &live);
+
+  // Say plainly what the manifest now says: drift reports the group until it is changed.
+  std::set<std::string> manifest_images;
+  for (const auto& c : run->desired.containers)
+    if (std::find(c.groups.begin(), c.groups.end(), group) != c.groups.end())
+      manifest_images.insert(c.spec.image);
+  std::set<std::string> rolled_images;
+  for (const auto& e : release) rolled_images.insert(RollbackImage(e));
+  std::cout << "\nThe manifest still names ";
+  bool first = true;
+  for (const auto& i : manifest_images) std::cout << (first ? "" : ", ") << i, first = false;
+  std::cout << " for group " << group
+            << ": `jlrec plan` and `jlrec drift` report its containers until the manifest is "
+               "changed to the rolled-back image (";
+  first = true;
+  for (const auto& i : rolled_images) std::cout << (first ? "" : ", ") << i, first = false;
+  std::cout << "), and `jlrec apply " << group << "` would roll forward again.\n";
+  return rc;
+}
+
+}  // namespace
+
+JLREC_REGISTER_COMMAND("rollback",
+                       "put a group back on the images of an earlier release (jlrec history)",
+                       RunRollback);
+
+}  // namespace jlrec::cli
