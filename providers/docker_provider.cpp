@@ -186,8 +186,10 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   std::optional<ImageDefaults> defaults;
   std::optional<std::vector<std::string>> repo_digests;
   if (image.ok()) {
+    auto found = ImageDefaultsFromInspect(*image);
+    if (!found.ok()) return found.status().WithContext(host_ + ": image " + image_id);
+    defaults = std::move(*found);
     try {
-      defaults = ImageDefaultsFromInspect(*image);
       repo_digests = RepoDigestsOf(*image);
     } catch (const std::exception& e) {
       return Status::RemoteError(host_ + ": unexpected image inspect JSON: " + e.what());
