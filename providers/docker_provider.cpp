@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <ctime>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -380,8 +380,13 @@ Status DockerProvider::RenameContainer(const std::string& id, const std::string&
 Status DockerProvider::UploadFile(const std::string& id, const std::string& path,
                                   const std::string& content, int mode) {
   if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
-  auto tar = WriteSingleFileTar(Basename(path), content, mode,
-                                static_cast<std::int64_t>(std::time(nullptr)));
+  // The host's clock, not ours: the mtime is compared with the container's StartedAt, and a
+  // control machine whose clock runs ahead would make every script look written after the
+  // start. HostClockNow errs early, never late; floored, as a tar header holds whole seconds.
+  const auto now = api_->HostClockNow().value_or(std::chrono::system_clock::now());
+  const std::int64_t mtime =
+      std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+  auto tar = WriteSingleFileTar(Basename(path), content, mode, mtime);
   if (!tar.ok()) return tar.status().WithContext("upload " + path);
   DockerApiClient::Call call;
   call.method = "PUT";

@@ -3,9 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "providers/fake_streams.h"
 #include "providers/tar_archive.h"
@@ -56,6 +59,37 @@ std::unique_ptr<DockerProvider> Provider(FakeDaemon& daemon) {
   auto api = Client(daemon);
   REQUIRE(api->NegotiateVersion().ok());
   return std::make_unique<DockerProvider>("h1", std::move(api));
+}
+
+// The local clock in whole seconds.
+std::int64_t LocalSeconds() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
+      .time_since_epoch()
+      .count();
+}
+
+// `unix_seconds` as the Date header Docker's Go server writes ("Tue, 01 Dec 2026 17:08:43 GMT").
+std::string HttpDate(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[64];
+  std::strftime(out, sizeof out, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return out;
+}
+
+// `reply` with a Date header right after its status line, as Docker sends it.
+std::string WithDate(std::string reply, const std::string& date) {
+  reply.insert(reply.find("\r\n") + 2, "Date: " + date + "\r\n");
+  return reply;
+}
+
+// A daemon whose host clock runs `skew` seconds off the local one, as its Date headers say.
+FakeDaemon::Handler SkewedDaemon(std::function<std::string(const FakeRequest&)> routes,
+                                 std::int64_t skew) {
+  return [inner = Daemon(std::move(routes)), skew](const FakeRequest& r) {
+    return WithDate(inner(r), HttpDate(LocalSeconds() + skew));
+  };
 }
 
 TEST_CASE("negotiates the API version", "[providers][docker]") {
@@ -276,6 +310,76 @@ TEST_CASE("uploads a file as a one-member tar into its directory", "[providers][
   CHECK(daemon.requests().back().query.at("path") == "/etc/app");
   CHECK(provider->UploadFile("missing", "/run.sh", "x", 0755).code() == Status::Code::kNotFound);
   CHECK(provider->UploadFile("c1", "/dir/", "x", 0755).code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("an upload's mtime is the host's clock, learned from Docker's Date header",
+          "[providers][docker]") {
+  auto uploaded_mtime = [](FakeDaemon& daemon) {
+    auto provider = Provider(daemon);  // /version's answer already carries a Date
+    const std::int64_t before = LocalSeconds();
+    REQUIRE(provider->UploadFile("c1", "/run.sh", "#!/bin/sh\n", 0755).ok());
+    const std::int64_t after = LocalSeconds() + 1;
+    auto entries = ReadTar(daemon.requests().back().body);
+    REQUIRE(entries.ok());
+    REQUIRE(entries->size() == 1);
+    return std::make_tuple(before, entries->front().mtime, after);
+  };
+  auto upload_ok = [](const FakeRequest& r) -> std::string {
+    return r.method == "PUT" && r.path == "/v1.41/containers/c1/archive" ? HttpReply(200, "") : "";
+  };
+  for (std::int64_t skew : {3600, -3600, 0}) {
+    INFO("host clock " << skew << " s off the local one");
+    FakeDaemon daemon(SkewedDaemon(upload_ok, skew));
+    auto [before, mtime, after] = uploaded_mtime(daemon);
+    // Never later than the host's clock; earlier by at most the Date's second plus a bit.
+    CHECK(mtime <= after + skew);
+    CHECK(mtime >= before + skew - 2);
+  }
+  SECTION("no Date header: the local clock") {
+    FakeDaemon daemon(Daemon(upload_ok));
+    auto [before, mtime, after] = uploaded_mtime(daemon);
+    CHECK(mtime >= before);
+    CHECK(mtime <= after);
+  }
+  SECTION("a malformed Date header is ignored") {
+    FakeDaemon daemon([inner = Daemon(upload_ok)](const FakeRequest& r) {
+      return WithDate(inner(r), "Tue, 01 Dec 2026 17:08:43 UTC");
+    });
+    auto [before, mtime, after] = uploaded_mtime(daemon);
+    CHECK(mtime >= before);
+    CHECK(mtime <= after);
+  }
+}
+
+TEST_CASE("the client keeps the host clock of the latest well-dated answer",
+          "[providers][docker]") {
+  std::string date;  // what every answer carries as its Date; none when empty
+  FakeDaemon daemon(
+      [&date, inner = Daemon([](const FakeRequest&) { return HttpReply(200, "{}"); })](
+          const FakeRequest& r) { return date.empty() ? inner(r) : WithDate(inner(r), date); });
+  auto api = Client(daemon);
+  CHECK_FALSE(api->HostClockNow());  // nothing heard yet
+  REQUIRE(api->NegotiateVersion().ok());
+  CHECK_FALSE(api->HostClockNow());  // an answer without a Date tells nothing
+
+  auto host_offset = [&] {
+    auto host_now = api->HostClockNow();
+    REQUIRE(host_now);
+    return std::chrono::duration_cast<std::chrono::seconds>(*host_now -
+                                                            std::chrono::system_clock::now())
+        .count();
+  };
+  date = HttpDate(LocalSeconds() + 7200);
+  REQUIRE(api->Send({}).ok());
+  CHECK(host_offset() >= 7200 - 2);
+  CHECK(host_offset() <= 7200);
+  date = "yesterday";  // ignored: the last good estimate stands
+  REQUIRE(api->Send({}).ok());
+  CHECK(host_offset() >= 7200 - 2);
+  date = HttpDate(LocalSeconds() - 60);  // the host's clock was stepped back: follow it
+  REQUIRE(api->Send({}).ok());
+  CHECK(host_offset() >= -60 - 2);
+  CHECK(host_offset() <= -60);
 }
 
 TEST_CASE("creates, starts, stops, restarts and removes", "[providers][docker]") {
