@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -10,6 +12,7 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/rfc3339.h"
 #include "providers/fake_streams.h"
 #include "providers/tar_archive.h"
 
@@ -90,6 +93,15 @@ FakeDaemon::Handler SkewedDaemon(std::function<std::string(const FakeRequest&)> 
   return [inner = Daemon(std::move(routes)), skew](const FakeRequest& r) {
     return WithDate(inner(r), HttpDate(LocalSeconds() + skew));
   };
+}
+
+std::string Base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
 }
 
 TEST_CASE("negotiates the API version", "[providers][docker]") {
@@ -380,6 +392,114 @@ TEST_CASE("the client keeps the host clock of the latest well-dated answer",
   REQUIRE(api->Send({}).ok());
   CHECK(host_offset() >= -60 - 2);
   CHECK(host_offset() <= -60);
+}
+
+TEST_CASE("stat keys carry Docker's RFC 3339 mtime, which FileModifiedAt reads",
+          "[providers][docker]") {
+  // Path stats as the lab's Docker 20.10 sent them (X-Docker-Container-Path-Stat), plus the
+  // same instant as a daemon in UTC+8 writes it (Go formats the time in its local zone).
+  const std::map<std::string, std::string> stats = {
+      {"/run.sh", R"({"name":"run.sh","size":10,"mode":493,"mtime":"2026-12-01T16:14:03Z",)"
+                  R"("linkTarget":""})"},
+      {"/etc/hostname",
+       R"({"name":"hostname","size":13,"mode":420,"mtime":"2026-12-01T17:13:55.901613527Z",)"
+       R"("linkTarget":""})"},
+      {"/zoned", R"({"name":"zoned","size":1,"mode":384,)"
+                 R"("mtime":"2026-12-02T01:13:55.901613527+08:00","linkTarget":""})"},
+      {"/link.sh", R"({"name":"link.sh","size":11,"mode":134218239,)"
+                   R"("mtime":"2026-12-01T16:14:03Z","linkTarget":"opt/real.sh"})"},
+  };
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/c1/json") return HttpReply(200, R"({"Id":"c1"})");
+    if (r.path == "/v1.41/containers/gone/json") return Message(404, "No such container: gone");
+    if (r.method != "HEAD") return "";
+    auto stat = stats.find(r.query.at("path"));
+    // A HEAD answer has headers only.
+    if (r.path != "/v1.41/containers/c1/archive" || stat == stats.end())
+      return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    return "HTTP/1.1 200 OK\r\nX-Docker-Container-Path-Stat: " + Base64(stat->second) +
+           "\r\nContent-Length: 0\r\n\r\n";
+  }));
+  auto provider = Provider(daemon);
+  auto stat_of = [&](const std::string& id, const std::string& path) {
+    auto stat = provider->StatFile(id, path);
+    INFO(stat.status().ToString());
+    REQUIRE(stat.ok());
+    return *stat;
+  };
+  CHECK(stat_of("c1", "/run.sh") == "10:493:2026-12-01T16:14:03Z");
+  CHECK(FileModifiedAt(*stat_of("c1", "/run.sh")) == 1796141643LL * 1000000000);
+  const std::string hostname = *stat_of("c1", "/etc/hostname");
+  CHECK(hostname == "13:420:2026-12-01T17:13:55.901613527Z");
+  CHECK(FileModifiedAt(hostname) == ParseRfc3339("2026-12-01T17:13:55.901613527Z"));
+  CHECK(FileModifiedAt(hostname) == (1796144923LL + 312) * 1000000000 + 901613527);
+  CHECK(FileModifiedAt(*stat_of("c1", "/zoned")) == FileModifiedAt(hostname));
+  CHECK(stat_of("c1", "/link.sh") == "");  // a symlink vouches for nothing
+  CHECK_FALSE(FileModifiedAt(""));
+  CHECK_FALSE(stat_of("c1", "/absent"));
+  CHECK(provider->StatFile("gone", "/run.sh").status().code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("renames a container", "[providers][docker]") {
+  // Docker 20.10's answers, as the lab gave them.
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.method != "POST") return "";
+    if (r.path == "/v1.41/containers/nope/rename") return Message(404, "No such container: nope");
+    if (r.path != "/v1.41/containers/c1/rename") return "";
+    const std::string& name = r.query.at("name");
+    if (name == "taken")
+      return Message(409,
+                     "Error when allocating new name: Conflict. The container name \"/taken\" is "
+                     "already in use by container \"15b6\". You have to remove (or rename) that "
+                     "container to be able to reuse that name.");
+    if (name == "c1")
+      return Message(400, "Renaming a container with the same name as its current name");
+    return HttpReply(204, "");
+  }));
+  auto provider = Provider(daemon);
+  REQUIRE(provider->RenameContainer("c1", "web_old.1").ok());
+  const FakeRequest& rename = daemon.requests().back();
+  CHECK(rename.method == "POST");
+  CHECK(rename.path == "/v1.41/containers/c1/rename");
+  CHECK(rename.query == std::map<std::string, std::string>{{"name", "web_old.1"}});
+  CHECK(rename.body.empty());
+
+  Status taken = provider->RenameContainer("c1", "taken");
+  CHECK(taken.code() == Status::Code::kConflict);
+  CHECK_THAT(taken.message(), Catch::StartsWith("rename to taken: h1: POST /containers/c1/rename"));
+  CHECK_THAT(taken.message(), Catch::Contains("is already in use"));
+  CHECK(provider->RenameContainer("nope", "x1").code() == Status::Code::kNotFound);
+  CHECK(provider->RenameContainer("c1", "c1").code() == Status::Code::kInvalidArgument);
+  const std::size_t sent = daemon.requests().size();
+  CHECK(provider->RenameContainer("c1", "").code() == Status::Code::kInvalidArgument);
+  CHECK(daemon.requests().size() == sent);  // refused before asking
+}
+
+TEST_CASE("a missing tag or repository is kNotFound, an unreachable registry kUnavailable",
+          "[providers][docker]") {
+  // What the lab's Docker 20.10 answers for GET /distribution/{ref}/json.
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/distribution/127.0.0.1:5000/jlrec-lab/base:no-such-tag/json" ||
+        r.path == "/v1.41/distribution/127.0.0.1:5000/jlrec-lab/no-such-repo:1/json")
+      return Message(404, "manifest unknown: manifest unknown");
+    if (r.path == "/v1.41/distribution/127.0.0.1:5999/jlrec-lab/base:1/json")
+      return Message(500,
+                     "Get \"http://127.0.0.1:5999/v2/\": dial tcp 127.0.0.1:5999: connect: "
+                     "connection refused");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  for (const char* missing :
+       {"127.0.0.1:5000/jlrec-lab/base:no-such-tag", "127.0.0.1:5000/jlrec-lab/no-such-repo:1"}) {
+    auto digest = provider->ResolveImageDigest(missing);
+    CHECK(digest.status().code() == Status::Code::kNotFound);
+    CHECK(digest.status().message() == std::string("h1: resolve ") + missing +
+                                           " at its registry: manifest unknown: manifest unknown "
+                                           "(HTTP 404)");
+  }
+  auto unreachable = provider->ResolveImageDigest("127.0.0.1:5999/jlrec-lab/base:1");
+  CHECK(unreachable.status().code() == Status::Code::kUnavailable);
+  CHECK_THAT(unreachable.status().message(), Catch::Contains("connection refused (HTTP 500)"));
 }
 
 TEST_CASE("creates, starts, stops, restarts and removes", "[providers][docker]") {
