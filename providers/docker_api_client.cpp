@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/http_date.h"
 #include "providers/url_encoding.h"
 
 namespace jlrec {
@@ -120,7 +121,15 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
   HttpExchangeOptions exchange;
   exchange.deadline = DeadlineAfter(budget);
   if (call.streamed) exchange.idle_timeout = options_.request_timeout;
-  exchange.body_sink = call.body_sink;
+  // The Date header is written before the body: a streamed answer (a pull) may go on for
+  // minutes, and the end of it would make the host's clock look that much behind.
+  std::optional<std::chrono::system_clock::time_point> first_body_byte;
+  if (call.body_sink) {
+    exchange.body_sink = [&call, &first_body_byte](std::string_view bytes) {
+      if (!first_body_byte) first_body_byte = std::chrono::system_clock::now();
+      return call.body_sink(bytes);
+    };
+  }
 
   // A reused keep-alive connection may have been dropped by the daemon while idle; that
   // shows as the stream closing before any response byte, and one retry on a fresh
@@ -129,7 +138,10 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
     auto connection = Acquire(exchange.deadline, attempt > 0);
     if (!connection.ok()) return connection.status().WithContext(what);
     const bool reused = (*connection)->completed_exchanges() > 0;
+    first_body_byte.reset();
     auto response = (*connection)->Exchange(request, exchange);
+    if (response.ok())
+      NoteHostDate(*response, first_body_byte.value_or(std::chrono::system_clock::now()));
     const bool retry =
         !response.ok() && reused && attempt == 0 && (*connection)->closed_before_response();
     Release(std::move(*connection));
@@ -142,6 +154,27 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
                              (call.streamed ? " of silence" : "") + " (" + st.message() + ")");
     return st.WithContext(what);
   }
+}
+
+std::optional<std::chrono::system_clock::time_point> DockerApiClient::HostClockNow() const {
+  const std::int64_t offset = host_clock_offset_ns_.load(std::memory_order_relaxed);
+  if (offset == kHostClockUnknown) return std::nullopt;
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             std::chrono::nanoseconds(offset));
+}
+
+void DockerApiClient::NoteHostDate(const HttpResponse& response,
+                                   std::chrono::system_clock::time_point arrived) {
+  const std::string* date = response.FindHeader("Date");
+  if (date == nullptr) return;
+  const std::optional<std::int64_t> host_seconds = ParseHttpDate(*date);
+  if (!host_seconds) return;
+  // The latest answer wins rather than the largest offset: a host clock stepped back (NTP)
+  // must pull the estimate back too, or uploads would carry times the host has not reached.
+  const std::int64_t arrived_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(arrived.time_since_epoch()).count();
+  host_clock_offset_ns_.store(*host_seconds * 1000000000 - arrived_ns, std::memory_order_relaxed);
 }
 
 Result<std::unique_ptr<HttpConnection>> DockerApiClient::Acquire(Deadline deadline, bool fresh) {

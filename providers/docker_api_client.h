@@ -3,11 +3,15 @@
 // that overlap get their own, up to a bound.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,6 +76,12 @@ class DockerApiClient {
   /// Sends `call` under the negotiated version prefix and returns the daemon's answer,
   /// whatever its HTTP status; transport failures are kUnavailable, deadlines kTimeout.
   Result<HttpResponse> Send(const Call& call);
+  /// The daemon host's clock now, as the Date headers of its answers tell it: the local
+  /// clock plus (latest answer's Date - local time when that answer arrived). A Date is
+  /// whole seconds taken before the answer was sent, so this is never later than the host's
+  /// true clock, and at most about a second plus a round trip earlier. nullopt until an
+  /// answer (NegotiateVersion's included) carried a valid Date.
+  std::optional<std::chrono::system_clock::time_point> HostClockNow() const;
 
  private:
   Result<HttpResponse> SendTarget(const Call& call, const std::string& target);
@@ -79,6 +89,12 @@ class DockerApiClient {
   void Release(std::unique_ptr<HttpConnection> connection);
   // Closes a connection that will not be reused and frees its slot.
   void Discard(std::unique_ptr<HttpConnection> connection);
+  // Learns the host's clock from `response`'s Date header, received at `arrived`; a missing
+  // or malformed Date changes nothing.
+  void NoteHostDate(const HttpResponse& response, std::chrono::system_clock::time_point arrived);
+
+  // What host_clock_offset_ns_ holds before any Date was seen.
+  static constexpr std::int64_t kHostClockUnknown = std::numeric_limits<std::int64_t>::min();
 
   // Declared before the pool so that connections are closed before the opener (which
   // may own the SSH session they run on) is destroyed.
@@ -89,6 +105,9 @@ class DockerApiClient {
   std::vector<std::unique_ptr<HttpConnection>> idle_;  // guarded by mu_
   int open_ = 0;                                       // guarded by mu_: idle + in use
   std::string version_prefix_;                         // "/v1.41"; set once
+  // Host Date minus local arrival time of the latest answer that had a Date, in
+  // nanoseconds (kHostClockUnknown before). Atomic: every sending thread updates it.
+  std::atomic<std::int64_t> host_clock_offset_ns_{kHostClockUnknown};
 };
 
 }  // namespace jlrec

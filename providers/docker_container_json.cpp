@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <stdexcept>
 
 namespace jlrec {
 
@@ -40,6 +42,41 @@ std::map<std::string, std::string> StringMapField(const json& object, const char
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
+}
+
+// An integer field; 0 when absent or null (Go omits zero values or writes them as 0).
+std::int64_t IntField(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return 0;
+  if (!it->is_number_integer())
+    throw std::invalid_argument(std::string(key) + " is not an integer");
+  return it->get<std::int64_t>();
+}
+
+constexpr std::int64_t kNanosPerMilli = 1000000;
+
+// Config.Healthcheck of a container or an image, read as a spec's healthcheck; nullopt for
+// none, disabled ("NONE") or an empty Test (Docker's "inherit", which left nothing to inherit).
+std::optional<Healthcheck> HealthcheckFromConfig(const json& config) {
+  auto it = config.find("Healthcheck");
+  if (it == config.end() || it->is_null()) return std::nullopt;
+  if (!it->is_object()) throw std::invalid_argument("Healthcheck is not an object");
+  const std::vector<std::string> test = StringArrayField(*it, "Test");
+  if (test.empty() || test[0] == "NONE") return std::nullopt;
+  Healthcheck check;
+  if (test[0] == "CMD") {
+    check.command.assign(test.begin() + 1, test.end());
+  } else if (test[0] == "CMD-SHELL" && test.size() == 2) {
+    // What Docker itself runs for the shell form.
+    check.command = {"/bin/sh", "-c", test[1]};
+  } else {
+    throw std::invalid_argument("Healthcheck.Test starts with '" + test[0] +
+                                "', expected CMD, CMD-SHELL or NONE");
+  }
+  check.interval = std::chrono::milliseconds(IntField(*it, "Interval") / kNanosPerMilli);
+  check.timeout = std::chrono::milliseconds(IntField(*it, "Timeout") / kNanosPerMilli);
+  check.retries = static_cast<int>(IntField(*it, "Retries"));
+  return check;
 }
 
 // A port number 1..65535 in canonical decimal.
@@ -184,12 +221,18 @@ Result<RestartPolicy> ParseRestartPolicy(std::string_view restart) {
                                  "': expected no, always, unless-stopped or on-failure[:N]");
 }
 
-ImageDefaults ImageDefaultsFromInspect(const json& image) {
-  ImageDefaults defaults;
-  const json& config = ObjectField(image, "Config");
-  defaults.cmd = StringArrayField(config, "Cmd");
-  defaults.labels = StringMapField(config, "Labels");
-  return defaults;
+Result<ImageDefaults> ImageDefaultsFromInspect(const json& image) {
+  try {
+    if (!image.is_object()) return Status::RemoteError("image inspect is not an object");
+    ImageDefaults defaults;
+    const json& config = ObjectField(image, "Config");
+    defaults.cmd = StringArrayField(config, "Cmd");
+    defaults.labels = StringMapField(config, "Labels");
+    defaults.healthcheck = HealthcheckFromConfig(config);
+    return defaults;
+  } catch (const std::exception& e) {
+    return Status::RemoteError(std::string("unexpected image inspect JSON: ") + e.what());
+  }
 }
 
 Result<LiveContainer> LiveContainerFromInspect(const json& inspect, const ImageDefaults* image) {
@@ -250,8 +293,13 @@ Result<LiveContainer> LiveContainerFromInspect(const json& inspect, const ImageD
       c.spec.labels.emplace(key, std::move(value));
     }
 
+    c.spec.healthcheck = HealthcheckFromConfig(config);
+    if (image != nullptr && c.spec.healthcheck == image->healthcheck) c.spec.healthcheck.reset();
+
     c.state = StringField(state, "Status");
     c.health = StringField(ObjectField(state, "Health"), "Status");
+    c.restart_count = static_cast<int>(IntField(inspect, "RestartCount"));
+    c.exit_code = static_cast<int>(IntField(state, "ExitCode"));
     c.started_at = StringField(state, "StartedAt");
     if (c.started_at == kZeroTime) c.started_at.clear();
     return c;
@@ -306,6 +354,28 @@ Result<json> ContainerCreateBody(const CreateContainerRequest& request) {
   };
   // No Cmd means the image's default, which is what an empty command asks for.
   if (!spec.command.empty()) body["Cmd"] = spec.command;
+  if (spec.healthcheck) {
+    const Healthcheck& check = *spec.healthcheck;
+    if (check.command.empty())
+      return Status::InvalidArgument("container " + request.name +
+                                     ": healthcheck without a command");
+    if (check.interval.count() < 0 || check.timeout.count() < 0 || check.retries < 0)
+      return Status::InvalidArgument("container " + request.name +
+                                     ": healthcheck interval, timeout and retries must not be "
+                                     "negative");
+    json test = json::array({"CMD"});
+    for (const auto& arg : check.command) test.push_back(arg);
+    // Docker wants nanoseconds, each 0 (its default) or at least 1 ms: whole milliseconds
+    // are. StartPeriod is the timeout as well: failed probes before then do not count, so
+    // the container has as long to become healthy as jlrec's own apply gate gives it.
+    body["Healthcheck"] = {
+        {"Test", test},
+        {"Interval", static_cast<std::int64_t>(check.interval.count()) * kNanosPerMilli},
+        {"Timeout", static_cast<std::int64_t>(check.timeout.count()) * kNanosPerMilli},
+        {"StartPeriod", static_cast<std::int64_t>(check.timeout.count()) * kNanosPerMilli},
+        {"Retries", check.retries},
+    };
+  }
   return body;
 }
 

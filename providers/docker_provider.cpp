@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <ctime>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -186,8 +186,10 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   std::optional<ImageDefaults> defaults;
   std::optional<std::vector<std::string>> repo_digests;
   if (image.ok()) {
+    auto found = ImageDefaultsFromInspect(*image);
+    if (!found.ok()) return found.status().WithContext(host_ + ": image " + image_id);
+    defaults = std::move(*found);
     try {
-      defaults = ImageDefaultsFromInspect(*image);
       repo_digests = RepoDigestsOf(*image);
     } catch (const std::exception& e) {
       return Status::RemoteError(host_ + ": unexpected image inspect JSON: " + e.what());
@@ -378,8 +380,13 @@ Status DockerProvider::RenameContainer(const std::string& id, const std::string&
 Status DockerProvider::UploadFile(const std::string& id, const std::string& path,
                                   const std::string& content, int mode) {
   if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
-  auto tar = WriteSingleFileTar(Basename(path), content, mode,
-                                static_cast<std::int64_t>(std::time(nullptr)));
+  // The host's clock, not ours: the mtime is compared with the container's StartedAt, and a
+  // control machine whose clock runs ahead would make every script look written after the
+  // start. HostClockNow errs early, never late; floored, as a tar header holds whole seconds.
+  const auto now = api_->HostClockNow().value_or(std::chrono::system_clock::now());
+  const std::int64_t mtime =
+      std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+  auto tar = WriteSingleFileTar(Basename(path), content, mode, mtime);
   if (!tar.ok()) return tar.status().WithContext("upload " + path);
   DockerApiClient::Call call;
   call.method = "PUT";

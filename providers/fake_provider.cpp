@@ -31,6 +31,29 @@ std::string OctalMode(int mode) {
   return buf;
 }
 
+// `unix_nanos` as RFC 3339 UTC with nine fractional digits.
+std::string Rfc3339Nanos(std::int64_t unix_nanos) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_nanos / 1000000000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%09lldZ", date,
+                static_cast<long long>(unix_nanos % 1000000000));
+  return out;
+}
+
+// Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+.
+bool IsValidContainerName(const std::string& name) {
+  auto alnum = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+  };
+  if (name.size() < 2 || !alnum(name[0])) return false;
+  return std::all_of(name.begin() + 1, name.end(),
+                     [&](char ch) { return alnum(ch) || ch == '_' || ch == '.' || ch == '-'; });
+}
+
 }  // namespace
 
 bool IsMutatingProviderMethod(const std::string& method) {
@@ -207,13 +230,17 @@ class FakeProvider::CallScope {
 
   /// The name of the container the call concerns ("" if unknown).
   const std::string& container() const { return container_; }
-  /// Remembers the call's result and passes it through.
+  /// Makes Done() return `status` whatever the call did (FailAfterNext).
+  void ReportInstead(Status status) { instead_ = std::move(status); }
+  /// Remembers the call's result and passes it through (or what ReportInstead said).
   Status Done(Status status) {
+    if (instead_ && !instead_->ok()) status = *instead_;
     status_ = status;
     return status;
   }
   template <typename T>
   Result<T> Done(Result<T> result) {
+    if (instead_ && !instead_->ok()) result = Result<T>(*instead_);
     status_ = result.status();
     return result;
   }
@@ -223,6 +250,7 @@ class FakeProvider::CallScope {
   std::string container_;
   std::size_t index_ = 0;
   Status status_;
+  std::optional<Status> instead_;
 };
 
 FakeProvider::FakeProvider(std::string host, std::shared_ptr<FakeCallLog> log)
@@ -231,6 +259,21 @@ FakeProvider::FakeProvider(std::string host, std::shared_ptr<FakeCallLog> log)
 std::string FakeProvider::AddContainer(FakeContainer container) {
   std::lock_guard lock(mu_);
   if (container.live.id.empty()) container.live.id = NewIdLocked(container.live.name);
+  const auto previous = containers_.find(container.live.name);
+  for (const auto& [path, content] : container.files) {
+    auto mtime = container.file_mtimes.find(path);
+    bool rewritten = mtime == container.file_mtimes.end();
+    // A copy of Container(name) edited and added back carries the old mtime: the edit is
+    // a rewrite, and a StatFile key that did not change would hide it.
+    if (!rewritten && previous != containers_.end()) {
+      const FakeContainer& before = previous->second;
+      auto old_content = before.files.find(path);
+      auto old_mtime = before.file_mtimes.find(path);
+      rewritten = old_content != before.files.end() && old_content->second != content &&
+                  old_mtime != before.file_mtimes.end() && old_mtime->second == mtime->second;
+    }
+    if (rewritten) container.file_mtimes[path] = TickLocked();
+  }
   std::string id = container.live.id;
   containers_[container.live.name] = std::move(container);
   return id;
@@ -261,6 +304,13 @@ bool FakeProvider::ImagePresent(const std::string& ref) const {
 void FakeProvider::SetRegistryDigest(const std::string& ref, const std::string& digest) {
   std::lock_guard lock(mu_);
   registry_digests_[ref] = digest;
+  registry_missing_.erase(ref);
+}
+
+void FakeProvider::SetRegistryMissing(const std::string& ref) {
+  std::lock_guard lock(mu_);
+  registry_missing_.insert(ref);
+  registry_digests_.erase(ref);
 }
 
 void FakeProvider::SetRegistryUnreachable(bool unreachable) {
@@ -273,9 +323,31 @@ void FakeProvider::SetLocalImageDigests(const std::string& ref, std::vector<std:
   local_digests_[ref] = std::move(digests);
 }
 
-void FakeProvider::SetStateAfterStart(const std::string& name, const std::string& state) {
+void FakeProvider::SetStateAfterStart(const std::string& name, const std::string& state,
+                                      int exit_code) {
   std::lock_guard lock(mu_);
-  state_after_start_[name] = state;
+  state_after_start_[name] = AfterStart{state, exit_code};
+}
+
+void FakeProvider::SetHealthAfterStart(const std::string& name, const std::string& health) {
+  std::lock_guard lock(mu_);
+  health_after_start_[name] = health;
+}
+
+bool FakeProvider::SetHealth(const std::string& name, const std::string& health) {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end()) return false;
+  it->second.live.health = health;
+  return true;
+}
+
+bool FakeProvider::SetRestartCount(const std::string& name, int restart_count) {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end()) return false;
+  it->second.live.restart_count = restart_count;
+  return true;
 }
 
 void FakeProvider::SetExecHandler(ExecHandler handler) {
@@ -288,6 +360,11 @@ void FakeProvider::FailNext(const std::string& method, Status status) {
   fail_next_[method].push_back(std::move(status));
 }
 
+void FakeProvider::FailAfterNext(const std::string& method, Status status) {
+  std::lock_guard lock(mu_);
+  fail_after_next_[method].push_back(std::move(status));
+}
+
 void FakeProvider::FailAlways(const std::string& method, const std::string& target, Status status) {
   std::lock_guard lock(mu_);
   fail_always_[{method, target}] = std::move(status);
@@ -296,6 +373,7 @@ void FakeProvider::FailAlways(const std::string& method, const std::string& targ
 void FakeProvider::ClearFailures() {
   std::lock_guard lock(mu_);
   fail_next_.clear();
+  fail_after_next_.clear();
   fail_always_.clear();
 }
 
@@ -312,7 +390,7 @@ FakeContainer* FakeProvider::FindLocked(const std::string& id_or_name) {
   return &containers_.at(name);
 }
 
-std::optional<Status> FakeProvider::InjectedFailure(const std::string& method,
+std::optional<Status> FakeProvider::InjectedFailure(CallScope& call, const std::string& method,
                                                     const std::string& target) {
   std::lock_guard lock(mu_);
   if (auto it = fail_next_.find(method); it != fail_next_.end() && !it->second.empty()) {
@@ -327,6 +405,11 @@ std::optional<Status> FakeProvider::InjectedFailure(const std::string& method,
     if (auto it = fail_always_.find({method, *key}); it != fail_always_.end()) return it->second;
   }
   if (auto it = fail_always_.find({method, ""}); it != fail_always_.end()) return it->second;
+  if (auto it = fail_after_next_.find(method);
+      it != fail_after_next_.end() && !it->second.empty()) {
+    call.ReportInstead(it->second.front());
+    it->second.pop_front();
+  }
   return std::nullopt;
 }
 
@@ -334,19 +417,36 @@ std::string FakeProvider::NewIdLocked(const std::string& name) {
   return Sha256Hex(host_ + "/" + name + "/" + std::to_string(++id_counter_));
 }
 
-std::string FakeProvider::Now() const {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+std::int64_t FakeProvider::TickLocked() {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  last_tick_ns_ = std::max(now, last_tick_ns_ + 1);
+  return last_tick_ns_;
+}
+
+std::string FakeProvider::NowLocked() { return Rfc3339Nanos(TickLocked()); }
+
+void FakeProvider::StartLocked(FakeContainer& c) {
+  auto after = state_after_start_.find(c.live.name);
+  const AfterStart result = after == state_after_start_.end() ? AfterStart{} : after->second;
+  c.live.state = result.state;
+  c.live.exit_code = result.exit_code;
+  // Docker counts policy restarts since the last start through the API.
+  c.live.restart_count = 0;
+  c.live.started_at = NowLocked();
+  if (auto health = health_after_start_.find(c.live.name); health != health_after_start_.end())
+    c.live.health = health->second;
+  else if (!c.live.spec.healthcheck)
+    c.live.health.clear();
+  else
+    c.live.health = c.live.running() ? "healthy" : "starting";
 }
 
 Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
     const std::string& project, const std::vector<std::string>& names) {
   CallScope call(*this, "ListContainers", project, names, CallScope::Target::kOther);
-  if (auto f = InjectedFailure("ListContainers", project)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "ListContainers", project)) return call.Done(*f);
   std::lock_guard lock(mu_);
   std::vector<LiveContainer> out;
   const std::set<std::string> wanted(names.begin(), names.end());
@@ -364,7 +464,7 @@ Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
 
 Result<LiveContainer> FakeProvider::InspectContainer(const std::string& id_or_name) {
   CallScope call(*this, "InspectContainer", id_or_name, {});
-  if (auto f = InjectedFailure("InspectContainer", id_or_name)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "InspectContainer", id_or_name)) return call.Done(*f);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id_or_name);
   if (!c) return call.Done(Status::NotFound("No such container: " + id_or_name));
@@ -376,7 +476,7 @@ Result<LiveContainer> FakeProvider::InspectContainer(const std::string& id_or_na
 Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
                                                           const std::string& path) {
   CallScope call(*this, "ReadFile", id, {path});
-  if (auto f = InjectedFailure("ReadFile", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "ReadFile", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -389,18 +489,19 @@ Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
 Result<std::optional<std::string>> FakeProvider::StatFile(const std::string& id,
                                                           const std::string& path) {
   CallScope call(*this, "StatFile", id, {path});
-  if (auto f = InjectedFailure("StatFile", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "StatFile", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   auto it = c->files.find(path);
   std::optional<std::string> stat;
-  // Stands in for size + mode + mtime: changes whenever the content does.
+  // Docker's key: the mode in decimal (Go's FileMode), the mtime of the last write.
   if (it != c->files.end()) {
     auto mode = c->file_modes.find(path);
+    auto mtime = c->file_mtimes.find(path);
     stat = std::to_string(it->second.size()) + ":" +
            std::to_string(mode == c->file_modes.end() ? 0 : mode->second) + ":" +
-           std::to_string(std::hash<std::string>{}(it->second));
+           Rfc3339Nanos(mtime == c->file_mtimes.end() ? 0 : mtime->second);
   }
   return call.Done(Result<std::optional<std::string>>(std::move(stat)));
 }
@@ -410,7 +511,7 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
   for (const auto& [k, v] : req.jlrec_labels) args.push_back(k + "=" + v);
   CallScope call(*this, "CreateContainer", req.name, std::move(args),
                  CallScope::Target::kNewContainerName);
-  if (auto f = InjectedFailure("CreateContainer", req.name)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "CreateContainer", req.name)) return call.Done(*f);
   std::lock_guard lock(mu_);
   if (auto it = containers_.find(req.name); it != containers_.end())
     return call.Done(Status::Conflict("Conflict. The container name \"/" + req.name +
@@ -425,7 +526,7 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
   c.live.spec = req.spec;
   for (const auto& [k, v] : req.jlrec_labels) c.live.jlrec_labels[k] = v;
   c.live.state = "created";
-  c.live.created = Now();
+  c.live.created = NowLocked();
   std::string id = c.live.id;
   containers_[req.name] = std::move(c);
   return call.Done(Result<std::string>(std::move(id)));
@@ -433,20 +534,18 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
 
 Status FakeProvider::StartContainer(const std::string& id) {
   CallScope call(*this, "StartContainer", id, {});
-  if (auto f = InjectedFailure("StartContainer", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "StartContainer", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   if (c->live.state == "running") return call.Done(Status::Ok());
-  auto after = state_after_start_.find(c->live.name);
-  c->live.state = after == state_after_start_.end() ? "running" : after->second;
-  c->live.started_at = Now();
+  StartLocked(*c);
   return call.Done(Status::Ok());
 }
 
 Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds grace) {
   CallScope call(*this, "StopContainer", id, {std::to_string(grace.count()) + "s"});
-  if (auto f = InjectedFailure("StopContainer", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "StopContainer", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -456,19 +555,17 @@ Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds g
 
 Status FakeProvider::RestartContainer(const std::string& id, std::chrono::seconds grace) {
   CallScope call(*this, "RestartContainer", id, {std::to_string(grace.count()) + "s"});
-  if (auto f = InjectedFailure("RestartContainer", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "RestartContainer", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
-  auto after = state_after_start_.find(c->live.name);
-  c->live.state = after == state_after_start_.end() ? "running" : after->second;
-  c->live.started_at = Now();
+  StartLocked(*c);
   return call.Done(Status::Ok());
 }
 
 Status FakeProvider::RemoveContainer(const std::string& id) {
   CallScope call(*this, "RemoveContainer", id, {});
-  if (auto f = InjectedFailure("RemoveContainer", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "RemoveContainer", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::Ok());
@@ -482,19 +579,29 @@ Status FakeProvider::RemoveContainer(const std::string& id) {
 
 Status FakeProvider::RenameContainer(const std::string& id, const std::string& new_name) {
   CallScope call(*this, "RenameContainer", id, {new_name});
-  if (auto f = InjectedFailure("RenameContainer", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "RenameContainer", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
-  if (c->live.name == new_name) return call.Done(Status::Ok());
-  if (auto taken = containers_.find(new_name); taken != containers_.end())
-    return call.Done(Status::Conflict("Conflict. The container name \"/" + new_name +
-                                      "\" is already in use by container \"" +
-                                      taken->second.live.id + "\""));
+  // Docker's checks and messages, in its order (daemon/rename.go, 20.10).
+  const std::string name = !new_name.empty() && new_name[0] == '/' ? new_name.substr(1) : new_name;
+  if (c->live.name == name)
+    return call.Done(
+        Status::InvalidArgument("Renaming a container with the same name as its current name"));
+  if (!IsValidContainerName(name))
+    return call.Done(
+        Status::InvalidArgument("Error when allocating new name: Invalid container "
+                                "name (/" +
+                                name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
+  if (auto taken = containers_.find(name); taken != containers_.end())
+    return call.Done(Status::Conflict(
+        "Error when allocating new name: Conflict. The container name \"/" + name +
+        "\" is already in use by container \"" + taken->second.live.id +
+        "\". You have to remove (or rename) that container to be able to reuse that name."));
   FakeContainer moved = std::move(*c);
   containers_.erase(moved.live.name);
-  moved.live.name = new_name;
-  containers_[new_name] = std::move(moved);
+  moved.live.name = name;
+  containers_[name] = std::move(moved);
   return call.Done(Status::Ok());
 }
 
@@ -502,19 +609,20 @@ Status FakeProvider::UploadFile(const std::string& id, const std::string& path,
                                 const std::string& content, int mode) {
   CallScope call(*this, "UploadFile", id,
                  {path, OctalMode(mode), std::to_string(content.size()) + " bytes"});
-  if (auto f = InjectedFailure("UploadFile", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "UploadFile", id)) return call.Done(*f);
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   c->files[path] = content;
   c->file_modes[path] = mode;
+  c->file_mtimes[path] = TickLocked();
   return call.Done(Status::Ok());
 }
 
 Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::string>& argv,
                                std::chrono::milliseconds timeout) {
   CallScope call(*this, "Exec", id, {Join(argv, " "), std::to_string(timeout.count()) + "ms"});
-  if (auto f = InjectedFailure("Exec", id)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "Exec", id)) return call.Done(*f);
   ExecHandler handler;
   std::string name;
   {
@@ -533,14 +641,14 @@ Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::str
 
 Result<bool> FakeProvider::HasImage(const std::string& ref) {
   CallScope call(*this, "HasImage", ref, {}, CallScope::Target::kOther);
-  if (auto f = InjectedFailure("HasImage", ref)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "HasImage", ref)) return call.Done(*f);
   std::lock_guard lock(mu_);
   return call.Done(Result<bool>(images_.count(ref) != 0));
 }
 
 Status FakeProvider::PullImage(const std::string& ref) {
   CallScope call(*this, "PullImage", ref, {}, CallScope::Target::kOther);
-  if (auto f = InjectedFailure("PullImage", ref)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "PullImage", ref)) return call.Done(*f);
   std::lock_guard lock(mu_);
   images_.insert(ref);
   return call.Done(Status::Ok());
@@ -548,10 +656,14 @@ Status FakeProvider::PullImage(const std::string& ref) {
 
 Result<std::string> FakeProvider::ResolveImageDigest(const std::string& ref) {
   CallScope call(*this, "ResolveImageDigest", ref, {}, CallScope::Target::kOther);
-  if (auto f = InjectedFailure("ResolveImageDigest", ref)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "ResolveImageDigest", ref)) return call.Done(*f);
   std::lock_guard lock(mu_);
   if (registry_unreachable_)
     return call.Done(Status::Unavailable("registry unreachable resolving " + ref));
+  if (registry_missing_.count(ref) != 0)
+    return call.Done(Status::NotFound(host_ + ": resolve " + ref +
+                                      " at its registry: manifest unknown: manifest unknown "
+                                      "(HTTP 404)"));
   auto it = registry_digests_.find(ref);
   if (it == registry_digests_.end()) return call.Done(Status::NotFound("manifest unknown: " + ref));
   return call.Done(Result<std::string>(it->second));
@@ -559,7 +671,7 @@ Result<std::string> FakeProvider::ResolveImageDigest(const std::string& ref) {
 
 Result<std::vector<std::string>> FakeProvider::LocalImageDigests(const std::string& ref) {
   CallScope call(*this, "LocalImageDigests", ref, {}, CallScope::Target::kOther);
-  if (auto f = InjectedFailure("LocalImageDigests", ref)) return call.Done(*f);
+  if (auto f = InjectedFailure(call, "LocalImageDigests", ref)) return call.Done(*f);
   std::lock_guard lock(mu_);
   auto it = local_digests_.find(ref);
   std::vector<std::string> digests;

@@ -106,11 +106,18 @@ struct FakeContainer {
   LiveContainer live;                        ///< what InspectContainer returns
   std::map<std::string, std::string> files;  ///< path -> content
   std::map<std::string, int> file_modes;     ///< path -> permission bits
+  /// path -> time of the last write (nanoseconds since the epoch, on the fake's clock);
+  /// AddContainer stamps the files that lack one.
+  std::map<std::string, std::int64_t> file_mtimes;
 };
 
 /// A Provider for one simulated host, entirely in memory. Behaves like a Docker daemon
 /// where it matters to callers: create needs the image present, names are unique, a
-/// running container cannot be removed, exec needs a running container. Thread-safe.
+/// running container cannot be removed, exec needs a running container, a start resets the
+/// restart count. Its clock (Created, StartedAt, file mtimes) has nanosecond resolution and
+/// strictly increases, so a file written after a start is later than its StartedAt however
+/// fast the test runs; the StatFile key is "SIZE:MODE:MTIME" with that RFC 3339 mtime.
+/// Thread-safe.
 class FakeProvider : public Provider {
  public:
   /// The exec behaviour: (container name, argv) -> exit code or error.
@@ -126,7 +133,9 @@ class FakeProvider : public Provider {
   std::shared_ptr<FakeCallLog> shared_log() const { return log_; }
 
   // --- Seeding and inspecting state (not recorded as calls).
-  /// Adds (or overwrites) a container; a missing id gets a fresh one. Returns the id.
+  /// Adds (or overwrites) a container; a missing id gets a fresh one. Returns the id. A file
+  /// without an mtime, or whose content differs from what the container held under the
+  /// same mtime, is stamped with the fake's clock now (a rewrite, as far as StatFile sees).
   std::string AddContainer(FakeContainer container);
   /// The container named `name`, if any.
   std::optional<FakeContainer> Container(const std::string& name) const;
@@ -136,21 +145,42 @@ class FakeProvider : public Provider {
   void AddImage(const std::string& ref);
   /// True if image `ref` is present.
   bool ImagePresent(const std::string& ref) const;
-  /// The digest ResolveImageDigest returns for tag `ref`.
+  /// The digest ResolveImageDigest returns for tag `ref` (which is no longer missing).
   void SetRegistryDigest(const std::string& ref, const std::string& digest);
+  /// Makes the registry answer that tag `ref` (or its repository) does not exist:
+  /// ResolveImageDigest fails with kNotFound and Docker's message ("manifest unknown:
+  /// manifest unknown (HTTP 404)"). A ref never set at all is kNotFound too, with a message
+  /// naming the ref.
+  void SetRegistryMissing(const std::string& ref);
   /// Makes ResolveImageDigest fail with kUnavailable (registry down) when true.
   void SetRegistryUnreachable(bool unreachable);
   /// The repo digests LocalImageDigests returns for `ref`.
   void SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests);
-  /// The state (Docker State.Status) container `name` enters when started or restarted
-  /// ("running" unless set): "exited" simulates a process that dies at once.
-  void SetStateAfterStart(const std::string& name, const std::string& state);
+  /// The state (Docker State.Status) the container named `name` enters when started or
+  /// restarted ("running" unless set), and the exit code it then reports (State.ExitCode):
+  /// "exited" with 3 simulates a process that dies at once with 3; "restarting" one that the
+  /// daemon keeps restarting.
+  void SetStateAfterStart(const std::string& name, const std::string& state, int exit_code = 0);
+  /// The health (Docker State.Health.Status) the container named `name` reports after its
+  /// next starts and restarts. Unless set: "" without a healthcheck; with one, "healthy" once
+  /// running (the fake's probes pass at once, as its default exec does), else "starting".
+  void SetHealthAfterStart(const std::string& name, const std::string& health);
+  /// Sets the health container `name` reports now ("starting", "healthy", "unhealthy", or ""
+  /// for none); false if there is no such container.
+  bool SetHealth(const std::string& name, const std::string& health);
+  /// Sets container `name`'s restart count (how often the daemon restarted it by its restart
+  /// policy since its last start); false if there is no such container.
+  bool SetRestartCount(const std::string& name, int restart_count);
   /// What Exec does (default: exit code 0).
   void SetExecHandler(ExecHandler handler);
 
   // --- Failure injection.
   /// The next call to `method` (any target) returns `status` instead of acting.
   void FailNext(const std::string& method, Status status);
+  /// The next call to `method` (any target) acts, then returns `status` instead of its own
+  /// result: the daemon did the work but the answer was lost (an upload that timed out after
+  /// the write). A FailNext for the same call takes precedence and leaves this for the next.
+  void FailAfterNext(const std::string& method, Status status);
   /// Every call to `method` on container or image `target` ("" = any) returns `status`.
   void FailAlways(const std::string& method, const std::string& target, Status status);
   /// Forgets every injected failure.
@@ -185,9 +215,17 @@ class FakeProvider : public Provider {
   // The name of the container `id_or_name` designates, or "" if none. Requires mu_.
   std::string NameOfLocked(const std::string& id_or_name) const;
   FakeContainer* FindLocked(const std::string& id_or_name);
-  std::optional<Status> InjectedFailure(const std::string& method, const std::string& target);
+  // The failure to return instead of acting, if one is injected; otherwise hands `call` the
+  // FailAfterNext status queued for `method`, if any.
+  std::optional<Status> InjectedFailure(CallScope& call, const std::string& method,
+                                        const std::string& target);
   std::string NewIdLocked(const std::string& name);
-  std::string Now() const;
+  // The fake's clock: nanoseconds since the epoch, never equal to an earlier reading.
+  std::int64_t TickLocked();
+  // TickLocked as RFC 3339 with nine fractional digits, as Docker writes times.
+  std::string NowLocked();
+  // Enters the state (and health, restart count, exit code) a start gives. Requires mu_.
+  void StartLocked(FakeContainer& c);
 
   const std::string host_;
   const std::shared_ptr<FakeCallLog> log_;
@@ -195,13 +233,22 @@ class FakeProvider : public Provider {
   std::map<std::string, FakeContainer> containers_;  // by name
   std::set<std::string> images_;
   std::map<std::string, std::string> registry_digests_;
+  std::set<std::string> registry_missing_;
   bool registry_unreachable_ = false;
   std::map<std::string, std::vector<std::string>> local_digests_;
-  std::map<std::string, std::string> state_after_start_;
+  // What a start gives, by container name.
+  struct AfterStart {
+    std::string state = "running";
+    int exit_code = 0;
+  };
+  std::map<std::string, AfterStart> state_after_start_;
+  std::map<std::string, std::string> health_after_start_;
   ExecHandler exec_handler_;
   std::map<std::string, std::deque<Status>> fail_next_;
+  std::map<std::string, std::deque<Status>> fail_after_next_;
   std::map<std::pair<std::string, std::string>, Status> fail_always_;
   std::uint64_t id_counter_ = 0;
+  std::int64_t last_tick_ns_ = 0;
 };
 
 /// Hands out FakeProviders by host key; all of them share one FakeCallLog. Hosts marked

@@ -106,6 +106,7 @@ Result<std::vector<TarEntry>> ReadTar(std::string_view tar, std::size_t max_cont
     const char* path = archive_entry_pathname(e);
     entry.path = path != nullptr ? path : "";
     entry.mode = static_cast<int>(archive_entry_perm(e) & 07777);
+    entry.mtime = static_cast<std::int64_t>(archive_entry_mtime(e));
     switch (archive_entry_filetype(e)) {
       case AE_IFREG:
         entry.type = TarEntry::Type::kRegular;

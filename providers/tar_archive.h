@@ -20,6 +20,7 @@ struct TarEntry {
   std::string path;  ///< member name as stored (relative, "/" separated)
   Type type = Type::kOther;
   int mode = 0;             ///< permission bits (07777 mask)
+  std::int64_t mtime = 0;   ///< modification time (unix seconds)
   std::string content;      ///< regular files only
   std::string link_target;  ///< symlinks only
 };

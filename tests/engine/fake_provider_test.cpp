@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/rfc3339.h"
+
 namespace jlrec {
 namespace {
 
@@ -18,6 +20,25 @@ CreateContainerRequest Request(const std::string& name) {
   req.spec.image = kImage;
   req.jlrec_labels = {{labels::kProject, "jl"}};
   return req;
+}
+
+// The RFC 3339 time `text` in nanoseconds; fails the test when it does not parse.
+std::int64_t Nanos(const std::string& text) {
+  std::optional<std::int64_t> nanos = ParseRfc3339(text);
+  INFO(text);
+  REQUIRE(nanos);
+  return *nanos;
+}
+
+// The mtime in StatFile(`id`, `path`)'s key; fails the test when there is none.
+std::int64_t ModifiedAt(FakeProvider& host, const std::string& id, const std::string& path) {
+  Result<std::optional<std::string>> stat = host.StatFile(id, path);
+  REQUIRE(stat.ok());
+  REQUIRE(stat->has_value());
+  std::optional<std::int64_t> mtime = FileModifiedAt(**stat);
+  INFO(**stat);
+  REQUIRE(mtime);
+  return *mtime;
 }
 
 TEST_CASE("the fake behaves like a Docker daemon where callers rely on it", "[fake_provider]") {
@@ -106,6 +127,197 @@ TEST_CASE("the fake behaves like a Docker daemon where callers rely on it", "[fa
   }
 }
 
+TEST_CASE("the fake's clock orders creates, starts and file writes to the nanosecond",
+          "[fake_provider]") {
+  FakeProvider host("lab1");
+  host.AddImage(kImage);
+  const std::string id = *host.CreateContainer(Request("a"));
+  REQUIRE(host.UploadFile(id, "/run.sh", "echo hi\n", 0755).ok());
+  Result<std::optional<std::string>> stat = host.StatFile(id, "/run.sh");
+  REQUIRE(stat.ok());
+  REQUIRE(stat->has_value());
+  // Docker's key: size, the mode in decimal (Go's FileMode), the RFC 3339 mtime.
+  CHECK_THAT(**stat, Catch::StartsWith("8:493:"));
+  const std::int64_t written = ModifiedAt(host, id, "/run.sh");
+  CHECK(written > Nanos(host.Container("a")->live.created));
+
+  REQUIRE(host.StartContainer(id).ok());
+  const std::int64_t started = Nanos(host.InspectContainer(id)->started_at);
+  CHECK(written < started);  // the process started from this script
+
+  // Rewritten with the same content right after the start: a later mtime, a new key.
+  REQUIRE(host.UploadFile(id, "/run.sh", "echo hi\n", 0755).ok());
+  CHECK(ModifiedAt(host, id, "/run.sh") > started);
+  CHECK(**host.StatFile(id, "/run.sh") != **stat);
+
+  std::int64_t last = ModifiedAt(host, id, "/run.sh");
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(host.UploadFile(id, "/run.sh", "echo hi\n", 0755).ok());
+    const std::int64_t now = ModifiedAt(host, id, "/run.sh");
+    REQUIRE(now > last);
+    last = now;
+  }
+  REQUIRE(host.RestartContainer(id, seconds(1)).ok());
+  CHECK(Nanos(host.InspectContainer(id)->started_at) > last);
+}
+
+TEST_CASE("seeded files get mtimes, and an edit seeded over a copy is a rewrite",
+          "[fake_provider]") {
+  FakeProvider host("lab1");
+  FakeContainer seeded;
+  seeded.live.name = "a";
+  seeded.files["/run.sh"] = "v1\n";
+  const std::string id = host.AddContainer(seeded);
+  const std::string first = **host.StatFile(id, "/run.sh");
+  CHECK(FileModifiedAt(first));
+
+  FakeContainer copy = *host.Container("a");
+  host.AddContainer(copy);  // unchanged: same key
+  CHECK(**host.StatFile(id, "/run.sh") == first);
+  copy.files["/run.sh"] = "v2\n";  // same size, same mode, carried-over mtime
+  host.AddContainer(copy);
+  CHECK(**host.StatFile(id, "/run.sh") != first);
+  CHECK(ModifiedAt(host, id, "/run.sh") > *FileModifiedAt(first));
+
+  FakeContainer explicit_time = *host.Container("a");
+  explicit_time.files["/run.sh"] = "v3\n";
+  explicit_time.file_mtimes["/run.sh"] = 1000000000;  // a test may date a write itself
+  host.AddContainer(explicit_time);
+  CHECK(**host.StatFile(id, "/run.sh") == "3:0:1970-01-01T00:00:01.000000000Z");
+}
+
+TEST_CASE("the fake keeps health checks and reports health, restarts and exit codes like Docker",
+          "[fake_provider]") {
+  FakeProvider host("lab1");
+  host.AddImage(kImage);
+  CreateContainerRequest checked = Request("checked");
+  checked.spec.healthcheck =
+      Healthcheck{{"test", "-f", "/ready"}, milliseconds(3000), milliseconds(500), 2};
+  const std::string id = *host.CreateContainer(checked);
+  const std::string plain = *host.CreateContainer(Request("plain"));
+  CHECK(host.InspectContainer(id)->spec == checked.spec);
+  CHECK(host.InspectContainer(id)->health.empty());  // not started: no probe yet
+
+  SECTION("a healthchecked container is healthy once running; one without has no health") {
+    REQUIRE(host.StartContainer(id).ok());
+    REQUIRE(host.StartContainer(plain).ok());
+    CHECK(host.InspectContainer(id)->health == "healthy");
+    CHECK(host.InspectContainer(plain)->health.empty());
+    REQUIRE(host.SetHealth("checked", "unhealthy"));
+    CHECK(host.InspectContainer(id)->health == "unhealthy");
+    REQUIRE(host.StopContainer(id, seconds(1)).ok());
+    CHECK(host.InspectContainer(id)->health == "unhealthy");  // Docker keeps the last status
+    CHECK_FALSE(host.SetHealth("nobody", "healthy"));
+  }
+  SECTION("the health after the next starts can be set") {
+    host.SetHealthAfterStart("checked", "unhealthy");
+    REQUIRE(host.StartContainer(id).ok());
+    CHECK(host.InspectContainer(id)->health == "unhealthy");
+    REQUIRE(host.SetHealth("checked", "healthy"));
+    REQUIRE(host.RestartContainer(id, seconds(1)).ok());
+    CHECK(host.InspectContainer(id)->health == "unhealthy");
+    host.SetHealthAfterStart("checked", "starting");
+    REQUIRE(host.RestartContainer(id, seconds(1)).ok());
+    CHECK(host.InspectContainer(id)->health == "starting");
+  }
+  SECTION("a container that never runs never gets past starting") {
+    host.SetStateAfterStart("checked", "exited", 3);
+    REQUIRE(host.StartContainer(id).ok());
+    const LiveContainer c = *host.InspectContainer(id);
+    CHECK(c.state == "exited");
+    CHECK(c.exit_code == 3);
+    CHECK(c.health == "starting");
+  }
+  SECTION("a start or restart resets the restart count; a crash loop keeps its exit code") {
+    REQUIRE(host.StartContainer(id).ok());
+    REQUIRE(host.SetRestartCount("checked", 5));
+    CHECK(host.InspectContainer(id)->restart_count == 5);
+    REQUIRE(host.RestartContainer(id, seconds(1)).ok());
+    CHECK(host.InspectContainer(id)->restart_count == 0);
+    REQUIRE(host.SetRestartCount("checked", 2));
+    REQUIRE(host.StartContainer(id).ok());  // already running: nothing happens
+    CHECK(host.InspectContainer(id)->restart_count == 2);
+
+    host.SetStateAfterStart("plain", "restarting", 1);
+    REQUIRE(host.StartContainer(plain).ok());
+    REQUIRE(host.SetRestartCount("plain", 7));
+    const LiveContainer looping = *host.InspectContainer(plain);
+    CHECK(looping.restarting());
+    CHECK(looping.exit_code == 1);
+    CHECK(looping.restart_count == 7);
+    host.SetStateAfterStart("plain", "running");
+    REQUIRE(host.StopContainer(plain, seconds(1)).ok());
+    REQUIRE(host.StartContainer(plain).ok());
+    CHECK(host.InspectContainer(plain)->exit_code == 0);
+    CHECK(host.InspectContainer(plain)->restart_count == 0);
+    CHECK_FALSE(host.SetRestartCount("nobody", 1));
+  }
+}
+
+TEST_CASE("the fake renames like the Docker daemon", "[fake_provider]") {
+  FakeProvider host("lab1");
+  host.AddImage(kImage);
+  const std::string id = *host.CreateContainer(Request("web"));
+  REQUIRE(host.UploadFile(id, "/run.sh", "x", 0755).ok());
+  REQUIRE(host.StartContainer(id).ok());
+  const std::string other = *host.CreateContainer(Request("web_new"));
+
+  REQUIRE(host.RenameContainer(id, "web_old").ok());  // running is fine
+  CHECK_FALSE(host.Container("web"));
+  const LiveContainer renamed = *host.InspectContainer("web_old");
+  CHECK(renamed.id == id);
+  CHECK(renamed.running());
+  CHECK(host.Container("web_old")->files.at("/run.sh") == "x");
+  REQUIRE(host.RenameContainer("web_new", "/web").ok());  // Docker drops a leading '/'
+  CHECK(host.InspectContainer("web")->id == other);
+
+  Status taken = host.RenameContainer("web_old", "web");
+  CHECK(taken.code() == Status::Code::kConflict);
+  CHECK_THAT(taken.message(), Catch::StartsWith("Error when allocating new name: Conflict. The "
+                                                "container name \"/web\" is already in use"));
+  Status same = host.RenameContainer("web", "web");
+  CHECK(same.code() == Status::Code::kInvalidArgument);
+  CHECK(same.message() == "Renaming a container with the same name as its current name");
+  CHECK(host.RenameContainer("nope", "web2").code() == Status::Code::kNotFound);
+  for (const char* bad : {"w", "bad name", "_web", "web/1", ""}) {
+    INFO(bad);
+    CHECK(host.RenameContainer("web", bad).code() == Status::Code::kInvalidArgument);
+  }
+  CHECK(host.InspectContainer("web")->id == other);  // failed renames changed nothing
+  CHECK(host.log().MutatingCalls() == 14);           // 2 creates, an upload, a start, 10 renames
+}
+
+TEST_CASE("the fake's registry tells a missing tag from an unreachable registry",
+          "[fake_provider]") {
+  FakeProvider host("lab1");
+  host.SetRegistryDigest(kImage, "sha256:aaa");
+  host.SetRegistryMissing(kImage);  // the tag was deleted
+  Result<std::string> missing = host.ResolveImageDigest(kImage);
+  CHECK(missing.status().code() == Status::Code::kNotFound);
+  CHECK(missing.status().message() ==
+        "lab1: resolve reg/base:1 at its registry: manifest unknown: manifest unknown (HTTP 404)");
+  // Never set: kNotFound as well, naming the ref.
+  Result<std::string> unknown = host.ResolveImageDigest("reg/x:1");
+  CHECK(unknown.status().code() == Status::Code::kNotFound);
+  CHECK(unknown.status().message() == "manifest unknown: reg/x:1");
+  host.SetRegistryUnreachable(true);
+  CHECK(host.ResolveImageDigest(kImage).status().code() == Status::Code::kUnavailable);
+  host.SetRegistryUnreachable(false);
+  host.SetRegistryDigest(kImage, "sha256:bbb");  // pushed again
+  CHECK(*host.ResolveImageDigest(kImage) == "sha256:bbb");
+}
+
+TEST_CASE("IsMutatingProviderMethod names exactly the calls that change a host",
+          "[fake_provider]") {
+  for (const char* method :
+       {"CreateContainer", "StartContainer", "StopContainer", "RestartContainer", "RemoveContainer",
+        "RenameContainer", "UploadFile", "PullImage"})
+    CHECK(IsMutatingProviderMethod(method));
+  for (const char* method : {"ListContainers", "InspectContainer", "ReadFile", "StatFile", "Exec",
+                             "HasImage", "ResolveImageDigest", "LocalImageDigests", "Bogus"})
+    CHECK_FALSE(IsMutatingProviderMethod(method));
+}
+
 TEST_CASE("the fake records every call in order, naming the container", "[fake_provider]") {
   FakeProvider host("lab1");
   host.AddImage(kImage);
@@ -153,6 +365,33 @@ TEST_CASE("the fake fails on demand", "[fake_provider]") {
     CHECK(host.UploadFile("a", "/run.sh", "x", 0755).code() == Status::Code::kUnavailable);
     host.ClearFailures();
     CHECK(host.UploadFile(id, "/run.sh", "x", 0755).ok());
+  }
+  SECTION("FailAfterNext acts, then reports the failure: the answer was lost") {
+    host.FailAfterNext("UploadFile", Status::Timeout("no complete answer within 30s"));
+    Status lost = host.UploadFile(id, "/run.sh", "v1", 0755);
+    CHECK(lost.code() == Status::Code::kTimeout);
+    CHECK(**host.ReadFile(id, "/run.sh") == "v1");  // written all the same
+    CHECK(host.log().CallsTo("UploadFile").back().status.code() == Status::Code::kTimeout);
+    CHECK(host.UploadFile(id, "/run.sh", "v2", 0755).ok());  // only the next call
+
+    host.FailAfterNext("CreateContainer", Status::Unavailable("ssh channel closed"));
+    CHECK(host.CreateContainer(Request("b")).status().code() == Status::Code::kUnavailable);
+    CHECK(host.Container("b"));  // created; a retry meets the name taken
+    CHECK(host.CreateContainer(Request("b")).status().code() == Status::Code::kConflict);
+  }
+  SECTION("FailNext takes precedence over FailAfterNext, which waits for the next call") {
+    host.FailAfterNext("StartContainer", Status::Timeout("lost"));
+    host.FailNext("StartContainer", Status::RemoteError("boom"));
+    CHECK(host.StartContainer(id).code() == Status::Code::kRemoteError);
+    CHECK(host.Container("a")->live.state == "created");
+    CHECK(host.StartContainer(id).code() == Status::Code::kTimeout);
+    CHECK(host.Container("a")->live.state == "running");
+    CHECK(host.StartContainer(id).ok());
+  }
+  SECTION("ClearFailures also forgets FailAfterNext") {
+    host.FailAfterNext("StartContainer", Status::Timeout("lost"));
+    host.ClearFailures();
+    CHECK(host.StartContainer(id).ok());
   }
   SECTION("FailAlways with an empty target hits every call to the method") {
     host.FailAlways("PullImage", "", Status::RemoteError("manifest unknown"));

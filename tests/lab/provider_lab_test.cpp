@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/rfc3339.h"
 #include "providers/docker_container_json.h"
 #include "providers/http_connection.h"
 #include "providers/ssh_provider.h"
@@ -287,6 +288,225 @@ TEST_CASE("image digests come from the local registry", "[lab][provider]") {
   CHECK_FALSE(pull.ok());
   CHECK_THAT(pull.message(), Catch::Contains("ptest-absent"));
   CHECK_THAT(pull.message(), Catch::Contains("not found") || Catch::Contains("unknown"));
+}
+
+// The health, restart, rename and file-time tests below label their containers with an
+// owner of their own (and name them ptest_hc_*), so that they never remove, nor are
+// removed by, the containers of the tests above when both run at once.
+constexpr const char* kHealthOwner = "provider_health_lab_test";
+
+void RemoveHealthTestContainers(int host) {
+  auto ids = LabDocker(
+      host, {"ps", "-aq", "--filter", std::string("label=") + kOwnerLabel + "=" + kHealthOwner});
+  std::istringstream in(ids.out);
+  std::vector<std::string> args{"rm", "-f"};
+  for (std::string id; in >> id;) args.push_back(id);
+  if (args.size() > 2) LabDocker(host, args);
+}
+
+CreateContainerRequest HealthTestContainer(const std::string& name, const std::string& image) {
+  CreateContainerRequest req = TestContainer(name, image);
+  req.spec.labels = {{kOwnerLabel, kHealthOwner}};
+  return req;
+}
+
+// Inspects `id` every 200 ms until `done` holds or `timeout` passes; the last inspect.
+LiveContainer InspectUntil(Provider& provider, const std::string& id,
+                           const std::function<bool(const LiveContainer&)>& done,
+                           std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto c = provider.InspectContainer(id);
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    if (done(*c) || std::chrono::steady_clock::now() > deadline) return *c;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+TEST_CASE("a health check reads back as created, and Docker probes it: healthy or unhealthy",
+          "[lab][provider][provider-health]") {
+  LabEnv env = ReadLabEnv();
+  RemoveHealthTestContainers(1);
+  Finally cleanup([] { RemoveHealthTestContainers(1); });
+  auto provider = OpenLab(1);
+  EnsureImage(*provider, env.image1);
+
+  // Short periods so that each verdict takes a few seconds: StartPeriod (= timeout) 1 s,
+  // then a probe every 300 ms, two failures in a row make it unhealthy.
+  CreateContainerRequest good = HealthTestContainer("ptest_hc_good", env.image1);
+  good.spec.healthcheck = Healthcheck{{"test", "-x", "/workspace/jiliang_system/deploy/run.sh"},
+                                      std::chrono::milliseconds(1000),
+                                      std::chrono::milliseconds(300),
+                                      2};
+  CreateContainerRequest bad = HealthTestContainer("ptest_hc_bad", env.image1);
+  bad.spec.healthcheck = Healthcheck{{"/bin/sh", "-c", "exit 1"},
+                                     std::chrono::milliseconds(1000),
+                                     std::chrono::milliseconds(300),
+                                     2};
+  auto good_id = provider->CreateContainer(good);
+  INFO(good_id.status().ToString());
+  REQUIRE(good_id.ok());
+  auto bad_id = provider->CreateContainer(bad);
+  REQUIRE(bad_id.ok());
+
+  auto created = provider->InspectContainer(*good_id);
+  REQUIRE(created.ok());
+  CHECK(created->spec == good.spec);
+  REQUIRE(created->spec.healthcheck);
+  CHECK(*created->spec.healthcheck == *good.spec.healthcheck);
+  CHECK(created->health.empty());  // no probe before the first start
+  // Without a health check of its own, the container has none (the image has none).
+  auto plain_id = provider->CreateContainer(HealthTestContainer("ptest_hc_plain", env.image1));
+  REQUIRE(plain_id.ok());
+  CHECK_FALSE(provider->InspectContainer(*plain_id)->spec.healthcheck);
+
+  REQUIRE(provider->StartContainer(*good_id).ok());
+  REQUIRE(provider->StartContainer(*bad_id).ok());
+  auto healthy = InspectUntil(
+      *provider, *good_id, [](const LiveContainer& c) { return c.health == "healthy"; },
+      std::chrono::seconds(30));
+  CHECK(healthy.health == "healthy");
+  auto unhealthy = InspectUntil(
+      *provider, *bad_id, [](const LiveContainer& c) { return c.health == "unhealthy"; },
+      std::chrono::seconds(30));
+  CHECK(unhealthy.health == "unhealthy");
+  CHECK(unhealthy.running());  // Docker only reports; it does not act on the verdict
+  CHECK(unhealthy.spec == bad.spec);
+}
+
+TEST_CASE("a process that keeps exiting under restart=always shows restarts and its exit code",
+          "[lab][provider][provider-health]") {
+  LabEnv env = ReadLabEnv();
+  RemoveHealthTestContainers(1);
+  Finally cleanup([] { RemoveHealthTestContainers(1); });
+  auto provider = OpenLab(1);
+  EnsureImage(*provider, env.image1);
+
+  CreateContainerRequest req = HealthTestContainer("ptest_hc_crashloop", env.image1);
+  // Runs a second before each exit, so a fresh start is observably at restart count 0.
+  req.spec.command = {"/bin/sh", "-c", "sleep 1; exit 3"};
+  req.spec.restart = "always";
+  auto id = provider->CreateContainer(req);
+  INFO(id.status().ToString());
+  REQUIRE(id.ok());
+  REQUIRE(provider->StartContainer(*id).ok());
+  auto fresh = provider->InspectContainer(*id);
+  REQUIRE(fresh.ok());
+  CHECK(fresh->restart_count == 0);
+  CHECK(fresh->exit_code == 0);
+
+  auto looping = InspectUntil(
+      *provider, *id, [](const LiveContainer& c) { return c.restart_count >= 2; },
+      std::chrono::seconds(30));
+  CHECK(looping.restart_count >= 2);
+  CHECK(looping.exit_code == 3);
+  CHECK(looping.spec == req.spec);
+
+  // A start through the API starts the count again.
+  REQUIRE(provider->StopContainer(*id, std::chrono::seconds(1)).ok());
+  auto stopped = provider->InspectContainer(*id);
+  REQUIRE(stopped.ok());
+  CHECK(stopped->restart_count >= 2);  // a stop leaves the count
+  REQUIRE(provider->StartContainer(*id).ok());
+  auto restarted = provider->InspectContainer(*id);
+  REQUIRE(restarted.ok());
+  CHECK(restarted->restart_count == 0);
+}
+
+TEST_CASE("a container is renamed, running or not; a taken name is a conflict",
+          "[lab][provider][provider-health]") {
+  LabEnv env = ReadLabEnv();
+  RemoveHealthTestContainers(1);
+  Finally cleanup([] { RemoveHealthTestContainers(1); });
+  auto provider = OpenLab(1);
+  EnsureImage(*provider, env.image1);
+  auto a = provider->CreateContainer(HealthTestContainer("ptest_hc_ren_a", env.image1));
+  INFO(a.status().ToString());
+  REQUIRE(a.ok());
+  auto b = provider->CreateContainer(HealthTestContainer("ptest_hc_ren_b", env.image1));
+  REQUIRE(b.ok());
+
+  REQUIRE(provider->RenameContainer(*a, "ptest_hc_ren_c").ok());
+  CHECK(provider->InspectContainer("ptest_hc_ren_a").status().code() == Status::Code::kNotFound);
+  auto renamed = provider->InspectContainer("ptest_hc_ren_c");
+  REQUIRE(renamed.ok());
+  CHECK(renamed->id == *a);
+
+  REQUIRE(provider->StartContainer(*a).ok());
+  REQUIRE(provider->RenameContainer("ptest_hc_ren_c", "ptest_hc_ren_a").ok());
+  auto running = provider->InspectContainer("ptest_hc_ren_a");
+  REQUIRE(running.ok());
+  CHECK(running->running());
+
+  Status taken = provider->RenameContainer(*a, "ptest_hc_ren_b");
+  CHECK(taken.code() == Status::Code::kConflict);
+  CHECK_THAT(taken.message(), Catch::Contains("is already in use"));
+  CHECK(provider->InspectContainer(*b)->name == "ptest_hc_ren_b");  // untouched
+  CHECK(provider->RenameContainer("ptest_hc_no_such", "ptest_hc_ren_x").code() ==
+        Status::Code::kNotFound);
+  CHECK(provider->RenameContainer(*a, "ptest_hc_ren_a").code() ==
+        Status::Code::kInvalidArgument);  // Docker refuses a rename to the current name
+}
+
+TEST_CASE("an uploaded file's mtime compares truthfully with the container's StartedAt",
+          "[lab][provider][provider-health]") {
+  LabEnv env = ReadLabEnv();
+  RemoveHealthTestContainers(1);
+  Finally cleanup([] { RemoveHealthTestContainers(1); });
+  auto provider = OpenLab(1);
+  EnsureImage(*provider, env.image1);
+  auto id = provider->CreateContainer(HealthTestContainer("ptest_hc_mtime", env.image1));
+  INFO(id.status().ToString());
+  REQUIRE(id.ok());
+  REQUIRE(provider->StartContainer(*id).ok());
+
+  auto modified_at = [&] {
+    auto stat = provider->StatFile(*id, "/run.sh");
+    INFO(stat.status().ToString());
+    REQUIRE(stat.ok());
+    REQUIRE(stat->has_value());
+    auto mtime = FileModifiedAt(**stat);
+    INFO(**stat);
+    REQUIRE(mtime);
+    return *mtime;
+  };
+  auto started_at = [&] {
+    auto c = provider->InspectContainer(*id);
+    REQUIRE(c.ok());
+    auto started = ParseRfc3339(c->started_at);
+    INFO(c->started_at);
+    REQUIRE(started);
+    return *started;
+  };
+
+  // Written, then restarted: the process runs what was written.
+  REQUIRE(provider->UploadFile(*id, "/run.sh", "#!/bin/sh\nexec sleep 1000\n", 0755).ok());
+  REQUIRE(provider->RestartContainer(*id, std::chrono::seconds(10)).ok());
+  const std::int64_t first_start = started_at();
+  CHECK(modified_at() <= first_start);
+
+  // Written after the start: a restart is pending. The mtime is whole seconds and errs early
+  // by up to a second more (the Date header it comes from is whole seconds too), so the
+  // write must come over two seconds after the start to be told apart.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  REQUIRE(provider->UploadFile(*id, "/run.sh", "#!/bin/sh\nexec sleep 1001\n", 0755).ok());
+  CHECK(modified_at() > first_start);
+  CHECK(started_at() == first_start);
+}
+
+TEST_CASE("a tag or repository the registry does not have resolves to kNotFound",
+          "[lab][provider][provider-health]") {
+  LabEnv env = ReadLabEnv();
+  auto provider = OpenLab(1);
+  const std::string repository = env.image1.substr(0, env.image1.rfind(':'));
+  for (const std::string& missing :
+       {repository + ":no-such-tag", repository + "-ptest-no-such-repo:1"}) {
+    auto digest = provider->ResolveImageDigest(missing);
+    INFO(missing << ": " << digest.status().ToString());
+    CHECK(digest.status().code() == Status::Code::kNotFound);
+    CHECK_THAT(digest.status().message(), Catch::Contains("manifest unknown"));
+  }
 }
 
 TEST_CASE("an unknown host key is refused with a hint, and accepted on request",

@@ -2,11 +2,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
+#include "engine/rfc3339.h"
 #include "providers/fake_streams.h"
 #include "providers/tar_archive.h"
 
@@ -56,6 +62,46 @@ std::unique_ptr<DockerProvider> Provider(FakeDaemon& daemon) {
   auto api = Client(daemon);
   REQUIRE(api->NegotiateVersion().ok());
   return std::make_unique<DockerProvider>("h1", std::move(api));
+}
+
+// The local clock in whole seconds.
+std::int64_t LocalSeconds() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
+      .time_since_epoch()
+      .count();
+}
+
+// `unix_seconds` as the Date header Docker's Go server writes ("Tue, 01 Dec 2026 17:08:43 GMT").
+std::string HttpDate(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[64];
+  std::strftime(out, sizeof out, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return out;
+}
+
+// `reply` with a Date header right after its status line, as Docker sends it.
+std::string WithDate(std::string reply, const std::string& date) {
+  reply.insert(reply.find("\r\n") + 2, "Date: " + date + "\r\n");
+  return reply;
+}
+
+// A daemon whose host clock runs `skew` seconds off the local one, as its Date headers say.
+FakeDaemon::Handler SkewedDaemon(std::function<std::string(const FakeRequest&)> routes,
+                                 std::int64_t skew) {
+  return [inner = Daemon(std::move(routes)), skew](const FakeRequest& r) {
+    return WithDate(inner(r), HttpDate(LocalSeconds() + skew));
+  };
+}
+
+std::string Base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
 }
 
 TEST_CASE("negotiates the API version", "[providers][docker]") {
@@ -276,6 +322,184 @@ TEST_CASE("uploads a file as a one-member tar into its directory", "[providers][
   CHECK(daemon.requests().back().query.at("path") == "/etc/app");
   CHECK(provider->UploadFile("missing", "/run.sh", "x", 0755).code() == Status::Code::kNotFound);
   CHECK(provider->UploadFile("c1", "/dir/", "x", 0755).code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("an upload's mtime is the host's clock, learned from Docker's Date header",
+          "[providers][docker]") {
+  auto uploaded_mtime = [](FakeDaemon& daemon) {
+    auto provider = Provider(daemon);  // /version's answer already carries a Date
+    const std::int64_t before = LocalSeconds();
+    REQUIRE(provider->UploadFile("c1", "/run.sh", "#!/bin/sh\n", 0755).ok());
+    const std::int64_t after = LocalSeconds() + 1;
+    auto entries = ReadTar(daemon.requests().back().body);
+    REQUIRE(entries.ok());
+    REQUIRE(entries->size() == 1);
+    return std::make_tuple(before, entries->front().mtime, after);
+  };
+  auto upload_ok = [](const FakeRequest& r) -> std::string {
+    return r.method == "PUT" && r.path == "/v1.41/containers/c1/archive" ? HttpReply(200, "") : "";
+  };
+  for (std::int64_t skew : {3600, -3600, 0}) {
+    INFO("host clock " << skew << " s off the local one");
+    FakeDaemon daemon(SkewedDaemon(upload_ok, skew));
+    auto [before, mtime, after] = uploaded_mtime(daemon);
+    // Never later than the host's clock; earlier by at most the Date's second plus a bit.
+    CHECK(mtime <= after + skew);
+    CHECK(mtime >= before + skew - 2);
+  }
+  SECTION("no Date header: the local clock") {
+    FakeDaemon daemon(Daemon(upload_ok));
+    auto [before, mtime, after] = uploaded_mtime(daemon);
+    CHECK(mtime >= before);
+    CHECK(mtime <= after);
+  }
+  SECTION("a malformed Date header is ignored") {
+    FakeDaemon daemon([inner = Daemon(upload_ok)](const FakeRequest& r) {
+      return WithDate(inner(r), "Tue, 01 Dec 2026 17:08:43 UTC");
+    });
+    auto [before, mtime, after] = uploaded_mtime(daemon);
+    CHECK(mtime >= before);
+    CHECK(mtime <= after);
+  }
+}
+
+TEST_CASE("the client keeps the host clock of the latest well-dated answer",
+          "[providers][docker]") {
+  std::string date;  // what every answer carries as its Date; none when empty
+  FakeDaemon daemon(
+      [&date, inner = Daemon([](const FakeRequest&) { return HttpReply(200, "{}"); })](
+          const FakeRequest& r) { return date.empty() ? inner(r) : WithDate(inner(r), date); });
+  auto api = Client(daemon);
+  CHECK_FALSE(api->HostClockNow());  // nothing heard yet
+  REQUIRE(api->NegotiateVersion().ok());
+  CHECK_FALSE(api->HostClockNow());  // an answer without a Date tells nothing
+
+  auto host_offset = [&] {
+    auto host_now = api->HostClockNow();
+    REQUIRE(host_now);
+    return std::chrono::duration_cast<std::chrono::seconds>(*host_now -
+                                                            std::chrono::system_clock::now())
+        .count();
+  };
+  date = HttpDate(LocalSeconds() + 7200);
+  REQUIRE(api->Send({}).ok());
+  CHECK(host_offset() >= 7200 - 2);
+  CHECK(host_offset() <= 7200);
+  date = "yesterday";  // ignored: the last good estimate stands
+  REQUIRE(api->Send({}).ok());
+  CHECK(host_offset() >= 7200 - 2);
+  date = HttpDate(LocalSeconds() - 60);  // the host's clock was stepped back: follow it
+  REQUIRE(api->Send({}).ok());
+  CHECK(host_offset() >= -60 - 2);
+  CHECK(host_offset() <= -60);
+}
+
+TEST_CASE("stat keys carry Docker's RFC 3339 mtime, which FileModifiedAt reads",
+          "[providers][docker]") {
+  // Path stats as the lab's Docker 20.10 sent them (X-Docker-Container-Path-Stat), plus the
+  // same instant as a daemon in UTC+8 writes it (Go formats the time in its local zone).
+  const std::map<std::string, std::string> stats = {
+      {"/run.sh", R"({"name":"run.sh","size":10,"mode":493,"mtime":"2026-12-01T16:14:03Z",)"
+                  R"("linkTarget":""})"},
+      {"/etc/hostname",
+       R"({"name":"hostname","size":13,"mode":420,"mtime":"2026-12-01T17:13:55.901613527Z",)"
+       R"("linkTarget":""})"},
+      {"/zoned", R"({"name":"zoned","size":1,"mode":384,)"
+                 R"("mtime":"2026-12-02T01:13:55.901613527+08:00","linkTarget":""})"},
+      {"/link.sh", R"({"name":"link.sh","size":11,"mode":134218239,)"
+                   R"("mtime":"2026-12-01T16:14:03Z","linkTarget":"opt/real.sh"})"},
+  };
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/c1/json") return HttpReply(200, R"({"Id":"c1"})");
+    if (r.path == "/v1.41/containers/gone/json") return Message(404, "No such container: gone");
+    if (r.method != "HEAD") return "";
+    auto stat = stats.find(r.query.at("path"));
+    // A HEAD answer has headers only.
+    if (r.path != "/v1.41/containers/c1/archive" || stat == stats.end())
+      return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    return "HTTP/1.1 200 OK\r\nX-Docker-Container-Path-Stat: " + Base64(stat->second) +
+           "\r\nContent-Length: 0\r\n\r\n";
+  }));
+  auto provider = Provider(daemon);
+  auto stat_of = [&](const std::string& id, const std::string& path) {
+    auto stat = provider->StatFile(id, path);
+    INFO(stat.status().ToString());
+    REQUIRE(stat.ok());
+    return *stat;
+  };
+  CHECK(stat_of("c1", "/run.sh") == "10:493:2026-12-01T16:14:03Z");
+  CHECK(FileModifiedAt(*stat_of("c1", "/run.sh")) == 1796141643LL * 1000000000);
+  const std::string hostname = *stat_of("c1", "/etc/hostname");
+  CHECK(hostname == "13:420:2026-12-01T17:13:55.901613527Z");
+  CHECK(FileModifiedAt(hostname) == ParseRfc3339("2026-12-01T17:13:55.901613527Z"));
+  CHECK(FileModifiedAt(hostname) == (1796144923LL + 312) * 1000000000 + 901613527);
+  CHECK(FileModifiedAt(*stat_of("c1", "/zoned")) == FileModifiedAt(hostname));
+  CHECK(stat_of("c1", "/link.sh") == "");  // a symlink vouches for nothing
+  CHECK_FALSE(FileModifiedAt(""));
+  CHECK_FALSE(stat_of("c1", "/absent"));
+  CHECK(provider->StatFile("gone", "/run.sh").status().code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("renames a container", "[providers][docker]") {
+  // Docker 20.10's answers, as the lab gave them.
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.method != "POST") return "";
+    if (r.path == "/v1.41/containers/nope/rename") return Message(404, "No such container: nope");
+    if (r.path != "/v1.41/containers/c1/rename") return "";
+    const std::string& name = r.query.at("name");
+    if (name == "taken")
+      return Message(409,
+                     "Error when allocating new name: Conflict. The container name \"/taken\" is "
+                     "already in use by container \"15b6\". You have to remove (or rename) that "
+                     "container to be able to reuse that name.");
+    if (name == "c1")
+      return Message(400, "Renaming a container with the same name as its current name");
+    return HttpReply(204, "");
+  }));
+  auto provider = Provider(daemon);
+  REQUIRE(provider->RenameContainer("c1", "web_old.1").ok());
+  const FakeRequest& rename = daemon.requests().back();
+  CHECK(rename.method == "POST");
+  CHECK(rename.path == "/v1.41/containers/c1/rename");
+  CHECK(rename.query == std::map<std::string, std::string>{{"name", "web_old.1"}});
+  CHECK(rename.body.empty());
+
+  Status taken = provider->RenameContainer("c1", "taken");
+  CHECK(taken.code() == Status::Code::kConflict);
+  CHECK_THAT(taken.message(), Catch::StartsWith("rename to taken: h1: POST /containers/c1/rename"));
+  CHECK_THAT(taken.message(), Catch::Contains("is already in use"));
+  CHECK(provider->RenameContainer("nope", "x1").code() == Status::Code::kNotFound);
+  CHECK(provider->RenameContainer("c1", "c1").code() == Status::Code::kInvalidArgument);
+  const std::size_t sent = daemon.requests().size();
+  CHECK(provider->RenameContainer("c1", "").code() == Status::Code::kInvalidArgument);
+  CHECK(daemon.requests().size() == sent);  // refused before asking
+}
+
+TEST_CASE("a missing tag or repository is kNotFound, an unreachable registry kUnavailable",
+          "[providers][docker]") {
+  // What the lab's Docker 20.10 answers for GET /distribution/{ref}/json.
+  FakeDaemon daemon(Daemon([](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/distribution/127.0.0.1:5000/jlrec-lab/base:no-such-tag/json" ||
+        r.path == "/v1.41/distribution/127.0.0.1:5000/jlrec-lab/no-such-repo:1/json")
+      return Message(404, "manifest unknown: manifest unknown");
+    if (r.path == "/v1.41/distribution/127.0.0.1:5999/jlrec-lab/base:1/json")
+      return Message(500,
+                     "Get \"http://127.0.0.1:5999/v2/\": dial tcp 127.0.0.1:5999: connect: "
+                     "connection refused");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  for (const char* missing :
+       {"127.0.0.1:5000/jlrec-lab/base:no-such-tag", "127.0.0.1:5000/jlrec-lab/no-such-repo:1"}) {
+    auto digest = provider->ResolveImageDigest(missing);
+    CHECK(digest.status().code() == Status::Code::kNotFound);
+    CHECK(digest.status().message() == std::string("h1: resolve ") + missing +
+                                           " at its registry: manifest unknown: manifest unknown "
+                                           "(HTTP 404)");
+  }
+  auto unreachable = provider->ResolveImageDigest("127.0.0.1:5999/jlrec-lab/base:1");
+  CHECK(unreachable.status().code() == Status::Code::kUnavailable);
+  CHECK_THAT(unreachable.status().message(), Catch::Contains("connection refused (HTTP 500)"));
 }
 
 TEST_CASE("creates, starts, stops, restarts and removes", "[providers][docker]") {

@@ -9,7 +9,7 @@
 namespace jlrec {
 namespace {
 
-TEST_CASE("a single-file tar reads back with its name, mode and bytes", "[providers][tar]") {
+TEST_CASE("a single-file tar reads back with its name, mode, mtime and bytes", "[providers][tar]") {
   std::string binary;
   for (int i = 0; i < 70000; ++i) binary += static_cast<char>(i * 31 % 256);  // NULs included
   for (const auto& [name, content, mode] : std::vector<std::tuple<std::string, std::string, int>>{
@@ -27,6 +27,7 @@ TEST_CASE("a single-file tar reads back with its name, mode and bytes", "[provid
     CHECK(e.path == name);
     CHECK(e.type == TarEntry::Type::kRegular);
     CHECK(e.mode == mode);
+    CHECK(e.mtime == 1700000000);
     CHECK(e.content == content);
   }
 }
