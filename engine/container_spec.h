@@ -50,6 +50,10 @@ void WriteSpec(ByteWriter& w, const ContainerSpec& spec);
 /// Reads what WriteSpec wrote into `spec` (check r.ok() afterwards).
 void ReadSpec(ByteReader& r, ContainerSpec& spec);
 
+/// The suffix a replace gives the container it replaces while the new one proves itself
+/// ("NAME.jlrec-prev"); a container named so outside an apply is an interrupted replace.
+inline constexpr const char* kPreviousSuffix = ".jlrec-prev";
+
 /// Label keys jlrec writes on every container it manages (its bookkeeping).
 namespace labels {
 inline constexpr const char* kPrefix = "jlrec.";

@@ -321,11 +321,6 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
     // image was pulled as.
     if (changes.empty()) {
       auto reg = snap.registry_digests.find(c.spec.image);
-      auto err = snap.image_check_errors.find(c.spec.image);
-      if (err != snap.image_check_errors.end() && warned_hosts.insert(c.host).second) {
-        plan.warnings.push_back("could not check the registry digest of " + c.spec.image + " on " +
-                                c.host + ": " + err->second);
-      }
       if (reg != snap.registry_digests.end() && !reg->second.empty()) {
         auto rd = snap.image_repo_digests.find(have->image_id);
         std::string running =
@@ -375,8 +370,15 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
     }
   }
 
-  // An image that exists nowhere: the container cannot be made, whatever else it needs.
-  if (auto missing = snap.missing_images.find(c.spec.image); missing != snap.missing_images.end()) {
+  // An image that exists nowhere: the container cannot be made, whatever else it needs. A
+  // registry that could not say is only a warning: the host may have the image.
+  auto missing = snap.missing_images.find(c.spec.image);
+  if (auto err = snap.image_check_errors.find(c.spec.image);
+      err != snap.image_check_errors.end() && missing == snap.missing_images.end() &&
+      warned_hosts.insert(c.host).second)
+    plan.warnings.push_back("could not check the registry digest of " + c.spec.image + " on " +
+                            c.host + ": " + err->second);
+  if (missing != snap.missing_images.end()) {
     if (a.kind == ActionKind::kCreate || a.kind == ActionKind::kReplace) {
       a.kind = ActionKind::kUnknown;
       a.reason_kind = ReasonKind::kImageNotFound;

@@ -59,9 +59,6 @@ std::optional<ReasonKind> ParseReasonKind(const std::string& name);
 /// "orphan", "unknown" (unreachable host), "image_not_found".
 const char* DriftClassOf(ReasonKind kind);
 
-/// The suffix a replace gives the container it replaces while the new one proves itself
-/// ("NAME.jlrec-prev"); a container named so outside an apply is an interrupted replace.
-inline constexpr const char* kPreviousSuffix = ".jlrec-prev";
 /// Where an update keeps the /run.sh it replaces, inside the container.
 inline constexpr const char* kPreviousScriptPath = "/run.sh.jlrec-prev";
 

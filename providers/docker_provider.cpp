@@ -111,6 +111,8 @@ Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(con
     for (const auto& item : *list) {
       ListedContainer listed;
       listed.id = item.at("Id").get<std::string>();
+      if (auto it = item.find("State"); it != item.end() && it->is_string())
+        listed.running = it->get<std::string>() == "running";
       if (auto it = item.find("Names"); it != item.end() && it->is_array())
         listed.names = it->get<std::vector<std::string>>();
       if (auto it = item.find("Labels"); it != item.end() && it->is_object())
@@ -135,11 +137,13 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
     for (const auto& listed : *labelled)
       if (listed.host_label.empty() || listed.host_label == host_) {
         ids.insert(listed.id);
-        found_names.insert(listed.names.begin(), listed.names.end());
+        if (listed.running) found_names.insert(listed.names.begin(), listed.names.end());
       }
   }
-  // Names are unique on a daemon: when the labelled list already holds every wanted name
-  // (the steady state), a name query could only return those same containers.
+  // Names are unique on a daemon: when the labelled list already holds every wanted name,
+  // running (the steady state), a name query could only return those same containers. A
+  // missing or stopped one may be an interrupted replace of a container jlrec did not
+  // manage, whose NAME.jlrec-prev carries no label: the name query looks for those too.
   bool all_found = std::all_of(names.begin(), names.end(), [&](const std::string& n) {
     return found_names.count("/" + n) != 0;
   });
@@ -150,7 +154,9 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
     json patterns = json::array();
     for (const auto& name : names) {
       wanted.insert("/" + name);
+      wanted.insert("/" + name + kPreviousSuffix);
       patterns.push_back(ExactNameRegex(name));
+      patterns.push_back(ExactNameRegex(name + kPreviousSuffix));
     }
     auto named = ListIds(json{{"name", patterns}});
     if (!named.ok()) return named.status();

@@ -56,6 +56,7 @@ class DockerProvider final : public Provider {
     std::string id;
     std::vector<std::string> names;  ///< "/name" as Docker reports them
     std::string host_label;          ///< value of jlrec.host, "" when absent
+    bool running = false;            ///< State is "running"
   };
   Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters);
   // What image `image_id` puts into its containers, cached (images are immutable).

@@ -449,7 +449,8 @@ Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
   if (auto f = InjectedFailure(call, "ListContainers", project)) return call.Done(*f);
   std::lock_guard lock(mu_);
   std::vector<LiveContainer> out;
-  const std::set<std::string> wanted(names.begin(), names.end());
+  std::set<std::string> wanted(names.begin(), names.end());
+  for (const auto& name : names) wanted.insert(name + kPreviousSuffix);
   for (const auto& [name, c] : containers_) {
     auto label = c.live.jlrec_labels.find(labels::kProject);
     auto host = c.live.jlrec_labels.find(labels::kHost);

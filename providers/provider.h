@@ -34,8 +34,11 @@ class Provider {
   virtual const std::string& host() const = 0;
 
   /// Every container labelled jlrec.project=`project` whose jlrec.host label is this host
-  /// (or absent), plus every container whose name is in `names` (managed or not, any
-  /// jlrec.host), fully inspected. script_digest is left unset.
+  /// (or absent), plus every container whose name is in `names` or is such a name followed
+  /// by kPreviousSuffix (managed or not, any jlrec.host: an interrupted replace of a
+  /// container jlrec did not manage leaves one without labels), fully inspected.
+  /// script_digest is left unset. An implementation may skip looking for unlabelled
+  /// containers while every name in `names` is held by a running labelled one.
   virtual Result<std::vector<LiveContainer>> ListContainers(
       const std::string& project, const std::vector<std::string>& names) = 0;
   /// One container by id or name; kNotFound if there is none.

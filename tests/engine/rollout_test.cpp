@@ -55,7 +55,7 @@ TEST_CASE(
     "a replace whose new container fails its gate puts the previous one back, same id, "
     "running",
     "[rollout]") {
-  PlanAction replace = Action(ActionKind::kReplace, "lab1/w");
+  PlanAction replace = Action(ActionKind::kReplace, "lab1/web");
   replace.desired->spec.healthcheck = QuickCheck();
   Plan plan = MakePlan({replace});
   FakeProviderFactory hosts;
@@ -68,27 +68,27 @@ TEST_CASE(
   REQUIRE(r.failed == 1);
   CHECK(r.rolled_back == 1);
   CHECK(r.outcomes[0].rolled_back);
-  CHECK(r.outcomes[0].container_id == LiveId("lab1/w"));
+  CHECK(r.outcomes[0].container_id == LiveId("lab1/web"));
   CHECK(r.outcomes[0].error.message().find("health check timed out") != std::string::npos);
   auto containers = lab1.Containers();
   REQUIRE(containers.size() == 1);
-  CHECK(containers.begin()->first == "w");
-  CHECK(containers.begin()->second.live.id == LiveId("lab1/w"));
+  CHECK(containers.begin()->first == "web");
+  CHECK(containers.begin()->second.live.id == LiveId("lab1/web"));
   CHECK(containers.begin()->second.live.state == "running");
   CHECK(containers.begin()->second.files.at("/run.sh") == kOldScript);
   // The old container kept running until the new one existed, and came back last.
-  const std::string old_id = LiveId("lab1/w").substr(0, 8);
+  const std::string old_id = LiveId("lab1/web").substr(0, 8);
   auto calls = Methods(hosts);
   REQUIRE(calls.size() == 10);
   CHECK(calls[0] == "HasImage 127.0.0.");
-  CHECK(calls[1] == "RenameContainer " + old_id + " w.jlrec-prev");
-  CHECK(calls[2].rfind("CreateContainer w", 0) == 0);
+  CHECK(calls[1] == "RenameContainer " + old_id + " web.jlrec-prev");
+  CHECK(calls[2].rfind("CreateContainer web", 0) == 0);
   CHECK(calls[3].rfind("UploadFile", 0) == 0);
   CHECK(calls[4].rfind("StopContainer " + old_id, 0) == 0);
   CHECK(calls[5].rfind("StartContainer", 0) == 0);
   CHECK(calls[6].rfind("StopContainer", 0) == 0);
   CHECK(calls[7].rfind("RemoveContainer", 0) == 0);
-  CHECK(calls[8] == "RenameContainer " + old_id + " w");
+  CHECK(calls[8] == "RenameContainer " + old_id + " web");
   CHECK(calls[9] == "StartContainer " + old_id);
 }
 
@@ -96,23 +96,23 @@ TEST_CASE(
     "a replace that cannot create the new container renames the previous one back "
     "without stopping it",
     "[rollout]") {
-  Plan plan = MakePlan({Action(ActionKind::kReplace, "lab1/w")});
+  Plan plan = MakePlan({Action(ActionKind::kReplace, "lab1/web")});
   FakeProviderFactory hosts;
   SeedHosts(hosts, plan);
-  hosts.Host("lab1").FailAlways("CreateContainer", "w", Status::RemoteError("no space left"));
+  hosts.Host("lab1").FailAlways("CreateContainer", "web", Status::RemoteError("no space left"));
   ApplyResult r = Run(hosts, plan);
   REQUIRE(r.failed == 1);
   CHECK(r.outcomes[0].rolled_back);
   CHECK(hosts.log().Count("StopContainer") == 0);
-  auto w = hosts.Host("lab1").Container("w");
+  auto w = hosts.Host("lab1").Container("web");
   REQUIRE(w);
-  CHECK(w->live.id == LiveId("lab1/w"));
+  CHECK(w->live.id == LiveId("lab1/web"));
   CHECK(w->live.state == "running");
-  CHECK_FALSE(hosts.Host("lab1").Container("w.jlrec-prev"));
+  CHECK_FALSE(hosts.Host("lab1").Container("web.jlrec-prev"));
 }
 
 TEST_CASE("a replace that succeeds leaves only the new container", "[rollout]") {
-  PlanAction replace = Action(ActionKind::kReplace, "lab1/w");
+  PlanAction replace = Action(ActionKind::kReplace, "lab1/web");
   replace.desired->spec.healthcheck = QuickCheck();
   Plan plan = MakePlan({replace});
   FakeProviderFactory hosts;
@@ -121,12 +121,12 @@ TEST_CASE("a replace that succeeds leaves only the new container", "[rollout]") 
   REQUIRE(r.succeeded == 1);
   auto containers = hosts.Host("lab1").Containers();
   REQUIRE(containers.size() == 1);
-  CHECK(containers.begin()->second.live.id != LiveId("lab1/w"));
+  CHECK(containers.begin()->second.live.id != LiveId("lab1/web"));
   CHECK(containers.begin()->second.live.spec.healthcheck == QuickCheck());
 }
 
 TEST_CASE("an update whose gate fails puts the previous /run.sh back and restarts", "[rollout]") {
-  PlanAction update = Action(ActionKind::kUpdate, "lab1/w");
+  PlanAction update = Action(ActionKind::kUpdate, "lab1/web");
   update.desired->spec.healthcheck = QuickCheck();
   update.live->script_digest = Sha256Hex(kOldScript);
   Plan plan = MakePlan({update});
@@ -138,9 +138,9 @@ TEST_CASE("an update whose gate fails puts the previous /run.sh back and restart
   ApplyResult r = Run(hosts, plan);
   REQUIRE(r.failed == 1);
   CHECK(r.outcomes[0].rolled_back);
-  auto w = lab1.Container("w");
+  auto w = lab1.Container("web");
   REQUIRE(w);
-  CHECK(w->live.id == LiveId("lab1/w"));
+  CHECK(w->live.id == LiveId("lab1/web"));
   CHECK(w->files.at("/run.sh") == kOldScript);
   CHECK(w->files.at("/run.sh.jlrec-prev") == kOldScript);
   CHECK(w->live.state == "running");
@@ -148,14 +148,14 @@ TEST_CASE("an update whose gate fails puts the previous /run.sh back and restart
 }
 
 TEST_CASE("an update that succeeds keeps the previous /run.sh beside the new one", "[rollout]") {
-  PlanAction update = Action(ActionKind::kUpdate, "lab1/w");
+  PlanAction update = Action(ActionKind::kUpdate, "lab1/web");
   update.live->script_digest = Sha256Hex(kOldScript);
   Plan plan = MakePlan({update});
   FakeProviderFactory hosts;
   SeedHosts(hosts, plan);
   ApplyResult r = Run(hosts, plan);
   REQUIRE(r.succeeded == 1);
-  auto w = hosts.Host("lab1").Container("w");
+  auto w = hosts.Host("lab1").Container("web");
   CHECK(w->files.at("/run.sh") == update.desired->script);
   CHECK(w->files.at("/run.sh.jlrec-prev") == kOldScript);
   CHECK(hosts.log().Count("RestartContainer") == 1);
@@ -163,7 +163,7 @@ TEST_CASE("an update that succeeds keeps the previous /run.sh beside the new one
 
 TEST_CASE("an update of a container whose /run.sh is already the wanted one only restarts it",
           "[rollout]") {
-  PlanAction update = Action(ActionKind::kUpdate, "lab1/w");
+  PlanAction update = Action(ActionKind::kUpdate, "lab1/web");
   update.reason_kind = ReasonKind::kRestartPending;
   update.live->script_digest = update.desired->script_digest;
   Plan plan = MakePlan({update});
@@ -179,14 +179,14 @@ TEST_CASE("an update of a container whose /run.sh is already the wanted one only
 // An interrupted replace as the diff plans it: `previous` is NAME.jlrec-prev, `fresh` (if any)
 // what stands under the name.
 PlanAction Interrupted(FakeProviderFactory& hosts, bool with_new, bool new_is_wanted) {
-  PlanAction a = Action(ActionKind::kReplace, "lab1/w");
+  PlanAction a = Action(ActionKind::kReplace, "lab1/web");
   a.reason_kind = ReasonKind::kInterrupted;
   FakeProvider& lab1 = hosts.Host("lab1");
   lab1.AddImage(kImage);
   FakeContainer prev;
   prev.live = *a.live;
   prev.live.id = "prev-id";
-  prev.live.name = "w.jlrec-prev";
+  prev.live.name = "web.jlrec-prev";
   prev.files["/run.sh"] = kOldScript;
   lab1.AddContainer(prev);
   a.previous = prev.live;
@@ -194,7 +194,7 @@ PlanAction Interrupted(FakeProviderFactory& hosts, bool with_new, bool new_is_wa
   if (with_new) {
     FakeContainer fresh;
     fresh.live.id = "new-id";
-    fresh.live.name = "w";
+    fresh.live.name = "web";
     fresh.live.spec = a.desired->spec;
     fresh.live.state = "created";
     fresh.live.jlrec_labels = {{labels::kProject, "jl"},
@@ -216,7 +216,7 @@ TEST_CASE("an interrupted replace is finished from what the host shows", "[rollo
     CHECK(hosts.log().Count("RenameContainer") == 0);
     auto containers = hosts.Host("lab1").Containers();
     REQUIRE(containers.size() == 1);
-    CHECK(containers.begin()->first == "w");
+    CHECK(containers.begin()->first == "web");
     CHECK(containers.begin()->second.live.state == "running");
   }
   SECTION("the new container was made: it is started, not made again") {
@@ -249,14 +249,14 @@ TEST_CASE("an interrupted replace is finished from what the host shows", "[rollo
     CHECK(r.outcomes[0].rolled_back);
     auto containers = hosts.Host("lab1").Containers();
     REQUIRE(containers.size() == 1);
-    CHECK(containers.begin()->first == "w");
+    CHECK(containers.begin()->first == "web");
     CHECK(containers.begin()->second.live.id == "prev-id");
     CHECK(containers.begin()->second.live.state == "running");
   }
 }
 
 TEST_CASE("the fault-injection seam sees each step of a replace before its call", "[rollout]") {
-  PlanAction replace = Action(ActionKind::kReplace, "lab1/w");
+  PlanAction replace = Action(ActionKind::kReplace, "lab1/web");
   replace.desired->spec.healthcheck = QuickCheck();
   Plan plan = MakePlan({replace});
   FakeProviderFactory hosts;

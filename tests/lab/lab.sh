@@ -8,6 +8,7 @@
 #   lab.sh stop-host N | start-host N       stop/start host N's sshd (host unreachable)
 #   lab.sh pause-host N | resume-host N     SIGSTOP/SIGCONT host N's sshd (host hangs)
 #   lab.sh stop-docker N | start-docker N   stop/start host N's dockerd
+#   lab.sh pause-docker N | resume-docker N SIGSTOP/SIGCONT host N's dockerd (daemon hangs)
 #   lab.sh preload [IMAGE...]               pull lab images on every host (speed for tests)
 #   lab.sh env                              print the connection settings (shell format)
 #
@@ -399,6 +400,8 @@ main() {
       wait_for 30 "sshd of host $1" sshd_listening "$1" ;;
     pause-host) need_host "${1:-}" pause-host && kill -STOP "$(cat "$(host_dir "$1")/sshd.pid")" ;;
     resume-host) need_host "${1:-}" resume-host && kill -CONT "$(cat "$(host_dir "$1")/sshd.pid")" ;;
+    pause-docker) need_host "${1:-}" pause-docker && kill -STOP "$(cat "$LAB/$(docker_index "$1")/dockerd.pid")" ;;
+    resume-docker) need_host "${1:-}" resume-docker && kill -CONT "$(cat "$LAB/$(docker_index "$1")/dockerd.pid")" ;;
     stop-docker) need_host "${1:-}" stop-docker && stop_pidfile "$LAB/$(docker_index "$1")/dockerd.pid" "dockerd h$1" ;;
     start-docker) need_host "${1:-}" start-docker && start_dockerd "$(docker_index "$1")" &&
       wait_dockerd "$(docker_index "$1")" ;;

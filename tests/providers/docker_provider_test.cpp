@@ -223,12 +223,16 @@ TEST_CASE("lists project containers and exactly the wanted names", "[providers][
         return HttpReply(200,
                          json::array({{{"Id", id_a}, {"Names", {"/ptest_fixture_a"}}}}).dump());
       }
-      CHECK(filters == json{{"name", {"^/ptest_fixture_b$", "^/gone$", "^/a\\.b$"}}});
+      // Each wanted name, and the NAME.jlrec-prev an interrupted replace may have left.
+      CHECK(filters == json{{"name",
+                             {"^/ptest_fixture_b$", "^/ptest_fixture_b\\.jlrec-prev$", "^/gone$",
+                              "^/gone\\.jlrec-prev$", "^/a\\.b$", "^/a\\.b\\.jlrec-prev$"}}});
       // Docker's name filter is a regex: a daemon may return near misses; "gone" vanishes
       // between the list and the inspect.
       return ChunkedReply(200,
                           json::array({{{"Id", id_b}, {"Names", {"/ptest_fixture_b"}}},
                                        {{"Id", "near"}, {"Names", {"/ptest_fixture_b2"}}},
+                                       {{"Id", "nearprev"}, {"Names", {"/gone.jlrec-prevx"}}},
                                        {{"Id", "axb"}, {"Names", {"/axb"}}},
                                        {{"Id", "gone"}, {"Names", {"/gone"}}},
                                        {{"Id", id_a}, {"Names", {"/ptest_fixture_a"}}}})
@@ -254,6 +258,38 @@ TEST_CASE("lists project containers and exactly the wanted names", "[providers][
   CHECK((*list)[1].spec.command == std::vector<std::string>{"sleep", "1000"});
   CHECK(image_inspects == 1);  // both run the same image: inspected once
   CHECK(daemon.connections() == 1);
+}
+
+TEST_CASE("no name query while every wanted name runs under the project's label; one when a "
+          "wanted container is stopped",
+          "[providers][docker]") {
+  std::string inspect_a = Fixture("inspect_created_ports_health.json");
+  const std::string id_a = json::parse(inspect_a)["Id"];
+  std::string state = "running";
+  int name_queries = 0;
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/json") {
+      auto filters = json::parse(r.query.at("filters"));
+      if (filters.contains("name")) {
+        ++name_queries;
+        return HttpReply(200, json::array().dump());
+      }
+      return HttpReply(200, json::array({{{"Id", id_a},
+                                          {"Names", {"/ptest_fixture_a"}},
+                                          {"State", state}}})
+                                .dump());
+    }
+    if (r.path == "/v1.41/containers/" + id_a + "/json") return HttpReply(200, inspect_a);
+    if (r.path.rfind("/v1.41/images/sha256:", 0) == 0)
+      return HttpReply(200, Fixture("image_base1.json"));
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  REQUIRE(provider->ListContainers("demo", {"ptest_fixture_a"}).ok());
+  CHECK(name_queries == 0);
+  state = "created";  // e.g. made by a replace that was stopped before it started it
+  REQUIRE(provider->ListContainers("demo", {"ptest_fixture_a"}).ok());
+  CHECK(name_queries == 1);
 }
 
 TEST_CASE("a list failure is an error, never an empty host", "[providers][docker]") {

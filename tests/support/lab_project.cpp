@@ -71,11 +71,12 @@ void LabProject::Write(const std::vector<LabUnit>& units, const std::string& ima
   }
 }
 
-ProcessResult LabProject::Jlrec(std::vector<std::string> args, const std::string& input) const {
+ProcessResult LabProject::Jlrec(std::vector<std::string> args, const std::string& input,
+                                const std::map<std::string, std::string>& env) const {
   args.push_back("-m");
   args.push_back(manifest());
   args.push_back("--no-color");
-  return RunJlrec(args, input);
+  return RunJlrec(args, input, env);
 }
 
 std::string LabProject::Inspect(int host, const std::string& name,

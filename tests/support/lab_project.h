@@ -33,8 +33,10 @@ class LabProject {
   void Write(const std::vector<LabUnit>& units, const std::string& image = "",
              const std::string& runtime_mode_product = "dev_new",
              const std::string& extra_defaults = "");
-  /// Runs `jlrec <args> -m <manifest>` and returns its result.
-  ProcessResult Jlrec(std::vector<std::string> args, const std::string& input = "") const;
+  /// Runs `jlrec <args> -m <manifest>` (with `env` added to its environment) and returns its
+  /// result.
+  ProcessResult Jlrec(std::vector<std::string> args, const std::string& input = "",
+                      const std::map<std::string, std::string>& env = {}) const;
   /// The container's full name for short name `name`.
   std::string Name(const std::string& name) const { return prefix_ + "_" + name; }
   /// `docker inspect -f FORMAT` of a container on lab host `host` ("" if absent).
