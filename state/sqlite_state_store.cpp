@@ -109,10 +109,12 @@ class SqliteStateStore final : public StateStore {
     return Guarded("listing actions", [&] { return JournalListActions(db_, run_id); });
   }
 
-  // TODO(state helper): schema v5. Placeholders until the failure and release tables land.
-  Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string&) override {
-    return Status::Internal("not implemented");
+  Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string& project) override {
+    return Guarded("listing unfinished actions",
+                   [&] { return JournalListUnfinishedActions(db_, project); });
   }
+
+  // TODO(state helper): schema v5. Placeholders until the failure and release tables land.
   Status RecordRelease(std::int64_t, const std::vector<ReleasedContainer>&) override {
     return Status::Internal("not implemented");
   }
