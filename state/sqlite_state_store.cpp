@@ -1,12 +1,13 @@
 // StateStore on one SQLite file: WAL so readers never wait for the writer, a busy timeout so
 // concurrent jlrec processes (a cron drift check during an apply) queue instead of failing,
-// foreign keys so containers and actions never outlive their host and run.
+// foreign keys so containers, actions and release records never outlive their host and run.
 #include <exception>
 #include <memory>
 #include <utility>
 
 #include "state/drift_history.h"
 #include "state/lock_table.h"
+#include "state/release_table.h"
 #include "state/resolved_manifest_table.h"
 #include "state/run_journal.h"
 #include "state/schema_migrations.h"
@@ -114,13 +115,16 @@ class SqliteStateStore final : public StateStore {
                    [&] { return JournalListUnfinishedActions(db_, project); });
   }
 
-  // TODO(state helper): schema v5. Placeholders until the failure and release tables land.
-  Status RecordRelease(std::int64_t, const std::vector<ReleasedContainer>&) override {
-    return Status::Internal("not implemented");
+  Status RecordRelease(std::int64_t run_id,
+                       const std::vector<ReleasedContainer>& containers) override {
+    return Guarded("recording a release", [&] { return RecordReleaseIn(db_, run_id, containers); });
   }
-  Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t) override {
-    return Status::Internal("not implemented");
+
+  Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t run_id) override {
+    return Guarded("reading a release record", [&] { return ListReleaseIn(db_, run_id); });
   }
+
+  // TODO(state helper): schema v5. Placeholders until the failure table lands.
   Status SaveFailure(const std::string&, const ActionFailure&) override {
     return Status::Internal("not implemented");
   }
