@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "state/drift_history.h"
+#include "state/failure_table.h"
 #include "state/lock_table.h"
 #include "state/release_table.h"
 #include "state/resolved_manifest_table.h"
@@ -124,15 +125,19 @@ class SqliteStateStore final : public StateStore {
     return Guarded("reading a release record", [&] { return ListReleaseIn(db_, run_id); });
   }
 
-  // TODO(state helper): schema v5. Placeholders until the failure table lands.
-  Status SaveFailure(const std::string&, const ActionFailure&) override {
-    return Status::Internal("not implemented");
+  Status SaveFailure(const std::string& project, const ActionFailure& failure) override {
+    return Guarded("recording a failed action",
+                   [&] { return SaveFailureIn(db_, project, failure); });
   }
-  Status ClearFailure(const std::string&, const std::string&, const std::string&) override {
-    return Status::Internal("not implemented");
+
+  Status ClearFailure(const std::string& project, const std::string& host,
+                      const std::string& container) override {
+    return Guarded("forgetting a failed action",
+                   [&] { return ClearFailureIn(db_, project, host, container); });
   }
-  Result<std::vector<ActionFailure>> ListFailures(const std::string&) override {
-    return Status::Internal("not implemented");
+
+  Result<std::vector<ActionFailure>> ListFailures(const std::string& project) override {
+    return Guarded("listing failed actions", [&] { return ListFailuresIn(db_, project); });
   }
 
   Result<std::optional<LockInfo>> AcquireLock(const LockInfo& info,

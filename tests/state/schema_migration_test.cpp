@@ -149,6 +149,28 @@ TEST_CASE("a version 4 state file is migrated to the current version keeping its
   auto checks = store->ListDriftChecks("demo", 0, 0);
   REQUIRE(checks.ok());
   CHECK(checks->size() == 1);
+
+  // Version 5's additions work on the migrated file, on its old rows too.
+  auto unfinished = store->ListUnfinishedActions("demo");
+  REQUIRE(unfinished.ok());
+  REQUIRE(unfinished->size() == 1);
+  CHECK(unfinished->at(0).container == "h1/web");
+  ReleasedContainer released;
+  released.host = "h1";
+  released.container = "web";
+  released.outcome = "failed";
+  REQUIRE(store->RecordRelease(runs->at(0).id, {released}).ok());
+  auto release = store->ListRelease(runs->at(0).id);
+  REQUIRE(release.ok());
+  CHECK(*release == std::vector<ReleasedContainer>{released});
+  ActionFailure failure;
+  failure.host = "h1";
+  failure.container = "web";
+  failure.run_id = runs->at(0).id;
+  REQUIRE(store->SaveFailure("demo", failure).ok());
+  auto failures = store->ListFailures("demo");
+  REQUIRE(failures.ok());
+  CHECK(*failures == std::vector<ActionFailure>{failure});
 }
 
 TEST_CASE("a state file from a newer jlrec is refused naming both versions and left unchanged",
