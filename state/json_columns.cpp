@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <string_view>
 
@@ -21,9 +23,10 @@ Status Malformed(const char* column, const std::string& why) {
   return Status::IoError(std::string("malformed ") + column + " in the state file: " + why);
 }
 
-// The columns hold only strings, arrays of strings and objects of strings, written by
-// Dump above. A reader for exactly that subset parses them several times faster than a
-// general JSON DOM, which matters when a cached plan loads 10,000 containers.
+// The columns hold only strings, arrays of strings, objects of strings and (the spec's
+// healthcheck) an object with integers, written by Dump above. A reader for exactly that
+// subset parses them several times faster than a general JSON DOM, which matters when a
+// cached plan loads 10,000 containers.
 class ColumnReader {
  public:
   ColumnReader(std::string_view text, const char* column) : text_(text), column_(column) {}
@@ -71,10 +74,62 @@ class ColumnReader {
     return Status::Ok();
   }
 
-  /// True when the next value is an array.
-  bool PeekArray() {
+  /// Reads an integer (no fraction, no exponent) that fits in 64 bits.
+  Status Integer(std::int64_t& out, const std::string& what) {
     SkipSpace();
-    return pos_ < text_.size() && text_[pos_] == '[';
+    const bool negative = Eat('-');
+    // The magnitude of the most negative value is one more than that of the most positive.
+    const std::uint64_t limit =
+        std::uint64_t(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+    const size_t first_digit = pos_;
+    std::uint64_t magnitude = 0;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+      const unsigned digit = unsigned(text_[pos_] - '0');
+      if (magnitude > (limit - digit) / 10) return Error(what + " is out of range");
+      magnitude = magnitude * 10 + digit;
+      ++pos_;
+    }
+    const size_t digits = pos_ - first_digit;
+    if (digits == 0 || (digits > 1 && text_[first_digit] == '0'))
+      return Error(what + " is not an integer");
+    if (pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E'))
+      return Error(what + " is not an integer");
+    // Two's complement: the cast wraps the largest magnitude to the most negative value.
+    out =
+        negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+    return Status::Ok();
+  }
+
+  /// Reads and drops one value of the subset this file writes (a string, an integer, or an
+  /// array or object of such values): a field a newer jlrec added.
+  Status SkipValue(const std::string& what, int depth = 0) {
+    // Deep enough for anything written here; bounds the recursion on a corrupt column.
+    constexpr int kMaxDepth = 16;
+    if (depth > kMaxDepth) return Error(what + " is nested too deeply");
+    SkipSpace();
+    if (pos_ >= text_.size()) return Error("unexpected end in " + what);
+    const char next = text_[pos_];
+    if (next == '"') {
+      std::string ignored;
+      return StringValue(ignored, what);
+    }
+    if (next == '{') return Object([&](const std::string&) { return SkipValue(what, depth + 1); });
+    if (next == '[') {
+      Eat('[');
+      SkipSpace();
+      if (Eat(']')) return Status::Ok();
+      for (;;) {
+        if (Status s = SkipValue(what, depth + 1); !s.ok()) return s;
+        SkipSpace();
+        if (Eat(']')) return Status::Ok();
+        if (!Eat(',')) return Error("expected ',' or ']'");
+      }
+    }
+    if (next == '-' || (next >= '0' && next <= '9')) {
+      std::int64_t ignored = 0;
+      return Integer(ignored, what);
+    }
+    return Error(what + " is not a string, integer, array or object");
   }
 
   Status End() {
@@ -230,17 +285,64 @@ Result<std::map<std::string, std::string>> StringMapFromJson(const std::string& 
 }
 
 std::string SpecFieldsToJson(const ContainerSpec& spec) {
-  return Dump(json{{"command", spec.command},
-                   {"network_mode", spec.network_mode},
-                   {"volumes", spec.volumes},
-                   {"restart", spec.restart},
-                   {"ports", spec.ports}});
+  json fields{{"command", spec.command},
+              {"network_mode", spec.network_mode},
+              {"volumes", spec.volumes},
+              {"restart", spec.restart},
+              {"ports", spec.ports}};
+  // Absent when there is none, as in the rows written before healthchecks were cached.
+  if (spec.healthcheck) {
+    const Healthcheck& h = *spec.healthcheck;
+    fields["healthcheck"] = json{{"command", h.command},
+                                 {"timeout_ms", h.timeout.count()},
+                                 {"interval_ms", h.interval.count()},
+                                 {"retries", h.retries}};
+  }
+  return Dump(fields);
 }
 
-Status SpecFieldsFromJson(const std::string& json_text, ContainerSpec& spec) {
-  constexpr const char* kColumn = "containers.spec";
-  ColumnReader reader(json_text, kColumn);
+namespace {
+
+constexpr const char* kSpecColumn = "containers.spec";
+
+// The "healthcheck" member of the spec column; every field of it is required.
+Status ReadHealthcheck(ColumnReader& reader, Healthcheck& healthcheck) {
   std::set<std::string> seen;
+  Status s = reader.Object([&](const std::string& key) -> Status {
+    seen.insert(key);
+    std::int64_t number = 0;
+    if (key == "command") return reader.StringList(healthcheck.command = {});
+    if (key == "timeout_ms") {
+      if (Status st = reader.Integer(number, "healthcheck timeout_ms"); !st.ok()) return st;
+      healthcheck.timeout = std::chrono::milliseconds(number);
+      return Status::Ok();
+    }
+    if (key == "interval_ms") {
+      if (Status st = reader.Integer(number, "healthcheck interval_ms"); !st.ok()) return st;
+      healthcheck.interval = std::chrono::milliseconds(number);
+      return Status::Ok();
+    }
+    if (key == "retries") {
+      if (Status st = reader.Integer(number, "healthcheck retries"); !st.ok()) return st;
+      if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
+        return reader.Error("healthcheck retries is out of range");
+      healthcheck.retries = static_cast<int>(number);
+      return Status::Ok();
+    }
+    return reader.SkipValue("healthcheck " + key);
+  });
+  if (!s.ok()) return s;
+  for (const char* key : {"command", "timeout_ms", "interval_ms", "retries"})
+    if (!seen.count(key)) return Malformed(kSpecColumn, std::string("missing healthcheck ") + key);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SpecFieldsFromJson(const std::string& json_text, ContainerSpec& spec) {
+  ColumnReader reader(json_text, kSpecColumn);
+  std::set<std::string> seen;
+  spec.healthcheck.reset();
   Status s = reader.Object([&](const std::string& key) -> Status {
     seen.insert(key);
     if (key == "command") return reader.StringList(spec.command = {});
@@ -248,18 +350,14 @@ Status SpecFieldsFromJson(const std::string& json_text, ContainerSpec& spec) {
     if (key == "ports") return reader.StringList(spec.ports = {});
     if (key == "network_mode") return reader.StringValue(spec.network_mode, key);
     if (key == "restart") return reader.StringValue(spec.restart, key);
+    if (key == "healthcheck") return ReadHealthcheck(reader, spec.healthcheck.emplace());
     // A field this version does not know (a newer jlrec wrote it): skipped.
-    std::string ignored;
-    if (reader.PeekArray()) {
-      std::vector<std::string> items;
-      return reader.StringList(items);
-    }
-    return reader.StringValue(ignored, key);
+    return reader.SkipValue(key);
   });
   if (!s.ok()) return s;
   if (Status st = reader.End(); !st.ok()) return st;
   for (const char* key : {"command", "network_mode", "volumes", "restart", "ports"})
-    if (!seen.count(key)) return Malformed(kColumn, std::string("missing ") + key);
+    if (!seen.count(key)) return Malformed(kSpecColumn, std::string("missing ") + key);
   return Status::Ok();
 }
 

@@ -22,9 +22,14 @@ Result<std::map<std::string, std::string>> StringMapFromJson(const std::string& 
                                                              const char* column);
 
 /// The fields of `spec` that have no column of their own (command, network_mode, volumes,
-/// restart, ports) as a JSON object; image and labels are stored in their own columns.
+/// restart, ports, and when there is one the healthcheck as {"command": [...],
+/// "timeout_ms": N, "interval_ms": N, "retries": N}) as a JSON object; image and labels are
+/// stored in their own columns.
 std::string SpecFieldsToJson(const ContainerSpec& spec);
-/// Fills those fields of `spec` from `json`; kIoError when it is malformed.
+/// Fills those fields of `spec` from `json` (no "healthcheck" member: no healthcheck, as in
+/// rows written before it was cached); members it does not know are skipped (a newer jlrec
+/// wrote them). kIoError when it is malformed: a missing field, a value of the wrong type,
+/// an integer with a fraction or out of range.
 Status SpecFieldsFromJson(const std::string& json, ContainerSpec& spec);
 
 }  // namespace jlrec

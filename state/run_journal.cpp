@@ -18,12 +18,33 @@ Status MustHaveChanged(SqliteDatabase& db, const char* what, std::int64_t id) {
   return Status::Ok();
 }
 
+// The actions `select` yields, its columns being id, run_id, action, container, started_at,
+// finished_at, result, error.
+Result<std::vector<ActionRecord>> ReadActions(SqliteStatement& select) {
+  std::vector<ActionRecord> actions;
+  Status read = ForEachRow(select, [&](const SqliteStatement& row) {
+    ActionRecord action;
+    action.id = row.ColumnInt(0);
+    action.run_id = row.ColumnInt(1);
+    action.action = row.ColumnText(2);
+    action.container = row.ColumnText(3);
+    action.started_at = row.ColumnInt(4);
+    action.finished_at = row.ColumnInt(5);
+    action.result = row.ColumnText(6);
+    action.error = row.ColumnText(7);
+    actions.push_back(std::move(action));
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return actions;
+}
+
 }  // namespace
 
 Result<std::int64_t> JournalBeginRun(SqliteDatabase& db, const RunRecord& run) {
   Result<SqliteStatement> insert = db.Prepare(
-      "INSERT INTO runs (kind, project, groups, started_at, finished_at, result, detail) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT INTO runs (kind, project, groups, started_at, finished_at, result, detail, owner, "
+      "manifest_digest, jlrec_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!insert.ok()) return insert.status();
   insert->BindText(1, run.kind)
       .BindText(2, run.project)
@@ -31,7 +52,10 @@ Result<std::int64_t> JournalBeginRun(SqliteDatabase& db, const RunRecord& run) {
       .BindInt(4, run.started_at != 0 ? run.started_at : UnixNow())
       .BindInt(5, run.finished_at)
       .BindText(6, run.result.empty() ? kRunning : run.result)
-      .BindText(7, run.detail);
+      .BindText(7, run.detail)
+      .BindText(8, run.owner)
+      .BindText(9, run.manifest_digest)
+      .BindText(10, run.jlrec_version);
   Status done = insert->Run();
   if (!done.ok()) return done.WithContext("recording the start of a " + run.kind + " run");
   return db.LastInsertRowid();
@@ -85,7 +109,8 @@ Status JournalActionEnd(SqliteDatabase& db, std::int64_t id, const std::string& 
 Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
                                                int limit, std::int64_t since) {
   Result<SqliteStatement> select = db.Prepare(
-      "SELECT id, kind, project, groups, started_at, finished_at, result, detail FROM runs "
+      "SELECT id, kind, project, groups, started_at, finished_at, result, detail, owner, "
+      "manifest_digest, jlrec_version FROM runs "
       "WHERE (?1 = '' OR kind = ?1) AND started_at >= ?2 "
       "ORDER BY started_at DESC, id DESC LIMIT ?3");
   if (!select.ok()) return select.status();
@@ -103,6 +128,9 @@ Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::st
     run.finished_at = row.ColumnInt(5);
     run.result = row.ColumnText(6);
     run.detail = row.ColumnText(7);
+    run.owner = row.ColumnText(8);
+    run.manifest_digest = row.ColumnText(9);
+    run.jlrec_version = row.ColumnText(10);
     runs.push_back(std::move(run));
     return Status::Ok();
   });
@@ -116,22 +144,21 @@ Result<std::vector<ActionRecord>> JournalListActions(SqliteDatabase& db, std::in
       "FROM run_actions WHERE run_id = ?1 ORDER BY id");
   if (!select.ok()) return select.status();
   select->BindInt(1, run_id);
-  std::vector<ActionRecord> actions;
-  Status read = ForEachRow(*select, [&](const SqliteStatement& row) {
-    ActionRecord action;
-    action.id = row.ColumnInt(0);
-    action.run_id = row.ColumnInt(1);
-    action.action = row.ColumnText(2);
-    action.container = row.ColumnText(3);
-    action.started_at = row.ColumnInt(4);
-    action.finished_at = row.ColumnInt(5);
-    action.result = row.ColumnText(6);
-    action.error = row.ColumnText(7);
-    actions.push_back(std::move(action));
-    return Status::Ok();
-  });
-  if (!read.ok()) return read;
-  return actions;
+  return ReadActions(*select);
+}
+
+Result<std::vector<ActionRecord>> JournalListUnfinishedActions(SqliteDatabase& db,
+                                                               const std::string& project) {
+  // 'running' is written out (not bound) so that SQLite uses the partial index
+  // run_actions_running, which holds only those rows.
+  Result<SqliteStatement> select = db.Prepare(
+      "SELECT a.id, a.run_id, a.action, a.container, a.started_at, a.finished_at, a.result, "
+      "a.error FROM run_actions a JOIN runs r ON r.id = a.run_id "
+      "WHERE a.result = 'running' AND r.project = ?1 "
+      "ORDER BY a.started_at DESC, a.id DESC");
+  if (!select.ok()) return select.status();
+  select->BindText(1, project);
+  return ReadActions(*select);
 }
 
 }  // namespace jlrec

@@ -12,7 +12,8 @@
 
 namespace jlrec {
 
-/// Inserts `run` (started_at 0 = now, result "" = "running"); returns its id.
+/// Inserts `run` (started_at 0 = now, result "" = "running"), owner, manifest digest and
+/// jlrec version included; returns its id.
 Result<std::int64_t> JournalBeginRun(SqliteDatabase& db, const RunRecord& run);
 /// Sets finished_at = now, `result` and `detail` of run `id`; kNotFound if there is none.
 Status JournalFinishRun(SqliteDatabase& db, std::int64_t id, const std::string& result,
@@ -27,5 +28,8 @@ Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::st
                                                int limit, std::int64_t since);
 /// See StateStore::ListActions.
 Result<std::vector<ActionRecord>> JournalListActions(SqliteDatabase& db, std::int64_t run_id);
+/// See StateStore::ListUnfinishedActions.
+Result<std::vector<ActionRecord>> JournalListUnfinishedActions(SqliteDatabase& db,
+                                                               const std::string& project);
 
 }  // namespace jlrec

@@ -114,6 +114,56 @@ CREATE TABLE resolved_manifests (
 );
 )sql";
 
+// Version 5: what `jlrec history` and `jlrec rollback` need, and what keeps a failed deploy
+// from reading as in sync: who ran each run with which manifest and jlrec; each container's
+// restart count and last exit code as refreshed (a crash-looping container looks "running");
+// the release record of each apply or rollback run (engine/release_record.h); the failed
+// actions not yet redone (engine/action_failure.h). containers.spec may now also hold a
+// "healthcheck" object (state/json_columns.h).
+constexpr const char* kReleasesAndFailures = R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';            -- user@hostname
+ALTER TABLE runs ADD COLUMN manifest_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN jlrec_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN exit_code INTEGER NOT NULL DEFAULT 0;
+-- ListUnfinishedActions reads only the few actions still running out of the whole journal.
+CREATE INDEX run_actions_running ON run_actions (run_id) WHERE result = 'running';
+-- One row per container a run left behind; the primary key is also the by-run index.
+CREATE TABLE release_containers (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,         -- order within the run's record
+  host TEXT NOT NULL,
+  container TEXT NOT NULL,
+  groups TEXT NOT NULL,              -- JSON array of group names
+  core INTEGER NOT NULL CHECK (core IN (0, 1)),
+  action TEXT NOT NULL,              -- what the run did to it; 'noop' when nothing
+  outcome TEXT NOT NULL,             -- succeeded, failed, rolled back, skipped, unchanged, ...
+  image TEXT NOT NULL,               -- the reference the run asked for
+  image_digest TEXT NOT NULL,        -- registry digest; '' unknown
+  image_id TEXT NOT NULL,            -- local image id; '' when no container
+  container_id TEXT NOT NULL,        -- '' when no container
+  script_digest TEXT NOT NULL,       -- sha256 of /run.sh; '' when none
+  PRIMARY KEY (run_id, position)
+);
+-- The failed actions not yet redone, one per container. run_id only names the run for
+-- messages, no foreign key: a failure must stay until it is redone, whatever becomes of its
+-- run's journal entry.
+CREATE TABLE failures (
+  project TEXT NOT NULL,
+  host TEXT NOT NULL,
+  container TEXT NOT NULL,
+  action TEXT NOT NULL,              -- create, replace, update, start
+  container_id TEXT NOT NULL,        -- the container the failure left; '' none
+  spec_digest TEXT NOT NULL,
+  script_digest TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  rolled_back INTEGER NOT NULL CHECK (rolled_back IN (0, 1)),
+  run_id INTEGER NOT NULL,
+  failed_at INTEGER NOT NULL,        -- unix seconds
+  PRIMARY KEY (project, host, container)
+);
+)sql";
+
 constexpr const char* kCreateVersionTable = R"sql(
 CREATE TABLE schema_version (
   version INTEGER PRIMARY KEY,
@@ -171,6 +221,8 @@ const std::vector<SchemaMigration>& StateSchemaMigrations() {
       {2, "drift check history", kDriftHistory},
       {3, "script stat keys in the refresh cache", kScriptStat},
       {4, "host snapshot values and the resolved manifest cache", kFastCachedPlan},
+      {5, "run provenance, restart counts and exit codes, release records, failures",
+       kReleasesAndFailures},
   };
   return migrations;
 }

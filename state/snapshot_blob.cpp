@@ -8,7 +8,8 @@ namespace {
 
 // "JLRS" and a format number: bumped whenever the layout below changes.
 constexpr std::uint32_t kMagic = 0x53524c4a;
-constexpr std::uint32_t kFormat = 2;  // 2: the spec carries the healthcheck
+// 2: the spec carries the healthcheck; the restart count and exit code follow the health.
+constexpr std::uint32_t kFormat = 2;
 
 }  // namespace
 
@@ -25,6 +26,8 @@ std::string EncodeHostContainers(const std::vector<LiveContainer>& containers) {
     w.StrMap(c.jlrec_labels);
     w.Str(c.state);
     w.Str(c.health);
+    w.I64(c.restart_count);
+    w.I64(c.exit_code);
     w.Str(c.created);
     w.Str(c.started_at);
     w.Bool(c.script_digest.has_value());
@@ -50,6 +53,8 @@ Result<std::vector<LiveContainer>> DecodeHostContainers(std::string_view bytes) 
     c.jlrec_labels = r.StrMap();
     c.state = r.Str();
     c.health = r.Str();
+    c.restart_count = static_cast<int>(r.I64());
+    c.exit_code = static_cast<int>(r.I64());
     c.created = r.Str();
     c.started_at = r.Str();
     bool has_script = r.Bool();

@@ -32,8 +32,8 @@ constexpr const char* kDeleteContainers = "DELETE FROM containers WHERE project 
 constexpr const char* kInsertContainer = R"sql(
 INSERT INTO containers (project, host, position, name, id, image, image_id, state, health,
                         jlrec_labels, labels, spec, script_digest, created, started_at,
-                        observed_at, script_stat)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                        observed_at, script_stat, restart_count, exit_code)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
 )sql";
 
 constexpr const char* kSelectHost = R"sql(
@@ -43,7 +43,7 @@ WHERE project = ?1 AND host = ?2
 
 constexpr const char* kSelectContainers = R"sql(
 SELECT name, id, image, image_id, state, health, jlrec_labels, labels, spec, script_digest,
-       created, started_at, script_stat
+       created, started_at, script_stat, restart_count, exit_code
 FROM containers WHERE project = ?1 AND host = ?2 ORDER BY position
 )sql";
 
@@ -118,7 +118,9 @@ Status SaveReachableHost(SaveStatements& st, const std::string& project,
         .BindText(14, c.created)
         .BindText(15, c.started_at)
         .BindInt(16, observed_at)
-        .BindText(17, c.script_stat);
+        .BindText(17, c.script_stat)
+        .BindInt(18, c.restart_count)
+        .BindInt(19, c.exit_code);
     s = insert.Run();
     if (!s.ok()) return s.WithContext("container " + c.name);
   }
@@ -157,6 +159,8 @@ Result<LiveContainer> ReadContainer(const SqliteStatement& row) {
   c.created = row.ColumnText(10);
   c.started_at = row.ColumnText(11);
   c.script_stat = row.ColumnText(12);
+  c.restart_count = static_cast<int>(row.ColumnInt(13));
+  c.exit_code = static_cast<int>(row.ColumnInt(14));
   return c;
 }
 

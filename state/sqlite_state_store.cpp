@@ -1,12 +1,14 @@
 // StateStore on one SQLite file: WAL so readers never wait for the writer, a busy timeout so
 // concurrent jlrec processes (a cron drift check during an apply) queue instead of failing,
-// foreign keys so containers and actions never outlive their host and run.
+// foreign keys so containers, actions and release records never outlive their host and run.
 #include <exception>
 #include <memory>
 #include <utility>
 
 #include "state/drift_history.h"
+#include "state/failure_table.h"
 #include "state/lock_table.h"
+#include "state/release_table.h"
 #include "state/resolved_manifest_table.h"
 #include "state/run_journal.h"
 #include "state/schema_migrations.h"
@@ -109,24 +111,33 @@ class SqliteStateStore final : public StateStore {
     return Guarded("listing actions", [&] { return JournalListActions(db_, run_id); });
   }
 
-  // TODO(state helper): schema v5. Placeholders until the failure and release tables land.
-  Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string&) override {
-    return Status::Internal("not implemented");
+  Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string& project) override {
+    return Guarded("listing unfinished actions",
+                   [&] { return JournalListUnfinishedActions(db_, project); });
   }
-  Status RecordRelease(std::int64_t, const std::vector<ReleasedContainer>&) override {
-    return Status::Internal("not implemented");
+
+  Status RecordRelease(std::int64_t run_id,
+                       const std::vector<ReleasedContainer>& containers) override {
+    return Guarded("recording a release", [&] { return RecordReleaseIn(db_, run_id, containers); });
   }
-  Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t) override {
-    return Status::Internal("not implemented");
+
+  Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t run_id) override {
+    return Guarded("reading a release record", [&] { return ListReleaseIn(db_, run_id); });
   }
-  Status SaveFailure(const std::string&, const ActionFailure&) override {
-    return Status::Internal("not implemented");
+
+  Status SaveFailure(const std::string& project, const ActionFailure& failure) override {
+    return Guarded("recording a failed action",
+                   [&] { return SaveFailureIn(db_, project, failure); });
   }
-  Status ClearFailure(const std::string&, const std::string&, const std::string&) override {
-    return Status::Internal("not implemented");
+
+  Status ClearFailure(const std::string& project, const std::string& host,
+                      const std::string& container) override {
+    return Guarded("forgetting a failed action",
+                   [&] { return ClearFailureIn(db_, project, host, container); });
   }
-  Result<std::vector<ActionFailure>> ListFailures(const std::string&) override {
-    return Status::Internal("not implemented");
+
+  Result<std::vector<ActionFailure>> ListFailures(const std::string& project) override {
+    return Guarded("listing failed actions", [&] { return ListFailuresIn(db_, project); });
   }
 
   Result<std::optional<LockInfo>> AcquireLock(const LockInfo& info,

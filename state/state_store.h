@@ -97,7 +97,8 @@ struct ResolvedManifestRecord {
 ///
 /// Nothing here stores environment values (LiveContainer carries none). Free-text fields
 /// (RunRecord::detail, ActionRecord::error, HostSnapshot::error, DriftCheckRecord::detail,
-/// DriftFinding::detail) are stored as given: callers must never put secret values in them.
+/// DriftFinding::detail, ActionFailure::reason) are stored as given: callers must never put
+/// secret values in them.
 class StateStore {
  public:
   virtual ~StateStore() = default;

@@ -1,6 +1,8 @@
 // The list- and map-valued columns: what the writer produces, the reader gives back exactly,
 // escapes and non-ASCII included; anything else is a named error, never a crash.
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <limits>
 
 #include "state/json_columns.h"
 
@@ -64,16 +66,127 @@ TEST_CASE("spec column round-trips, skips fields a newer version added, and need
   CHECK(back.ports == spec.ports);
 
   ContainerSpec newer;
-  CHECK(SpecFieldsFromJson(R"({"command":[],"network_mode":"none","volumes":[],"restart":"no",)"
-                           R"("ports":[],"future_list":["x"],"future_text":"y"})",
-                           newer)
-            .ok());
+  Status skipped = SpecFieldsFromJson(
+      R"({"command":[],"network_mode":"none","volumes":[],"restart":"no","ports":[],)"
+      R"("future_list":["x"],"future_text":"y","future_number":-12,)"
+      R"("future_object":{"a":[1,{"b":"c"}],"d":{}},"future_mixed":[[],"e",3]})",
+      newer);
+  INFO(skipped.ToString());
+  CHECK(skipped.ok());
   CHECK(newer.network_mode == "none");
 
   ContainerSpec partial;
   Status missing = SpecFieldsFromJson(R"({"command":[],"network_mode":"none"})", partial);
   CHECK_FALSE(missing.ok());
   CHECK(missing.message().find("missing volumes") != std::string::npos);
+}
+
+constexpr const char* kSpecWithoutHealthcheck =
+    R"({"command":[],"network_mode":"host","volumes":[],"restart":"no","ports":[]})";
+
+ContainerSpec SpecWithHealthcheck() {
+  ContainerSpec spec;
+  spec.command = {"/run.sh"};
+  spec.network_mode = "host";
+  spec.restart = "always";
+  Healthcheck& h = spec.healthcheck.emplace();
+  h.command = {"/bin/sh", "-c", "test -f \"/tmp/ready ✓\""};
+  h.timeout = std::chrono::milliseconds(3000);
+  h.interval = std::chrono::milliseconds(250);
+  h.retries = 5;
+  return spec;
+}
+
+TEST_CASE("spec column round-trips a healthcheck, extreme values included") {
+  ContainerSpec spec = SpecWithHealthcheck();
+  ContainerSpec back;
+  REQUIRE(SpecFieldsFromJson(SpecFieldsToJson(spec), back).ok());
+  CHECK(back.healthcheck == spec.healthcheck);
+
+  Healthcheck& h = *spec.healthcheck;
+  h.command.clear();
+  h.timeout = std::chrono::milliseconds(std::numeric_limits<std::int64_t>::max());
+  h.interval = std::chrono::milliseconds(std::numeric_limits<std::int64_t>::min());
+  h.retries = std::numeric_limits<int>::min();
+  REQUIRE(SpecFieldsFromJson(SpecFieldsToJson(spec), back).ok());
+  CHECK(back.healthcheck == spec.healthcheck);
+  h.retries = std::numeric_limits<int>::max();
+  h.interval = std::chrono::milliseconds(0);
+  REQUIRE(SpecFieldsFromJson(SpecFieldsToJson(spec), back).ok());
+  CHECK(back.healthcheck == spec.healthcheck);
+}
+
+TEST_CASE("spec column without a healthcheck member reads as no healthcheck") {
+  ContainerSpec spec = SpecWithHealthcheck();
+  spec.healthcheck.reset();
+  CHECK(SpecFieldsToJson(spec).find("healthcheck") == std::string::npos);
+
+  // As written before healthchecks were cached, into a spec that had one.
+  ContainerSpec back = SpecWithHealthcheck();
+  REQUIRE(SpecFieldsFromJson(kSpecWithoutHealthcheck, back).ok());
+  CHECK_FALSE(back.healthcheck.has_value());
+}
+
+TEST_CASE("spec column healthcheck skips members a newer version added") {
+  ContainerSpec back;
+  Status s = SpecFieldsFromJson(
+      R"({"command":[],"network_mode":"host","volumes":[],"restart":"no","ports":[],)"
+      R"("healthcheck":{"command":["true"],"start_interval_ms":100,"timeout_ms":10,)"
+      R"("interval_ms":20,"retries":1,"note":"x"}})",
+      back);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  REQUIRE(back.healthcheck.has_value());
+  CHECK(back.healthcheck->command == std::vector<std::string>{"true"});
+  CHECK(back.healthcheck->timeout == std::chrono::milliseconds(10));
+  CHECK(back.healthcheck->interval == std::chrono::milliseconds(20));
+  CHECK(back.healthcheck->retries == 1);
+}
+
+TEST_CASE("spec column with a malformed healthcheck is an I/O error that names the column") {
+  const std::string prefix =
+      R"({"command":[],"network_mode":"host","volumes":[],"restart":"no","ports":[],)"
+      R"("healthcheck":)";
+  for (const std::string& healthcheck : std::vector<std::string>{
+           "null",
+           "[]",
+           R"("curl")",
+           "7",
+           "{}",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20})",
+           R"({"timeout_ms":10,"interval_ms":20,"retries":1})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":"3"})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":3.5})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":1e3})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":03})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":-})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":2147483648})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":-2147483649})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":true})",
+           R"({"command":"true","timeout_ms":10,"interval_ms":20,"retries":1})",
+           R"({"command":[1],"timeout_ms":10,"interval_ms":20,"retries":1})",
+           R"({"command":["true"],"timeout_ms":9223372036854775808,"interval_ms":20,"retries":1})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":-9223372036854775809,"retries":1})",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":1)",
+           R"({"command":["true"],"timeout_ms":10,"interval_ms":20,"retries":1,"x":null})",
+       }) {
+    INFO(healthcheck);
+    ContainerSpec spec;
+    Status s = SpecFieldsFromJson(prefix + healthcheck + "}", spec);
+    CHECK(s.code() == Status::Code::kIoError);
+    CHECK(s.message().find("containers.spec") != std::string::npos);
+  }
+}
+
+TEST_CASE("spec column refuses an unknown member nested beyond reason") {
+  const std::string deep = std::string(64, '[') + std::string(64, ']');
+  ContainerSpec spec;
+  Status s = SpecFieldsFromJson(
+      R"({"command":[],"network_mode":"host","volumes":[],"restart":"no","ports":[],"future":)" +
+          deep + "}",
+      spec);
+  CHECK(s.code() == Status::Code::kIoError);
+  CHECK(s.message().find("nested too deeply") != std::string::npos);
 }
 
 }  // namespace

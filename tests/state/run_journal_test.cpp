@@ -151,6 +151,78 @@ TEST_CASE("actions are listed in the order they were started", "[state]") {
   CHECK(actions->at(2).run_id == *run);
 }
 
+TEST_CASE("a run keeps who ran it, with which manifest and which jlrec", "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  RunRecord run = ApplyRun(100);
+  run.owner = "ops@control-1";
+  run.manifest_digest = "sha256:4f2a";
+  run.jlrec_version = "0.9.0";
+  REQUIRE(store->BeginRun(run).ok());
+  REQUIRE(store->BeginRun(ApplyRun(200)).ok());
+
+  auto runs = store->ListRuns("apply", 0, 0);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 2);
+  CHECK(runs->at(1).owner == "ops@control-1");
+  CHECK(runs->at(1).manifest_digest == "sha256:4f2a");
+  CHECK(runs->at(1).jlrec_version == "0.9.0");
+  // Unknown is empty, as for the runs of a jlrec before schema version 5.
+  CHECK(runs->at(0).owner.empty());
+  CHECK(runs->at(0).manifest_digest.empty());
+  CHECK(runs->at(0).jlrec_version.empty());
+}
+
+TEST_CASE("unfinished actions are the running ones of the project's runs, newest first",
+          "[state]") {
+  test::TempDir dir;
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  auto older = store->BeginRun(ApplyRun(100));
+  auto newer = store->BeginRun(ApplyRun(200));
+  RunRecord elsewhere = ApplyRun(300);
+  elsewhere.project = "other";
+  auto other = store->BeginRun(elsewhere);
+  REQUIRE(older.ok());
+  REQUIRE(newer.ok());
+  REQUIRE(other.ok());
+
+  auto start = [&](std::int64_t run, const std::string& ref, std::int64_t at) {
+    ActionRecord action = Action(run, "create", ref);
+    action.started_at = at;
+    Result<std::int64_t> id = store->RecordActionStart(action);
+    REQUIRE(id.ok());
+    return *id;
+  };
+  start(*older, "h1/killed", 110);
+  const std::int64_t done = start(*older, "h1/done", 120);
+  const std::int64_t failed = start(*newer, "h2/failed", 210);
+  start(*newer, "h2/running", 220);
+  start(*newer, "h3/running", 220);  // same second: the later insert counts as newer
+  start(*other, "h1/foreign", 310);
+  REQUIRE(store->RecordActionEnd(done, "succeeded", "").ok());
+  REQUIRE(store->RecordActionEnd(failed, "failed", "exit 1").ok());
+
+  auto unfinished = store->ListUnfinishedActions("demo");
+  REQUIRE(unfinished.ok());
+  std::vector<std::string> refs;
+  for (const ActionRecord& a : *unfinished) refs.push_back(a.container);
+  CHECK(refs == std::vector<std::string>{"h3/running", "h2/running", "h1/killed"});
+  REQUIRE(unfinished->size() == 3);
+  CHECK(unfinished->at(0).run_id == *newer);
+  CHECK(unfinished->at(0).result == "running");
+  CHECK(unfinished->at(0).finished_at == 0);
+  CHECK(unfinished->at(2).run_id == *older);
+  CHECK(unfinished->at(2).started_at == 110);
+
+  auto foreign = store->ListUnfinishedActions("other");
+  REQUIRE(foreign.ok());
+  REQUIRE(foreign->size() == 1);
+  CHECK(foreign->at(0).container == "h1/foreign");
+  auto none = store->ListUnfinishedActions("nobody");
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
 TEST_CASE("finishing or ending what the journal does not hold is reported as not found",
           "[state]") {
   test::TempDir dir;

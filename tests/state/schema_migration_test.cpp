@@ -38,7 +38,7 @@ TEST_CASE("a new state file is created at the current schema version", "[state]"
   test::TempDir dir;
   const std::string path = dir.File("state.db");
   test::OpenStoreOrFail(path);
-  CHECK(kCurrentVersion >= 2);
+  CHECK(kCurrentVersion >= 5);
   CHECK(VersionOf(path) == kCurrentVersion);
 }
 
@@ -75,6 +75,9 @@ TEST_CASE("a version 1 state file is migrated to the current version keeping its
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
   CHECK(runs->at(0).groups == std::vector<std::string>{"product"});
+  CHECK(runs->at(0).owner.empty());
+  CHECK(runs->at(0).manifest_digest.empty());
+  CHECK(runs->at(0).jlrec_version.empty());
   auto holder = store->LockHolder("apply:demo");
   REQUIRE(holder.ok());
   REQUIRE(holder->has_value());
@@ -87,23 +90,110 @@ TEST_CASE("a version 1 state file is migrated to the current version keeping its
   CHECK(store->RecordDriftCheck(check).ok());
 }
 
+TEST_CASE("a version 4 state file is migrated to the current version keeping its data", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  {
+    // What jlrec with schema 4 left behind: a host whose encoded value is of format 1 (so
+    // the rows are read), a run with an action still running, a drift check.
+    SqliteDatabase db = OpenRaw(path);
+    std::vector<SchemaMigration> v4(StateSchemaMigrations().begin(),
+                                    StateSchemaMigrations().begin() + 4);
+    REQUIRE(MigrateSchema(db, v4).ok());
+    Exec(db,
+         "INSERT INTO hosts VALUES ('demo', 'h1', 1700000000, 1700000000, 1, '',"
+         " X'4a4c52530100000000000000');"
+         "INSERT INTO containers VALUES ('demo', 'h1', 0, 'web', 'id1', 'img:1', 'sha256:1',"
+         " 'exited', '', '{\"jlrec.project\":\"demo\"}', '{\"team\":\"ops\"}',"
+         " '{\"command\":[\"/run.sh\"],\"network_mode\":\"host\",\"volumes\":[],"
+         "\"restart\":\"always\",\"ports\":[]}', 'd1', '2024-01-01T00:00:00Z', '',"
+         " 1700000000, '1030:493:2026-11-26T12:24:51Z');"
+         "INSERT INTO runs (kind, project, groups, started_at, result, detail)"
+         " VALUES ('apply', 'demo', '[\"product\"]', 1700000001, 'running', 'old run');"
+         "INSERT INTO run_actions (run_id, action, container, started_at, result)"
+         " VALUES (1, 'create', 'h1/web', 1700000002, 'running');"
+         "INSERT INTO drift_checks (project, groups, checked_at, result)"
+         " VALUES ('demo', '[]', 1700000003, 'in_sync');");
+  }
+  REQUIRE(VersionOf(path) == 4);
+
+  auto store = test::OpenStoreOrFail(path);
+  CHECK(VersionOf(path) == kCurrentVersion);
+
+  auto hosts = store->LoadSnapshots("demo", {"h1"});
+  INFO(hosts.status().ToString());
+  REQUIRE(hosts.ok());
+  REQUIRE(hosts->at(0).containers.size() == 1);
+  const LiveContainer& web = hosts->at(0).containers[0];
+  CHECK(web.name == "web");
+  CHECK(web.state == "exited");
+  CHECK(web.spec.command == std::vector<std::string>{"/run.sh"});
+  CHECK(web.spec.labels == std::map<std::string, std::string>{{"team", "ops"}});
+  CHECK(web.script_stat == "1030:493:2026-11-26T12:24:51Z");
+  // What schema 4 did not know reads as "nothing known".
+  CHECK(web.restart_count == 0);
+  CHECK(web.exit_code == 0);
+  CHECK_FALSE(web.spec.healthcheck.has_value());
+
+  auto runs = store->ListRuns("", 0, 0);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 1);
+  CHECK(runs->at(0).detail == "old run");
+  CHECK(runs->at(0).owner.empty());
+  CHECK(runs->at(0).manifest_digest.empty());
+  CHECK(runs->at(0).jlrec_version.empty());
+  auto actions = store->ListActions(runs->at(0).id);
+  REQUIRE(actions.ok());
+  REQUIRE(actions->size() == 1);
+  CHECK(actions->at(0).container == "h1/web");
+  auto checks = store->ListDriftChecks("demo", 0, 0);
+  REQUIRE(checks.ok());
+  CHECK(checks->size() == 1);
+
+  // Version 5's additions work on the migrated file, on its old rows too.
+  auto unfinished = store->ListUnfinishedActions("demo");
+  REQUIRE(unfinished.ok());
+  REQUIRE(unfinished->size() == 1);
+  CHECK(unfinished->at(0).container == "h1/web");
+  ReleasedContainer released;
+  released.host = "h1";
+  released.container = "web";
+  released.outcome = "failed";
+  REQUIRE(store->RecordRelease(runs->at(0).id, {released}).ok());
+  auto release = store->ListRelease(runs->at(0).id);
+  REQUIRE(release.ok());
+  CHECK(*release == std::vector<ReleasedContainer>{released});
+  ActionFailure failure;
+  failure.host = "h1";
+  failure.container = "web";
+  failure.run_id = runs->at(0).id;
+  REQUIRE(store->SaveFailure("demo", failure).ok());
+  auto failures = store->ListFailures("demo");
+  REQUIRE(failures.ok());
+  CHECK(*failures == std::vector<ActionFailure>{failure});
+}
+
 TEST_CASE("a state file from a newer jlrec is refused naming both versions and left unchanged",
           "[state]") {
   test::TempDir dir;
   const std::string path = dir.File("state.db");
   test::OpenStoreOrFail(path);
+  int newer = 0;
+  SECTION("far ahead") { newer = 99; }
+  SECTION("one version ahead") { newer = kCurrentVersion + 1; }
   {
     SqliteDatabase db = OpenRaw(path);
-    Exec(db, "INSERT INTO schema_version VALUES (99, 0, 'from the future')");
+    Exec(db,
+         "INSERT INTO schema_version VALUES (" + std::to_string(newer) + ", 0, 'from the future')");
   }
   Result<std::unique_ptr<StateStore>> store = OpenSqliteStateStore(path);
   REQUIRE_FALSE(store.ok());
   CHECK(store.status().code() == Status::Code::kIoError);
   CHECK_THAT(store.status().message(),
-             Catch::Contains("schema version 99") &&
+             Catch::Contains("schema version " + std::to_string(newer)) &&
                  Catch::Contains("version " + std::to_string(kCurrentVersion)) &&
                  Catch::Contains(path));
-  CHECK(VersionOf(path) == 99);
+  CHECK(VersionOf(path) == newer);
 }
 
 TEST_CASE("an SQLite database that is not a jlrec state file is refused untouched", "[state]") {

@@ -23,10 +23,13 @@ void RequireSameContainer(const LiveContainer& got, const LiveContainer& want) {
   CHECK(got.spec.restart == want.spec.restart);
   CHECK(got.spec.ports == want.spec.ports);
   CHECK(got.spec.labels == want.spec.labels);
+  CHECK(got.spec.healthcheck == want.spec.healthcheck);
   CHECK(got.spec == want.spec);
   CHECK(got.jlrec_labels == want.jlrec_labels);
   CHECK(got.state == want.state);
   CHECK(got.health == want.health);
+  CHECK(got.restart_count == want.restart_count);
+  CHECK(got.exit_code == want.exit_code);
   CHECK(got.created == want.created);
   CHECK(got.started_at == want.started_at);
   CHECK(got.script_digest == want.script_digest);
@@ -244,6 +247,48 @@ TEST_CASE("a host without a readable encoded snapshot loads from its rows, ident
   REQUIRE((*loaded)[0].containers.size() == containers.size());
   for (std::size_t i = 0; i < containers.size(); ++i)
     RequireSameContainer((*loaded)[0].containers[i], containers[i]);
+}
+
+TEST_CASE("restart count, exit code and healthcheck load back from the encoded value and the rows",
+          "[state]") {
+  test::TempDir dir;
+  LiveContainer looping = test::SampleContainer("looping", 0);
+  looping.state = "restarting";
+  looping.restart_count = 2147483647;
+  looping.exit_code = -1;
+  Healthcheck& edge = looping.spec.healthcheck.emplace();
+  edge.command = {};
+  edge.timeout = std::chrono::milliseconds(0);
+  edge.interval = std::chrono::milliseconds(9007199254740993);  // not exact as a double
+  edge.retries = -2147483647 - 1;
+  LiveContainer exited = test::SampleContainer("exited", 1);
+  exited.exit_code = 137;
+  REQUIRE_FALSE(exited.spec.healthcheck.has_value());
+  const std::vector<LiveContainer> containers = {looping, exited, test::SampleContainer("web", 2)};
+  {
+    auto store = test::OpenStoreOrFail(dir.File("state.db"));
+    REQUIRE(store->SaveSnapshots("demo", {test::ReachableSnapshot("h1", 100, containers)}).ok());
+  }
+  std::string change;
+  SECTION("from the encoded value") {
+    // Rows that disagree prove that the value is what was read.
+    change = "UPDATE containers SET restart_count = 5, exit_code = 5, spec = 'not json'";
+  }
+  SECTION("from the rows") { change = "UPDATE hosts SET snapshot = NULL"; }
+  {
+    Result<SqliteDatabase> db = SqliteDatabase::Open(dir.File("state.db"));
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec(change).ok());
+  }
+  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+  auto loaded = store->LoadSnapshots("demo", {"h1"});
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  REQUIRE((*loaded)[0].containers.size() == containers.size());
+  for (std::size_t i = 0; i < containers.size(); ++i) {
+    INFO("container " << containers[i].name);
+    RequireSameContainer((*loaded)[0].containers[i], containers[i]);
+  }
 }
 
 TEST_CASE("an unreachable refresh keeps the host's encoded snapshot with its rows", "[state]") {

@@ -24,12 +24,21 @@ LiveContainer SampleContainer(const std::string& name, int variant) {
   c.spec.restart = variant % 2 == 0 ? "unless-stopped" : "on-failure";
   c.spec.ports = {"127.0.0.1:80" + v + ":80/tcp"};
   c.spec.labels = {{"team", "platform" + v}, {"описание", "unicode ✓ " + v}};
+  if (variant % 3 != 1) {
+    Healthcheck& h = c.spec.healthcheck.emplace();
+    h.command = {"/bin/sh", "-c", "curl -fs \"http://127.0.0.1:80" + v + "/health\""};
+    h.timeout = std::chrono::milliseconds(3000 + variant);
+    h.interval = std::chrono::milliseconds(500 + variant);
+    h.retries = 3 + variant;
+  }
   c.jlrec_labels = {
       {"jlrec.project", "demo"},        {"jlrec.groups", "product,test" + v},
       {"jlrec.unit", "h1/" + name},     {"jlrec.core", variant % 2 == 0 ? "true" : "false"},
       {"jlrec.spec-digest", "abc" + v}, {"jlrec.version", "0.1." + v}};
   c.state = variant % 2 == 0 ? "running" : "exited";
   c.health = variant % 2 == 0 ? "healthy" : "";
+  c.restart_count = 2 + variant;
+  c.exit_code = variant % 2 == 0 ? 0 : 128 + variant;
   c.created = "2024-05-0" + std::to_string(1 + variant % 9) + "T10:00:00.123456789Z";
   c.started_at = variant % 2 == 0 ? "2024-05-01T10:00:01Z" : "";
   if (variant % 3 != 2) c.script_digest = "d1635" + v + name;

@@ -43,7 +43,8 @@ class TempDir {
 std::unique_ptr<StateStore> OpenStoreOrFail(const std::string& path);
 
 /// A container with every field set to a value derived from `name` and `variant`, so two
-/// different arguments give containers that differ in every field.
+/// different arguments give containers that differ in every field. Variants with
+/// variant % 3 == 1 have no healthcheck, those with variant % 3 == 2 no /run.sh.
 LiveContainer SampleContainer(const std::string& name, int variant = 0);
 
 /// A reachable snapshot of `host` observed at `observed_at` holding `containers`.
