@@ -157,7 +157,6 @@ class ActionRun {
     const std::string previous_name = a_.name + kPreviousSuffix;
     std::string previous_id;
     std::string new_id;
-    bool previous_ran = true;  // what to put back on failure
     if (a_.previous) {
       // An interrupted replace: carry on from what the host shows.
       previous_id = a_.previous->id;
@@ -186,7 +185,6 @@ class ActionRun {
         if (Status s = EnsureImage(); !s.ok()) return s;
     } else {
       previous_id = a_.live->id;
-      previous_ran = a_.live->running();
       container_id = previous_id;
       // Pull before touching anything: if the image cannot be had, nothing changes.
       if (Status s = EnsureImage(); !s.ok()) return s;
@@ -211,7 +209,7 @@ class ActionRun {
       Mutate("remove previous", [&] { return provider_.RemoveContainer(previous_id); });
       return Status::Ok();
     }
-    Status restored = PutPreviousBack(previous_id, new_id, previous_ran);
+    Status restored = PutPreviousBack(previous_id, new_id);
     if (!restored.ok()) {
       container_id = new_id;
       return status.WithNote("rollback failed: " + restored.message());
@@ -222,9 +220,9 @@ class ActionRun {
   }
 
   // Undoes a failed replace: the new container goes, the previous one gets its name back and
-  // runs again if it ran before.
-  Status PutPreviousBack(const std::string& previous_id, const std::string& new_id,
-                         bool previous_ran) {
+  // runs again. (Always started: the manifest wants it running, and one found stopped may have
+  // been stopped by an interrupted replace.)
+  Status PutPreviousBack(const std::string& previous_id, const std::string& new_id) {
     if (!new_id.empty()) {
       if (Status s = Mutate("stop new",
                             [&] { return provider_.StopContainer(new_id, settings_.stop_grace); });
@@ -238,7 +236,6 @@ class ActionRun {
                           [&] { return provider_.RenameContainer(previous_id, a_.name); });
         !s.ok())
       return s;
-    if (!previous_ran) return Status::Ok();
     if (Status s = Mutate("start previous", [&] { return provider_.StartContainer(previous_id); });
         !s.ok())
       return s;
@@ -332,12 +329,19 @@ class ActionRun {
     Step("health check");
     if (hc.command.empty()) return Status::InvalidArgument("health check has no command");
     const Clock::time_point deadline = Clock::now() + hc.timeout;
+    std::string last = "no probe finished";
     for (;;) {
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
       Result<int> probe = provider_.Exec(id, hc.command, std::max(left, milliseconds(1)));
       if (probe.ok() && *probe == 0) return Status::Ok();
-      const std::string last =
-          probe.ok() ? "exit code " + std::to_string(*probe) : probe.status().message();
+      // A probe cut short by the gate's own deadline says nothing: the last one that
+      // finished is the reason worth reporting.
+      const bool cut_short = !probe.ok() && probe.status().code() == Status::Code::kTimeout &&
+                             Clock::now() >= deadline;
+      if (probe.ok())
+        last = "exit code " + std::to_string(*probe);
+      else if (!cut_short || last == "no probe finished")
+        last = probe.status().message();
       if (Clock::now() >= deadline)
         return Status::Timeout("health check timed out after " + FormatDuration(hc.timeout) +
                                " (last probe: " + last + ")");

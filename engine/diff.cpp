@@ -373,9 +373,9 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
   // An image that exists nowhere: the container cannot be made, whatever else it needs. A
   // registry that could not say is only a warning: the host may have the image.
   auto missing = snap.missing_images.find(c.spec.image);
-  if (auto err = snap.image_check_errors.find(c.spec.image);
-      err != snap.image_check_errors.end() && missing == snap.missing_images.end() &&
-      warned_hosts.insert(c.host).second)
+  if (auto err = snap.image_check_errors.find(c.spec.image); err != snap.image_check_errors.end() &&
+                                                             missing == snap.missing_images.end() &&
+                                                             warned_hosts.insert(c.host).second)
     plan.warnings.push_back("could not check the registry digest of " + c.spec.image + " on " +
                             c.host + ": " + err->second);
   if (missing != snap.missing_images.end()) {

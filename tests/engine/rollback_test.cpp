@@ -120,8 +120,9 @@ TEST_CASE("the release record holds every container of the plan as the hosts sho
   after.hosts[0].containers[1].spec.image = "127.0.0.1:5000/app:1";
   std::map<std::string, const HostSnapshot*> view{{"h1", &after.hosts[0]}};
   auto release = ReleaseOf(plan, result, view,
-                           [](const std::string&, const std::string& image,
-                              const std::string& id) { return "sha256:of-" + image + "-" + id; });
+                           [](const std::string&, const std::string& image, const std::string& id) {
+                             return "sha256:of-" + image + "-" + id;
+                           });
   REQUIRE(release.size() == 3);
   CHECK(release[0].container == "a");
   CHECK(release[0].outcome == "rolled back");

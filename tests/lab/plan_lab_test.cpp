@@ -106,9 +106,16 @@ TEST_CASE("plan reads what the hosts run: each kind of drift gives its action", 
                 .exit_code == 0);
     auto r = p.Jlrec({"plan", "product", "--detailed-exitcode"});
     INFO(r.out << r.err);
-    CHECK(r.exit_code == 0);
+    CHECK(r.exit_code == 2);  // a conflict counts: the manifest is not reached
     CHECK(Contains(r.out, "! lab2/" + p.Name("w1")));
     CHECK(Contains(r.out, "--replace-unmanaged"));
+    CHECK_FALSE(Contains(r.out, "match the manifest"));
+    CHECK(Contains(r.out, "1 conflict skipped."));
+    // apply has nothing it may do, and says it did not reach the manifest.
+    auto applied = p.Jlrec({"apply", "product", "--auto-approve"});
+    CHECK(applied.exit_code == 1);
+    CHECK(Contains(applied.err, "conflict(s) keep the manifest from being reached"));
+    CHECK(LabDocker(2, {"inspect", "-f", "{{.Config.Cmd}}", p.Name("w1")}).out == "[sleep 600]\n");
     auto r2 = p.Jlrec({"plan", "product", "--replace-unmanaged"});
     CHECK(Contains(r2.out, "-/+ lab2/" + p.Name("w1")));
   }

@@ -41,8 +41,8 @@ std::vector<LabUnit> One(const std::string& extra = "") {
 
 // Names of the containers on lab host `host` whose name starts with `prefix`, with state.
 std::vector<std::string> ContainersOf(int host, const std::string& prefix) {
-  auto r = LabDocker(host, {"ps", "-a", "--filter", "name=" + prefix, "--format",
-                            "{{.Names}} {{.State}}"});
+  auto r = LabDocker(
+      host, {"ps", "-a", "--filter", "name=" + prefix, "--format", "{{.Names}} {{.State}}"});
   std::vector<std::string> out;
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);)
@@ -74,8 +74,9 @@ std::int64_t Nanos(const std::string& rfc3339) {
 TEST_CASE("a create that fails its health gate stays in the plan and in drift until fixed",
           "[lab][rollout]") {
   LabProject p("e2eroll1");
-  p.Write(One("    healthcheck: {command: [\"/bin/sh\", \"-c\", \"test -f /tmp/ready\"], timeout: "
-              "3s, interval: 1s, retries: 1}\n"));
+  p.Write(One(
+      "    healthcheck: {command: [\"/bin/sh\", \"-c\", \"test -f /tmp/never-ready\"], timeout: "
+      "3s, interval: 1s, retries: 1}\n"));
   auto applied = p.Jlrec({"apply", "product", "--auto-approve"});
   INFO(applied.out << applied.err);
   CHECK(applied.exit_code == 1);
@@ -109,9 +110,10 @@ TEST_CASE("a create that fails its health gate stays in the plan and in drift un
   CHECK(p.Jlrec({"drift", "--quiet"}).exit_code == 0);
 }
 
-TEST_CASE("a replace whose new image fails its gate puts the old container back: same id, "
-          "running, briefly down",
-          "[lab][rollout]") {
+TEST_CASE(
+    "a replace whose new image fails its gate puts the old container back: same id, "
+    "running, briefly down",
+    "[lab][rollout]") {
   LabProject p("e2eroll2");
   p.Write(One(kPassesOnImage1));
   Converge(p);
@@ -173,16 +175,24 @@ TEST_CASE("an update in place whose gate fails gets its previous /run.sh back, r
   CHECK(p.Jlrec({"drift"}).exit_code == 2);
 }
 
-TEST_CASE("drift finds an unhealthy, a restart-looping and an exited container",
-          "[lab][rollout]") {
+TEST_CASE("drift finds an unhealthy, a restart-looping and an exited container", "[lab][rollout]") {
   LabProject p("e2eroll4");
-  p.Write({LabUnit{1, {"sick"}, {"product"}, true,
+  p.Write({LabUnit{1,
+                   {"sick"},
+                   {"product"},
+                   true,
                    "    healthcheck: {command: [\"/bin/sh\", \"-c\", \"test ! -f /tmp/broken\"], "
                    "timeout: 5s, interval: 1s, retries: 1}\n"},
-           LabUnit{2, {"loop"}, {"product"}, false,
+           LabUnit{2,
+                   {"loop"},
+                   {"product"},
+                   false,
                    "    command: [\"/bin/sh\", \"-c\", \"sleep 1; exit 3\"]\n"
                    "    restart: always\n"},
-           LabUnit{3, {"quits"}, {"product"}, false,
+           LabUnit{3,
+                   {"quits"},
+                   {"product"},
+                   false,
                    "    command: [\"/bin/sh\", \"-c\", \"sleep 2; exit 7\"]\n"
                    "    restart: \"no\"\n"}});
   auto applied = p.Jlrec({"apply", "product", "--auto-approve"});
@@ -226,11 +236,12 @@ int ApplyKilledBefore(const LabProject& p, const std::string& step) {
 
 }  // namespace
 
-TEST_CASE("SIGKILL at each step of a replace: the next plan sees it, the next apply finishes it, "
-          "never two copies and none lost",
-          "[lab][rollout]") {
-  const std::vector<std::string> steps = {"rename previous", "create",      "upload /run.sh",
-                                          "stop previous",   "start",       "wait for running",
+TEST_CASE(
+    "SIGKILL at each step of a replace: the next plan sees it, the next apply finishes it, "
+    "never two copies and none lost",
+    "[lab][rollout]") {
+  const std::vector<std::string> steps = {"rename previous", "create",         "upload /run.sh",
+                                          "stop previous",   "start",          "wait for running",
                                           "health check",    "remove previous"};
   for (const std::string& step : steps) {
     DYNAMIC_SECTION("killed before " << step) {
@@ -253,17 +264,17 @@ TEST_CASE("SIGKILL at each step of a replace: the next plan sees it, the next ap
       auto r = p.Jlrec({"apply", "product", "--auto-approve"});
       INFO(r.out << r.err);
       CHECK(r.exit_code == 0);
-      CHECK(ContainersOf(1, p.Name("svc")) ==
-            std::vector<std::string>{p.Name("svc") + " running"});
+      CHECK(ContainersOf(1, p.Name("svc")) == std::vector<std::string>{p.Name("svc") + " running"});
       CHECK(p.Inspect(1, "svc", "{{.Config.Image}}") == p.lab().image2);
       CHECK(p.Jlrec({"plan", "product", "--detailed-exitcode"}).exit_code == 0);
     }
   }
 }
 
-TEST_CASE("SIGKILL at each step of a replace's rollback: the next apply puts the old container "
-          "back",
-          "[lab][rollout]") {
+TEST_CASE(
+    "SIGKILL at each step of a replace's rollback: the next apply puts the old container "
+    "back",
+    "[lab][rollout]") {
   const std::vector<std::string> steps = {"stop new", "remove new", "restore previous",
                                           "start previous"};
   for (const std::string& step : steps) {
@@ -282,8 +293,7 @@ TEST_CASE("SIGKILL at each step of a replace's rollback: the next apply puts the
       auto r = p.Jlrec({"apply", "product", "--auto-approve"});
       INFO(r.out << r.err);
       CHECK(r.exit_code == 1);
-      CHECK(ContainersOf(1, p.Name("svc")) ==
-            std::vector<std::string>{p.Name("svc") + " running"});
+      CHECK(ContainersOf(1, p.Name("svc")) == std::vector<std::string>{p.Name("svc") + " running"});
       CHECK(p.Inspect(1, "svc", "{{.Id}}") == id);
       CHECK(p.Inspect(1, "svc", "{{.Config.Image}}") == p.lab().image1);
     }
@@ -329,9 +339,9 @@ TEST_CASE("an update whose upload is answered late by a paused daemon is never '
   pid_t pid = fork();
   if (pid == 0) {
     setenv("JLREC_FAULT_INJECT", "stop-before:upload /run.sh", 1);
-    std::vector<std::string> args{JLREC_BINARY, "apply",        "product",
-                                  "--auto-approve", "--request-timeout", "2",
-                                  "-m",           p.manifest(), "--no-color"};
+    std::vector<std::string> args{JLREC_BINARY,        "apply", "product", "--auto-approve",
+                                  "--request-timeout", "2",     "-m",      p.manifest(),
+                                  "--no-color"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -442,6 +452,34 @@ TEST_CASE("an image tag that exists nowhere fails plan with exit 1 and apply tou
   auto unreachable = p.Jlrec({"plan", "product", "--detailed-exitcode"});
   INFO(unreachable.out << unreachable.err);
   CHECK(unreachable.exit_code == 2);
-  CHECK(Contains(unreachable.out, "Warning: could not check the registry digest of "
-                                  "127.0.0.1:5999/jlrec-lab/base:1 on lab1"));
+  CHECK(Contains(unreachable.out,
+                 "Warning: could not check the registry digest of "
+                 "127.0.0.1:5999/jlrec-lab/base:1 on lab1"));
+}
+
+TEST_CASE("a replace of a container jlrec did not manage, killed midway, is found and finished",
+          "[lab][rollout]") {
+  LabProject p("e2eroll11");
+  p.Write(One());
+  // Made by hand (the legacy script's way): no jlrec labels.
+  REQUIRE(LabDocker(1, {"run", "-d", "--name", p.Name("svc"), "--network", "host", p.lab().image1,
+                        "sleep", "600"})
+              .exit_code == 0);
+  auto killed = p.Jlrec({"apply", "product", "--auto-approve", "--replace-unmanaged"}, "",
+                        {{"JLREC_FAULT_INJECT", "kill-before:stop previous"}});
+  CHECK(killed.exit_code == 128 + SIGKILL);
+  // The hand-made container, renamed and still running, carries no label: the refresh finds
+  // it by name because the new container under the name is not running.
+  CHECK(
+      ContainersOf(1, p.Name("svc")) ==
+      std::vector<std::string>{p.Name("svc") + " created", p.Name("svc") + ".jlrec-prev running"});
+  auto plan = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 2);
+  CHECK(Contains(plan.out, "replace (finish interrupted)"));
+  auto r = p.Jlrec({"apply", "product", "--auto-approve"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(ContainersOf(1, p.Name("svc")) == std::vector<std::string>{p.Name("svc") + " running"});
+  CHECK(p.Inspect(1, "svc", "{{index .Config.Labels \"jlrec.project\"}}") == p.project());
 }

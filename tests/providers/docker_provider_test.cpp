@@ -260,9 +260,10 @@ TEST_CASE("lists project containers and exactly the wanted names", "[providers][
   CHECK(daemon.connections() == 1);
 }
 
-TEST_CASE("no name query while every wanted name runs under the project's label; one when a "
-          "wanted container is stopped",
-          "[providers][docker]") {
+TEST_CASE(
+    "no name query while every wanted name runs under the project's label; one when a "
+    "wanted container is stopped",
+    "[providers][docker]") {
   std::string inspect_a = Fixture("inspect_created_ports_health.json");
   const std::string id_a = json::parse(inspect_a)["Id"];
   std::string state = "running";
@@ -274,10 +275,9 @@ TEST_CASE("no name query while every wanted name runs under the project's label;
         ++name_queries;
         return HttpReply(200, json::array().dump());
       }
-      return HttpReply(200, json::array({{{"Id", id_a},
-                                          {"Names", {"/ptest_fixture_a"}},
-                                          {"State", state}}})
-                                .dump());
+      return HttpReply(
+          200,
+          json::array({{{"Id", id_a}, {"Names", {"/ptest_fixture_a"}}, {"State", state}}}).dump());
     }
     if (r.path == "/v1.41/containers/" + id_a + "/json") return HttpReply(200, inspect_a);
     if (r.path.rfind("/v1.41/images/sha256:", 0) == 0)

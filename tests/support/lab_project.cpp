@@ -32,8 +32,7 @@ void LabProject::RemoveContainers() const {
 }
 
 void LabProject::Write(const std::vector<LabUnit>& units, const std::string& image,
-                       const std::string& runtime_mode_product,
-                       const std::string& extra_defaults) {
+                       const std::string& runtime_mode_product, const std::string& extra_defaults) {
   std::ofstream t(dir_ + "/run.sh.tmpl");
   t << "echo \"starting {{container}} on {{host}} ({{group}}, {{runtime_mode}})\"\n"
        "{{#core}}echo master >/tmp/role{{/core}}{{^core}}echo worker >/tmp/role{{/core}}\n"
@@ -55,8 +54,7 @@ void LabProject::Write(const std::vector<LabUnit>& units, const std::string& ima
     auto h = lab_.Host(n);
     m << "  " << h.key << ": {address: " << h.address << ", port: " << h.port
       << ", user: root, identity_file: " << lab_.identity_file
-      << ", known_hosts: " << lab_.known_hosts << ", docker_socket: " << h.docker_socket
-      << "}\n";
+      << ", known_hosts: " << lab_.known_hosts << ", docker_socket: " << h.docker_socket << "}\n";
   }
   m << "groups:\n"
     << "  product: {enable_monitor: true, runtime_mode: " << runtime_mode_product << "}\n"

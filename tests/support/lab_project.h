@@ -13,7 +13,7 @@ namespace jlrec::testing {
 
 /// One unit of the generated manifest.
 struct LabUnit {
-  int host = 1;                     ///< lab host number
+  int host = 1;                      ///< lab host number
   std::vector<std::string> dockers;  ///< container names
   std::vector<std::string> groups = {"product"};
   bool core = false;
