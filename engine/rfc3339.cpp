@@ -16,6 +16,13 @@ bool Digits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
   return true;
 }
 
+bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+int DaysInMonth(int year, int month) {
+  constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
+}
+
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 std::int64_t DaysFromCivil(int y, int m, int d) {
   y -= m <= 2;
@@ -35,7 +42,8 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
       !Digits(s, 11, 2, &hour) || s[13] != ':' || !Digits(s, 14, 2, &minute) || s[16] != ':' ||
       !Digits(s, 17, 2, &second))
     return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 60)
     return std::nullopt;
   std::size_t pos = 19;
   std::int64_t nanos = 0;

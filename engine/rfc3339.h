@@ -9,7 +9,8 @@
 namespace jlrec {
 
 /// Nanoseconds since the Unix epoch of `text` ("2026-12-01T09:04:05.123456789Z",
-/// "2026-12-01T17:04:05+08:00"); nullopt for anything else, an empty string included.
+/// "2026-12-01T17:04:05+08:00"); nullopt for anything else (a day its month does not have, an
+/// empty string included). A leap second (":60") is accepted, as RFC 3339 allows.
 std::optional<std::int64_t> ParseRfc3339(std::string_view text);
 
 /// The modification time (nanoseconds since the epoch) in a Provider::StatFile key

@@ -13,6 +13,7 @@
 
 #include "engine/apply_observer.h"
 #include "engine/digest.h"
+#include "engine/executor.h"
 #include "engine/plan.h"
 #include "providers/fake_provider.h"
 
@@ -61,6 +62,15 @@ inline PlanAction Action(ActionKind kind, const std::string& ref, bool core = fa
     a.live = live;
   }
   return a;
+}
+
+/// Apply options with short gates so failing gates end quickly; no test asserts on time.
+inline ApplyOptions FastApplyOptions() {
+  ApplyOptions o;
+  o.poll_interval = std::chrono::milliseconds(1);
+  o.running_gate_timeout = std::chrono::milliseconds(200);
+  o.jlrec_version = "9.9.9";
+  return o;
 }
 
 /// A plan of project "jl" holding `actions`.

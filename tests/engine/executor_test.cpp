@@ -25,13 +25,7 @@ using State = ActionOutcome::State;
 constexpr auto kWait = std::chrono::seconds(10);  // only ever reached when a test fails
 
 // Options with short gates so failing gates end quickly; no test asserts on time.
-ApplyOptions FastOptions() {
-  ApplyOptions o;
-  o.poll_interval = milliseconds(1);
-  o.running_gate_timeout = milliseconds(200);
-  o.jlrec_version = "9.9.9";
-  return o;
-}
+ApplyOptions FastOptions() { return testing::FastApplyOptions(); }
 
 // A plan with its graph, applied on fake hosts seeded with what the plan saw.
 struct Fixture {

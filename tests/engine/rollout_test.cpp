@@ -23,13 +23,7 @@ using State = ActionOutcome::State;
 
 constexpr const char* kOldScript = "#!/bin/sh\nexec sleep 3600  # old\n";
 
-ApplyOptions FastOptions() {
-  ApplyOptions o;
-  o.poll_interval = milliseconds(1);
-  o.running_gate_timeout = milliseconds(200);
-  o.jlrec_version = "9.9.9";
-  return o;
-}
+ApplyOptions FastOptions() { return testing::FastApplyOptions(); }
 
 Healthcheck QuickCheck() {
   return Healthcheck{{"test", "-f", "/ready"}, milliseconds(50), milliseconds(1), 3};
