@@ -215,6 +215,22 @@ void RecordRelease(const Plan& plan, const ApplyResult& result,
   if (!recorded.ok()) spdlog::warn("could not record the release: {}", recorded.message());
 }
 
+// With the apply lock held, no apply or rollback of `project` runs: one the journal still
+// shows running was killed (SIGKILL, a crash, a power cut). Say so in the journal; its
+// actions stay "running", which is how the next plan names the run an interrupted replace
+// belonged to.
+void CloseRunsOfDeadApplies(StateStore& store, const std::string& project) {
+  auto runs = store.ListRuns("", 50, 0);
+  if (!runs.ok()) return;
+  for (const RunRecord& r : *runs) {
+    if (r.project != project || r.result != "running" || r.finished_at != 0) continue;
+    if (r.kind != "apply" && r.kind != "rollback") continue;
+    Status closed = store.FinishRun(
+        r.id, "killed", "the jlrec that ran it stopped before it ended (found by a later apply)");
+    if (!closed.ok()) spdlog::warn("journal: {}", closed.message());
+  }
+}
+
 }  // namespace
 
 void AddApplyOptions(po::options_description& desc, ApplyFlags& f) {
@@ -238,6 +254,7 @@ bool TakeApplyLock(StateStore& store, const std::string& project, double timeout
         << "\n  (wait with --lock-timeout SECONDS, or `jlrec unlock --force` if it is dead)\n";
     return false;
   }
+  CloseRunsOfDeadApplies(store, project);
   return true;
 }
 

@@ -117,9 +117,12 @@ int RunRollback(const std::vector<std::string>& args) {
 
   DiffOptions options;
   options.groups = {group};
-  auto failures = run->store->ListFailures(pinned.project);
-  auto plan =
-      ComputePlan(pinned, live, options, failures.ok() ? *failures : std::vector<ActionFailure>{});
+  auto remembered = RememberedOf(*run->store, pinned.project);
+  if (!remembered.ok()) {
+    std::cerr << "jlrec: reading the journal: " << remembered.status().message() << "\n";
+    return 1;
+  }
+  auto plan = ComputePlan(pinned, live, options, *remembered);
   if (!plan.ok()) {
     std::cerr << "jlrec: " << plan.status().message() << "\n";
     return 1;

@@ -100,13 +100,13 @@ std::optional<PlanRun> MakePlanRun(
   options.prune = flags.prune;
   options.replace_unmanaged = flags.replace_unmanaged;
   // Failed actions of earlier applies stay in the plan until they are redone.
-  auto failures = run.store->ListFailures(desired->project);
-  if (!failures.ok()) {
-    std::cerr << "jlrec: reading the failure records: " << failures.status().message() << "\n";
+  auto remembered = RememberedOf(*run.store, desired->project);
+  if (!remembered.ok()) {
+    std::cerr << "jlrec: reading the journal: " << remembered.status().message() << "\n";
     return std::nullopt;
   }
   phase = Clock::now();
-  auto plan = ComputePlan(*desired, *live, options, *failures);
+  auto plan = ComputePlan(*desired, *live, options, *remembered);
   spdlog::debug("diff computed in {:.1f} ms", ms_since(phase));
   if (!plan.ok()) {
     std::cerr << "jlrec: " << plan.status().message() << "\n";
@@ -120,6 +120,17 @@ std::optional<PlanRun> MakePlanRun(
 namespace {
 PlanRun* kept_until_exit = nullptr;  // see EndRunBeforeExit
 }  // namespace
+
+Result<Remembered> RememberedOf(StateStore& store, const std::string& project) {
+  Remembered out;
+  auto failures = store.ListFailures(project);
+  if (!failures.ok()) return failures.status();
+  out.failures = std::move(*failures);
+  auto unfinished = store.ListUnfinishedActions(project);
+  if (!unfinished.ok()) return unfinished.status();
+  for (const ActionRecord& a : *unfinished) out.unfinished_runs.emplace(a.container, a.run_id);
+  return out;
+}
 
 void EndRunBeforeExit(std::optional<PlanRun>& run) {
   if (!run) return;

@@ -55,6 +55,10 @@ std::optional<PlanRun> MakePlanRun(
 /// containers, freeing their strings one by one takes longer than the diff.)
 void EndRunBeforeExit(std::optional<PlanRun>& run);
 
+/// What `store` remembers of `project` for a plan: failures not yet redone, actions a killed
+/// jlrec left unfinished (the newest run for each container).
+Result<Remembered> RememberedOf(StateStore& store, const std::string& project);
+
 /// Exit code of a plan: 1 when it cannot be applied (an unreachable host, an image that
 /// exists nowhere), else 2 with `detailed` when it has changes or conflicts (the manifest is
 /// not reached either way), else 0.

@@ -173,7 +173,7 @@ void DecideRuntime(const LiveContainer& have, PlanAction& a) {
     a.reason_kind = ReasonKind::kRestartLoop;
     a.reason = "Docker keeps restarting it: its process exited " +
                std::to_string(have.restart_count) + " times since its last start (" +
-               ExitCodeNote(have) + "); restart it and check it";
+               ExitCodeNote(have) + ")";
     a.changes.push_back({"state", "restarting", "running"});
   } else if (!have.running()) {
     a.kind = ActionKind::kStart;
@@ -184,14 +184,14 @@ void DecideRuntime(const LiveContainer& have, PlanAction& a) {
   } else if (have.health == "unhealthy") {
     a.kind = ActionKind::kUpdate;
     a.reason_kind = ReasonKind::kUnhealthy;
-    a.reason = "Docker's health check reports it unhealthy; restart it and check it";
+    a.reason = "Docker's health check reports it unhealthy";
     a.changes.push_back({"health", "unhealthy", "healthy"});
   } else if (have.restart_count >= kRestartLoopCount) {
     a.kind = ActionKind::kUpdate;
     a.reason_kind = ReasonKind::kRestartLoop;
     a.reason = "Docker restarted it " + std::to_string(have.restart_count) +
                " times since its last start: its process keeps exiting (" + ExitCodeNote(have) +
-               "); restart it and check it";
+               ")";
     a.changes.push_back({"restarts", std::to_string(have.restart_count), "0"});
   } else if (ScriptWrittenAfterStart(have)) {
     a.kind = ActionKind::kUpdate;
@@ -199,7 +199,11 @@ void DecideRuntime(const LiveContainer& have, PlanAction& a) {
     a.reason =
         "restart pending: /run.sh was written after the process started, so the process runs "
         "an older /run.sh";
-    a.changes.push_back({"started_at", have.started_at, "after /run.sh was written"});
+    // The stat key is "SIZE:MODE:MTIME": its mtime text follows the second colon.
+    const std::string& key = have.script_stat;
+    const std::string written = key.substr(key.find(':', key.find(':') + 1) + 1);
+    a.changes.push_back(
+        {"started_at", have.started_at, "later than /run.sh (written " + written + ")"});
   } else {
     a.kind = ActionKind::kNoop;
   }
@@ -219,9 +223,16 @@ bool FailureStillApplies(const ActionFailure& f, const DesiredContainer& c,
 void CarryFailure(const ActionFailure& f, const LiveContainer* have, PlanAction& a) {
   if (a.kind == ActionKind::kConflict || a.kind == ActionKind::kUnknown) return;
   const bool remake = f.action == "create" || f.action == "replace";
+  // What the host shows of the failed container (stopped, unhealthy, ...) asks for a start
+  // or a restart; a failed create or replace is made again all the same.
+  const bool start_or_restart =
+      a.kind == ActionKind::kStart ||
+      (a.kind == ActionKind::kUpdate &&
+       (a.reason_kind == ReasonKind::kUnhealthy || a.reason_kind == ReasonKind::kRestartLoop ||
+        a.reason_kind == ReasonKind::kRestartPending));
   if (a.kind == ActionKind::kNoop)
     a.kind = !have ? ActionKind::kCreate : remake ? ActionKind::kReplace : ActionKind::kUpdate;
-  else if (a.kind == ActionKind::kStart && remake)
+  else if (start_or_restart && remake && have)
     a.kind = ActionKind::kReplace;
   std::string why = f.action + " failed at apply #" + std::to_string(f.run_id) +
                     (f.rolled_back ? " and was rolled back" : "") + ": " + f.reason;
@@ -449,7 +460,7 @@ std::vector<std::string> SelectedHosts(const std::vector<const DesiredContainer*
 }
 
 Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
-                         const DiffOptions& options, const std::vector<ActionFailure>& failures) {
+                         const DiffOptions& options, const Remembered& remembered) {
   auto selected = SelectContainers(desired, options.groups, options.targets);
   if (!selected.ok()) return selected.status();
 
@@ -487,7 +498,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
   std::set<std::string> unreachable;
   int order = 0;
   std::unordered_map<std::string, const ActionFailure*> failure_by_ref;
-  for (const ActionFailure& f : failures) failure_by_ref.emplace(f.Ref(), &f);
+  for (const ActionFailure& f : remembered.failures) failure_by_ref.emplace(f.Ref(), &f);
 
   for (size_t index = 0; index < selected->size(); ++index) {
     const DesiredContainer* c = (*selected)[index];
@@ -515,6 +526,10 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       if (auto it = names.find(c->name); it != names.end()) have = it->second;
       const LiveContainer* previous = PreviousOf(*c, names, desired.project);
       Decide(*c, have, previous, *snap, desired.project, options, warned_hosts, plan, a);
+      if (a.reason_kind == ReasonKind::kInterrupted)
+        if (auto run = remembered.unfinished_runs.find(c->Ref());
+            run != remembered.unfinished_runs.end())
+          a.reason += " (apply #" + std::to_string(run->second) + " was stopped during it)";
       if (auto f = failure_by_ref.find(c->Ref());
           f != failure_by_ref.end() && FailureStillApplies(*f->second, *c, have))
         CarryFailure(*f->second, have, a);

@@ -1,6 +1,8 @@
 // The diff: desired + live -> plan. Pure: no I/O, deterministic for the same inputs.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,16 +33,23 @@ Result<std::vector<const DesiredContainer*>> SelectContainers(
 /// The host keys the selected containers live on, sorted.
 std::vector<std::string> SelectedHosts(const std::vector<const DesiredContainer*>& selected);
 
+/// What the state remembers that the hosts cannot show.
+struct Remembered {
+  /// Failed actions not yet redone (StateStore::ListFailures).
+  std::vector<ActionFailure> failures;
+  /// "host/container" -> the journal run whose action on it never ended (a killed jlrec).
+  std::map<std::string, std::int64_t> unfinished_runs;
+};
+
 /// Computes the plan that makes the live containers of the selected groups match `desired`.
 /// `live` must hold a snapshot for every host of the selection (a missing one counts as
-/// unreachable). `failures` are the state's remembered failed actions: one that still
-/// concerns a container (same wanted spec and script, same container under the name) keeps
-/// it in the plan with reason kind kFailed, redone if it now looks in sync. Actions come
-/// out in execution order: per selected group, core containers first, then workers; orphan
-/// removals last on their host.
+/// unreachable). `remembered.failures` that still concern a container (same wanted spec
+/// and script, same container under the name) keep it in the plan with reason kind
+/// kFailed, redone if it now looks in sync; `remembered.unfinished_runs` name the run an
+/// interrupted replace was part of. Actions come out in execution order: per selected
+/// group, core containers first, then workers; orphan removals last on their host.
 Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
-                         const DiffOptions& options,
-                         const std::vector<ActionFailure>& failures = {});
+                         const DiffOptions& options, const Remembered& remembered = {});
 
 /// The fingerprint of a live container (what a saved plan re-checks); exists=false for null.
 LiveFingerprint FingerprintOf(const LiveContainer* live);

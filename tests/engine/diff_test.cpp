@@ -531,7 +531,7 @@ Plan PlanWithFailures(const DesiredState& d, const RefreshResult& live,
                       std::vector<ActionFailure> failures) {
   DiffOptions o;
   o.groups = {"product"};
-  auto plan = ComputePlan(d, live, o, failures);
+  auto plan = ComputePlan(d, live, o, Remembered{std::move(failures), {}});
   REQUIRE(plan.ok());
   return *plan;
 }
@@ -667,4 +667,28 @@ TEST_CASE("a conflict counts: the plan has one even without changes", "[diff]") 
   CHECK(Only(plan).reason_kind == ReasonKind::kUnmanaged);
   CHECK(plan.HasConflicts());
   CHECK_FALSE(plan.HasChanges());
+}
+
+TEST_CASE("a failed create is made again even once Docker calls it unhealthy or it stopped",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  SECTION("unhealthy") { l.health = "unhealthy"; }
+  SECTION("exited") { l.state = "exited"; }
+  const PlanAction a =
+      The(PlanWithFailures(d, {{Host("h1", {l})}}, {FailureOf(d.containers[0], "create", l.id)}));
+  CHECK(a.kind == ActionKind::kReplace);
+  CHECK(a.reason_kind == ReasonKind::kFailed);
+  CHECK(a.reason.find("(now: ") != std::string::npos);
+}
+
+TEST_CASE("an interrupted replace names the run the journal holds unfinished", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer previous = Matching(d.containers[0]);
+  previous.name = std::string("a") + kPreviousSuffix;
+  DiffOptions o;
+  o.groups = {"product"};
+  auto plan = ComputePlan(d, {{Host("h1", {previous})}}, o, Remembered{{}, {{"h1/a", 7}}});
+  REQUIRE(plan.ok());
+  CHECK(The(*plan).reason.find("(apply #7 was stopped during it)") != std::string::npos);
 }

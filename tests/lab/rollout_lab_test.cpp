@@ -325,6 +325,11 @@ TEST_CASE("an update killed between its upload and its restart is planned as a p
   CHECK(r.exit_code == 0);
   CHECK(Contains(ProcessEnv(p, 1, "svc"), "RUNTIME_MODE=prod_new\n"));
   CHECK(p.Jlrec({"plan", "product", "--detailed-exitcode"}).exit_code == 0);
+  // The journal says what became of the killed run: the apply after it closed it.
+  auto history = json::parse(p.Jlrec({"history", "--json"}).out);
+  REQUIRE(history.size() == 3);
+  CHECK(history[1]["result"] == "killed");
+  CHECK(history[1]["actions"][0]["result"] == "running");
 }
 
 TEST_CASE("an update whose upload is answered late by a paused daemon is never 'in sync'",
