@@ -39,10 +39,9 @@ std::map<std::string, std::string> Ids(const LabProject& p) {
 }
 
 std::string Now() {
-  return std::to_string(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
 }
 
 // Docker events of the project's containers on every host between `since` and now.
@@ -75,14 +74,16 @@ TEST_CASE("apply on a fresh lab creates the group: labels, /run.sh, running, mas
   for (const auto& ref : kProduct) {
     INFO(ref.name);
     CHECK(p.Inspect(ref.host, ref.name, "{{.State.Running}}") == "true");
-    CHECK(p.Inspect(ref.host, ref.name, "{{index .Config.Labels \"jlrec.project\"}}") == p.project());
+    CHECK(p.Inspect(ref.host, ref.name, "{{index .Config.Labels \"jlrec.project\"}}") ==
+          p.project());
     CHECK(p.Inspect(ref.host, ref.name, "{{index .Config.Labels \"jlrec.groups\"}}") == "product");
     CHECK(p.Inspect(ref.host, ref.name, "{{index .Config.Labels \"jlrec.core\"}}") ==
           (ref.name == "core" ? "true" : "false"));
     std::string script = p.RunScript(ref.host, ref.name);
     CHECK(Contains(script, "export RUNTIME_MODE='dev_new'"));
     CHECK(Contains(script, "export MONITOR_ENABLED='true'"));
-    CHECK(Contains(script, "export JL_ROLE='" + std::string(ref.name == "core" ? "master" : "worker") + "'"));
+    CHECK(Contains(
+        script, "export JL_ROLE='" + std::string(ref.name == "core" ? "master" : "worker") + "'"));
     CHECK(Contains(script, "export JL_CONTAINER='" + p.Name(ref.name) + "'"));
     // The container really ran the script: the fixture's install markers and role file.
     auto role = LabDocker(ref.host, {"exec", p.Name(ref.name), "cat", "/tmp/role"});
@@ -181,7 +182,8 @@ TEST_CASE("a host lost in the middle of an apply fails only its actions and depe
   auto units = ProductUnits();
   // The master's health gate takes a few seconds: time to lose host 3 after the refresh.
   units[0].extra =
-      "    healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 4\"], timeout: 60s, interval: 1s}\n";
+      "    healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 4\"], timeout: 60s, interval: "
+      "1s}\n";
   p.Write(units);
   pid_t pid = fork();
   if (pid == 0) {
@@ -217,8 +219,9 @@ TEST_CASE("two concurrent applies: the second fails at once naming the holder", 
   LabProject p("e2eapply7");
   auto units = ProductUnits();
   // A healthcheck that takes a while keeps the first apply busy.
-  p.Write(units, "", "dev_new",
-          "  healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 2\"], timeout: 30s, interval: 1s}\n");
+  p.Write(
+      units, "", "dev_new",
+      "  healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 2\"], timeout: 30s, interval: 1s}\n");
   pid_t pid = fork();
   if (pid == 0) {
     auto r = p.Jlrec({"apply", "product", "--auto-approve"});
@@ -243,21 +246,11 @@ TEST_CASE("two concurrent applies: the second fails at once naming the holder", 
 TEST_CASE("SIGKILL in the middle of an apply, then a rerun converges without duplicates",
           "[lab][apply]") {
   LabProject p("e2eapply8");
-  p.Write(ProductUnits(), "", "dev_new",
-          "  healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 1\"], timeout: 30s, interval: 1s}\n");
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    std::vector<std::string> args{JLREC_BINARY, "apply", "product", "--auto-approve",
-                                  "--parallelism", "1", "-m", p.manifest()};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  p.Write(
+      ProductUnits(), "", "dev_new",
+      "  healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 1\"], timeout: 30s, interval: 1s}\n");
+  pid_t pid =
+      StartJlrec({"apply", "product", "--auto-approve", "--parallelism", "1", "-m", p.manifest()});
   // Kill it once the master exists but before every worker does.
   for (int i = 0; i < 300 && p.Inspect(1, "core", "{{.Id}}").empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -341,20 +341,9 @@ TEST_CASE("an update whose upload is answered late by a paused daemon is never '
   p.Write(One(), "", "prod_new");
   // jlrec stops itself right before the upload; the daemon is paused; jlrec goes on, its
   // upload waits for an answer that comes only after its request timeout.
-  pid_t pid = fork();
-  if (pid == 0) {
-    setenv("JLREC_FAULT_INJECT", "stop-before:upload /run.sh", 1);
-    std::vector<std::string> args{JLREC_BINARY,        "apply", "product", "--auto-approve",
-                                  "--request-timeout", "2",     "-m",      p.manifest(),
-                                  "--no-color"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  pid_t pid = StartJlrec({"apply", "product", "--auto-approve", "--request-timeout", "2", "-m",
+                          p.manifest(), "--no-color"},
+                         {{"JLREC_FAULT_INJECT", "stop-before:upload /run.sh"}});
   int status = 0;
   REQUIRE(waitpid(pid, &status, WUNTRACED) == pid);
   REQUIRE(WIFSTOPPED(status));

@@ -79,6 +79,23 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
   return r;
 }
 
+int StartJlrec(const std::vector<std::string>& args,
+               const std::map<std::string, std::string>& env) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  setpgid(0, 0);
+  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+  std::vector<std::string> all{JLREC_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int devnull = open("/dev/null", O_WRONLY);
+  dup2(devnull, 1);
+  execv(argv[0], argv.data());
+  _exit(127);
+}
+
 ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input,
                        const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{JLREC_BINARY};

@@ -9,15 +9,21 @@ namespace jlrec::testing {
 
 /// What a finished process left behind.
 struct ProcessResult {
-  int exit_code = -1;       ///< exit status, or 128+signal if killed
-  std::string out;          ///< everything written to stdout
-  std::string err;          ///< everything written to stderr
+  int exit_code = -1;  ///< exit status, or 128+signal if killed
+  std::string out;     ///< everything written to stdout
+  std::string err;     ///< everything written to stderr
 };
 
 /// Runs argv[0] (PATH lookup) with `argv`, feeding `input` on stdin, extra `env` entries
 /// added to the inherited environment; waits for it. Never uses a shell.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
                          const std::map<std::string, std::string>& env = {});
+
+/// Starts the built jlrec binary (JLREC_BINARY) with `args` in its own process group, `env`
+/// added to its environment and stdout to /dev/null, without waiting: for tests that kill,
+/// stop or race it. Returns its pid (the caller reaps it).
+int StartJlrec(const std::vector<std::string>& args,
+               const std::map<std::string, std::string>& env = {});
 
 /// Runs the built jlrec binary (JLREC_BINARY) with `args`.
 ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input = "",
