@@ -108,6 +108,7 @@ class ApplyReporter : public ApplyObserver {
   // plan keeps it, drift reports it.
   void RememberOutcome(const PlanAction& a, const ActionOutcome& o) {
     if (!IsExecutable(a.kind)) return;
+    RememberAdoption(a, o);
     Status saved;
     if (o.state == ActionOutcome::State::kSucceeded) {
       saved = store_.ClearFailure(project_, a.host, a.name);
@@ -128,6 +129,31 @@ class ApplyReporter : public ApplyObserver {
     }
     if (!saved.ok())
       spdlog::warn("could not record the outcome of {}: {}", a.Ref(), saved.message());
+  }
+
+  // An adopted container is managed from now on (even when the update that came with its
+  // adoption failed: the failure record makes the next plan redo it). A container replaced
+  // or removed is no longer the one adopted.
+  void RememberAdoption(const PlanAction& a, const ActionOutcome& o) {
+    using S = ActionOutcome::State;
+    Status saved;
+    if (a.adopt && a.live && (o.state == S::kSucceeded || o.state == S::kFailed)) {
+      Adoption adoption;
+      adoption.host = a.host;
+      adoption.container = a.name;
+      adoption.container_id = a.live->id;
+      adoption.spec_digest = SpecDigest(a.live->spec);
+      adoption.groups = a.groups;
+      adoption.core = a.core;
+      adoption.run_id = run_id_;
+      adoption.adopted_at = std::time(nullptr);
+      saved = store_.SaveAdoption(project_, adoption);
+    } else if (o.state == S::kSucceeded &&
+               (a.kind == ActionKind::kReplace || a.kind == ActionKind::kRemove)) {
+      saved = store_.ClearAdoption(project_, a.host, a.name);
+    }
+    if (!saved.ok())
+      spdlog::warn("could not record the adoption of {}: {}", a.Ref(), saved.message());
   }
 
   std::string Counter() const {
@@ -241,7 +267,8 @@ void AddApplyOptions(po::options_description& desc, ApplyFlags& f) {
       ("parallelism", po::value(&f.parallelism)->default_value(10), "actions at once overall (also hosts refreshed at once)")
       ("max-per-host", po::value(&f.max_per_host)->default_value(0), "actions at once on one host (default: the manifest's, else 4)")
       ("fail-fast", po::bool_switch(&f.fail_fast), "start nothing new after the first failure")
-      ("lock-timeout", po::value(&f.lock_timeout)->default_value(0), "seconds to wait for another apply's lock");
+      ("lock-timeout", po::value(&f.lock_timeout)->default_value(0), "seconds to wait for another apply's lock")
+      ("adopt", po::bool_switch(&f.adopt), "adopt the containers made outside jlrec that match the manifest (= in the plan)");
   // clang-format on
 }
 
@@ -258,12 +285,38 @@ bool TakeApplyLock(StateStore& store, const std::string& project, double timeout
   return true;
 }
 
-bool ConfirmApply(std::size_t n, bool auto_approve, const std::string& verb) {
+void HoldBackAdoptions(Plan& plan, const ApplyFlags& flags) {
+  if (flags.adopt || !flags.auto_approve || plan.Adoptions() == 0) return;
+  std::cerr << "jlrec: " << plan.Adoptions()
+            << " container(s) made outside jlrec match the manifest (= above) but are not "
+               "adopted: apply adopts only with --adopt (or once you confirm it at the "
+               "prompt)\n";
+  for (PlanAction& a : plan.actions) {
+    if (!a.adopt) continue;
+    a.kind = ActionKind::kConflict;
+    a.adopt = false;
+    a.reason =
+        "made outside jlrec and matches the manifest, but not adopted: apply adopts "
+        "only with --adopt (or once you confirm it at the prompt)";
+  }
+}
+
+bool ConfirmApply(const Plan& plan, bool auto_approve, const std::string& verb) {
   if (auto_approve) return true;
   if (!isatty(STDIN_FILENO)) {
     std::cerr << "jlrec: refusing to apply without a terminal to confirm on: pass "
                  "--auto-approve (e.g. in cron), or apply a saved plan\n";
     return false;
+  }
+  std::size_t n = 0;
+  for (const auto& a : plan.actions) n += IsExecutable(a.kind);
+  if (int adoptions = plan.Adoptions()) {
+    std::cout << "\n"
+              << adoptions
+              << " container(s) made outside jlrec will be adopted as they are (same "
+                 "container, no restart unless its /run.sh changes):\n";
+    for (const auto& a : plan.actions)
+      if (a.adopt) std::cout << "    = " << a.Ref() << "\n";
   }
   std::cout << "\n"
             << verb << ": run these " << n

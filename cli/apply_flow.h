@@ -22,9 +22,10 @@ struct ApplyFlags {
   int max_per_host = 0;  ///< 0 = the manifest's
   bool fail_fast = false;
   double lock_timeout = 0;  ///< seconds
+  bool adopt = false;       ///< --adopt: adopt containers made outside jlrec without asking
 };
 
-/// Adds --auto-approve, --parallelism, --max-per-host, --fail-fast, --lock-timeout.
+/// Adds --auto-approve, --parallelism, --max-per-host, --fail-fast, --lock-timeout, --adopt.
 void AddApplyOptions(po::options_description& desc, ApplyFlags& flags);
 
 /// Takes the project's apply lock (rollback takes the same one); prints the holder when it
@@ -32,9 +33,14 @@ void AddApplyOptions(po::options_description& desc, ApplyFlags& flags);
 bool TakeApplyLock(StateStore& store, const std::string& project, double timeout_s,
                    ScopedLock& lock);
 
-/// Asks for "yes" on the terminal before `n` actions (unless `auto_approve`); refuses without
-/// a terminal. `verb` names the run in the question ("Apply", "Roll back").
-bool ConfirmApply(std::size_t n, bool auto_approve, const std::string& verb);
+/// Without --adopt and without a confirmation to ask (--auto-approve), the plan's adoptions
+/// are not run: each becomes a `!` entry saying how to adopt it.
+void HoldBackAdoptions(Plan& plan, const ApplyFlags& flags);
+
+/// Asks for "yes" on the terminal before running `plan`'s executable actions (unless
+/// `auto_approve`), listing the containers it adopts; refuses without a terminal. `verb`
+/// names the run in the question ("Apply", "Roll back").
+bool ConfirmApply(const Plan& plan, bool auto_approve, const std::string& verb);
 
 /// Runs `plan` through the executor and records it: a journal run of `kind` ("apply" or
 /// "rollback") with who ran it, the manifest digest and the jlrec version; each action as it

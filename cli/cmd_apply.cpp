@@ -97,6 +97,7 @@ int ApplySavedPlan(const std::string& path, const CommonFlags& common, const App
   PlanPrintOptions po;
   po.color = !common.no_color && WantColor(STDOUT_FILENO);
   PrintPlan(*plan, po, std::cout);
+  HoldBackAdoptions(*plan, f);
   if (!plan->HasChanges()) return NothingToApply(*plan);
   std::cout << "\n";
   return ExecuteAndRecord(*plan, *desired, *store, providers, f, "apply", nullptr);
@@ -139,10 +140,9 @@ int RunApply(const std::vector<std::string>& args) {
   po.color = !common.no_color && WantColor(STDOUT_FILENO);
   PrintPlan(plan, po, std::cout);
   if (!RefuseErrors(plan)) return 1;
+  HoldBackAdoptions(plan, f);
   if (!plan.HasChanges()) return NothingToApply(plan);
-  size_t n = 0;
-  for (const auto& a : plan.actions) n += IsExecutable(a.kind);
-  if (!ConfirmApply(n, f.auto_approve, "Apply")) return 1;
+  if (!ConfirmApply(plan, f.auto_approve, "Apply")) return 1;
   std::cout << "\n";
   std::map<std::string, Provider*> providers;
   for (const auto& [host, p] : run->refresh.providers) providers[host] = p.get();

@@ -144,9 +144,8 @@ int RunRollback(const std::vector<std::string>& args) {
     std::cout << "Group " << group << " already runs the images of that release.\n";
     return plan->HasConflicts() ? 1 : 0;
   }
-  std::size_t n = 0;
-  for (const auto& a : plan->actions) n += IsExecutable(a.kind);
-  if (!ConfirmApply(n, f.auto_approve, "Roll back")) return 1;
+  HoldBackAdoptions(*plan, f);
+  if (!ConfirmApply(*plan, f.auto_approve, "Roll back")) return 1;
   std::cout << "\n";
   std::map<std::string, Provider*> providers;
   for (const auto& [host, p] : run->refresh.providers) providers[host] = p.get();

@@ -129,6 +129,9 @@ Result<Remembered> RememberedOf(StateStore& store, const std::string& project) {
   auto unfinished = store.ListUnfinishedActions(project);
   if (!unfinished.ok()) return unfinished.status();
   for (const ActionRecord& a : *unfinished) out.unfinished_runs.emplace(a.container, a.run_id);
+  auto adoptions = store.ListAdoptions(project);
+  if (!adoptions.ok()) return adoptions.status();
+  out.adoptions = std::move(*adoptions);
   return out;
 }
 

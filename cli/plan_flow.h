@@ -56,7 +56,7 @@ std::optional<PlanRun> MakePlanRun(
 void EndRunBeforeExit(std::optional<PlanRun>& run);
 
 /// What `store` remembers of `project` for a plan: failures not yet redone, actions a killed
-/// jlrec left unfinished (the newest run for each container).
+/// jlrec left unfinished (the newest run for each container), adopted containers.
 Result<Remembered> RememberedOf(StateStore& store, const std::string& project);
 
 /// Exit code of a plan: 1 when it cannot be applied (an unreachable host, an image that

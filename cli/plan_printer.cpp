@@ -24,6 +24,8 @@ const char* ColorOf(ActionKind k) {
     case ActionKind::kConflict:
     case ActionKind::kUnknown:
       return "\033[1;31m";
+    case ActionKind::kAdopt:
+      return "\033[34m";
     default:
       return "";
   }
@@ -56,6 +58,13 @@ std::string ActionLabel(const PlanAction& a) {
 }
 
 void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& os) {
+  if (a.adopt && a.kind != ActionKind::kAdopt) {
+    // An adoption that also changes the container: the adoption first, on a line of its own.
+    const char* on = o.color ? ColorOf(ActionKind::kAdopt) : "";
+    os << "  " << on << "  " << ActionSymbol(ActionKind::kAdopt) << " " << a.Ref()
+       << (o.color ? "\033[0m" : "") << "  [" << Join(a.groups) << (a.core ? ", core" : "")
+       << "]  adopt\n        made outside jlrec and matches the manifest: adopted as it is\n";
+  }
   std::string symbol = ActionSymbol(a.kind);
   if (symbol.empty()) symbol = " ";
   std::string pad(symbol.size() < 3 ? 3 - symbol.size() : 0, ' ');
@@ -100,7 +109,9 @@ std::string PlanSummaryLine(const Plan& plan) {
       return "No changes can be applied, but the manifest is not reached:" + notes;
     return "No changes. Live containers match the manifest.";
   }
-  return "Plan: " + std::to_string(plan.Count(ActionKind::kCreate)) + " to create, " +
+  const int adoptions = plan.Adoptions();
+  return "Plan: " + (adoptions ? std::to_string(adoptions) + " to adopt, " : std::string()) +
+         std::to_string(plan.Count(ActionKind::kCreate)) + " to create, " +
          std::to_string(plan.Count(ActionKind::kReplace)) + " to replace, " +
          std::to_string(plan.Count(ActionKind::kUpdate)) + " to update, " +
          std::to_string(plan.Count(ActionKind::kStart)) + " to start, " +

@@ -145,6 +145,14 @@ RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<st
   RefreshOptions with_cache = options;
   with_cache.known_scripts =
       std::make_shared<const KnownScripts>(KnownScriptsFromCache(store, desired.project, hosts));
+  // Adopted containers carry no label: a refresh asks for them by name.
+  if (auto adoptions = store.ListAdoptions(desired.project); adoptions.ok()) {
+    auto names = std::make_shared<std::map<std::string, std::vector<std::string>>>();
+    for (const Adoption& a : *adoptions) (*names)[a.host].push_back(a.container);
+    with_cache.adopted_names = std::move(names);
+  } else {
+    spdlog::warn("could not read the adoptions: {}", adoptions.status().message());
+  }
   RefreshOutcome out = RefreshHosts(desired, hosts, factory, with_cache);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)

@@ -49,7 +49,7 @@ class ActionRun {
     // A desired state from the resolved-manifest cache has digests but no scripts; caught
     // before any change, so such a plan can never leave a half-made container.
     if (a_.desired && a_.desired->script.empty() && a_.kind != ActionKind::kRemove &&
-        a_.kind != ActionKind::kStart)
+        a_.kind != ActionKind::kStart && a_.kind != ActionKind::kAdopt)
       return Status::Internal("no rendered /run.sh for " + a_.Ref() +
                               ": the plan was made without the manifest's scripts");
     switch (a_.kind) {
@@ -74,6 +74,9 @@ class ActionRun {
       case ActionKind::kRemove:
         container_id = a_.live->id;
         return StopAndRemove(container_id);
+      case ActionKind::kAdopt:
+        container_id = a_.live->id;
+        return CheckAdoptable(container_id);
       default:
         return Status::Internal(std::string("not an executable action: ") + ActionName(a_.kind));
     }
@@ -137,6 +140,17 @@ class ActionRun {
     });
     if (!created.ok()) return created;
     return UploadScript(id);
+  }
+
+  // An adoption changes nothing on the host (that is the point): the container must only
+  // still be the one the plan saw, unlabelled.
+  Status CheckAdoptable(const std::string& id) {
+    Step("check the container to adopt");
+    Result<LiveContainer> live = provider_.InspectContainer(id);
+    if (!live.ok()) return live.status().WithContext("adopt");
+    if (live->managed())
+      return Status::Conflict("adopt: " + a_.Ref() + " carries jlrec labels now; make a new plan");
+    return Status::Ok();
   }
 
   // True when `lc` is a container this very action would have made: this project's, with the

@@ -59,6 +59,8 @@ std::string ImageToRun(const PlanAction& action);
 ///             back. When the container's /run.sh is already the wanted one (a restart is
 ///             pending, it is unhealthy or restart-looping): restart, gate.
 ///   start   = start, gate;  remove = stop, remove
+///   adopt   = check that the container is still the one planned; nothing changes on the host
+///             (an adopting update or start runs as above, on the adopted container)
 /// The gate waits for state "running" (failing if the container stops instead), then runs
 /// the healthcheck, if any, until it exits 0. Reports each step through `on_step`, counts
 /// every host-changing call in `mutating_calls`. Returns kSucceeded or kFailed (with

@@ -272,19 +272,107 @@ const LiveContainer* PreviousOf(const DesiredContainer& c, const NameMap& names,
   return &lc;
 }
 
+// What a container whose spec matches still needs: its /run.sh written (an update), or what
+// the host shows of its process asks for (DecideRuntime).
+void DecideScriptAndRuntime(const DesiredContainer& c, const LiveContainer& have,
+                            const HostSnapshot& snap, PlanAction& a) {
+  if (have.script_digest && *have.script_digest == c.script_digest) return DecideRuntime(have, a);
+  a.kind = ActionKind::kUpdate;
+  if (!have.script_digest) {
+    a.reason_kind = ReasonKind::kScriptMissing;
+    a.reason = "/run.sh is missing in the container";
+    a.changes.push_back({"script", "(none)", c.script_digest.substr(0, 12)});
+    return;
+  }
+  a.changes = EnvChanges(c, have);
+  const std::string* label = LabelOf(have, kScriptDigestKey);
+  bool hand_edit = label && *label == c.script_digest;
+  a.reason_kind = hand_edit ? ReasonKind::kScriptEdited : ReasonKind::kScriptChanged;
+  if (hand_edit)
+    a.reason = "/run.sh was edited in the container since jlrec wrote it";
+  else if (!a.changes.empty())
+    a.reason = "/run.sh differs: environment changed";
+  else if (snap.from_cache)  // the cache keeps no env values: it cannot say which
+    a.reason = "/run.sh differs (a refresh shows which variables changed)";
+  else
+    a.reason = "/run.sh differs (template or script body changed)";
+  a.changes.push_back({"script", have.script_digest->substr(0, 12), c.script_digest.substr(0, 12)});
+}
+
+// The tag `c` wants now points at a digest the running image was not pulled as: the image
+// change (old: what runs, new: the registry's digest), or nullopt (same, or unknown).
+std::optional<FieldChange> TagMove(const DesiredContainer& c, const LiveContainer& have,
+                                   const HostSnapshot& snap) {
+  auto reg = snap.registry_digests.find(c.spec.image);
+  if (reg == snap.registry_digests.end() || reg->second.empty()) return std::nullopt;
+  auto rd = snap.image_repo_digests.find(have.image_id);
+  std::string running =
+      rd == snap.image_repo_digests.end() ? "" : DigestFor(RepoOf(c.spec.image), rd->second);
+  if (running == reg->second) return std::nullopt;
+  return FieldChange{"image", running.empty() ? have.image_id : running, reg->second};
+}
+
+// A container made outside jlrec has no Docker health check unless it asked for one: the
+// manifest's healthcheck then is only apply's gate for it, never a reason to recreate it
+// (it gets Docker's check when it is next replaced).
+std::vector<FieldChange> AdoptableSpecChanges(const ContainerSpec& want,
+                                              const ContainerSpec& have) {
+  std::vector<FieldChange> changes = SpecChanges(want, have);
+  if (!have.healthcheck)
+    std::erase_if(changes, [](const FieldChange& c) { return c.field == "healthcheck"; });
+  return changes;
+}
+
+// A container without any jlrec label holds the name `c` wants (the legacy script made it).
+// When everything that would force a replace matches the manifest (image by digest,
+// command, network mode, restart policy, volumes, ports, user labels) it is adopted as it
+// is, then written and started like any of jlrec's own; otherwise it is a conflict that
+// says which fields differ.
+void DecideUnlabelled(const DesiredContainer& c, const LiveContainer& have,
+                      const HostSnapshot& snap, PlanAction& a) {
+  std::vector<FieldChange> changes = AdoptableSpecChanges(c.spec, have.spec);
+  if (changes.empty())
+    if (auto moved = TagMove(c, have, snap)) changes.push_back(*moved);
+  if (!changes.empty()) {
+    std::vector<std::string> fields;
+    for (const auto& ch : changes) fields.push_back(ch.field);
+    a.kind = ActionKind::kConflict;
+    a.reason_kind = ReasonKind::kUnmanaged;
+    a.reason = "a container made outside jlrec holds this name and differs from the manifest (" +
+               Join(fields) + "); skipped (use --replace-unmanaged to replace it)";
+    a.changes = std::move(changes);
+    return;
+  }
+  DecideScriptAndRuntime(c, have, snap, a);
+  a.adopt = true;
+  if (a.kind == ActionKind::kNoop) {
+    a.kind = ActionKind::kAdopt;
+    a.reason_kind = ReasonKind::kAdoptable;
+    a.reason =
+        "made outside jlrec and matches the manifest: adopted as it is (same container, "
+        "no restart)";
+  } else {
+    a.reason = "made outside jlrec and matches the manifest: adopted, then " + a.reason;
+  }
+}
+
 // Decides what `c` needs given its live container `have` (nullptr: none by that name) and
 // the NAME.jlrec-prev container `previous` an interrupted replace left (nullptr: none) on the
 // reachable host `snap`: sets kind, reason kind, reason, changes and pinned_image of `a`.
 void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveContainer* previous,
-            const HostSnapshot& snap, const std::string& project, const DiffOptions& options,
-            std::set<std::string>& warned_hosts, Plan& plan, PlanAction& a) {
-  if (previous && (!have || IsOurs(*have, project, c.host))) {
+            bool adopted, const HostSnapshot& snap, const std::string& project,
+            const DiffOptions& options, std::set<std::string>& warned_hosts, Plan& plan,
+            PlanAction& a) {
+  const bool ours = have && (adopted || IsOurs(*have, project, c.host));
+  if (previous && (!have || ours)) {
     DecideInterrupted(c, *previous, have, a);
   } else if (!have) {
     a.kind = ActionKind::kCreate;
     a.reason_kind = ReasonKind::kMissing;
     a.reason = "no container named " + c.name + " on " + c.host;
-  } else if (!IsOurs(*have, project, c.host)) {
+  } else if (!ours && !have->managed() && !options.replace_unmanaged) {
+    DecideUnlabelled(c, *have, snap, a);
+  } else if (!ours) {
     std::string who = !have->managed() ? "not managed by jlrec (no jlrec labels)"
                       : have->jlrec_labels.at(labels::kProject) != project
                           ? "managed by project '" + have->jlrec_labels.at(labels::kProject) + "'"
@@ -327,24 +415,18 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
         have_spec = &*corrected;
       }
     }
-    auto changes = SpecChanges(c.spec, *have_spec);
+    auto changes =
+        adopted ? AdoptableSpecChanges(c.spec, *have_spec) : SpecChanges(c.spec, *have_spec);
     // Same tag, other content: the registry's digest for the tag is not one the running
     // image was pulled as.
-    if (changes.empty()) {
-      auto reg = snap.registry_digests.find(c.spec.image);
-      if (reg != snap.registry_digests.end() && !reg->second.empty()) {
-        auto rd = snap.image_repo_digests.find(have->image_id);
-        std::string running =
-            rd == snap.image_repo_digests.end() ? "" : DigestFor(RepoOf(c.spec.image), rd->second);
-        if (running != reg->second) {
-          changes.push_back({"image", running.empty() ? have->image_id : running, reg->second});
-          a.pinned_image = RepoOf(c.spec.image) + "@" + reg->second;
-          a.reason_kind = ReasonKind::kTagMoved;
-          a.reason = "tag moved " + ShortDigest(running.empty() ? have->image_id : running) +
-                     " -> " + ShortDigest(reg->second);
-        }
+    if (changes.empty())
+      if (auto moved = TagMove(c, *have, snap)) {
+        changes.push_back(*moved);
+        a.pinned_image = RepoOf(c.spec.image) + "@" + moved->new_value;
+        a.reason_kind = ReasonKind::kTagMoved;
+        a.reason =
+            "tag moved " + ShortDigest(moved->old_value) + " -> " + ShortDigest(moved->new_value);
       }
-    }
     if (!changes.empty()) {
       a.kind = ActionKind::kReplace;
       if (a.reason.empty()) {
@@ -354,30 +436,8 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
         a.reason = "immutable fields differ: " + Join(fields);
       }
       a.changes = std::move(changes);
-    } else if (!have->script_digest || *have->script_digest != c.script_digest) {
-      a.kind = ActionKind::kUpdate;
-      if (!have->script_digest) {
-        a.reason_kind = ReasonKind::kScriptMissing;
-        a.reason = "/run.sh is missing in the container";
-        a.changes.push_back({"script", "(none)", c.script_digest.substr(0, 12)});
-      } else {
-        a.changes = EnvChanges(c, *have);
-        const std::string* label = LabelOf(*have, kScriptDigestKey);
-        bool hand_edit = label && *label == c.script_digest;
-        a.reason_kind = hand_edit ? ReasonKind::kScriptEdited : ReasonKind::kScriptChanged;
-        if (hand_edit)
-          a.reason = "/run.sh was edited in the container since jlrec wrote it";
-        else if (!a.changes.empty())
-          a.reason = "/run.sh differs: environment changed";
-        else if (snap.from_cache)  // the cache keeps no env values: it cannot say which
-          a.reason = "/run.sh differs (a refresh shows which variables changed)";
-        else
-          a.reason = "/run.sh differs (template or script body changed)";
-        a.changes.push_back(
-            {"script", have->script_digest->substr(0, 12), c.script_digest.substr(0, 12)});
-      }
     } else {
-      DecideRuntime(*have, a);
+      DecideScriptAndRuntime(c, *have, snap, a);
     }
   }
 
@@ -499,6 +559,14 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
   int order = 0;
   std::unordered_map<std::string, const ActionFailure*> failure_by_ref;
   for (const ActionFailure& f : remembered.failures) failure_by_ref.emplace(f.Ref(), &f);
+  std::unordered_map<std::string, const Adoption*> adoption_by_ref;
+  for (const Adoption& ad : remembered.adoptions) adoption_by_ref.emplace(ad.Ref(), &ad);
+  // The adoption of the live container `lc` on `host`, if it is the very container adopted.
+  auto adoption_of = [&](const std::string& host, const LiveContainer& lc) -> const Adoption* {
+    if (lc.managed()) return nullptr;  // labelled: jlrec's own, or another project's
+    auto it = adoption_by_ref.find(host + "/" + lc.name);
+    return it != adoption_by_ref.end() && it->second->container_id == lc.id ? it->second : nullptr;
+  };
 
   for (size_t index = 0; index < selected->size(); ++index) {
     const DesiredContainer* c = (*selected)[index];
@@ -525,7 +593,8 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       const auto& names = names_of(snap);
       if (auto it = names.find(c->name); it != names.end()) have = it->second;
       const LiveContainer* previous = PreviousOf(*c, names, desired.project);
-      Decide(*c, have, previous, *snap, desired.project, options, warned_hosts, plan, a);
+      const bool adopted = have && adoption_of(c->host, *have);
+      Decide(*c, have, previous, adopted, *snap, desired.project, options, warned_hosts, plan, a);
       if (a.reason_kind == ReasonKind::kInterrupted)
         if (auto run = remembered.unfinished_runs.find(c->Ref());
             run != remembered.unfinished_runs.end())
@@ -574,8 +643,9 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       const std::vector<char>& wanted_here = wanted[sit->second];
       for (size_t i = 0; i < sit->second->containers.size(); ++i) {
         const LiveContainer& lc = sit->second->containers[i];
+        const Adoption* adopted = adoption_of(host, lc);
         const std::string* owner = LabelOf(lc, kProjectKey);
-        if (!owner || *owner != desired.project) continue;
+        if (!adopted && (!owner || *owner != desired.project)) continue;
         if (OwnedByOtherHost(lc, host)) continue;
         if (wanted_here[i]) continue;
         PlanAction a;
@@ -593,6 +663,10 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
         }
         auto core = lc.jlrec_labels.find(labels::kCore);
         a.core = core != lc.jlrec_labels.end() && core->second == "true";
+        if (adopted) {  // no labels: the adoption record says what it was
+          a.groups = adopted->groups;
+          a.core = adopted->core;
+        }
         a.live = lc;
         a.fingerprint = FingerprintOf(&lc);
         a.kind = options.prune ? ActionKind::kRemove : ActionKind::kNoop;

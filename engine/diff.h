@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/adoption.h"
 #include "engine/desired_state.h"
 #include "engine/live_state.h"
 #include "engine/plan.h"
@@ -39,6 +40,8 @@ struct Remembered {
   std::vector<ActionFailure> failures;
   /// "host/container" -> the journal run whose action on it never ended (a killed jlrec).
   std::map<std::string, std::int64_t> unfinished_runs;
+  /// Containers made outside jlrec that an apply adopted (StateStore::ListAdoptions).
+  std::vector<Adoption> adoptions;
 };
 
 /// Computes the plan that makes the live containers of the selected groups match `desired`.

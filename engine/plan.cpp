@@ -10,7 +10,7 @@ struct KindInfo {
   const char* symbol;
   const char* name;
 };
-constexpr std::array<KindInfo, 8> kKinds{{
+constexpr std::array<KindInfo, 9> kKinds{{
     {ActionKind::kNoop, "", "noop"},
     {ActionKind::kCreate, "+", "create"},
     {ActionKind::kReplace, "-/+", "replace"},
@@ -19,6 +19,7 @@ constexpr std::array<KindInfo, 8> kKinds{{
     {ActionKind::kRemove, "-", "remove"},
     {ActionKind::kConflict, "!", "conflict"},
     {ActionKind::kUnknown, "?", "unknown"},
+    {ActionKind::kAdopt, "=", "adopt"},
 }};
 
 struct ReasonInfo {
@@ -26,7 +27,7 @@ struct ReasonInfo {
   const char* name;
   const char* drift_class;
 };
-constexpr std::array<ReasonInfo, 17> kReasons{{
+constexpr std::array<ReasonInfo, 18> kReasons{{
     {ReasonKind::kNone, "", ""},
     {ReasonKind::kMissing, "missing", "missing"},
     {ReasonKind::kSpecChanged, "spec_changed", "spec_changed"},
@@ -44,6 +45,7 @@ constexpr std::array<ReasonInfo, 17> kReasons{{
     {ReasonKind::kOrphan, "orphan", "orphan"},
     {ReasonKind::kHostUnreachable, "host_unreachable", "unknown"},
     {ReasonKind::kImageNotFound, "image_not_found", "image_not_found"},
+    {ReasonKind::kAdoptable, "adoptable", "unadopted"},
 }};
 }  // namespace
 
@@ -84,6 +86,7 @@ bool IsExecutable(ActionKind kind) {
     case ActionKind::kUpdate:
     case ActionKind::kStart:
     case ActionKind::kRemove:
+    case ActionKind::kAdopt:
       return true;
     default:
       return false;
@@ -98,6 +101,12 @@ int Plan::Count(ActionKind kind) const {
 }
 
 bool Plan::HasErrors() const { return !host_errors.empty() || Count(ActionKind::kUnknown) > 0; }
+
+int Plan::Adoptions() const {
+  int n = 0;
+  for (const auto& a : actions) n += a.adopt;
+  return n;
+}
 
 bool Plan::HasChanges() const {
   for (const auto& a : actions)

@@ -23,6 +23,10 @@ enum class ActionKind {
   kRemove,    ///< "-"   orphan of the project, with --prune
   kConflict,  ///< "!"   wanted name taken by an unmanaged container; reported, skipped
   kUnknown,   ///< "?"   host could not be refreshed; nothing planned
+  /// "="  a container made outside jlrec (no labels) that matches the manifest: from now
+  ///      on managed as it is, same id, no restart (recorded in the state: labels are
+  ///      immutable). An adoption whose /run.sh differs is a kUpdate with `adopt` set.
+  kAdopt,
 };
 
 /// Why a container is in the plan: a closed set (after Terraform's action reasons), named in
@@ -47,6 +51,7 @@ enum class ReasonKind {
   kOrphan,           ///< -   this project's container, no longer in the manifest
   kHostUnreachable,  ///< ?   the host could not be refreshed
   kImageNotFound,    ///< ?   the image is neither in its registry nor on the host
+  kAdoptable,        ///< =   made outside jlrec (the legacy script), matches the manifest
 };
 
 /// The JSON name of `kind` ("missing", "spec_changed", ..., "" for kNone).
@@ -56,7 +61,7 @@ std::optional<ReasonKind> ParseReasonKind(const std::string& name);
 /// The class `jlrec drift` reports for a finding of `kind`: "missing", "spec_changed" (also
 /// for a moved tag), "conflict", "script_changed" (changed, edited or missing /run.sh),
 /// "restart_pending", "stopped", "unhealthy", "restart_loop", "failed", "interrupted",
-/// "orphan", "unknown" (unreachable host), "image_not_found".
+/// "orphan", "unknown" (unreachable host), "image_not_found", "unadopted".
 const char* DriftClassOf(ReasonKind kind);
 
 /// Where an update keeps the /run.sh it replaces, inside the container.
@@ -68,7 +73,7 @@ const char* ActionSymbol(ActionKind kind);
 const char* ActionName(ActionKind kind);
 /// Parses ActionName() output; nullopt for anything else.
 std::optional<ActionKind> ParseActionKind(const std::string& name);
-/// True for the kinds apply executes (create, replace, update, start, remove).
+/// True for the kinds apply executes (create, replace, update, start, remove, adopt).
 bool IsExecutable(ActionKind kind);
 
 /// One reason: a field and its old -> new value (secrets already redacted).
@@ -107,6 +112,9 @@ struct PlanAction {
   std::optional<LiveContainer> previous;
   /// The earlier failed action this entry redoes or carries on from (reason kFailed).
   std::optional<ActionFailure> failure;
+  /// The container was made outside jlrec and this action adopts it (kAdopt; or a kUpdate
+  /// that adopts it, then writes its /run.sh and restarts it). Apply adopts only when told to.
+  bool adopt = false;
   /// "host/container".
   std::string Ref() const { return host + "/" + name; }
 };
@@ -150,6 +158,8 @@ struct Plan {
   bool HasErrors() const;
   /// True when a wanted name is held by a container jlrec may not touch (a `!` entry).
   bool HasConflicts() const { return Count(ActionKind::kConflict) > 0; }
+  /// The number of entries that adopt a container made outside jlrec (see PlanAction::adopt).
+  int Adoptions() const;
 };
 
 }  // namespace jlrec

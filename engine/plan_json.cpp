@@ -28,6 +28,7 @@ json ActionToJson(const PlanAction& a) {
         {"state", a.fingerprint.state}}},
   };
   if (!a.pinned_image.empty()) out["pinned_image"] = a.pinned_image;
+  if (a.adopt) out["adopt"] = true;
   if (a.failure)
     out["failure"] = {
         {"action", a.failure->action},           {"run_id", a.failure->run_id},
@@ -62,6 +63,7 @@ PlanAction ActionFromJson(const json& j) {
   a.fingerprint.state = f.at("state").get<std::string>();
   a.pinned_image = j.value("pinned_image", "");
   if (auto r = ParseReasonKind(j.value("reason_kind", ""))) a.reason_kind = *r;
+  a.adopt = j.value("adopt", false);
   if (auto f = j.find("failure"); f != j.end() && f->is_object()) {
     ActionFailure failure;
     failure.host = a.host;
@@ -98,6 +100,7 @@ nlohmann::json PlanToJson(const Plan& plan, bool verbose) {
   for (auto k : {ActionKind::kCreate, ActionKind::kReplace, ActionKind::kUpdate, ActionKind::kStart,
                  ActionKind::kRemove, ActionKind::kConflict, ActionKind::kUnknown})
     summary[ActionName(k)] = plan.Count(k);
+  summary["adopt"] = plan.Adoptions();  // kAdopt entries, and updates or starts that adopt
   summary["unchanged"] = plan.noops.size();
   int failed = 0;
   for (const auto& a : plan.actions) failed += a.reason_kind == ReasonKind::kFailed;

@@ -46,7 +46,8 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
 }
 
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
-                         const KnownScripts* known_scripts) {
+                         const KnownScripts* known_scripts,
+                         const std::vector<std::string>* extra_names) {
   const std::string& host = provider.host();
   std::vector<std::string> names;
   std::set<std::string> images;         // wanted tags: their registry digest is asked
@@ -58,6 +59,9 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
     wanted_script[c.name] = &c.script_digest;
     (c.spec.image.find('@') == std::string::npos ? images : pinned_images).insert(c.spec.image);
   }
+  if (extra_names)
+    for (const auto& name : *extra_names)
+      if (!wanted_script.count(name)) names.push_back(name);
   auto listed = provider.ListContainers(desired.project, names);
   if (!listed.ok()) return Unreachable(host, listed.status().message());
 
@@ -68,7 +72,7 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
   snap.containers = std::move(*listed);
   std::set<std::string> image_ids;
   for (auto& c : snap.containers) {
-    if (c.managed()) image_ids.insert(c.image_id);
+    image_ids.insert(c.image_id);  // an unlabelled one may be adopted: its digest matters too
     auto stat = provider.StatFile(c.id, "/run.sh");
     if (!stat.ok())
       return Unreachable(host, "reading /run.sh of " + c.name + ": " + stat.status().message());
@@ -177,8 +181,13 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
             snap = Unreachable(hosts[i], opened.status().message());
           } else {
             provider = std::shared_ptr<Provider>(std::move(*opened));
+            const std::vector<std::string>* extra = nullptr;
+            if (options.adopted_names)
+              if (auto names = options.adopted_names->find(hosts[i]);
+                  names != options.adopted_names->end())
+                extra = &names->second;
             snap = RefreshHost(desired, *provider, options.check_image_digests,
-                               options.known_scripts.get());
+                               options.known_scripts.get(), extra);
             if (!snap.reachable) provider.reset();
           }
         }

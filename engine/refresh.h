@@ -33,6 +33,10 @@ struct RefreshOptions {
   /// costs the Docker daemon a helper process (~80 ms), a stat ~2 ms. Any other container
   /// (changed, unknown, or about to be updated, whose env the plan explains) is read.
   std::shared_ptr<const KnownScripts> known_scripts;
+  /// Host key -> names of containers to read besides the manifest's: the ones adopted into
+  /// this project (they carry no label, so a container adopted and then dropped from the
+  /// manifest is found, as an orphan, only by name).
+  std::shared_ptr<const std::map<std::string, std::vector<std::string>>> adopted_names;
   /// Give up on hosts still pending at this point (they are reported as timed out).
   /// Default: no global deadline (connect/request timeouts still apply).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -68,8 +72,10 @@ std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
 void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
                        HostSnapshot& snapshot);
 
-/// Refreshes one host through an open provider (the per-host part of RefreshHosts).
+/// Refreshes one host through an open provider (the per-host part of RefreshHosts);
+/// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
-                         const KnownScripts* known_scripts = nullptr);
+                         const KnownScripts* known_scripts = nullptr,
+                         const std::vector<std::string>* extra_names = nullptr);
 
 }  // namespace jlrec

@@ -118,8 +118,9 @@ CREATE TABLE resolved_manifests (
 // from reading as in sync: who ran each run with which manifest and jlrec; each container's
 // restart count and last exit code as refreshed (a crash-looping container looks "running");
 // the release record of each apply or rollback run (engine/release_record.h); the failed
-// actions not yet redone (engine/action_failure.h). containers.spec may now also hold a
-// "healthcheck" object (state/json_columns.h).
+// actions not yet redone (engine/action_failure.h); the containers made outside jlrec that an
+// apply adopted (engine/adoption.h). containers.spec may now also hold a "healthcheck" object
+// (state/json_columns.h).
 constexpr const char* kReleasesAndFailures = R"sql(
 ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';            -- user@hostname
 ALTER TABLE runs ADD COLUMN manifest_digest TEXT NOT NULL DEFAULT '';
@@ -160,6 +161,20 @@ CREATE TABLE failures (
   rolled_back INTEGER NOT NULL CHECK (rolled_back IN (0, 1)),
   run_id INTEGER NOT NULL,
   failed_at INTEGER NOT NULL,        -- unix seconds
+  PRIMARY KEY (project, host, container)
+);
+-- Containers made outside jlrec and adopted as they were: Docker labels cannot be added to
+-- a container, so this row is what makes it managed.
+CREATE TABLE adoptions (
+  project TEXT NOT NULL,
+  host TEXT NOT NULL,
+  container TEXT NOT NULL,
+  container_id TEXT NOT NULL,        -- the container adopted; another id under the name is not
+  spec_digest TEXT NOT NULL,         -- of its spec as seen when adopted
+  groups TEXT NOT NULL,              -- JSON array of group names
+  core INTEGER NOT NULL CHECK (core IN (0, 1)),
+  run_id INTEGER NOT NULL,
+  adopted_at INTEGER NOT NULL,       -- unix seconds
   PRIMARY KEY (project, host, container)
 );
 )sql";
@@ -221,7 +236,7 @@ const std::vector<SchemaMigration>& StateSchemaMigrations() {
       {2, "drift check history", kDriftHistory},
       {3, "script stat keys in the refresh cache", kScriptStat},
       {4, "host snapshot values and the resolved manifest cache", kFastCachedPlan},
-      {5, "run provenance, restart counts and exit codes, release records, failures",
+      {5, "run provenance, restart counts and exit codes, release records, failures, adoptions",
        kReleasesAndFailures},
   };
   return migrations;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "state/adoption_table.h"
 #include "state/drift_history.h"
 #include "state/failure_table.h"
 #include "state/lock_table.h"
@@ -138,6 +139,20 @@ class SqliteStateStore final : public StateStore {
 
   Result<std::vector<ActionFailure>> ListFailures(const std::string& project) override {
     return Guarded("listing failed actions", [&] { return ListFailuresIn(db_, project); });
+  }
+
+  Status SaveAdoption(const std::string& project, const Adoption& adoption) override {
+    return Guarded("recording an adoption", [&] { return SaveAdoptionIn(db_, project, adoption); });
+  }
+
+  Status ClearAdoption(const std::string& project, const std::string& host,
+                       const std::string& container) override {
+    return Guarded("forgetting an adoption",
+                   [&] { return ClearAdoptionIn(db_, project, host, container); });
+  }
+
+  Result<std::vector<Adoption>> ListAdoptions(const std::string& project) override {
+    return Guarded("listing adoptions", [&] { return ListAdoptionsIn(db_, project); });
   }
 
   Result<std::optional<LockInfo>> AcquireLock(const LockInfo& info,

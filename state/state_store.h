@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/action_failure.h"
+#include "engine/adoption.h"
 #include "engine/live_state.h"
 #include "engine/release_record.h"
 #include "engine/status.h"
@@ -149,6 +150,16 @@ class StateStore {
                               const std::string& container) = 0;
   /// Every remembered failure of `project`, sorted by host and container.
   virtual Result<std::vector<ActionFailure>> ListFailures(const std::string& project) = 0;
+
+  /// Records that `project` adopted `adoption`'s container, replacing the record of the same
+  /// host and container.
+  virtual Status SaveAdoption(const std::string& project, const Adoption& adoption) = 0;
+  /// Forgets the adoption of `host`/`container` in `project` (it was replaced or removed); ok
+  /// when there is none.
+  virtual Status ClearAdoption(const std::string& project, const std::string& host,
+                               const std::string& container) = 0;
+  /// Every adoption of `project`, sorted by host and container.
+  virtual Result<std::vector<Adoption>> ListAdoptions(const std::string& project) = 0;
 
   /// Takes lock `info.name`, waiting up to `timeout`. A lock whose holder pid is dead on
   /// this machine is taken over (the returned optional holds the dead holder, for a

@@ -190,13 +190,20 @@ TEST_CASE("replace wins over update and start", "[diff]") {
   CHECK(Only(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kReplace);
 }
 
-TEST_CASE("an unmanaged container with a wanted name is a conflict unless asked to replace",
-          "[diff]") {
+TEST_CASE(
+    "an unmanaged container that differs from the manifest is a conflict naming the "
+    "fields, unless asked to replace",
+    "[diff]") {
   auto d = State({Want("h1", "a")});
   LiveContainer l = Matching(d.containers[0]);
   l.jlrec_labels.clear();
+  l.spec.restart = "no";
+  l.spec.command = {"sleep", "600"};
   Plan p = MakePlan(d, {{Host("h1", {l})}});
   CHECK(Only(p).kind == ActionKind::kConflict);
+  CHECK(Only(p).reason.find("differs from the manifest (command, restart)") != std::string::npos);
+  REQUIRE(Only(p).changes.size() == 2);
+  CHECK(Only(p).changes[0].field == "command");
   CHECK_FALSE(p.HasChanges());
   DiffOptions o;
   o.replace_unmanaged = true;
@@ -531,7 +538,7 @@ Plan PlanWithFailures(const DesiredState& d, const RefreshResult& live,
                       std::vector<ActionFailure> failures) {
   DiffOptions o;
   o.groups = {"product"};
-  auto plan = ComputePlan(d, live, o, Remembered{std::move(failures), {}});
+  auto plan = ComputePlan(d, live, o, Remembered{std::move(failures), {}, {}});
   REQUIRE(plan.ok());
   return *plan;
 }
@@ -662,6 +669,7 @@ TEST_CASE("a conflict counts: the plan has one even without changes", "[diff]") 
   auto d = State({Want("h1", "a")});
   LiveContainer l = Matching(d.containers[0]);
   l.jlrec_labels.clear();
+  l.spec.image = "127.0.0.1:5000/app:0";
   Plan plan = MakePlan(d, {{Host("h1", {l})}});
   CHECK(Only(plan).kind == ActionKind::kConflict);
   CHECK(Only(plan).reason_kind == ReasonKind::kUnmanaged);
@@ -688,7 +696,115 @@ TEST_CASE("an interrupted replace names the run the journal holds unfinished", "
   previous.name = std::string("a") + kPreviousSuffix;
   DiffOptions o;
   o.groups = {"product"};
-  auto plan = ComputePlan(d, {{Host("h1", {previous})}}, o, Remembered{{}, {{"h1/a", 7}}});
+  auto plan = ComputePlan(d, {{Host("h1", {previous})}}, o, Remembered{{}, {{"h1/a", 7}}, {}});
   REQUIRE(plan.ok());
   CHECK(The(*plan).reason.find("(apply #7 was stopped during it)") != std::string::npos);
+}
+
+// --- Adoption of containers made outside jlrec (issue 14).
+
+namespace {
+// A container as the legacy script made it: no jlrec label, the manifest's spec.
+LiveContainer Legacy(const DesiredContainer& c) {
+  LiveContainer l = Matching(c);
+  l.jlrec_labels.clear();
+  return l;
+}
+Plan PlanRemembering(const DesiredState& d, const RefreshResult& live, Remembered remembered,
+                     bool prune = false) {
+  DiffOptions o;
+  o.groups = {"product"};
+  o.prune = prune;
+  auto plan = ComputePlan(d, live, o, remembered);
+  REQUIRE(plan.ok());
+  return *plan;
+}
+Adoption AdoptionOf(const LiveContainer& l, const std::string& host = "h1") {
+  Adoption a;
+  a.host = host;
+  a.container = l.name;
+  a.container_id = l.id;
+  a.spec_digest = SpecDigest(l.spec);
+  a.groups = {"product"};
+  return a;
+}
+}  // namespace
+
+TEST_CASE("a container made outside jlrec that matches the manifest is adopted as it is",
+          "[diff][adopt]") {
+  auto d = State({Want("h1", "a")});
+  Plan plan = MakePlan(d, {{Host("h1", {Legacy(d.containers[0])})}});
+  const PlanAction a = The(plan);
+  CHECK(a.kind == ActionKind::kAdopt);
+  CHECK(a.adopt);
+  CHECK(a.reason_kind == ReasonKind::kAdoptable);
+  CHECK(std::string(ActionSymbol(a.kind)) == "=");
+  CHECK(std::string(DriftClassOf(a.reason_kind)) == "unadopted");
+  CHECK(plan.HasChanges());
+  CHECK(plan.Adoptions() == 1);
+}
+
+TEST_CASE("an adoptable container whose /run.sh differs is adopted, then updated",
+          "[diff][adopt]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Legacy(d.containers[0]);
+  l.script_digest = "legacy-script";
+  l.script_env = {{"RUNTIME_MODE", "test"}};
+  const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
+  CHECK(a.kind == ActionKind::kUpdate);
+  CHECK(a.adopt);
+  CHECK(a.reason.rfind("made outside jlrec and matches the manifest: adopted, then ", 0) == 0);
+}
+
+TEST_CASE("a healthcheck the legacy container never had does not stop its adoption",
+          "[diff][adopt]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Legacy(d.containers[0]);
+  d.containers[0].spec.healthcheck =
+      Healthcheck{{"true"}, std::chrono::seconds(3), std::chrono::seconds(1), 3};
+  d.containers[0].spec_digest = SpecDigest(d.containers[0].spec);
+  CHECK(The(MakePlan(d, {{Host("h1", {l})}})).kind == ActionKind::kAdopt);
+  // Once adopted, it is managed: in sync, not replaced for the health check.
+  CHECK(
+      PlanRemembering(d, {{Host("h1", {l})}}, Remembered{{}, {}, {AdoptionOf(l)}}).actions.empty());
+}
+
+TEST_CASE("a legacy container running an older digest of the tag is not adoptable",
+          "[diff][adopt]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Legacy(d.containers[0]);
+  HostSnapshot h = Host("h1", {l});
+  h.registry_digests["127.0.0.1:5000/app:1"] = "sha256:new";
+  h.image_repo_digests["sha256:img1"] = {"127.0.0.1:5000/app@sha256:old"};
+  const PlanAction a = The(MakePlan(d, {{h}}));
+  CHECK(a.kind == ActionKind::kConflict);
+  CHECK(a.reason.find("(image)") != std::string::npos);
+}
+
+TEST_CASE("an adopted container is managed: in sync, updated, orphaned and pruned like jlrec's",
+          "[diff][adopt]") {
+  auto d = State({Want("h1", "a"), Want("h1", "b")});
+  LiveContainer a = Legacy(d.containers[0]);
+  LiveContainer b = Legacy(d.containers[1]);
+  Remembered adopted{{}, {}, {AdoptionOf(a), AdoptionOf(b)}};
+  SECTION("in sync") { CHECK(PlanRemembering(d, {{Host("h1", {a, b})}}, adopted).actions.empty()); }
+  SECTION("its /run.sh changed: an update, not an adoption") {
+    b.script_digest = "other";
+    const PlanAction u = The(PlanRemembering(d, {{Host("h1", {a, b})}}, adopted));
+    CHECK(u.kind == ActionKind::kUpdate);
+    CHECK_FALSE(u.adopt);
+  }
+  SECTION("dropped from the manifest: an orphan, removed with --prune") {
+    d.containers.pop_back();
+    Plan listed = PlanRemembering(d, {{Host("h1", {a, b})}}, adopted);
+    REQUIRE(listed.orphans.size() == 1);
+    CHECK(listed.orphans[0].name == "b");
+    CHECK(listed.orphans[0].groups == std::vector<std::string>{"product"});
+    Plan pruned = PlanRemembering(d, {{Host("h1", {a, b})}}, adopted, /*prune=*/true);
+    CHECK(The(pruned).kind == ActionKind::kRemove);
+  }
+  SECTION("another container under the name is not the adopted one") {
+    b.id = "someone-else";
+    CHECK(The(PlanRemembering(d, {{Host("h1", {a, b})}}, adopted)).kind == ActionKind::kAdopt);
+  }
 }
