@@ -1,5 +1,6 @@
-// `jlrec import-legacy FILE.py`: turn the legacy deploy script (its container_list and
-// deploy_system(...) calls) into a manifest, printed on stdout; a review list goes to stderr.
+// `jlrec import-legacy FILE.py [-o FILE] [--force]`: turn the legacy deploy script (its
+// container_list and deploy_system(...) calls) into a manifest, printed on stdout or written
+// with the startup-script template it names beside it; a review list goes to stderr.
 #include <boost/program_options.hpp>
 
 #include <filesystem>
@@ -9,6 +10,8 @@
 
 #include "cli/command.h"
 #include "manifests/legacy_import.h"
+#include "manifests/legacy_import_output.h"
+#include "manifests/legacy_run_template.h"
 
 namespace jlrec::cli {
 namespace {
@@ -22,9 +25,12 @@ void PrintReview(const std::vector<std::string>& review) {
 
 int RunImportLegacy(const std::vector<std::string>& args) {
   LegacyImportOptions import;
-  std::string file;
-  po::options_description options("jlrec import-legacy FILE.py [options] > jlrec.yaml");
+  std::string file, output;
+  po::options_description options("jlrec import-legacy FILE.py [-o FILE [--force]] [options]");
   options.add_options()("help,h", "show this help")(
+      "output,o", po::value<std::string>(&output)->value_name("FILE"),
+      "write the manifest to FILE (and the template it names beside it, if missing) "
+      "instead of stdout")("force", "replace FILE if it exists")(
       "project", po::value<std::string>(&import.project)->default_value(import.project),
       "project name (the jlrec.project label)")(
       "image", po::value<std::string>(&import.image)->value_name("IMAGE"),
@@ -61,6 +67,10 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     std::cerr << "jlrec import-legacy: missing FILE.py\n" << options;
     return 2;
   }
+  if (vm.count("force") && output.empty()) {
+    std::cerr << "jlrec import-legacy: --force only applies with -o FILE\n";
+    return 2;
+  }
   std::error_code ec;
   std::ifstream in(file, std::ios::binary);
   if (!in || std::filesystem::is_directory(file, ec)) {
@@ -75,10 +85,33 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     return 1;
   }
   std::vector<std::string> review = imported->review;
-  std::cout << imported->manifest;
-  review.push_back("template: put " + import.template_path +
-                   " beside the saved manifest (a copy is in " JLREC_TEMPLATE_DIR ")");
+  if (output.empty()) {
+    std::cout << imported->manifest;
+    review.push_back("template: put " + import.template_path +
+                     " beside the saved manifest (a copy is in " JLREC_TEMPLATE_DIR
+                     "; -o FILE writes it)");
+    PrintReview(review);
+    return 0;
+  }
+  auto written = WriteLegacyImport(output, imported->manifest, import.template_path,
+                                   LegacyRunTemplate(), vm.count("force") > 0);
+  if (!written.ok()) {
+    if (written.status().code() == Status::Code::kConflict) {
+      std::cerr << "jlrec import-legacy: " << written.status().message()
+                << ": not overwritten (--force replaces it); nothing written\n";
+    } else {
+      std::cerr << "jlrec import-legacy: " << written.status().message() << "; nothing written\n";
+    }
+    return 1;
+  }
+  review.push_back(written->template_written
+                       ? "template: wrote " + written->template_path +
+                             " (the legacy /run.sh): compare with /run.sh in a running container"
+                       : "template: kept the existing " + written->template_path +
+                             " (not overwritten)");
   PrintReview(review);
+  std::cerr << "jlrec import-legacy: wrote " << output << "; next: jlrec validate -m " << output
+            << "\n";
   return 0;
 }
 
