@@ -1,31 +1,45 @@
-// `jlrec import-legacy FILE.py`: turn the legacy deploy script's container_list into a
-// manifest (printed on stdout).
+// `jlrec import-legacy FILE.py [-o FILE] [--force]`: turn the legacy deploy script (its
+// container_list and deploy_system(...) calls) into a manifest, printed on stdout or written
+// with the startup-script template it names beside it; a review list goes to stderr.
 #include <boost/program_options.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli/command.h"
 #include "manifests/legacy_import.h"
+#include "manifests/legacy_import_output.h"
+#include "manifests/legacy_run_template.h"
 
 namespace jlrec::cli {
 namespace {
 
 namespace po = boost::program_options;
 
+void PrintReview(const std::vector<std::string>& review) {
+  std::cerr << "jlrec import-legacy: review before the first apply:\n";
+  for (const auto& item : review) std::cerr << "  - " << item << "\n";
+}
+
 int RunImportLegacy(const std::vector<std::string>& args) {
   LegacyImportOptions import;
-  std::string file;
-  po::options_description options("jlrec import-legacy FILE.py [options] > jlrec.yaml");
+  std::string file, output;
+  po::options_description options("jlrec import-legacy FILE.py [-o FILE [--force]] [options]");
   options.add_options()("help,h", "show this help")(
+      "output,o", po::value<std::string>(&output)->value_name("FILE"),
+      "write the manifest to FILE (and the template it names beside it, if missing) "
+      "instead of stdout")("force", "replace FILE if it exists")(
       "project", po::value<std::string>(&import.project)->default_value(import.project),
       "project name (the jlrec.project label)")(
-      "image", po::value<std::string>(&import.image)->default_value(import.image),
-      "image for defaults (the legacy list does not name one)")(
+      "image", po::value<std::string>(&import.image)->value_name("IMAGE"),
+      (std::string("image for defaults (default: the script's IMAGE = \"...\", else ") +
+       kLegacyDefaultImage + ")")
+          .c_str())(
       "template",
       po::value<std::string>(&import.template_path)->default_value(import.template_path),
-      "startup-script template, relative to where the manifest will be saved");
+      "startup-script template, relative to where the manifest is saved");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::string>(&file));
   po::options_description all;
@@ -41,9 +55,11 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << "Reads `container_list = [...]` from the legacy deploy script and prints an\n"
-                 "equivalent manifest; enable_monitor/runtime_mode are left as commented\n"
-                 "placeholders (filled from any deploy_system(...) call found in the file).\n\n"
+    std::cout << "Reads the legacy deploy script without running it: container_list becomes\n"
+                 "hosts and units; each active deploy_system(...) call sets its group's\n"
+                 "enable_monitor and runtime_mode; commented-out calls and\n"
+                 "create_group_containers(...) are kept as comments. What was guessed and what\n"
+                 "to check is listed on stderr.\n\n"
               << options;
     return 0;
   }
@@ -51,26 +67,59 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     std::cerr << "jlrec import-legacy: missing FILE.py\n" << options;
     return 2;
   }
+  if (vm.count("force") && output.empty()) {
+    std::cerr << "jlrec import-legacy: --force only applies with -o FILE\n";
+    return 2;
+  }
+  std::error_code ec;
   std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  if (!in || std::filesystem::is_directory(file, ec)) {
     std::cerr << file << ": error: cannot read the file\n";
     return 1;
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto manifest = ImportLegacyContainerList(text.str(), file, import);
-  if (!manifest.ok()) {
-    std::cerr << manifest.status().message() << "\n";
+  auto imported = ImportLegacyScript(text.str(), file, import);
+  if (!imported.ok()) {
+    std::cerr << imported.status().message() << "\n";
     return 1;
   }
-  std::cout << *manifest;
+  std::vector<std::string> review = imported->review;
+  if (output.empty()) {
+    std::cout << imported->manifest;
+    review.push_back("template: put " + import.template_path +
+                     " beside the saved manifest (a copy is in " JLREC_TEMPLATE_DIR
+                     "; -o FILE writes it)");
+    PrintReview(review);
+    return 0;
+  }
+  auto written = WriteLegacyImport(output, imported->manifest, import.template_path,
+                                   LegacyRunTemplate(), vm.count("force") > 0);
+  if (!written.ok()) {
+    if (written.status().code() == Status::Code::kConflict) {
+      std::cerr << "jlrec import-legacy: " << written.status().message()
+                << ": not overwritten (--force replaces it); nothing written\n";
+    } else {
+      std::cerr << "jlrec import-legacy: " << written.status().message() << "; nothing written\n";
+    }
+    return 1;
+  }
+  review.push_back(written->template_written
+                       ? "template: wrote " + written->template_path +
+                             " (the legacy /run.sh): compare with /run.sh in a running container"
+                       : "template: kept the existing " + written->template_path +
+                             " (not overwritten)");
+  PrintReview(review);
+  std::cerr << "jlrec import-legacy: wrote " << output << "; next: jlrec validate -m " << output
+            << "\n";
   return 0;
 }
 
 }  // namespace
 
 JLREC_REGISTER_COMMAND("import-legacy",
-                       "print a manifest made from the legacy deploy script's container_list",
+                       "make a manifest from the legacy deploy script (container_list, "
+                       "deploy_system calls)",
                        RunImportLegacy);
 
 }  // namespace jlrec::cli

@@ -1,5 +1,6 @@
 #include "manifests/python_literal.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -41,17 +42,19 @@ class LiteralParser {
   size_t position() const { return pos_; }
 
  private:
-  std::pair<int, int> LineCol(size_t at) const {
-    int line = 1, col = 1;
-    for (size_t i = 0; i < at && i < src_.size(); ++i) {
-      if (src_[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
+  // Every value records its position: the line starts are found once, so a long
+  // container_list costs one pass, not one pass per value.
+  std::pair<int, int> LineCol(size_t at) {
+    if (line_starts_.empty()) {
+      line_starts_.push_back(0);
+      for (size_t i = 0; i < src_.size(); ++i) {
+        if (src_[i] == '\n') line_starts_.push_back(i + 1);
       }
     }
-    return {line, col};
+    at = std::min(at, src_.size());
+    const auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), at);
+    const size_t index = static_cast<size_t>(next - line_starts_.begin()) - 1;
+    return {static_cast<int>(index) + 1, static_cast<int>(at - line_starts_[index]) + 1};
   }
 
   bool Fail(size_t at, const std::string& what) {
@@ -276,6 +279,7 @@ class LiteralParser {
   const std::string& src_;
   size_t pos_;
   std::string error_;
+  std::vector<size_t> line_starts_;  // offsets where each line begins, once needed
 };
 
 }  // namespace

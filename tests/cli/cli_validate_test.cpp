@@ -1,5 +1,5 @@
-// `jlrec validate` and `jlrec import-legacy` as an operator runs them: the real binary,
-// exit codes, stdout and stderr.
+// `jlrec validate` as an operator runs it: the real binary, exit codes, stdout and stderr.
+// (`jlrec import-legacy`: cli_import_legacy_test.cpp.)
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -123,35 +123,4 @@ TEST_CASE("jlrec validate --script shows a rendered /run.sh with secrets redacte
   CHECK_THAT(r.out, Contains("export DB_PASSWORD='<redacted>'\n"));
   CHECK_THAT(r.out, !Contains("lab-only-not-a-secret"));
   CHECK_THAT(r.out, Contains("exec sh /workspace/jiliang_system/deploy/run.sh\n"));
-}
-
-TEST_CASE("jlrec import-legacy prints a manifest that jlrec validate accepts",
-          "[cli][import-legacy]") {
-  auto imported = RunJlrec({"import-legacy", Fixture("jiliang_deploy.py"), "--template",
-                            kSource + "/templates/jiliang_run.sh.tmpl"});
-  INFO(imported.err);
-  REQUIRE(imported.exit_code == 0);
-  CHECK_THAT(imported.out, Contains("  - host: 172.16.100.141\n"
-                                    "    dockers: [test_container_141]\n"
-                                    "    group: [test]\n"
-                                    "    core: true\n"));
-  TempFolder dir;
-  const std::string saved = dir.Path("jlrec.yaml");
-  std::ofstream(saved) << imported.out;
-  auto validated = RunJlrec({"validate", "-m", saved});
-  INFO(validated.err);
-  CHECK(validated.exit_code == 0);
-  CHECK(validated.out == saved + ": ok: 6 hosts, 3 groups, 7 units, 9 containers (4 warnings)\n");
-}
-
-TEST_CASE("jlrec import-legacy reports unparseable input with its line and exits 1",
-          "[cli][import-legacy]") {
-  const std::string file = Fixture("legacy_unclosed_list.py");
-  auto r = RunJlrec({"import-legacy", file});
-  CHECK(r.exit_code == 1);
-  CHECK(r.out.empty());
-  CHECK(r.err ==
-        file + ":9:5: error: \"...\" (an elided part?) is not a literal: complete the list\n");
-  auto missing = RunJlrec({"import-legacy"});
-  CHECK(missing.exit_code == 2);
 }
