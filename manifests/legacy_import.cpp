@@ -20,7 +20,6 @@ namespace {
 constexpr const char* kDeploySystem = "deploy_system";
 constexpr const char* kCreateGroupContainers = "create_group_containers";
 // The legacy script's default command line for the containers: its /run.sh.
-constexpr const char* kCommand = "[\"/bin/sh\", \"/run.sh\"]";
 // At most this many hosts are named in the review line (the rest are counted).
 constexpr size_t kHostsNamed = 6;
 
@@ -592,9 +591,11 @@ class LegacyImporter {
         << "project: " << YamlScalar(options_.project) << "\n"
         << "defaults:\n"
         << "  image: " << YamlScalar(image_) << "  # " << CommentText(image_origin_) << "\n"
-        << "  command: " << kCommand << "  # a guess: the legacy containers run /run.sh\n"
+        << "  # No command: the image's own, and no restart policy, as the legacy\n"
+        << "  # create_group_containers() ran them (docker run -d --name NAME --network host\n"
+        << "  # IMAGE), so that jlrec adopts the running containers instead of replacing them.\n"
         << "  network_mode: host\n"
-        << "  restart: unless-stopped\n"
+        << "  restart: \"no\"\n"
         << "  template: " << YamlScalar(options_.template_path)
         << "  # relative to this file: the legacy /run.sh\n"
         << "# The legacy script holds no connection settings: jlrec's defaults (port 22, the user\n"
@@ -657,9 +658,10 @@ class LegacyImporter {
     review.push_back("image: " + image_ + " (" + image_origin_ + "): " +
                      (image_guessed_ ? "set the image the containers run now (--image)"
                                      : "check it is the image the containers run now"));
-    review.push_back(std::string("command: ") + kCommand +
-                     ", network_mode: host, restart: unless-stopped (guesses): compare with "
-                     "`docker inspect` of a running container (a difference replaces it)");
+    review.push_back(
+        "command: the image's own, network_mode: host, restart: no (as the legacy "
+        "`docker run -d --name NAME --network host IMAGE`): compare with `docker inspect` of a "
+        "running container; a difference makes it a conflict, not an adoption (see jlrec plan)");
     std::vector<std::string> defaulted;
     for (const auto& g : groups_) {
       if (!calls_.count(g)) defaulted.push_back(g);

@@ -554,9 +554,9 @@ TEST_CASE("the review list says what was guessed and what the operator must chec
         std::vector<std::string>{
             "image: jiliang/system:2.3 (from IMAGE at jiliang_deploy.py:8): check it is the image "
             "the containers run now",
-            "command: [\"/bin/sh\", \"/run.sh\"], network_mode: host, restart: unless-stopped "
-            "(guesses): compare with `docker inspect` of a running container (a difference "
-            "replaces it)",
+            "command: the image's own, network_mode: host, restart: no (as the legacy `docker run "
+            "-d --name NAME --network host IMAGE`): compare with `docker inspect` of a running "
+            "container; a difference makes it a conflict, not an adoption (see jlrec plan)",
             "groups with no active deploy_system(...) call, given the legacy defaults "
             "(enable_monitor=False, runtime_mode=\"test\"): test",
             "commented-out calls kept as YAML comments: jiliang_deploy.py lines 78, 79, 82, 85, "
