@@ -145,6 +145,10 @@ RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<st
   RefreshOptions with_cache = options;
   with_cache.known_scripts =
       std::make_shared<const KnownScripts>(KnownScriptsFromCache(store, desired.project, hosts));
+  // The manifest's registries: first, then the operator's Docker client configuration; the
+  // providers keep it for the pulls of an apply that follows.
+  if (!with_cache.connect.registry_auth)
+    with_cache.connect.registry_auth = MakeRegistryAuth(desired.registries);
   RefreshOutcome out = RefreshHosts(desired, hosts, factory, with_cache);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
