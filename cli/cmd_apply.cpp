@@ -18,6 +18,7 @@
 #include "engine/plan_json.h"
 #include "engine/refresh.h"
 #include "engine/saved_plan.h"
+#include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
 
 namespace jlrec::cli {
@@ -78,6 +79,8 @@ int ApplySavedPlan(const std::string& path, const CommonFlags& common, const App
     if (IsExecutable(a.kind)) hosts.insert(a.host);
   auto factory = MakeSshProviderFactory();
   auto options = MakeRefreshOptions(common);
+  // A saved plan's pulls log in to private registries like a planned apply's.
+  options.connect.registry_auth = MakeRegistryAuth(desired->registries);
   std::map<std::string, std::unique_ptr<Provider>> open;
   std::map<std::string, Provider*> providers;
   for (const auto& h : hosts) {

@@ -153,6 +153,10 @@ RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<st
   } else {
     spdlog::warn("could not read the adoptions: {}", adoptions.status().message());
   }
+  // The manifest's registries: first, then the operator's Docker client configuration; the
+  // providers keep it for the pulls of an apply that follows.
+  if (!with_cache.connect.registry_auth)
+    with_cache.connect.registry_auth = MakeRegistryAuth(desired.registries);
   RefreshOutcome out = RefreshHosts(desired, hosts, factory, with_cache);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)

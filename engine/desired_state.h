@@ -25,6 +25,14 @@ struct HostConnection {
   bool operator==(const HostConnection&) const = default;
 };
 
+/// The login for one image registry, from the manifest's `registries:`.
+struct RegistryLogin {
+  std::string registry;  ///< HOST[:PORT] as image references name it ("docker.io": Docker Hub)
+  std::string username;  ///< shown in messages ("refused the credentials for USER")
+  std::string password;  ///< a secret: never printed, logged, digested or stored
+  bool operator==(const RegistryLogin&) const = default;
+};
+
 /// A group as declared under `groups:` (the legacy deploy_system arguments).
 struct GroupSettings {
   std::string name;
@@ -60,6 +68,10 @@ struct DesiredState {
   std::map<std::string, GroupSettings> groups;  ///< by name
   std::vector<DesiredContainer> containers;     ///< in manifest order
   int max_per_host = 4;                         ///< apply: actions at once on one host
+  /// Logins for pulls and registry digest checks, by registry (RegistryLogin::registry).
+  /// Not part of the manifest digest (they say how images are fetched, not what runs) and
+  /// never in the resolved-manifest cache: a state read from it has none.
+  std::map<std::string, RegistryLogin> registries;
   /// True when this came from the resolved-manifest cache: every container has its digests
   /// but no rendered script and no env values (secrets are never cached). Enough for a plan
   /// from the state cache; never for apply, which renders the scripts it uploads.

@@ -77,6 +77,8 @@ std::string ManifestDigest(const DesiredState& state) {
     c.Str(d.script_digest);
     c.List(d.depends_on);
   }
+  // state.registries is left out: a login says how images are fetched, not what runs, and a
+  // password rotated between plan and apply must not make a saved plan stale.
   return Sha256Hex(c.text());
 }
 

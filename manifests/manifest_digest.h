@@ -10,7 +10,8 @@ namespace jlrec {
 /// sha256 over a canonical, length-prefixed serialisation of `state`'s project,
 /// max_per_host, hosts, groups and containers (every field, env included, in a fixed
 /// order). manifest_path and manifest_digest itself are left out: moving or reformatting
-/// the manifest does not change it.
+/// the manifest does not change it; so are the registry logins (neither what runs, nor a
+/// secret to fold into a digest).
 std::string ManifestDigest(const DesiredState& state);
 
 }  // namespace jlrec

@@ -64,6 +64,15 @@ struct HostSettings {
   std::optional<Located<std::string>> docker_socket;
 };
 
+/// One entry of `registries:`: the login for one image registry.
+struct RegistryDecl {
+  std::string registry;                          ///< the key: HOST[:PORT] (see CheckRegistryHost)
+  SourceLocation where;                          ///< the key
+  std::optional<Located<std::string>> username;  ///< ${VAR} expanded
+  /// The value of the environment variable the password names (a secret; never quoted).
+  std::optional<Located<std::string>> password;
+};
+
 /// One entry of `units:`.
 struct UnitDecl {
   SourceLocation where;  ///< the unit's mapping
@@ -89,6 +98,8 @@ struct ManifestDecl {
   std::map<std::string, HostSettings> hosts;  ///< by key
   std::map<std::string, GroupDecl> groups;    ///< by name
   std::vector<UnitDecl> units;                ///< in manifest order
+  /// The `registries:` entries, by registry.
+  std::map<std::string, RegistryDecl> registries;
 };
 
 }  // namespace jlrec

@@ -9,6 +9,7 @@
 
 #include "manifests/field_formats.h"
 #include "manifests/suggestion.h"
+#include "providers/registry_host.h"
 
 namespace jlrec {
 
@@ -16,9 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTopLevelKeys = {"version",       "project", "include", "defaults",
-                                                "host_defaults", "hosts",   "groups",  "units",
-                                                "max_per_host",  "apply"};
+const std::vector<std::string> kTopLevelKeys = {"version",       "project", "include",   "defaults",
+                                                "host_defaults", "hosts",   "groups",    "units",
+                                                "max_per_host",  "apply",   "registries"};
 const std::vector<std::string> kLayerKeys = {
     "image", "command",    "network_mode", "volumes",     "restart",        "ports",       "labels",
     "env",   "secret_env", "template",     "healthcheck", "enable_monitor", "runtime_mode"};
@@ -127,6 +128,9 @@ class FileParser {
   void ParseUnits(const YAML::Node& node, const SourceLocation& at);
   void ParseUnit(const YAML::Node& node, const SourceLocation& at);
   void SetMaxPerHost(const YAML::Node& value, const SourceLocation& at);
+  void ParseRegistries(const YAML::Node& node, const SourceLocation& at);
+  void ParseRegistry(const std::string& registry, const YAML::Node& node, const SourceLocation& at,
+                     RegistryDecl* out);
 
   std::string path_;
   fs::path base_dir_;
@@ -686,6 +690,84 @@ void FileParser::SetMaxPerHost(const YAML::Node& value, const SourceLocation& at
   decl_->max_per_host = n;
 }
 
+void FileParser::ParseRegistries(const YAML::Node& node, const SourceLocation& at) {
+  if (node.IsNull()) return;
+  ForEachEntry(node, at, "registries", nullptr,
+               [&](const std::string& registry, const SourceLocation& key_at, const YAML::Node& v,
+                   const SourceLocation& v_at) {
+                 if (auto problem = CheckRegistryHost(registry)) {
+                   sink_.Error(key_at, "registry " + Quoted(registry) + ": " + *problem);
+                   return;
+                 }
+                 if (auto existing = decl_->registries.find(registry);
+                     existing != decl_->registries.end()) {
+                   sink_.Error(key_at, "registry " + Quoted(registry) + " is already declared at " +
+                                           existing->second.where.file + ":" +
+                                           std::to_string(existing->second.where.line));
+                   return;
+                 }
+                 RegistryDecl entry;
+                 entry.registry = registry;
+                 entry.where = key_at;
+                 ParseRegistry(registry, v, v_at, &entry);
+                 decl_->registries.emplace(registry, std::move(entry));
+               });
+}
+
+void FileParser::ParseRegistry(const std::string& registry, const YAML::Node& node,
+                               const SourceLocation& at, RegistryDecl* out) {
+  static const std::vector<std::string> kRegistryKeys = {"username", "password"};
+  const std::string what = "registry " + Quoted(registry);
+  bool has_username = false, has_password = false;
+  std::set<std::string> misspelt;
+  const bool is_map = ForEachEntry(
+      node, at, what, &kRegistryKeys,
+      [&](const std::string& key, const SourceLocation&, const YAML::Node& v,
+          const SourceLocation& v_at) {
+        if (key == "username") {
+          has_username = true;
+          auto s = ReadString(v, v_at, key);
+          if (!s) return;
+          EnvExpansion expanded = ExpandEnvReferences(s->value, getenv_);
+          for (const auto& problem : expanded.problems) sink_.Error(v_at, problem);
+          if (!expanded.problems.empty()) return;
+          if (expanded.value.empty()) {
+            sink_.Error(v_at, "the username of " + what + " is empty");
+            return;
+          }
+          out->username = Located<std::string>{std::move(expanded.value), v_at};
+          return;
+        }
+        has_password = true;
+        // Only a reference: a password written here would live wherever the manifest does
+        // (version control, backups). The text is never quoted back: it may be that password.
+        const std::string& text = v.IsScalar() ? v.Scalar() : std::string();
+        const bool reference = text.size() > 3 && text.compare(0, 2, "${") == 0 &&
+                               text.back() == '}' && IsEnvName(text.substr(2, text.size() - 3));
+        if (!reference) {
+          sink_.Error(v_at, "the password of " + what +
+                                " must be a ${VAR} reference to an environment variable of this "
+                                "machine, e.g. \"${REGISTRY_PASSWORD}\" (a password written in "
+                                "the manifest is not accepted)");
+          return;
+        }
+        EnvExpansion expanded = ExpandEnvReferences(text, getenv_);
+        for (const auto& problem : expanded.problems) sink_.Error(v_at, problem);
+        if (!expanded.problems.empty()) return;
+        if (expanded.value.empty()) {
+          sink_.Error(v_at, "the password of " + what + " is empty (" + text + " is set to \"\")");
+          return;
+        }
+        out->password = Located<std::string>{std::move(expanded.value), v_at};
+      },
+      &misspelt);
+  if (!is_map) return;
+  // A key already reported as misspelt is not reported missing too.
+  if (!has_username && !misspelt.count("username")) sink_.Error(at, what + " has no \"username\"");
+  if (!has_password && !misspelt.count("password"))
+    sink_.Error(at, what + " has no \"password\" (a ${VAR} reference)");
+}
+
 void FileParser::ParseRoot(const YAML::Node& root, const ManifestFileRole& role,
                            std::vector<Located<std::string>>* includes) {
   const SourceLocation file_at{path_, 1, 1};
@@ -752,6 +834,8 @@ void FileParser::ParseRoot(const YAML::Node& root, const ManifestFileRole& role,
           ForEachEntry(v, v_at, "apply", &kApplyKeys,
                        [&](const std::string&, const SourceLocation&, const YAML::Node& value,
                            const SourceLocation& value_at) { SetMaxPerHost(value, value_at); });
+        } else if (key == "registries") {
+          ParseRegistries(v, v_at);
         }
       });
 }

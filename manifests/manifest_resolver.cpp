@@ -1,6 +1,7 @@
 #include "manifests/manifest_resolver.h"
 
 #include "providers/docker_container_json.h"
+#include "providers/registry_host.h"
 
 #include <algorithm>
 #include <fstream>
@@ -192,6 +193,7 @@ class Resolver {
   void PreloadTemplates();
   void BuildContainers();
   void ResolveDependencies();
+  void ResolveRegistries();
   HostConnection Connection(const std::string& key, const HostSettings* entry) const;
 
   const ManifestDecl& decl_;
@@ -509,6 +511,23 @@ void Resolver::ResolveDependencies() {
   }
 }
 
+void Resolver::ResolveRegistries() {
+  std::set<std::string> pulled_from;
+  for (const auto& c : state_.containers) pulled_from.insert(RegistryHostOf(c.spec.image));
+  for (const auto& [registry, entry] : decl_.registries) {
+    // An incomplete entry has been reported; the rest of the manifest still resolves.
+    if (!entry.username || !entry.password) continue;
+    state_.registries.emplace(
+        registry, RegistryLogin{registry, entry.username->value, entry.password->value});
+    if (!pulled_from.count(registry)) {
+      std::vector<std::string> used(pulled_from.begin(), pulled_from.end());
+      sink_.Warning(entry.where, "registry " + Quoted(registry) +
+                                     " is the registry of no image in the manifest" +
+                                     DidYouMean(registry, used));
+    }
+  }
+}
+
 std::optional<DesiredState> Resolver::Run() {
   size_t total = 0;
   for (const auto& unit : decl_.units) total += unit.dockers.size();
@@ -537,6 +556,7 @@ std::optional<DesiredState> Resolver::Run() {
   BuildContainers();
   CheckGroups();
   ResolveDependencies();
+  ResolveRegistries();
   if (sink_.has_errors()) return std::nullopt;
   state_.manifest_digest = ManifestDigest(state_);
   return std::move(state_);

@@ -68,6 +68,8 @@ std::string EncodeResolvedManifest(const DesiredState& state,
   }
   w.U32(static_cast<std::uint32_t>(state.containers.size()));
   for (const auto& c : state.containers) WriteContainer(w, c);
+  // state.registries is never written: it holds passwords, and a plan from the cache
+  // neither pulls nor checks registry digests.
   std::uint32_t warnings = 0;
   for (const auto& d : diagnostics) warnings += d.severity == Diagnostic::Severity::kWarning;
   w.U32(warnings);

@@ -15,12 +15,13 @@ namespace jlrec {
 
 /// A desired state read back from the cache, with the warnings its load printed.
 struct ResolvedManifest {
-  DesiredState state;                ///< digests_only = true: no scripts, no env values
+  DesiredState state;                ///< digests_only: no scripts, env values or registries
   std::vector<Diagnostic> warnings;  ///< to print again, as a fresh load would
 };
 
-/// Encodes `state` without scripts and env (secret_env names are kept), and
-/// the warnings among `diagnostics`.
+/// Encodes `state` without scripts, env (secret_env names are kept) and registry logins
+/// (a plan from the cache neither pulls nor checks digests, so it needs none, and a password
+/// must never reach the state file), and the warnings among `diagnostics`.
 std::string EncodeResolvedManifest(const DesiredState& state,
                                    const std::vector<Diagnostic>& diagnostics);
 

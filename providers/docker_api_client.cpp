@@ -22,7 +22,7 @@ int MinorVersion(const std::string& version) {
 
 }  // namespace
 
-Status DockerErrorStatus(const HttpResponse& response, std::string_view what) {
+std::string DockerErrorMessage(const HttpResponse& response) {
   std::string message;
   try {
     auto body = nlohmann::json::parse(response.body);
@@ -37,6 +37,11 @@ Status DockerErrorStatus(const HttpResponse& response, std::string_view what) {
       message.pop_back();
   }
   if (message.empty()) message = response.reason;
+  return message;
+}
+
+Status DockerErrorStatus(const HttpResponse& response, std::string_view what) {
+  const std::string message = DockerErrorMessage(response);
   std::string text =
       std::string(what) + ": " + message + " (HTTP " + std::to_string(response.status) + ")";
   switch (response.status) {
@@ -116,6 +121,7 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
   request.target = path + BuildQuery(call.query);
   request.headers.emplace_back("User-Agent", "jlrec/" JLREC_VERSION);
   if (!call.content_type.empty()) request.headers.emplace_back("Content-Type", call.content_type);
+  request.headers.insert(request.headers.end(), call.headers.begin(), call.headers.end());
   request.body = call.body;
 
   HttpExchangeOptions exchange;

@@ -25,6 +25,10 @@
 
 namespace jlrec {
 
+/// The explanation in a non-2xx Docker answer: its JSON `message`, else the body's text
+/// (300 bytes at most), else the HTTP reason phrase.
+std::string DockerErrorMessage(const HttpResponse& response);
+
 /// Status for a non-2xx Docker answer: Docker's `message` (or the body's text), the code
 /// chosen by HTTP status (400 kInvalidArgument, 404 kNotFound, 409 kConflict, else
 /// kRemoteError), prefixed by `what`.
@@ -50,6 +54,9 @@ class DockerApiClient {
     std::vector<std::pair<std::string, std::string>> query;  ///< unencoded
     std::string body;
     std::string content_type;  ///< sent when non-empty
+    /// Further header fields (X-Registry-Auth on pulls). Never logged or put in a message:
+    /// they may carry credentials.
+    std::vector<std::pair<std::string, std::string>> headers;
     /// Added to the request timeout, for calls the daemon itself takes time to answer
     /// (stop waits for the container's grace period).
     std::chrono::milliseconds extra_time{0};

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "providers/registry_host.h"
 #include "providers/tar_archive.h"
 #include "providers/url_encoding.h"
 
@@ -76,8 +77,9 @@ std::vector<std::string> RepoDigestsOf(const json& image) {
 
 }  // namespace
 
-DockerProvider::DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api)
-    : host_(std::move(host)), api_(std::move(api)) {}
+DockerProvider::DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api,
+                               std::shared_ptr<RegistryAuth> registry_auth)
+    : host_(std::move(host)), api_(std::move(api)), registry_auth_(std::move(registry_auth)) {}
 
 DockerProvider::~DockerProvider() = default;
 
@@ -469,8 +471,25 @@ Result<bool> DockerProvider::HasImage(const std::string& ref) {
   return true;
 }
 
+Result<std::optional<RegistryCredential>> DockerProvider::CredentialFor(const std::string& ref) {
+  if (!registry_auth_) return std::optional<RegistryCredential>();
+  return registry_auth_->CredentialFor(RegistryHostOf(ref));
+}
+
+Status DockerProvider::ExplainLoginFailure(Status status, const std::string& what,
+                                           const std::string& ref,
+                                           const std::optional<RegistryCredential>& credential,
+                                           std::string_view daemon_message) const {
+  if (!IsRegistryLoginFailure(daemon_message)) return status;
+  if (credential) return RegistryRefusedLogin(what, *credential, daemon_message);
+  return RegistryLoginMissing(what, RegistryHostOf(ref), daemon_message);
+}
+
 Status DockerProvider::PullImage(const std::string& ref) {
   if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  const std::string what = host_ + ": pull " + ref;
+  auto credential = CredentialFor(ref);
+  if (!credential.ok()) return credential.status().WithContext(what);
   auto [repository, tag] = SplitImageReference(ref);
   // The answer is a stream of JSON progress objects, one per line; a failure after the
   // 200 header arrives as {"error": ..., "errorDetail": {"message": ...}}.
@@ -493,6 +512,7 @@ Status DockerProvider::PullImage(const std::string& ref) {
   call.method = "POST";
   call.path = "/images/create";
   call.query = {{"fromImage", repository}, {"tag", tag}};
+  if (*credential) call.headers.emplace_back("X-Registry-Auth", RegistryAuthHeader(**credential));
   call.streamed = true;
   call.body_sink = [&](std::string_view bytes) {
     if (head.size() < 4096) head.append(bytes.substr(0, 4096 - head.size()));
@@ -510,21 +530,31 @@ Status DockerProvider::PullImage(const std::string& ref) {
   if (!response->success()) {
     // The error answer went through the sink too.
     response->body = head;
-    return DockerErrorStatus(*response, host_ + ": pull " + ref);
+    return ExplainLoginFailure(DockerErrorStatus(*response, what), what, ref, *credential,
+                               DockerErrorMessage(*response));
   }
   if (!pending.empty()) consume_line(pending);
-  if (!error.empty()) return Status::RemoteError(host_ + ": pull " + ref + ": " + error);
+  if (!error.empty())
+    return ExplainLoginFailure(Status::RemoteError(what + ": " + error), what, ref, *credential,
+                               error);
   return Status::Ok();
 }
 
 Result<std::string> DockerProvider::ResolveImageDigest(const std::string& ref) {
   if (ref.empty()) return Status::InvalidArgument("empty image reference");
+  const std::string what = host_ + ": resolve " + ref + " at its registry";
+  auto credential = CredentialFor(ref);
+  if (!credential.ok()) return credential.status().WithContext(what);
   DockerApiClient::Call call;
   call.path = "/distribution/" + ImagePath(ref) + "/json";
-  const std::string what = host_ + ": resolve " + ref + " at its registry";
+  if (*credential) call.headers.emplace_back("X-Registry-Auth", RegistryAuthHeader(**credential));
   auto response = api_->Send(call);
   if (!response.ok()) return response.status();
   if (!response->success()) {
+    const std::string message = DockerErrorMessage(*response);
+    // Docker answers a missing login with a 500 and a wrong one with a 401.
+    if (IsRegistryLoginFailure(message))
+      return ExplainLoginFailure(Status::RemoteError(message), what, ref, *credential, message);
     Status st = DockerErrorStatus(*response, what);
     // The daemon reports a registry it cannot reach as a 5xx.
     if (response->status >= 500) return Status::Unavailable(st.message());

@@ -12,14 +12,17 @@
 #include "providers/docker_api_client.h"
 #include "providers/docker_container_json.h"
 #include "providers/provider.h"
+#include "providers/registry_auth.h"
 
 namespace jlrec {
 
 /// Thread-safe (the client pools connections; the image cache has its own lock).
 class DockerProvider final : public Provider {
  public:
-  /// `host`: the host key reported by host(); `api`: a client whose version is negotiated.
-  DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api);
+  /// `host`: the host key reported by host(); `api`: a client whose version is negotiated;
+  /// `registry_auth`: the logins pulls and digest checks carry (null: none).
+  DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api,
+                 std::shared_ptr<RegistryAuth> registry_auth = nullptr);
   ~DockerProvider() override;
 
   const std::string& host() const override { return host_; }
@@ -66,9 +69,18 @@ class DockerProvider final : public Provider {
                          std::optional<std::chrono::seconds> grace);
   Result<std::optional<std::string>> ReadFileFollowingLinks(const std::string& id,
                                                             const std::string& path, int hops);
+  // The login for the registry image `ref` comes from; nullopt without one (or without a
+  // RegistryAuth).
+  Result<std::optional<RegistryCredential>> CredentialFor(const std::string& ref);
+  // `status` (for `what` on `ref`), or the clear login error when the daemon's
+  // `daemon_message` says the registry wanted a login it did not get or accept.
+  Status ExplainLoginFailure(Status status, const std::string& what, const std::string& ref,
+                             const std::optional<RegistryCredential>& credential,
+                             std::string_view daemon_message) const;
 
   std::string host_;
   std::unique_ptr<DockerApiClient> api_;
+  std::shared_ptr<RegistryAuth> registry_auth_;  // null: no logins
   std::mutex image_mu_;
   std::map<std::string, std::optional<ImageDefaults>> image_defaults_;  // guarded by image_mu_
   // RepoDigests seen by DefaultsOfImage's inspect, handed once to the next

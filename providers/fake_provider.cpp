@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/digest.h"
+#include "providers/registry_host.h"
 
 namespace jlrec {
 
@@ -316,6 +317,38 @@ void FakeProvider::SetRegistryMissing(const std::string& ref) {
 void FakeProvider::SetRegistryUnreachable(bool unreachable) {
   std::lock_guard lock(mu_);
   registry_unreachable_ = unreachable;
+}
+
+void FakeProvider::RequireRegistryLogin(const std::string& registry, const std::string& username,
+                                        const std::string& password) {
+  std::lock_guard lock(mu_);
+  required_logins_[registry] = {username, password};
+}
+
+void FakeProvider::SetRegistryAuth(std::shared_ptr<RegistryAuth> registry_auth) {
+  std::lock_guard lock(mu_);
+  registry_auth_ = std::move(registry_auth);
+}
+
+std::optional<Status> FakeProvider::LoginFailure(const std::string& what, const std::string& ref) {
+  const std::string registry = RegistryHostOf(ref);
+  std::pair<std::string, std::string> wanted;
+  std::shared_ptr<RegistryAuth> auth;
+  {
+    std::lock_guard lock(mu_);
+    auto it = required_logins_.find(registry);
+    if (it == required_logins_.end()) return std::nullopt;
+    wanted = it->second;
+    auth = registry_auth_;
+  }
+  Result<std::optional<RegistryCredential>> credential = std::optional<RegistryCredential>();
+  if (auth) credential = auth->CredentialFor(registry);
+  if (!credential.ok()) return credential.status().WithContext(what);
+  // What Docker 20.10 says (see IsRegistryLoginFailure).
+  if (!*credential) return RegistryLoginMissing(what, registry, "no basic auth credentials");
+  if ((*credential)->username != wanted.first || (*credential)->password != wanted.second)
+    return RegistryRefusedLogin(what, **credential, "unauthorized: authentication required");
+  return std::nullopt;
 }
 
 void FakeProvider::SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests) {
@@ -650,6 +683,7 @@ Result<bool> FakeProvider::HasImage(const std::string& ref) {
 Status FakeProvider::PullImage(const std::string& ref) {
   CallScope call(*this, "PullImage", ref, {}, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "PullImage", ref)) return call.Done(*f);
+  if (auto refused = LoginFailure(host_ + ": pull " + ref, ref)) return call.Done(*refused);
   std::lock_guard lock(mu_);
   images_.insert(ref);
   return call.Done(Status::Ok());
@@ -658,6 +692,8 @@ Status FakeProvider::PullImage(const std::string& ref) {
 Result<std::string> FakeProvider::ResolveImageDigest(const std::string& ref) {
   CallScope call(*this, "ResolveImageDigest", ref, {}, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "ResolveImageDigest", ref)) return call.Done(*f);
+  if (auto refused = LoginFailure(host_ + ": resolve " + ref + " at its registry", ref))
+    return call.Done(*refused);
   std::lock_guard lock(mu_);
   if (registry_unreachable_)
     return call.Done(Status::Unavailable("registry unreachable resolving " + ref));
@@ -769,14 +805,16 @@ int FakeProviderFactory::OpenCount(const std::string& key) const {
 }
 
 Result<std::unique_ptr<Provider>> FakeProviderFactory::Open(const HostConnection& host,
-                                                            const ConnectOptions& /*options*/) {
+                                                            const ConnectOptions& options) {
   {
     std::lock_guard lock(mu_);
     ++opens_[host.key];
     if (auto it = unreachable_.find(host.key); it != unreachable_.end())
       return Status::Unavailable(host.key + ": " + it->second);
   }
-  return std::unique_ptr<Provider>(std::make_unique<FakeProviderHandle>(Host(host.key)));
+  FakeProvider& fake = Host(host.key);
+  if (options.registry_auth) fake.SetRegistryAuth(options.registry_auth);
+  return std::unique_ptr<Provider>(std::make_unique<FakeProviderHandle>(fake));
 }
 
 }  // namespace jlrec

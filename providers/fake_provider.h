@@ -154,6 +154,16 @@ class FakeProvider : public Provider {
   void SetRegistryMissing(const std::string& ref);
   /// Makes ResolveImageDigest fail with kUnavailable (registry down) when true.
   void SetRegistryUnreachable(bool unreachable);
+  /// Makes registry `registry` (HOST[:PORT], see RegistryHostOf) want this login: pulls and
+  /// digest checks of its images then look their credential up in the RegistryAuth given
+  /// (SetRegistryAuth, or the factory's ConnectOptions) and fail as the Provider contract
+  /// says, before the registry's other answers: "registry HOST refused the credentials for
+  /// USER" for another username or password, "requires a login" without one, the lookup's
+  /// own error when it fails.
+  void RequireRegistryLogin(const std::string& registry, const std::string& username,
+                            const std::string& password);
+  /// The logins pulls and digest checks carry (null, the default: none).
+  void SetRegistryAuth(std::shared_ptr<RegistryAuth> registry_auth);
   /// The repo digests LocalImageDigests returns for `ref`.
   void SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests);
   /// The state (Docker State.Status) the container named `name` enters when started or
@@ -226,6 +236,9 @@ class FakeProvider : public Provider {
   std::string NowLocked();
   // Enters the state (and health, restart count, exit code) a start gives. Requires mu_.
   void StartLocked(FakeContainer& c);
+  // The login failure of `what` on image `ref`, if its registry wants a login it does not
+  // get. Takes mu_ itself: call it unlocked (a lookup may run a credential helper).
+  std::optional<Status> LoginFailure(const std::string& what, const std::string& ref);
 
   const std::string host_;
   const std::shared_ptr<FakeCallLog> log_;
@@ -235,6 +248,8 @@ class FakeProvider : public Provider {
   std::map<std::string, std::string> registry_digests_;
   std::set<std::string> registry_missing_;
   bool registry_unreachable_ = false;
+  std::map<std::string, std::pair<std::string, std::string>> required_logins_;  // user, password
+  std::shared_ptr<RegistryAuth> registry_auth_;
   std::map<std::string, std::vector<std::string>> local_digests_;
   // What a start gives, by container name.
   struct AfterStart {

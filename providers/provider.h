@@ -14,6 +14,7 @@
 #include "engine/desired_state.h"
 #include "engine/live_state.h"
 #include "engine/status.h"
+#include "providers/registry_auth.h"
 
 namespace jlrec {
 
@@ -79,22 +80,31 @@ class Provider {
 
   /// True if image `ref` (tag or digest reference) is present on the host.
   virtual Result<bool> HasImage(const std::string& ref) = 0;
-  /// Pulls `ref` onto the host; the error carries the registry's message.
+  /// Pulls `ref` onto the host; the error carries the registry's message. Pulls and
+  /// ResolveImageDigest carry the login ConnectOptions::registry_auth has for `ref`'s
+  /// registry (RegistryHostOf), if any. A registry that refuses it is kRemoteError "registry
+  /// HOST refused the credentials for USER (...)"; one that wants a login where there is
+  /// none, kRemoteError "registry HOST requires a login ..."; a login that cannot be looked
+  /// up (a failing credential helper), kUnavailable. No message holds a secret.
   virtual Status PullImage(const std::string& ref) = 0;
   /// The registry's current manifest digest ("sha256:...") for tag `ref`, asked via the
-  /// host's daemon; kNotFound when the registry answers that the repository or tag does not
-  /// exist; kUnavailable when the registry cannot be reached.
+  /// host's daemon with the login PullImage would use; kNotFound when the registry answers
+  /// that the repository or tag does not exist; kUnavailable when the registry cannot be
+  /// reached; login failures as for PullImage.
   virtual Result<std::string> ResolveImageDigest(const std::string& ref) = 0;
   /// The repo digests ("repo@sha256:...") of the local image `ref`; empty if none/absent.
   virtual Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) = 0;
 };
 
-/// Timeouts and host-key policy for opening providers.
+/// Timeouts, host-key policy and registry logins for opening providers.
 struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{10000};  ///< TCP + SSH handshake + auth
   std::chrono::milliseconds request_timeout{30000};  ///< one Docker API request
   std::string known_hosts;            ///< overrides HostConnection::known_hosts when set
   bool accept_new_host_keys = false;  ///< add unknown keys (never changed ones)
+  /// The logins pulls and registry digest checks carry, shared by every provider opened
+  /// with these options (null: none, requests go without X-Registry-Auth).
+  std::shared_ptr<RegistryAuth> registry_auth;
 };
 
 /// Opens providers. Thread-safe: the refresh opens many at once.

@@ -27,7 +27,8 @@ class SshProviderFactory final : public ProviderFactory {
         },
         std::move(api_options));
     if (Status st = api->NegotiateVersion(); !st.ok()) return st;
-    return std::unique_ptr<Provider>(new DockerProvider(host.key, std::move(api)));
+    return std::unique_ptr<Provider>(
+        new DockerProvider(host.key, std::move(api), options.registry_auth));
   }
 };
 

@@ -10,7 +10,7 @@ PACKAGES=(
   libyaml-cpp-dev libssh-dev libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libkainjow-mustache-dev libarchive-dev catch2
   # lab (tests/lab/lab.sh) and tests
-  docker.io openssh-server openssh-client busybox-static docker-registry curl sqlite3
+  docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
   # packaging (cpack -G DEB)
   dpkg-dev file
 )

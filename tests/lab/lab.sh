@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The jlrec lab: simulated Docker hosts on loopback, each a real sshd with its own real
-# dockerd, plus a local image registry. Everything stays on 127.0.0.0/8.
+# dockerd, plus two local image registries: an open one and one that requires a login
+# (htpasswd). Everything stays on 127.0.0.0/8.
 #
 #   lab.sh up [N]            start N hosts (default 3, or as many as already run), idempotent
 #   lab.sh down              stop exactly what `up` started, remove containers and data
@@ -13,6 +14,7 @@
 #   lab.sh env                              print the connection settings (shell format)
 #
 # Host N: sshd on 127.0.0.(N+1):2222, user root, dockerd socket $LAB/hN/docker.sock.
+# Registries: 127.0.0.1:5000 (open), 127.0.0.1:5001 (login; user and password in lab.env).
 # Benchmark labs (JLREC_LAB_SHARED_DOCKERDS=K) let N hosts share K dockerds.
 set -euo pipefail
 
@@ -21,6 +23,10 @@ RUN="/run/jlrec-lab"  # exec-roots: containerd socket paths must stay short
 SSH_PORT=2222
 REG_ADDR="127.0.0.1:5000"
 IMAGE_REPO="$REG_ADDR/jlrec-lab/base"
+# The login-protected registry; its password is a lab-only value made at the first `up`.
+PRIVATE_REG_ADDR="127.0.0.1:5001"
+PRIVATE_REG_USER="jlrec-lab"
+PRIVATE_IMAGE="$PRIVATE_REG_ADDR/jlrec-lab/private:1"
 SHARED_DOCKERDS="${JLREC_LAB_SHARED_DOCKERDS:-0}"
 MAX_HOSTS=254
 
@@ -47,6 +53,7 @@ ensure_packages() {
   [[ -x /bin/busybox ]] || missing+=(busybox-static)
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v curl >/dev/null || missing+=(curl)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -192,6 +199,10 @@ write_known_hosts_and_env() {
     echo "JLREC_LAB_REGISTRY=$REG_ADDR"
     echo "JLREC_LAB_IMAGE_1=$IMAGE_REPO:1"
     echo "JLREC_LAB_IMAGE_2=$IMAGE_REPO:2"
+    echo "JLREC_LAB_PRIVATE_REGISTRY=$PRIVATE_REG_ADDR"
+    echo "JLREC_LAB_PRIVATE_USER=$PRIVATE_REG_USER"
+    echo "JLREC_LAB_PRIVATE_PASSWORD=$(private_password)"
+    echo "JLREC_LAB_PRIVATE_IMAGE=$PRIVATE_IMAGE"
     for ((n = 1; n <= count; n++)); do
       echo "JLREC_LAB_H${n}_ADDRESS=$(host_addr "$n")"
       echo "JLREC_LAB_H${n}_DOCKER_SOCKET=$(docker_sock "$n")"
@@ -227,6 +238,44 @@ EOF
 }
 
 registry_has_tag() { curl -sf "http://$REG_ADDR/v2/jlrec-lab/base/tags/list" | grep -q "\"$1\""; }
+
+private_registry_dir() { echo "$LAB/registry-private"; }
+private_password() { cat "$(private_registry_dir)/password"; }
+
+# The second registry: the same docker-registry, but every request needs a login
+# (htpasswd, bcrypt). Its password is made once and kept, so that `up` stays idempotent.
+start_private_registry() {
+  local dir
+  dir=$(private_registry_dir)
+  mkdir -p "$dir/data"
+  if [[ ! -s "$dir/password" ]]; then
+    (umask 077 && head -c 15 /dev/urandom | base64 | tr -d '/+=' | sed 's/^/labpw-/' >"$dir/password")
+  fi
+  pid_alive "$dir/registry.pid" && return 0
+  htpasswd -Bbn "$PRIVATE_REG_USER" "$(private_password)" >"$dir/htpasswd"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $PRIVATE_REG_ADDR
+auth:
+  htpasswd:
+    realm: jlrec-lab
+    path: $dir/htpasswd
+EOF
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$dir/registry.pid"
+  # /v2/ answers 401 without a login: any HTTP answer means it serves.
+  wait_for 30 "registry on $PRIVATE_REG_ADDR (see $dir/registry.log)" \
+    curl -s -o /dev/null "http://$PRIVATE_REG_ADDR/v2/"
+}
+
+private_registry_has_image() {
+  curl -sf -u "$PRIVATE_REG_USER:$(private_password)" \
+    "http://$PRIVATE_REG_ADDR/v2/jlrec-lab/private/tags/list" | grep -q '"1"'
+}
 
 # A rootfs from busybox-static plus a fixture workspace mimicking the real one: each module
 # install.sh leaves a marker; deploy/run.sh stays in the foreground like celery would.
@@ -284,6 +333,26 @@ build_images() {
   rm -rf "$LAB/builder" "$RUN/builder"
 }
 
+# The private image has content of its own ("private" in /etc/jlrec-lab-release), so that
+# a pull of it downloads a layer no other lab image shares.
+build_private_image() {
+  private_registry_has_image && return 0
+  log "building lab image $PRIVATE_IMAGE (pushed with a login)"
+  start_dockerd builder
+  wait_dockerd builder
+  local root="$LAB/builder/rootfs" config="$LAB/builder/docker-config"
+  build_rootfs "$root" private
+  tar -C "$root" -cf - . | docker -H "unix://$LAB/builder/docker.sock" import \
+    -c 'CMD ["/bin/sh"]' - "$PRIVATE_IMAGE" >/dev/null
+  mkdir -p "$config"
+  (umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$PRIVATE_REG_ADDR" \
+    "$(printf '%s:%s' "$PRIVATE_REG_USER" "$(private_password)" | base64 -w0)" >"$config/config.json")
+  docker --config "$config" -H "unix://$LAB/builder/docker.sock" push "$PRIVATE_IMAGE" >/dev/null
+  rm -rf "$root" "$config"
+  stop_dockerd builder
+  rm -rf "$LAB/builder" "$RUN/builder"
+}
+
 cmd_up() {
   [[ $EUID -eq 0 ]] || die "run as root (it starts sshd and dockerd)"
   local count=${1:-}
@@ -298,7 +367,9 @@ cmd_up() {
   chmod 0755 "$LAB"
   setup_client
   start_registry
+  start_private_registry
   build_images
+  build_private_image
   local n names=()
   if [[ "$SHARED_DOCKERDS" -gt 0 ]]; then
     for ((n = 1; n <= SHARED_DOCKERDS && n <= count; n++)); do names+=("d$n"); done
@@ -320,7 +391,8 @@ cmd_up() {
   done
   write_known_hosts_and_env "$count"
   log "up: $count hosts ($((count - sshd_started)) already running, $sshd_started sshd started," \
-    "$started dockerd started), registry $REG_ADDR, in $((SECONDS - t0))s"
+    "$started dockerd started), registries $REG_ADDR and $PRIVATE_REG_ADDR (login)," \
+    "in $((SECONDS - t0))s"
   log "settings: $LAB/lab.env, hosts: $LAB/hosts.yaml, key: $LAB/client/id_ed25519"
 }
 
@@ -339,6 +411,7 @@ cmd_down() {
   done
   wait
   stop_pidfile "$LAB/registry/registry.pid" "registry"
+  stop_pidfile "$(private_registry_dir)/registry.pid" "registry (login)"
   # dockerd unmounts its layers on exit, but not the netns it bind-mounts under the
   # exec-root; nothing may be rm'd through a mount.
   awk -v a="$LAB/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts |
@@ -366,6 +439,11 @@ cmd_status() {
     printf 'h%-4s %-16s %-8s %-8s %s\n' "$n" "$(host_addr "$n"):$SSH_PORT" "$sshd" "$dockerd" "$containers"
   done
   if pid_alive "$LAB/registry/registry.pid"; then echo "registry $REG_ADDR up"; else echo "registry down"; fi
+  if pid_alive "$(private_registry_dir)/registry.pid"; then
+    echo "registry $PRIVATE_REG_ADDR (login) up"
+  else
+    echo "registry (login) down"
+  fi
 }
 
 need_host() {
@@ -406,7 +484,7 @@ main() {
     start-docker) need_host "${1:-}" start-docker && start_dockerd "$(docker_index "$1")" &&
       wait_dockerd "$(docker_index "$1")" ;;
     preload) cmd_preload "$@" ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }
 

@@ -41,6 +41,10 @@ LabEnv ReadLabEnv() {
   env.known_hosts = kv["JLREC_LAB_KNOWN_HOSTS"];
   env.image1 = kv["JLREC_LAB_IMAGE_1"];
   env.image2 = kv["JLREC_LAB_IMAGE_2"];
+  env.private_registry = kv["JLREC_LAB_PRIVATE_REGISTRY"];
+  env.private_user = kv["JLREC_LAB_PRIVATE_USER"];
+  env.private_password = kv["JLREC_LAB_PRIVATE_PASSWORD"];
+  env.private_image = kv["JLREC_LAB_PRIVATE_IMAGE"];
   return env;
 }
 

@@ -23,6 +23,9 @@ struct LabEnv {
   std::string identity_file;  ///< client private key
   std::string known_hosts;    ///< known_hosts with every lab host key
   std::string image1, image2;  ///< registry images :1 and :2
+  /// The registry that requires a login (htpasswd), its lab-only user and password, and the
+  /// image it serves; empty when lab.env was written by a lab.sh without it.
+  std::string private_registry, private_user, private_password, private_image;
   /// Host `n` (1-based).
   LabHost Host(int n) const;
 };
