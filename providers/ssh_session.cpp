@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "providers/ssh_authenticate.h"
@@ -178,19 +180,42 @@ Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& ho
                                                         const ConnectOptions& options) {
   EnsureLibsshInitialized();
   const Deadline deadline = DeadlineAfter(options.connect_timeout);
-  std::string target =
-      (host.user.empty() ? "" : host.user + "@") + host.address + ":" + std::to_string(host.port);
-  if (host.address.empty()) return Status::InvalidArgument(host.key + ": no address");
+  // With ssh_host the config entry says where to connect; the address is only what the
+  // containers are told and is never contacted.
+  const std::string& ssh_target = host.ssh_host.empty() ? host.address : host.ssh_host;
+  const std::string via =
+      host.ssh_host.empty() ? "" : "via ssh config entry " + host.ssh_host + ", ";
+  // For messages until the config told where the entry leads.
+  const std::string target = host.ssh_host.empty()
+                                 ? (host.user.empty() ? "" : host.user + "@") + host.address + ":" +
+                                       std::to_string(host.port)
+                                 : "via ssh config entry " + host.ssh_host;
+  if (ssh_target.empty()) return Status::InvalidArgument(host.key + ": no address");
+  const std::string config_file = ExpandHomePath(options.ssh_config);
+  if (!config_file.empty()) {
+    // libssh skips a config file it cannot open without a word; `ssh -F` refuses it.
+    if (std::FILE* f = std::fopen(config_file.c_str(), "r")) {
+      std::fclose(f);
+    } else {
+      return Status::InvalidArgument(target + ": cannot read ssh config file " + config_file +
+                                     ": " + std::strerror(errno));
+    }
+  }
   ssh_session raw = ssh_new();
   if (raw == nullptr) return Status::Internal("libssh: cannot allocate a session");
   // From here the session object owns `raw` and frees it on every path.
   std::shared_ptr<SshSession> session(new SshSession(raw));
 
   int nodelay = 1;
-  ssh_options_set(raw, SSH_OPTIONS_HOST, host.address.c_str());
-  // ~/.ssh/config (and /etc/ssh/ssh_config) first, so that explicit settings win.
-  if (ssh_options_parse_config(raw, nullptr) != SSH_OK)
-    return Status::InvalidArgument(target + ": cannot parse ~/.ssh/config: " + SshError(raw));
+  ssh_options_set(raw, SSH_OPTIONS_HOST, ssh_target.c_str());
+  // The config first (its `Host ssh_target` entry: HostName, User, Port, IdentityFile,
+  // ProxyJump...), so that explicit settings win. libssh expands "%" in the file name.
+  std::string escaped_config;
+  for (char c : config_file) escaped_config += c == '%' ? std::string("%%") : std::string(1, c);
+  const std::string config_name = config_file.empty() ? "~/.ssh/config" : config_file;
+  if (ssh_options_parse_config(raw, config_file.empty() ? nullptr : escaped_config.c_str()) !=
+      SSH_OK)
+    return Status::InvalidArgument(target + ": cannot parse " + config_name + ": " + SshError(raw));
   if (host.port != 22) {
     auto port = static_cast<unsigned int>(host.port);
     ssh_options_set(raw, SSH_OPTIONS_PORT, &port);
@@ -216,8 +241,8 @@ Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& ho
     ssh_options_get_port(raw, &port);
     char* address = nullptr;
     ssh_options_get(raw, SSH_OPTIONS_HOST, &address);
-    session->peer_ = std::string(user != nullptr ? user : "?") + "@" +
-                     (address != nullptr ? address : host.address) + ":" + std::to_string(port);
+    session->peer_ = via + (user != nullptr ? user : "?") + "@" +
+                     (address != nullptr ? address : ssh_target) + ":" + std::to_string(port);
     ssh_string_free_char(user);
     ssh_string_free_char(address);
   }

@@ -28,8 +28,12 @@ namespace jlrec {
 class SshSession : public std::enable_shared_from_this<SshSession> {
  public:
   /// Connects to `host` (TCP, SSH handshake, host-key check, authentication), all within
-  /// options.connect_timeout. Honours ~/.ssh/config (a port of 22 in `host` defers to the
-  /// config). kUnavailable with the reason when the host cannot be used.
+  /// options.connect_timeout: to the ssh config entry `host.ssh_host` when set (never to
+  /// `host.address` then), else to `host.address`. Honours the OpenSSH client config
+  /// (options.ssh_config, else ~/.ssh/config and /etc/ssh/ssh_config); `host`'s own port,
+  /// user and identity file win over it, except that a port of 22 defers to the config.
+  /// kUnavailable with the reason when the host cannot be used; kInvalidArgument when the
+  /// config file cannot be read.
   static Result<std::shared_ptr<SshSession>> Connect(const HostConnection& host,
                                                      const ConnectOptions& options);
   ~SshSession();
@@ -44,7 +48,8 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
   Result<std::unique_ptr<ByteStream>> OpenUnixSocketStream(const std::string& socket_path,
                                                            Deadline deadline);
 
-  /// "user@address:port" as connected, for messages.
+  /// "user@address:port" as connected, for messages; with an ssh config entry
+  /// "via ssh config entry NAME, user@hostname:port".
   const std::string& peer() const { return peer_; }
 
   /// True once stream-local forwarding failed and dial-stdio carried data instead.
