@@ -63,6 +63,14 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
                                                     Deadline deadline,
                                                     const std::string& forwarding_failure);
 
+  // What the login user may do with a socket, as the host's own `test -w` says.
+  enum class SocketAccess { kUnknown, kWritable, kDenied };
+  // Asks the host, on an exec channel, whether the login user may open `socket_path`.
+  // kUnknown when it cannot tell (no POSIX shell, a ForceCommand, no answer in time).
+  // Caller holds `lock` (on mu_); it is released while waiting for the answer.
+  SocketAccess ProbeSocketAccess(std::unique_lock<std::mutex>& lock, const std::string& socket_path,
+                                 Deadline deadline);
+
   // Runs `call`, a libssh request that answers SSH_AGAIN until the server replied, in
   // non-blocking mode until it is answered or `deadline` passes (then SSH_AGAIN). Holds
   // `lock` (on mu_) only while calling: the wait for the reply lets other channels work.
@@ -73,6 +81,7 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
   ssh_session session_;
   int fd_ = -1;  // the session's socket, polled without the mutex
   std::string peer_;
+  std::string user_;         // logged in as
   bool dial_stdio_ = false;  // guarded by mu_: dial-stdio proved to work, forwarding not
 };
 
