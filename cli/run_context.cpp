@@ -28,8 +28,10 @@ void AddCommonOptions(po::options_description& desc, CommonFlags& f) {
 void AddHostOptions(po::options_description& desc, CommonFlags& f, bool with_parallelism) {
   desc.add_options()("known-hosts", po::value(&f.known_hosts),
                      "known_hosts file (default: the manifest's, else ~/.ssh/known_hosts)")(
-      "accept-new-host-keys", po::bool_switch(&f.accept_new_host_keys),
-      "add unknown host keys to known_hosts (never changed ones)")(
+      "ssh-config", po::value(&f.ssh_config),
+      "OpenSSH client config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config "
+      "(like ssh -F)")("accept-new-host-keys", po::bool_switch(&f.accept_new_host_keys),
+                       "add unknown host keys to known_hosts (never changed ones)")(
       "connect-timeout", po::value(&f.connect_timeout)->default_value(10),
       "seconds for TCP + SSH handshake + auth")("request-timeout",
                                                 po::value(&f.request_timeout)->default_value(30),
@@ -115,6 +117,7 @@ RefreshOptions MakeRefreshOptions(const CommonFlags& f) {
   o.connect.request_timeout =
       std::chrono::milliseconds(static_cast<long>(f.request_timeout * 1000));
   o.connect.known_hosts = f.known_hosts;
+  o.connect.ssh_config = f.ssh_config;
   o.connect.accept_new_host_keys = f.accept_new_host_keys;
   if (f.global_timeout > 0)
     o.deadline = std::chrono::steady_clock::now() +

@@ -24,6 +24,7 @@ struct CommonFlags {
   std::string log_file;               ///< --log-file (rotated)
   bool no_color = false;              ///< --no-color
   std::string known_hosts;            ///< --known-hosts
+  std::string ssh_config;             ///< --ssh-config ("" = ~/.ssh/config, /etc/ssh/ssh_config)
   bool accept_new_host_keys = false;  ///< --accept-new-host-keys
   int parallelism = 32;               ///< hosts refreshed at once
   double connect_timeout = 10;        ///< seconds
@@ -33,8 +34,9 @@ struct CommonFlags {
 
 /// Adds -m, --state, -v, --log-file, --no-color to `desc`.
 void AddCommonOptions(po::options_description& desc, CommonFlags& flags);
-/// Adds --known-hosts, --accept-new-host-keys, --connect-timeout, --request-timeout to `desc`;
-/// and --parallelism unless `with_parallelism` is false (apply defines its own).
+/// Adds --known-hosts, --ssh-config, --accept-new-host-keys, --connect-timeout,
+/// --request-timeout to `desc`; and --parallelism unless `with_parallelism` is false (apply
+/// defines its own).
 void AddHostOptions(po::options_description& desc, CommonFlags& flags,
                     bool with_parallelism = true);
 

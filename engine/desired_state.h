@@ -15,13 +15,20 @@ namespace jlrec {
 
 /// How to reach one host's Docker daemon over SSH.
 struct HostConnection {
-  std::string key;            ///< the `host` value units use (map key in `hosts:`)
-  std::string address;        ///< DNS name or IP to connect to
+  std::string key;  ///< the `host` value units use (map key in `hosts:`)
+  /// What containers are told (JL_HOST, JL_MASTER_HOST); also the SSH target when
+  /// `ssh_host` is empty.
+  std::string address;
   int port = 22;              ///< SSH port
   std::string user;           ///< SSH user ("" = from ~/.ssh/config or current user)
   std::string identity_file;  ///< private key path ("" = agent / default keys)
   std::string known_hosts;    ///< known_hosts path ("" = ~/.ssh/known_hosts)
   std::string docker_socket = "/var/run/docker.sock";  ///< path on the host
+  /// The OpenSSH client configuration entry (`Host` pattern) to connect through: its
+  /// HostName, User, Port, IdentityFile, ProxyJump apply. "" = connect to `address`.
+  /// Last, and with an initializer of its own, so that positional initializers written
+  /// before it still mean what they say and compile without a missing-field warning.
+  std::string ssh_host{};
   bool operator==(const HostConnection&) const = default;
 };
 

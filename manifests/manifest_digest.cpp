@@ -49,6 +49,12 @@ std::string ManifestDigest(const DesiredState& state) {
     c.Str(key);
     c.Str(h.key);
     c.Str(h.address);
+    // Tagged and only when set, so that the digest of a manifest without ssh_host (and the
+    // saved plans made from it) stays what it was; a port is never the text "ssh_host".
+    if (!h.ssh_host.empty()) {
+      c.Str("ssh_host");
+      c.Str(h.ssh_host);
+    }
     c.Int(h.port);
     c.Str(h.user);
     c.Str(h.identity_file);

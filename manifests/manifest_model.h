@@ -57,6 +57,9 @@ struct GroupDecl {
 struct HostSettings {
   SourceLocation where;
   std::optional<Located<std::string>> address;
+  /// The OpenSSH config entry to connect through; only in `hosts:` entries (it names one
+  /// host), and never without `address` there.
+  std::optional<Located<std::string>> ssh_host;
   std::optional<Located<int>> port;
   std::optional<Located<std::string>> user;
   std::optional<Located<std::string>> identity_file;  ///< ~ expanded, made absolute

@@ -25,7 +25,7 @@ const std::vector<std::string> kLayerKeys = {
     "env",   "secret_env", "template",     "healthcheck", "enable_monitor", "runtime_mode"};
 const std::vector<std::string> kGroupOnlyKeys = {"max_unavailable"};
 const std::vector<std::string> kUnitOnlyKeys = {"host", "dockers", "group", "core", "depends_on"};
-const std::vector<std::string> kHostKeys = {"address",       "port",        "user",
+const std::vector<std::string> kHostKeys = {"address",       "ssh_host",    "port",         "user",
                                             "identity_file", "known_hosts", "docker_socket"};
 const std::vector<std::string> kHostDefaultKeys = {"port", "user", "identity_file", "known_hosts",
                                                    "docker_socket"};
@@ -46,6 +46,22 @@ std::vector<std::string> Concat(std::initializer_list<const std::vector<std::str
   std::vector<std::string> out;
   for (const auto* l : lists) out.insert(out.end(), l->begin(), l->end());
   return out;
+}
+
+// An OpenSSH client configuration entry name, as `ssh NAME` would take it. libssh never hands
+// it to a shell, but a leading "-" reads as an option to ssh, "@" as a user and spaces or
+// wildcards as several patterns: keep it the one plain name the `Host` line matches.
+std::optional<std::string> CheckSshHostName(const std::string& name) {
+  if (name.empty()) return "ssh_host is empty";
+  if (name.front() == '-') return "ssh_host must not start with \"-\"";
+  bool ok = std::isalnum(static_cast<unsigned char>(name.front())) || name.front() == '_';
+  for (char c : name) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+                c == ':');
+  }
+  if (ok && name.size() <= 255) return std::nullopt;
+  return "ssh_host " + Quoted(name) +
+         " is not a plain ssh config entry name ([A-Za-z0-9_][A-Za-z0-9_.:-]*)";
 }
 
 const char* KindName(const YAML::Node& node) {
@@ -121,8 +137,11 @@ class FileParser {
 
   void ParseDefaults(const YAML::Node& node, const SourceLocation& key_at,
                      const SourceLocation& at);
+  // `one_host`: a `hosts:` entry (may set address and ssh_host), else host_defaults.
+  // `written` receives every key written, valid or not, and those misspelt keys were taken
+  // for: a key already reported is not reported missing too.
   void ParseHostSettings(const YAML::Node& node, const SourceLocation& at, const std::string& what,
-                         const std::vector<std::string>& keys, HostSettings* out);
+                         bool one_host, HostSettings* out, std::set<std::string>* written);
   void ParseHosts(const YAML::Node& node, const SourceLocation& at);
   void ParseGroups(const YAML::Node& node, const SourceLocation& at);
   void ParseUnits(const YAML::Node& node, const SourceLocation& at);
@@ -485,37 +504,55 @@ void FileParser::ParseDefaults(const YAML::Node& node, const SourceLocation& key
 }
 
 void FileParser::ParseHostSettings(const YAML::Node& node, const SourceLocation& at,
-                                   const std::string& what, const std::vector<std::string>& keys,
-                                   HostSettings* out) {
+                                   const std::string& what, bool one_host, HostSettings* out,
+                                   std::set<std::string>* written) {
+  // ssh_host is known to host_defaults only to say where it belongs.
+  static const std::vector<std::string> kHostDefaultKeysAndSshHost = [] {
+    std::vector<std::string> keys = kHostDefaultKeys;
+    keys.push_back("ssh_host");
+    return keys;
+  }();
   out->where = at;
   if (node.IsNull()) return;
-  ForEachEntry(node, at, what, &keys,
-               [&](const std::string& key, const SourceLocation&, const YAML::Node& v,
-                   const SourceLocation& v_at) {
-                 if (key == "port") {
-                   out->port = ReadInt(v, v_at, key, 1, 65535);
-                 } else if (key == "identity_file") {
-                   out->identity_file = ReadPath(v, v_at, key);
-                 } else if (key == "known_hosts") {
-                   out->known_hosts = ReadPath(v, v_at, key);
-                 } else {
-                   auto s = ReadString(v, v_at, key);
-                   if (!s) return;
-                   std::optional<std::string> problem;
-                   if (key == "address") problem = CheckHostAddress(s->value);
-                   if (key == "user") problem = CheckUserName(s->value);
-                   if (key == "docker_socket" && (s->value.empty() || s->value[0] != '/')) {
-                     problem = "docker_socket must be an absolute path on the host";
-                   }
-                   if (problem) {
-                     sink_.Error(v_at, *problem);
-                     return;
-                   }
-                   if (key == "address") out->address = s;
-                   if (key == "user") out->user = s;
-                   if (key == "docker_socket") out->docker_socket = s;
-                 }
-               });
+  const std::vector<std::string>* keys = one_host ? &kHostKeys : &kHostDefaultKeysAndSshHost;
+  ForEachEntry(
+      node, at, what, keys,
+      [&](const std::string& key, const SourceLocation& k_at, const YAML::Node& v,
+          const SourceLocation& v_at) {
+        written->insert(key);
+        if (key == "ssh_host" && !one_host) {
+          sink_.Error(k_at,
+                      "\"ssh_host\" names the ssh config entry of one host: set it in "
+                      "that host's entry under hosts:, not in host_defaults");
+          return;
+        }
+        if (key == "port") {
+          out->port = ReadInt(v, v_at, key, 1, 65535);
+        } else if (key == "identity_file") {
+          out->identity_file = ReadPath(v, v_at, key);
+        } else if (key == "known_hosts") {
+          out->known_hosts = ReadPath(v, v_at, key);
+        } else {
+          auto s = ReadString(v, v_at, key);
+          if (!s) return;
+          std::optional<std::string> problem;
+          if (key == "address") problem = CheckHostAddress(s->value);
+          if (key == "ssh_host") problem = CheckSshHostName(s->value);
+          if (key == "user") problem = CheckUserName(s->value);
+          if (key == "docker_socket" && (s->value.empty() || s->value[0] != '/')) {
+            problem = "docker_socket must be an absolute path on the host";
+          }
+          if (problem) {
+            sink_.Error(v_at, *problem);
+            return;
+          }
+          if (key == "address") out->address = s;
+          if (key == "ssh_host") out->ssh_host = s;
+          if (key == "user") out->user = s;
+          if (key == "docker_socket") out->docker_socket = s;
+        }
+      },
+      written);
 }
 
 void FileParser::ParseHosts(const YAML::Node& node, const SourceLocation& at) {
@@ -534,8 +571,18 @@ void FileParser::ParseHosts(const YAML::Node& node, const SourceLocation& at) {
                    return;
                  }
                  HostSettings settings;
-                 ParseHostSettings(v, v_at, "host " + Quoted(key), kHostKeys, &settings);
+                 std::set<std::string> written;
+                 ParseHostSettings(v, v_at, "host " + Quoted(key), /*one_host=*/true, &settings,
+                                   &written);
                  settings.where = key_at;
+                 // JL_HOST cannot come from the ssh config (HostName is libssh's to read, and
+                 // may be a jump host's view): the containers' address is always written.
+                 if (settings.ssh_host && !written.count("address")) {
+                   sink_.Error(settings.ssh_host->where,
+                               "host " + Quoted(key) + " sets ssh_host but no address: add " +
+                                   "\"address\", the name or IP its containers are told " +
+                                   "(JL_HOST, JL_MASTER_HOST)");
+                 }
                  decl_->hosts.emplace(key, std::move(settings));
                });
 }
@@ -819,7 +866,8 @@ void FileParser::ParseRoot(const YAML::Node& root, const ManifestFileRole& role,
             return;
           }
           HostSettings settings;
-          ParseHostSettings(v, v_at, "host_defaults", kHostDefaultKeys, &settings);
+          std::set<std::string> written;
+          ParseHostSettings(v, v_at, "host_defaults", /*one_host=*/false, &settings, &written);
           settings.where = key_at;
           decl_->host_defaults = std::move(settings);
         } else if (key == "hosts") {

@@ -215,6 +215,7 @@ HostConnection Resolver::Connection(const std::string& key, const HostSettings* 
   conn.address = key;
   auto apply = [&conn](const HostSettings& s) {
     if (s.address) conn.address = s.address->value;
+    if (s.ssh_host) conn.ssh_host = s.ssh_host->value;  // the parser wants an address with it
     if (s.port) conn.port = s.port->value;
     if (s.user) conn.user = s.user->value;
     if (s.identity_file) conn.identity_file = s.identity_file->value;
@@ -229,6 +230,7 @@ HostConnection Resolver::Connection(const std::string& key, const HostSettings* 
 void Resolver::ResolveHosts() {
   for (const auto& [key, settings] : decl_.hosts) {
     // A key without address is its own address: CheckHostKey admits only address syntax.
+    // With ssh_host the address is only what containers are told, never connected to.
     state_.hosts.emplace(key, Connection(key, &settings));
   }
 }

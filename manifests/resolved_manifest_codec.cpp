@@ -10,7 +10,8 @@ namespace {
 
 // "JLRM" and a format number: bumped whenever the layout below changes.
 constexpr std::uint32_t kMagic = 0x4d524c4a;
-constexpr std::uint32_t kFormat = 2;  // 2: the healthcheck moved into the spec
+// 2: the healthcheck moved into the spec; 3: hosts carry ssh_host.
+constexpr std::uint32_t kFormat = 3;
 
 void WriteContainer(ByteWriter& w, const DesiredContainer& c) {
   w.Str(c.host);
@@ -53,6 +54,7 @@ std::string EncodeResolvedManifest(const DesiredState& state,
   for (const auto& [key, h] : state.hosts) {
     w.Str(h.key);
     w.Str(h.address);
+    w.Str(h.ssh_host);
     w.I64(h.port);
     w.Str(h.user);
     w.Str(h.identity_file);
@@ -101,6 +103,7 @@ Result<ResolvedManifest> DecodeResolvedManifest(std::string_view bytes) {
     HostConnection h;
     h.key = r.Str();
     h.address = r.Str();
+    h.ssh_host = r.Str();
     h.port = static_cast<int>(r.I64());
     h.user = r.Str();
     h.identity_file = r.Str();

@@ -100,7 +100,10 @@ class Provider {
 struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{10000};  ///< TCP + SSH handshake + auth
   std::chrono::milliseconds request_timeout{30000};  ///< one Docker API request
-  std::string known_hosts;            ///< overrides HostConnection::known_hosts when set
+  std::string known_hosts;  ///< overrides HostConnection::known_hosts when set
+  /// The OpenSSH client configuration file to read, alone (like `ssh -F`); "" = ~/.ssh/config
+  /// then /etc/ssh/ssh_config.
+  std::string ssh_config;
   bool accept_new_host_keys = false;  ///< add unknown keys (never changed ones)
   /// The logins pulls and registry digest checks carry, shared by every provider opened
   /// with these options (null: none, requests go without X-Registry-Auth).

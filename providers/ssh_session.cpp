@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "providers/ssh_authenticate.h"
@@ -28,6 +30,14 @@ constexpr std::size_t kStderrKeep = 2048;
 
 const char* const kDefaultDockerSockets[] = {"/var/run/docker.sock", "/run/docker.sock"};
 
+// Asks the login user's shell whether it may write (connect to) the socket whose path comes
+// on stdin: the command line is fixed, the path is never part of it.
+constexpr const char* kSocketAccessProbe =
+    "IFS= read -r p; if [ -w \"$p\" ]; then echo writable; elif [ -e \"$p\" ]; then echo denied; "
+    "else echo missing; fi";
+// The probe only refines an error message: it never holds a failing open up for long.
+constexpr std::chrono::milliseconds kProbeTimeout{5000};
+
 // libssh reports a refused channel as "Channel opening failure: channel N error (CODE)
 // TEXT"; CODE is RFC 4254's reason: 1 administratively prohibited, 2 connect failed,
 // 3 unknown channel type, 4 resource shortage. -1 when the error is something else.
@@ -39,6 +49,21 @@ int ChannelOpenFailureReason(const std::string& error) {
   int reason = -1;
   if (std::sscanf(error.c_str() + open, "error (%d)", &reason) != 1) return -1;
   return reason;
+}
+
+// True when docker's dial-stdio says the socket refused the login user: Go's "dial unix
+// PATH: connect: permission denied" (the docker CLI's "permission denied while trying to
+// connect to the Docker daemon socket" in other commands). sshd's own refusal of a
+// stream-local channel says only "open failed", the same as for a socket nobody listens on.
+bool SocketPermissionDenied(const std::string& dial_stdio_stderr) {
+  return dial_stdio_stderr.find("connect: permission denied") != std::string::npos ||
+         dial_stdio_stderr.find("permission denied while trying to connect") != std::string::npos;
+}
+
+// "permission denied on SOCKET for user U (is U in the docker group?)".
+std::string PermissionDeniedMessage(const std::string& socket_path, const std::string& user) {
+  return "permission denied on " + socket_path + " for user " + user + " (is " + user +
+         " in the docker group?)";
 }
 
 // Acknowledges received data now instead of up to 40 ms later. sshd writes small
@@ -68,10 +93,11 @@ void WaitReadable(int fd, Deadline deadline) {
 class SshChannelStream final : public ByteStream {
  public:
   SshChannelStream(std::shared_ptr<SshSession> session, ssh_channel channel, bool dial_stdio,
-                   std::string what)
+                   std::string socket_path, std::string what)
       : session_(std::move(session)),
         channel_(channel),
         dial_stdio_(dial_stdio),
+        socket_path_(std::move(socket_path)),
         what_(std::move(what)) {}
 
   ~SshChannelStream() override {
@@ -129,6 +155,8 @@ class SshChannelStream final : public ByteStream {
           eof_ = true;
           if (dial_stdio_) {
             DrainStderr();
+            if (SocketPermissionDenied(stderr_))
+              return Status::Unavailable(PermissionDeniedMessage(socket_path_, session_->user_));
             if (!stderr_.empty())
               return Status::Unavailable(what_ + ": docker system dial-stdio ended: " + stderr_);
           }
@@ -168,6 +196,7 @@ class SshChannelStream final : public ByteStream {
   std::shared_ptr<SshSession> session_;
   ssh_channel channel_;  // guarded by session_->mu_
   const bool dial_stdio_;
+  const std::string socket_path_;
   const std::string what_;
   bool broken_ = false;  // guarded by session_->mu_
   bool eof_ = false;     // guarded by session_->mu_
@@ -178,19 +207,42 @@ Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& ho
                                                         const ConnectOptions& options) {
   EnsureLibsshInitialized();
   const Deadline deadline = DeadlineAfter(options.connect_timeout);
-  std::string target =
-      (host.user.empty() ? "" : host.user + "@") + host.address + ":" + std::to_string(host.port);
-  if (host.address.empty()) return Status::InvalidArgument(host.key + ": no address");
+  // With ssh_host the config entry says where to connect; the address is only what the
+  // containers are told and is never contacted.
+  const std::string& ssh_target = host.ssh_host.empty() ? host.address : host.ssh_host;
+  const std::string via =
+      host.ssh_host.empty() ? "" : "via ssh config entry " + host.ssh_host + ", ";
+  // For messages until the config told where the entry leads.
+  const std::string target = host.ssh_host.empty()
+                                 ? (host.user.empty() ? "" : host.user + "@") + host.address + ":" +
+                                       std::to_string(host.port)
+                                 : "via ssh config entry " + host.ssh_host;
+  if (ssh_target.empty()) return Status::InvalidArgument(host.key + ": no address");
+  const std::string config_file = ExpandHomePath(options.ssh_config);
+  if (!config_file.empty()) {
+    // libssh skips a config file it cannot open without a word; `ssh -F` refuses it.
+    if (std::FILE* f = std::fopen(config_file.c_str(), "r")) {
+      std::fclose(f);
+    } else {
+      return Status::InvalidArgument(target + ": cannot read ssh config file " + config_file +
+                                     ": " + std::strerror(errno));
+    }
+  }
   ssh_session raw = ssh_new();
   if (raw == nullptr) return Status::Internal("libssh: cannot allocate a session");
   // From here the session object owns `raw` and frees it on every path.
   std::shared_ptr<SshSession> session(new SshSession(raw));
 
   int nodelay = 1;
-  ssh_options_set(raw, SSH_OPTIONS_HOST, host.address.c_str());
-  // ~/.ssh/config (and /etc/ssh/ssh_config) first, so that explicit settings win.
-  if (ssh_options_parse_config(raw, nullptr) != SSH_OK)
-    return Status::InvalidArgument(target + ": cannot parse ~/.ssh/config: " + SshError(raw));
+  ssh_options_set(raw, SSH_OPTIONS_HOST, ssh_target.c_str());
+  // The config first (its `Host ssh_target` entry: HostName, User, Port, IdentityFile,
+  // ProxyJump...), so that explicit settings win. libssh expands "%" in the file name.
+  std::string escaped_config;
+  for (char c : config_file) escaped_config += c == '%' ? std::string("%%") : std::string(1, c);
+  const std::string config_name = config_file.empty() ? "~/.ssh/config" : config_file;
+  if (ssh_options_parse_config(raw, config_file.empty() ? nullptr : escaped_config.c_str()) !=
+      SSH_OK)
+    return Status::InvalidArgument(target + ": cannot parse " + config_name + ": " + SshError(raw));
   if (host.port != 22) {
     auto port = static_cast<unsigned int>(host.port);
     ssh_options_set(raw, SSH_OPTIONS_PORT, &port);
@@ -216,8 +268,9 @@ Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& ho
     ssh_options_get_port(raw, &port);
     char* address = nullptr;
     ssh_options_get(raw, SSH_OPTIONS_HOST, &address);
-    session->peer_ = std::string(user != nullptr ? user : "?") + "@" +
-                     (address != nullptr ? address : host.address) + ":" + std::to_string(port);
+    session->user_ = user != nullptr ? user : "?";
+    session->peer_ = via + session->user_ + "@" + (address != nullptr ? address : ssh_target) +
+                     ":" + std::to_string(port);
     ssh_string_free_char(user);
     ssh_string_free_char(address);
   }
@@ -270,7 +323,7 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenUnixSocketStream(const std::
       });
       if (rc == SSH_OK)
         return std::unique_ptr<ByteStream>(
-            new SshChannelStream(shared_from_this(), channel, false, what));
+            new SshChannelStream(shared_from_this(), channel, false, socket_path, what));
       const std::string error = rc == SSH_AGAIN ? "no answer" : SshError(session_);
       ssh_channel_free(channel);
       const int reason = ChannelOpenFailureReason(error);
@@ -279,13 +332,24 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenUnixSocketStream(const std::
           return Status::Timeout(what + ": no answer to the channel request before the deadline");
         return Status::Unavailable(what + ": cannot open a channel: " + error);
       }
-      // OpenSSH answers "(2) open failed" both when AllowStreamLocalForwarding forbids
-      // the channel and when nothing accepts on the socket, so only the fallback can
-      // tell: dial-stdio works (forwarding is forbidden) or docker explains its failure.
+      // OpenSSH answers "(2) open failed" when AllowStreamLocalForwarding forbids the
+      // channel, when nothing accepts on the socket and when the user may not open it
+      // (its log alone says "Permission denied"). The host's shell tells the last case
+      // apart; root may open any socket, so it is not asked.
+      if (user_ != "root" &&
+          ProbeSocketAccess(lock, socket_path, std::min(deadline, DeadlineAfter(kProbeTimeout))) ==
+              SocketAccess::kDenied)
+        return Status::Unavailable(PermissionDeniedMessage(socket_path, user_));
+      // Otherwise only the fallback can tell: dial-stdio works (forwarding is forbidden) or
+      // docker explains its failure.
+      const std::string may_not_open =
+          user_ == "root"
+              ? ""
+              : ", user " + user_ + " may not open it (is " + user_ + " in the docker group?)";
       forwarding_failure = "stream-local forwarding failed (" + error +
                            "): dockerd is not accepting connections there (is dockerd "
-                           "running, is the socket path right?) or sshd forbids stream-local "
-                           "forwarding";
+                           "running, is the socket path right?)" +
+                           may_not_open + " or sshd forbids stream-local forwarding";
     }
   }
   return OpenDialStdio(socket_path, deadline, forwarding_failure);
@@ -328,7 +392,57 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenDialStdio(
     return ssh_channel_request_exec(channel, "docker system dial-stdio");
   });
   if (rc != SSH_OK) return fail(rc, "cannot run it");
-  return std::unique_ptr<ByteStream>(new SshChannelStream(shared_from_this(), channel, true, what));
+  return std::unique_ptr<ByteStream>(
+      new SshChannelStream(shared_from_this(), channel, true, socket_path, what));
+}
+
+SshSession::SocketAccess SshSession::ProbeSocketAccess(std::unique_lock<std::mutex>& lock,
+                                                       const std::string& socket_path,
+                                                       Deadline deadline) {
+  if (socket_path.find('\n') != std::string::npos) return SocketAccess::kUnknown;  // one line
+  ssh_channel channel = ssh_channel_new(session_);
+  if (channel == nullptr) return SocketAccess::kUnknown;
+  // Every return below holds the lock: the channel is freed under it.
+  struct ChannelFree {
+    ssh_session session;
+    ssh_channel channel;
+    ~ChannelFree() {
+      SetSshCallTimeout(session, DeadlineAfter(kCloseTimeout));
+      ssh_channel_free(channel);
+    }
+  } owner{session_, channel};
+  if (CallUntilAnswered(lock, deadline, [&] { return ssh_channel_open_session(channel); }) !=
+      SSH_OK)
+    return SocketAccess::kUnknown;
+  if (CallUntilAnswered(lock, deadline, [&] {
+        return ssh_channel_request_exec(channel, kSocketAccessProbe);
+      }) != SSH_OK)
+    return SocketAccess::kUnknown;
+  const std::string line = socket_path + "\n";
+  SetSshCallTimeout(session_, deadline);
+  if (ssh_channel_write(channel, line.data(), static_cast<uint32_t>(line.size())) !=
+      static_cast<int>(line.size()))
+    return SocketAccess::kUnknown;
+  ssh_channel_send_eof(channel);
+  std::string answer;
+  while (answer.size() < 64) {
+    char chunk[64];
+    int n = ssh_channel_read_nonblocking(channel, chunk, sizeof chunk, 0);
+    AckNow(fd_);
+    if (n > 0) {
+      answer.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == SSH_ERROR) return SocketAccess::kUnknown;
+    if (n == SSH_EOF || ssh_channel_is_eof(channel)) break;
+    if (Expired(deadline)) return SocketAccess::kUnknown;
+    lock.unlock();
+    WaitReadable(fd_, deadline);
+    lock.lock();
+  }
+  if (answer == "denied\n") return SocketAccess::kDenied;
+  if (answer == "writable\n") return SocketAccess::kWritable;
+  return SocketAccess::kUnknown;
 }
 
 int SshSession::CallUntilAnswered(std::unique_lock<std::mutex>& lock, Deadline deadline,

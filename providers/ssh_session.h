@@ -28,8 +28,12 @@ namespace jlrec {
 class SshSession : public std::enable_shared_from_this<SshSession> {
  public:
   /// Connects to `host` (TCP, SSH handshake, host-key check, authentication), all within
-  /// options.connect_timeout. Honours ~/.ssh/config (a port of 22 in `host` defers to the
-  /// config). kUnavailable with the reason when the host cannot be used.
+  /// options.connect_timeout: to the ssh config entry `host.ssh_host` when set (never to
+  /// `host.address` then), else to `host.address`. Honours the OpenSSH client config
+  /// (options.ssh_config, else ~/.ssh/config and /etc/ssh/ssh_config); `host`'s own port,
+  /// user and identity file win over it, except that a port of 22 defers to the config.
+  /// kUnavailable with the reason when the host cannot be used; kInvalidArgument when the
+  /// config file cannot be read.
   static Result<std::shared_ptr<SshSession>> Connect(const HostConnection& host,
                                                      const ConnectOptions& options);
   ~SshSession();
@@ -44,7 +48,8 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
   Result<std::unique_ptr<ByteStream>> OpenUnixSocketStream(const std::string& socket_path,
                                                            Deadline deadline);
 
-  /// "user@address:port" as connected, for messages.
+  /// "user@address:port" as connected, for messages; with an ssh config entry
+  /// "via ssh config entry NAME, user@hostname:port".
   const std::string& peer() const { return peer_; }
 
   /// True once stream-local forwarding failed and dial-stdio carried data instead.
@@ -58,6 +63,14 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
                                                     Deadline deadline,
                                                     const std::string& forwarding_failure);
 
+  // What the login user may do with a socket, as the host's own `test -w` says.
+  enum class SocketAccess { kUnknown, kWritable, kDenied };
+  // Asks the host, on an exec channel, whether the login user may open `socket_path`.
+  // kUnknown when it cannot tell (no POSIX shell, a ForceCommand, no answer in time).
+  // Caller holds `lock` (on mu_); it is released while waiting for the answer.
+  SocketAccess ProbeSocketAccess(std::unique_lock<std::mutex>& lock, const std::string& socket_path,
+                                 Deadline deadline);
+
   // Runs `call`, a libssh request that answers SSH_AGAIN until the server replied, in
   // non-blocking mode until it is answered or `deadline` passes (then SSH_AGAIN). Holds
   // `lock` (on mu_) only while calling: the wait for the reply lets other channels work.
@@ -68,6 +81,7 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
   ssh_session session_;
   int fd_ = -1;  // the session's socket, polled without the mutex
   std::string peer_;
+  std::string user_;         // logged in as
   bool dial_stdio_ = false;  // guarded by mu_: dial-stdio proved to work, forwarding not
 };
 

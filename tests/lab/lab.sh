@@ -15,6 +15,8 @@
 #
 # Host N: sshd on 127.0.0.(N+1):2222, user root, dockerd socket $LAB/hN/docker.sock.
 # Registries: 127.0.0.1:5000 (open), 127.0.0.1:5001 (login; user and password in lab.env).
+# User jlreclab (created by `up`, removed by `down` only if `up` created it) logs in with the
+# same key but is in no docker group: the user that cannot open the docker socket.
 # Benchmark labs (JLREC_LAB_SHARED_DOCKERDS=K) let N hosts share K dockerds.
 set -euo pipefail
 
@@ -28,6 +30,7 @@ PRIVATE_REG_ADDR="127.0.0.1:5001"
 PRIVATE_REG_USER="jlrec-lab"
 PRIVATE_IMAGE="$PRIVATE_REG_ADDR/jlrec-lab/private:1"
 SHARED_DOCKERDS="${JLREC_LAB_SHARED_DOCKERDS:-0}"
+UNPRIVILEGED_USER=jlreclab
 MAX_HOSTS=254
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -139,7 +142,40 @@ setup_client() {
   [[ -f "$LAB/client/id_ed25519" ]] ||
     ssh-keygen -q -t ed25519 -N '' -C jlrec-lab-client -f "$LAB/client/id_ed25519"
   cp "$LAB/client/id_ed25519.pub" "$LAB/client/authorized_keys"
-  chmod 0600 "$LAB/client/id_ed25519" "$LAB/client/authorized_keys"
+  chmod 0600 "$LAB/client/id_ed25519"
+  # Readable by all: sshd reads AuthorizedKeysFile as the user logging in, and every lab user
+  # (root and $UNPRIVILEGED_USER) shares this one file. It holds only a public key.
+  chmod 0644 "$LAB/client/authorized_keys"
+}
+
+# A login user in no docker group, to see what jlrec says when the docker socket refuses it.
+# Its password field is '*', not useradd's '!': with UsePAM no, sshd refuses '!' (locked).
+# The marker file makes `down` remove the user only when `up` created it.
+setup_unprivileged_user() {
+  local home="$LAB/$UNPRIVILEGED_USER"
+  if ! getent passwd "$UNPRIVILEGED_USER" >/dev/null; then
+    useradd --system --user-group --password '*' --shell /bin/sh --home-dir "$home" \
+      --comment "jlrec lab user without docker access" "$UNPRIVILEGED_USER"
+    touch "$LAB/$UNPRIVILEGED_USER.created"
+    log "created user $UNPRIVILEGED_USER (no docker group)"
+  elif [[ ! -f "$LAB/$UNPRIVILEGED_USER.created" ]]; then
+    log "user $UNPRIVILEGED_USER exists and was not created by the lab; using it as it is"
+  fi
+  mkdir -p "$home"
+  chown "$UNPRIVILEGED_USER:" "$home"
+  chmod 0755 "$home"
+}
+
+remove_unprivileged_user() {
+  [[ -f "$LAB/$UNPRIVILEGED_USER.created" ]] || return 0
+  if getent passwd "$UNPRIVILEGED_USER" >/dev/null; then
+    userdel "$UNPRIVILEGED_USER" || log "could not remove user $UNPRIVILEGED_USER (still logged in?)"
+  fi
+  # useradd --user-group made the group; userdel removes it only where USERGROUPS_ENAB is on.
+  if getent group "$UNPRIVILEGED_USER" >/dev/null && ! getent passwd "$UNPRIVILEGED_USER" >/dev/null; then
+    groupdel "$UNPRIVILEGED_USER" || true
+  fi
+  rm -f "$LAB/$UNPRIVILEGED_USER.created"
 }
 
 write_sshd_config() {
@@ -193,6 +229,7 @@ write_known_hosts_and_env() {
     echo "JLREC_LAB_DIR=$LAB"
     echo "JLREC_LAB_HOSTS=$count"
     echo "JLREC_LAB_USER=root"
+    echo "JLREC_LAB_UNPRIVILEGED_USER=$UNPRIVILEGED_USER"
     echo "JLREC_LAB_PORT=$SSH_PORT"
     echo "JLREC_LAB_IDENTITY=$LAB/client/id_ed25519"
     echo "JLREC_LAB_KNOWN_HOSTS=$kh"
@@ -366,6 +403,7 @@ cmd_up() {
   mkdir -p "$LAB" "$RUN"
   chmod 0755 "$LAB"
   setup_client
+  setup_unprivileged_user
   start_registry
   start_private_registry
   build_images
@@ -412,6 +450,7 @@ cmd_down() {
   wait
   stop_pidfile "$LAB/registry/registry.pid" "registry"
   stop_pidfile "$(private_registry_dir)/registry.pid" "registry (login)"
+  remove_unprivileged_user
   # dockerd unmounts its layers on exit, but not the netns it bind-mounts under the
   # exec-root; nothing may be rm'd through a mount.
   awk -v a="$LAB/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts |
