@@ -156,3 +156,139 @@ TEST_CASE("a legacy container that differs from the manifest is a conflict namin
   CHECK(r.exit_code == 1);
   CHECK(p.Inspect(1, "core", "{{.Config.Cmd}}") == "[sleep 600]");
 }
+
+namespace {
+
+// A legacy deploy script written like the seed's (../shared/seed/), for the lab's hosts.
+std::string LegacyScript(const LabProject& p) {
+  return "# -*- coding: utf-8 -*-\n"
+         "IMAGE = \"" +
+         p.lab().image1 +
+         "\"\n"
+         "container_list = [\n"
+         "    # ------------ 生产节点组 ---------------------\n"
+         "    {\n"
+         "        \"host\": \"" +
+         p.lab().Host(1).address +
+         "\",\n"
+         "        \"dockers\": [\"" +
+         p.Name("core_1") +
+         "\"],\n"
+         "        \"group\": [\"product\"],\n"
+         "        \"core\": True\n"
+         "    },\n"
+         "    {\n"
+         "        \"host\": \"" +
+         p.lab().Host(2).address +
+         "\",\n"
+         "        \"dockers\": [\"" +
+         p.Name("slave_1") + "\", \"" + p.Name("slave_2") +
+         "\"],\n"
+         "        \"group\": [\"product\"],\n"
+         "        \"core\": False,\n"
+         "    },\n"
+         "]\n\n"
+         "def deploy_system(group=\"test\", enable_monitor=False, runtime_mode=\"test\"):\n"
+         "    pass\n\n"
+         "if __name__ == \"__main__\":\n"
+         "    deploy_system(group=\"product\", \n"
+         "        enable_monitor=True, \n"
+         "        runtime_mode=\"dev_new\")\n"
+         "    # create_group_containers(group=\"product\")\n";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a fleet the legacy script runs is imported and adopted: same ids, nothing destroyed "
+    "or created",
+    "[lab][adopt][import]") {
+  LabProject p("e2eadopt3");
+  // The legacy way: docker run by name (here: create, copy /run.sh in, start), /run.sh as
+  // deploy_system() wrote it: its env lines, then the legacy template's body.
+  const std::string legacy_run_sh =
+      "export MONITOR_ENABLED=true\nexport RUNTIME_MODE=dev_new\n"
+      "sh /workspace/jiliang_system/deploy/install.sh\n"
+      "exec sh /workspace/jiliang_system/deploy/run.sh\n";
+  struct Legacy {
+    int host;
+    std::string name;
+  };
+  const std::vector<Legacy> fleet = {{1, "core_1"}, {2, "slave_1"}, {2, "slave_2"}};
+  std::map<std::string, std::string> ids;
+  for (const auto& c : fleet) {
+    REQUIRE(LabDocker(c.host, {"create", "--name", p.Name(c.name), "--network", "host",
+                               p.lab().image1, "/bin/sh", "/run.sh"})
+                .exit_code == 0);
+    std::string file = p.dir() + "/run-" + c.name + ".sh";
+    std::ofstream(file) << legacy_run_sh;
+    REQUIRE(LabDocker(c.host, {"cp", file, p.Name(c.name) + ":/run.sh"}).exit_code == 0);
+    REQUIRE(LabDocker(c.host, {"start", p.Name(c.name)}).exit_code == 0);
+    ids[c.name] = p.Inspect(c.host, c.name, "{{.Id}}");
+  }
+
+  // Import it into an empty folder: a manifest that validates there at once.
+  std::ofstream(p.dir() + "/jiliang_deploy.py") << LegacyScript(p);
+  const std::string site = p.dir() + "/site";
+  auto imported = RunJlrec({"import-legacy", p.dir() + "/jiliang_deploy.py", "-o",
+                            site + "/jlrec.yaml", "--project", p.project()});
+  INFO(imported.out << imported.err);
+  REQUIRE(imported.exit_code == 0);
+  CHECK(Contains(imported.err, "review before the first apply"));
+  std::string manifest = ReadFile(site + "/jlrec.yaml");
+  CHECK(Contains(manifest, "enable_monitor: true\n    runtime_mode: dev_new"));
+  auto valid = RunJlrec({"validate", "-m", site + "/jlrec.yaml"});
+  INFO(valid.out << valid.err);
+  CHECK(valid.exit_code == 0);
+
+  // What the review list asks the operator to check: how the hosts are reached, and the
+  // command the legacy containers run.
+  for (int n : {1, 2}) {
+    const auto h = p.lab().Host(n);
+    const std::string entry = "{address: " + h.address + "}";
+    const auto at = manifest.find(entry);
+    REQUIRE(at != std::string::npos);
+    manifest.replace(at, entry.size(),
+                     "{address: " + h.address + ", port: " + std::to_string(h.port) +
+                         ", user: root, identity_file: " + p.lab().identity_file +
+                         ", known_hosts: " + p.lab().known_hosts +
+                         ", docker_socket: " + h.docker_socket + "}");
+  }
+  manifest.replace(manifest.find("defaults:\n"), 10,
+                   "defaults:\n  command: [\"/bin/sh\", \"/run.sh\"]\n");
+  std::ofstream(site + "/jlrec.yaml") << manifest;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const std::string since = Now();
+
+  auto plan = RunJlrec(
+      {"plan", "product", "-m", site + "/jlrec.yaml", "--no-color", "--detailed-exitcode"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 2);
+  for (const auto& c : fleet) {
+    // The import names hosts by their legacy address.
+    CHECK(Contains(plan.out, "= " + p.lab().Host(c.host).address + "/" + p.Name(c.name)));
+  }
+  CHECK(Contains(plan.out, "Plan: 3 to adopt, 0 to create, 0 to replace, 3 to update"));
+
+  auto applied = RunJlrec(
+      {"apply", "product", "-m", site + "/jlrec.yaml", "--no-color", "--auto-approve", "--adopt"});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  for (const auto& c : fleet) {
+    CAPTURE(c.name);
+    CHECK(p.Inspect(c.host, c.name, "{{.Id}}") == ids[c.name]);
+    const std::string events = EventsOf(c.host, p.Name(c.name), since);
+    CHECK_FALSE(Contains(events, "create"));
+    CHECK_FALSE(Contains(events, "destroy"));
+    CHECK(Contains(p.RunScript(c.host, c.name), "export RUNTIME_MODE='dev_new'"));
+  }
+  auto again = RunJlrec(
+      {"plan", "product", "-m", site + "/jlrec.yaml", "--no-color", "--detailed-exitcode"});
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+}
