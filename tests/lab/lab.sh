@@ -269,9 +269,17 @@ storage:
 http:
   addr: $REG_ADDR
 EOF
+  serve_registry "$dir" "registry on $REG_ADDR" curl -sf "http://$REG_ADDR/v2/"
+}
+
+# serve_registry DIR WHAT CHECK...: runs docker-registry on DIR/config.yml in the background
+# (its pid in DIR/registry.pid, for `down`), then waits until CHECK succeeds.
+serve_registry() {
+  local dir=$1 what=$2
+  shift 2
   setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
   echo $! >"$dir/registry.pid"
-  wait_for 30 "registry on $REG_ADDR (see $dir/registry.log)" curl -sf "http://$REG_ADDR/v2/"
+  wait_for 30 "$what (see $dir/registry.log)" "$@"
 }
 
 registry_has_tag() { curl -sf "http://$REG_ADDR/v2/jlrec-lab/base/tags/list" | grep -q "\"$1\""; }
@@ -302,10 +310,8 @@ auth:
     realm: jlrec-lab
     path: $dir/htpasswd
 EOF
-  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
-  echo $! >"$dir/registry.pid"
   # /v2/ answers 401 without a login: any HTTP answer means it serves.
-  wait_for 30 "registry on $PRIVATE_REG_ADDR (see $dir/registry.log)" \
+  serve_registry "$dir" "registry on $PRIVATE_REG_ADDR" \
     curl -s -o /dev/null "http://$PRIVATE_REG_ADDR/v2/"
 }
 
