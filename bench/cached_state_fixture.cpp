@@ -5,9 +5,10 @@
 #include <ctime>
 #include <map>
 
-#include "engine/container_spec.h"
+#include "model/container_spec.h"
 #include "manifests/manifest_loader.h"
-#include "state/state_store.h"
+#include "model/state_store.h"
+#include "state/sqlite_state_store.h"
 
 int main(int argc, char** argv) {
   using namespace jlrec;

@@ -13,7 +13,7 @@
 
 #include "engine/apply_graph.h"
 #include "engine/executor.h"
-#include "engine/image_reference.h"
+#include "model/image_reference.h"
 #include "engine/refresh.h"
 #include "engine/release.h"
 

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "cli/run_context.h"
-#include "engine/desired_state.h"
-#include "engine/live_state.h"
+#include "model/desired_state.h"
+#include "model/live_state.h"
 #include "engine/plan.h"
-#include "providers/provider.h"
-#include "state/state_store.h"
+#include "model/provider.h"
+#include "model/state_store.h"
 
 namespace jlrec::cli {
 

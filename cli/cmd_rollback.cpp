@@ -10,7 +10,7 @@
 #include "cli/plan_flow.h"
 #include "cli/plan_printer.h"
 #include "engine/diff.h"
-#include "engine/image_reference.h"
+#include "model/image_reference.h"
 #include "engine/refresh.h"
 #include "engine/rollback.h"
 

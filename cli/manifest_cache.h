@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 #include "manifests/diagnostic.h"
 #include "manifests/manifest_inputs.h"
-#include "state/state_store.h"
+#include "model/state_store.h"
 
 namespace jlrec::cli {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/desired_state.h"
-#include "engine/status.h"
+#include "model/desired_state.h"
+#include "model/status.h"
 #include "manifests/diagnostic.h"
 #include "manifests/manifest_inputs.h"
 

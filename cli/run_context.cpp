@@ -11,7 +11,9 @@
 #include <utility>
 
 #include "cli/manifest_location.h"
+#include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
+#include "state/sqlite_state_store.h"
 #include "state/state_path.h"
 
 namespace jlrec::cli {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 #include "engine/refresh.h"
-#include "state/state_store.h"
+#include "model/state_store.h"
 
 namespace jlrec::cli {
 

@@ -14,7 +14,7 @@
 #include "engine/image_pulls.h"
 #include "engine/plan.h"
 #include "engine/script_ledger.h"
-#include "providers/provider.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

@@ -13,7 +13,7 @@
 #include <boost/graph/adjacency_list.hpp>
 
 #include "engine/plan.h"
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -7,9 +7,9 @@
 #include <unordered_map>
 #include <utility>
 
-#include "engine/container_spec.h"
-#include "engine/image_reference.h"
-#include "engine/rfc3339.h"
+#include "model/container_spec.h"
+#include "model/image_reference.h"
+#include "model/rfc3339.h"
 
 namespace jlrec {
 

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/adoption.h"
-#include "engine/desired_state.h"
-#include "engine/live_state.h"
+#include "model/adoption.h"
+#include "model/desired_state.h"
+#include "model/live_state.h"
 #include "engine/plan.h"
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

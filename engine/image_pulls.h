@@ -12,8 +12,8 @@
 #include <string>
 #include <utility>
 
-#include "engine/status.h"
-#include "providers/provider.h"
+#include "model/status.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

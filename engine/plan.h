@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/action_failure.h"
-#include "engine/desired_state.h"
-#include "engine/live_state.h"
+#include "model/action_failure.h"
+#include "model/desired_state.h"
+#include "model/live_state.h"
 
 namespace jlrec {
 

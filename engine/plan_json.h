@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/plan.h"
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

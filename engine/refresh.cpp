@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "engine/digest.h"
+#include "model/digest.h"
 #include "engine/script_env.h"
 
 namespace jlrec {

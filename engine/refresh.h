@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/desired_state.h"
-#include "engine/live_state.h"
-#include "providers/provider.h"
+#include "model/desired_state.h"
+#include "model/live_state.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

@@ -1,6 +1,6 @@
 #include "engine/release.h"
 
-#include "engine/image_reference.h"
+#include "model/image_reference.h"
 
 namespace jlrec {
 

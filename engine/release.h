@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "engine/executor.h"
-#include "engine/live_state.h"
+#include "model/live_state.h"
 #include "engine/plan.h"
-#include "engine/release_record.h"
+#include "model/release_record.h"
 
 namespace jlrec {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/image_reference.h"
+#include "model/image_reference.h"
 
 namespace jlrec {
 

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/desired_state.h"
-#include "engine/live_state.h"
-#include "engine/release_record.h"
-#include "engine/status.h"
+#include "model/desired_state.h"
+#include "model/live_state.h"
+#include "model/release_record.h"
+#include "model/status.h"
 
 namespace jlrec {
 

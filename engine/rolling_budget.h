@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/plan.h"
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -1,7 +1,7 @@
 #include "engine/saved_plan.h"
 
 #include "engine/diff.h"
-#include "engine/digest.h"
+#include "model/digest.h"
 
 namespace jlrec {
 

@@ -4,10 +4,10 @@
 #include <map>
 #include <string>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 #include "engine/plan.h"
-#include "engine/status.h"
-#include "providers/provider.h"
+#include "model/status.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "manifests/diagnostic.h"
+#include "model/port_spec.h"
+#include "model/restart_policy.h"
 
 namespace jlrec {
 
@@ -131,30 +133,6 @@ std::optional<std::string> CheckDestination(std::string_view path) {
   return std::nullopt;
 }
 
-bool IsIPv4(std::string_view s) {
-  auto parts = Split(s, '.');
-  if (parts.size() != 4) return false;
-  for (auto p : parts) {
-    unsigned long v = 0;
-    if (p.size() > 3 || !ParseUint(p, 255, &v)) return false;
-  }
-  return true;
-}
-
-// PORT or PORT-PORT; returns the number of ports, 0 when malformed.
-unsigned long PortRangeSize(std::string_view s) {
-  const size_t dash = s.find('-');
-  unsigned long lo = 0, hi = 0;
-  if (dash == std::string_view::npos) {
-    return ParseUint(s, 65535, &lo) && lo > 0 ? 1 : 0;
-  }
-  if (!ParseUint(s.substr(0, dash), 65535, &lo) || !ParseUint(s.substr(dash + 1), 65535, &hi) ||
-      lo == 0 || hi < lo) {
-    return 0;
-  }
-  return hi - lo + 1;
-}
-
 }  // namespace
 
 bool IsValidContainerName(const std::string& name) { return IsNameLike(name, "_.-", 2); }
@@ -256,57 +234,6 @@ std::optional<std::string> CheckVolumeSpec(const std::string& spec) {
   return std::nullopt;
 }
 
-std::optional<std::string> CheckPortSpec(const std::string& spec) {
-  std::string_view rest = spec;
-  const size_t slash = rest.rfind('/');
-  if (slash != std::string_view::npos) {
-    const std::string_view proto = rest.substr(slash + 1);
-    if (proto != "tcp" && proto != "udp" && proto != "sctp") {
-      return "protocol must be tcp, udp or sctp";
-    }
-    rest = rest.substr(0, slash);
-  }
-  std::string_view ip;
-  if (!rest.empty() && rest.front() == '[') {
-    const size_t close = rest.find("]:");
-    if (close == std::string_view::npos) return "expected [IPV6]:HOSTPORT:CONTAINERPORT";
-    ip = rest.substr(1, close - 1);
-    rest = rest.substr(close + 2);
-    if (ip.empty() || ip.find_first_not_of("0123456789abcdefABCDEF:") != std::string_view::npos) {
-      return "invalid IPv6 address";
-    }
-  }
-  auto parts = Split(rest, ':');
-  if (parts.size() == 3 && ip.empty()) {
-    if (!IsIPv4(parts[0])) return "invalid IPv4 address " + Quoted(std::string(parts[0]));
-    parts.erase(parts.begin());
-  }
-  if (parts.size() != 2) return "expected [IP:]HOSTPORT:CONTAINERPORT[/PROTO]";
-  const unsigned long host_ports = PortRangeSize(parts[0]);
-  const unsigned long container_ports = PortRangeSize(parts[1]);
-  if (host_ports == 0) return "invalid host port " + Quoted(std::string(parts[0])) + " (1..65535)";
-  if (container_ports == 0) {
-    return "invalid container port " + Quoted(std::string(parts[1])) + " (1..65535)";
-  }
-  if (host_ports != container_ports && host_ports != 1) {
-    return "host and container port ranges differ in size";
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> CheckRestartPolicy(const std::string& policy) {
-  if (policy == "no" || policy == "always" || policy == "unless-stopped" ||
-      policy == "on-failure") {
-    return std::nullopt;
-  }
-  if (policy.rfind("on-failure:", 0) == 0) {
-    unsigned long n = 0;
-    if (ParseUint(std::string_view(policy).substr(11), 1000000, &n)) return std::nullopt;
-    return "on-failure:N needs a non-negative retry count";
-  }
-  return "restart must be no, always, unless-stopped, on-failure or on-failure:N";
-}
-
 std::optional<std::string> CheckNetworkMode(const std::string& mode) {
   if (mode.rfind("container:", 0) == 0) {
     if (IsValidContainerName(mode.substr(10))) return std::nullopt;
@@ -393,6 +320,12 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text,
     return std::nullopt;
   }
   return milliseconds(total);
+}
+
+std::optional<std::string> CheckPortSpec(const std::string& spec) { return PortSpecProblem(spec); }
+
+std::optional<std::string> CheckRestartPolicy(const std::string& policy) {
+  return RestartPolicyProblem(policy);
 }
 
 }  // namespace jlrec

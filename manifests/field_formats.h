@@ -22,10 +22,10 @@ std::optional<std::string> CheckImageReference(const std::string& image);
 /// and not "/", OPTS a comma list of ro, rw, z, Z, nocopy and the propagation modes.
 std::optional<std::string> CheckVolumeSpec(const std::string& spec);
 
-/// A published port: [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp|sctp], ports or equal-sized ranges.
+/// A published port in the one port grammar apply uses (model/port_spec.h: PortSpecProblem).
 std::optional<std::string> CheckPortSpec(const std::string& spec);
 
-/// no, always, unless-stopped, on-failure or on-failure:N.
+/// A restart policy in the one grammar apply uses (model/restart_policy.h).
 std::optional<std::string> CheckRestartPolicy(const std::string& policy);
 
 /// host, none, bridge, default, container:NAME or a user network name.

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "manifests/legacy_run_template.h"
 
 namespace jlrec {

@@ -1,7 +1,7 @@
 #include "manifests/manifest_digest.h"
 
-#include "engine/container_spec.h"
-#include "engine/digest.h"
+#include "model/container_spec.h"
+#include "model/digest.h"
 
 namespace jlrec {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 
 namespace jlrec {
 

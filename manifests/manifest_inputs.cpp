@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/digest.h"
+#include "model/digest.h"
 
 namespace jlrec {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "manifests/env_expansion.h"
 
 namespace jlrec {

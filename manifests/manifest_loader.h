@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 #include "manifests/diagnostic.h"
 #include "manifests/manifest_inputs.h"
 

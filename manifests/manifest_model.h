@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/container_spec.h"
+#include "model/container_spec.h"
 #include "manifests/diagnostic.h"
 
 namespace jlrec {

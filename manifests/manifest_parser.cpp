@@ -9,7 +9,7 @@
 
 #include "manifests/field_formats.h"
 #include "manifests/suggestion.h"
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 
 namespace jlrec {
 

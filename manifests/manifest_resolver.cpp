@@ -1,7 +1,7 @@
 #include "manifests/manifest_resolver.h"
 
-#include "providers/docker_container_json.h"
-#include "providers/registry_host.h"
+#include "model/port_spec.h"
+#include "model/registry_host.h"
 
 #include <algorithm>
 #include <fstream>
@@ -10,8 +10,8 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "engine/container_spec.h"
-#include "engine/digest.h"
+#include "model/container_spec.h"
+#include "model/digest.h"
 #include "manifests/manifest_digest.h"
 #include "manifests/script_template.h"
 #include "manifests/suggestion.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 #include "manifests/diagnostic.h"
 #include "manifests/env_expansion.h"
 #include "manifests/manifest_inputs.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "manifests/python_literal.h"
 
 namespace jlrec {

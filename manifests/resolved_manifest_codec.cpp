@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "engine/byte_codec.h"
+#include "model/byte_codec.h"
 
 namespace jlrec {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/desired_state.h"
-#include "engine/status.h"
+#include "model/desired_state.h"
+#include "model/status.h"
 #include "manifests/diagnostic.h"
 
 namespace jlrec {

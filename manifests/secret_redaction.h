@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "engine/desired_state.h"
+#include "model/desired_state.h"
 
 namespace jlrec {
 

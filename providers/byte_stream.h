@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "providers/deadline.h"
 
 namespace jlrec {

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "providers/deadline.h"
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 
 extern char** environ;
 

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "providers/byte_stream.h"
 #include "providers/deadline.h"
 #include "providers/http_connection.h"

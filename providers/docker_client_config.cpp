@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 
 namespace jlrec {
 

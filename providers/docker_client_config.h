@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "providers/credential_helper.h"
 #include "providers/registry_credential.h"
 

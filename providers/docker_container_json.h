@@ -25,10 +25,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/container_spec.h"
-#include "engine/live_state.h"
-#include "engine/status.h"
-#include "providers/provider.h"
+#include "model/container_spec.h"
+#include "model/live_state.h"
+#include "model/port_spec.h"
+#include "model/provider.h"
+#include "model/restart_policy.h"
+#include "model/status.h"
 
 namespace jlrec {
 
@@ -38,33 +40,6 @@ struct ImageDefaults {
   std::map<std::string, std::string> labels;  ///< Config.Labels
   std::optional<Healthcheck> healthcheck;     ///< Config.Healthcheck, read like a container's
 };
-
-/// One published port.
-struct PortBinding {
-  std::string host_ip;         ///< "" = all addresses
-  std::string host_port;       ///< "" = Docker picks one
-  std::string container_port;  ///< decimal
-  std::string protocol;        ///< tcp, udp or sctp
-  /// "[IP:]HOSTPORT:CONTAINERPORT/PROTO" ("CONTAINERPORT/PROTO" when neither IP nor host
-  /// port is set; an IPv6 address in brackets).
-  std::string ToString() const;
-};
-
-/// Parses a port spec "[[IP:]HOSTPORT:]CONTAINERPORT[/PROTO]" (ports may be equal-length
-/// ranges "8000-8001:80-81"); one binding per port. kInvalidArgument if malformed.
-Result<std::vector<PortBinding>> ParsePortSpec(std::string_view spec);
-
-/// `ports` in canonical form: each binding on its own, protocol explicit, sorted.
-Result<std::vector<std::string>> CanonicalPorts(const std::vector<std::string>& ports);
-
-/// A parsed restart policy.
-struct RestartPolicy {
-  std::string name = "no";      ///< no, always, unless-stopped, on-failure
-  int maximum_retry_count = 0;  ///< on-failure only
-};
-
-/// Parses "" / "no" / "always" / "unless-stopped" / "on-failure[:N]".
-Result<RestartPolicy> ParseRestartPolicy(std::string_view restart);
 
 /// The ImageDefaults in a GET /images/{ref}/json answer. kRemoteError if the JSON does not
 /// have the shape Docker gives it.

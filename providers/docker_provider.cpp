@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 #include "providers/tar_archive.h"
 #include "providers/url_encoding.h"
 

@@ -11,7 +11,7 @@
 
 #include "providers/docker_api_client.h"
 #include "providers/docker_container_json.h"
-#include "providers/provider.h"
+#include "model/provider.h"
 #include "providers/registry_auth.h"
 
 namespace jlrec {

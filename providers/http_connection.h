@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "providers/byte_stream.h"
 #include "providers/deadline.h"
 #include "providers/http_request.h"

@@ -3,7 +3,7 @@
 #include <array>
 #include <string>
 
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 
 namespace jlrec {
 

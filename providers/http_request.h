@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

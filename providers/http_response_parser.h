@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "providers/http_response.h"
 
 namespace jlrec {

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/desired_state.h"
-#include "engine/status.h"
+#include "model/desired_state.h"
+#include "model/status.h"
 #include "providers/credential_helper.h"
 #include "providers/docker_client_config.h"
 #include "providers/registry_credential.h"

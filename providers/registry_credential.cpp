@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 
 namespace jlrec {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "providers/deadline.h"
 
 namespace jlrec {

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "providers/provider.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

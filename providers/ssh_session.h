@@ -16,11 +16,11 @@
 #include <mutex>
 #include <string>
 
-#include "engine/desired_state.h"
-#include "engine/status.h"
+#include "model/desired_state.h"
+#include "model/status.h"
 #include "providers/byte_stream.h"
 #include "providers/deadline.h"
-#include "providers/provider.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/adoption.h"
-#include "engine/status.h"
+#include "model/adoption.h"
+#include "model/status.h"
 #include "state/sqlite_db.h"
 
 namespace jlrec {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "state/sqlite_db.h"
-#include "state/state_store.h"
+#include "model/state_store.h"
 
 namespace jlrec {
 

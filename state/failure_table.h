@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/action_failure.h"
-#include "engine/status.h"
+#include "model/action_failure.h"
+#include "model/status.h"
 #include "state/sqlite_db.h"
 
 namespace jlrec {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/container_spec.h"
-#include "engine/status.h"
+#include "model/container_spec.h"
+#include "model/status.h"
 
 namespace jlrec {
 

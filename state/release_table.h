@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/release_record.h"
-#include "engine/status.h"
+#include "model/release_record.h"
+#include "model/status.h"
 #include "state/sqlite_db.h"
 
 namespace jlrec {

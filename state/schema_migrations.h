@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "engine/status.h"
+#include "model/status.h"
 #include "state/sqlite_db.h"
 
 namespace jlrec {

@@ -1,6 +1,6 @@
 #include "state/snapshot_blob.h"
 
-#include "engine/byte_codec.h"
+#include "model/byte_codec.h"
 
 namespace jlrec {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/live_state.h"
-#include "engine/status.h"
+#include "model/live_state.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/live_state.h"
-#include "engine/status.h"
+#include "model/live_state.h"
+#include "model/status.h"
 #include "state/sqlite_db.h"
-#include "state/state_store.h"
+#include "model/state_store.h"
 
 namespace jlrec {
 

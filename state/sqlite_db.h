@@ -10,7 +10,7 @@
 #include <string_view>
 #include <utility>
 
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -16,7 +16,8 @@
 #include "state/snapshot_cache.h"
 #include "state/sqlite_db.h"
 #include "state/state_file.h"
-#include "state/state_store.h"
+#include "model/state_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace jlrec {
 

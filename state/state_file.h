@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/status.h"
+#include "model/status.h"
 
 namespace jlrec {
 

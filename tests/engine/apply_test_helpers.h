@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "engine/apply_observer.h"
-#include "engine/digest.h"
+#include "model/digest.h"
 #include "engine/executor.h"
 #include "engine/plan.h"
-#include "providers/fake_provider.h"
+#include "support/fake_provider.h"
 
 namespace jlrec::testing {
 

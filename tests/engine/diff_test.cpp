@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/diff.h"
-#include "engine/digest.h"
+#include "model/digest.h"
 
 using namespace jlrec;
 

@@ -1,10 +1,10 @@
-#include "providers/fake_provider.h"
+#include "support/fake_provider.h"
 
 #include <thread>
 
 #include <catch2/catch.hpp>
 
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 
 namespace jlrec {
 namespace {

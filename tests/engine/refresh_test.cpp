@@ -1,9 +1,9 @@
 // RefreshHost on the fake provider: what it reads, and the /run.sh reads it can skip.
 #include <catch2/catch.hpp>
 
-#include "engine/digest.h"
+#include "model/digest.h"
 #include "engine/refresh.h"
-#include "providers/fake_provider.h"
+#include "support/fake_provider.h"
 
 namespace jlrec {
 namespace {

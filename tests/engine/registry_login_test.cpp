@@ -6,6 +6,7 @@
 #include "apply_test_helpers.h"
 #include "engine/diff.h"
 #include "engine/refresh.h"
+#include "providers/registry_auth.h"
 
 namespace jlrec {
 namespace {

@@ -1,7 +1,7 @@
 // RFC 3339 times as Docker writes them, and the mtime inside a stat key.
 #include <catch2/catch.hpp>
 
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 
 using namespace jlrec;
 

@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 #include "providers/docker_container_json.h"
 #include "providers/http_connection.h"
 #include "providers/ssh_provider.h"

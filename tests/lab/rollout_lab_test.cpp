@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 #include "support/lab_project.h"
 
 using namespace jlrec::testing;

@@ -53,14 +53,19 @@ TEST_CASE("volume specs are SRC:DST[:OPTS] with absolute destinations", "[format
   CHECK(CheckVolumeSpec("/a:/b:ro,ro") == "volume option \"ro\" repeated");
 }
 
-TEST_CASE("port specs are [IP:]HOSTPORT:CONTAINERPORT[/PROTO]", "[formats]") {
-  for (const char* ok : {"8080:80", "127.0.0.1:8080:80/tcp", "[::1]:53:53/udp",
-                         "8000-8010:8000-8010", "9000:80/sctp"}) {
+TEST_CASE("port specs are validated by the one grammar apply creates them with", "[formats]") {
+  // Container-only ports and an address with no host port let Docker pick the host port.
+  for (const char* ok :
+       {"8080:80", "127.0.0.1:8080:80/tcp", "[::1]:53:53/udp", "8000-8010:8000-8010",
+        "9000:80/sctp", "80", "80-81/udp", "127.0.0.1::53/udp"}) {
     INFO(ok);
     CHECK_FALSE(CheckPortSpec(ok).has_value());
   }
-  CHECK(CheckPortSpec("80") == "expected [IP:]HOSTPORT:CONTAINERPORT[/PROTO]");
-  CHECK(CheckPortSpec("0:80") == "invalid host port \"0\" (1..65535)");
+  CHECK(CheckPortSpec("0:80") == "invalid host port \"0\" (1..65535, or a range N-M)");
+  // One host port for a container range: apply could not create it port for port.
+  CHECK(CheckPortSpec("8080:80-81") == "host and container port ranges differ in size");
+  CHECK(CheckPortSpec("1:2:3:4") ==
+        "expected [[IP:]HOSTPORT:]CONTAINERPORT[/PROTO] (an IPv6 address in brackets)");
   CHECK(CheckPortSpec("80:80/icmp") == "protocol must be tcp, udp or sctp");
   CHECK(CheckPortSpec("300.0.0.1:80:80") == "invalid IPv4 address \"300.0.0.1\"");
   CHECK(CheckPortSpec("8000-8002:80-81") == "host and container port ranges differ in size");

@@ -292,7 +292,7 @@ TEST_CASE("a malformed port, restart policy or network mode is an error", "[vali
   LoadResult r = f.Load(yaml);
   CHECK_THAT(Lines(r),
              VectorContains(f.At(5, 22) + ": error: malformed port \"80:99999\": invalid container "
-                                          "port \"99999\" (1..65535)"));
+                                          "port \"99999\" (1..65535, or a range N-M)"));
   CHECK_THAT(Lines(r), VectorContains(f.At(6, 12) +
                                       ": error: malformed restart \"sometimes\": restart must be "
                                       "no, always, unless-stopped, on-failure or on-failure:N"));

@@ -12,7 +12,7 @@
 #include <thread>
 #include <tuple>
 
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 #include "providers/fake_streams.h"
 #include "providers/tar_archive.h"
 

@@ -15,7 +15,7 @@
 #include "providers/credential_helper.h"
 #include "providers/docker_client_config.h"
 #include "providers/registry_auth.h"
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 
 namespace jlrec {
 namespace {

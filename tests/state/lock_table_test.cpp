@@ -10,6 +10,7 @@
 
 #include "state/local_process.h"
 #include "state/state_test_support.h"
+#include "state/sqlite_state_store.h"
 
 namespace jlrec {
 namespace {

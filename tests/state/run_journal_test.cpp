@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "state/state_test_support.h"
+#include "state/sqlite_state_store.h"
 
 namespace jlrec {
 namespace {

@@ -6,6 +6,7 @@
 #include "state/schema_migrations.h"
 #include "state/state_file.h"
 #include "state/state_test_support.h"
+#include "state/sqlite_state_store.h"
 
 namespace jlrec {
 namespace {

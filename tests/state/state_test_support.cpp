@@ -1,4 +1,5 @@
 #include "state/state_test_support.h"
+#include "state/sqlite_state_store.h"
 
 #include <catch2/catch.hpp>
 

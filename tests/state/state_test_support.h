@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "engine/live_state.h"
-#include "state/state_store.h"
+#include "model/live_state.h"
+#include "model/state_store.h"
 
 namespace jlrec::test {
 

@@ -10,13 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/container_spec.h"
-#include "engine/desired_state.h"
-#include "engine/live_state.h"
-#include "engine/status.h"
-#include "providers/registry_auth.h"
+#include "model/container_spec.h"
+#include "model/desired_state.h"
+#include "model/live_state.h"
+#include "model/status.h"
 
 namespace jlrec {
+
+class RegistryAuth;  // providers/registry_auth.h: only the SSH + Docker provider reads it
 
 /// What to create: the immutable spec plus jlrec's bookkeeping labels.
 struct CreateContainerRequest {

@@ -1,4 +1,4 @@
-#include "engine/image_reference.h"
+#include "model/image_reference.h"
 
 namespace jlrec {
 

@@ -1,4 +1,4 @@
-#include "engine/rfc3339.h"
+#include "model/rfc3339.h"
 
 namespace jlrec {
 

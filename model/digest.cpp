@@ -1,4 +1,4 @@
-#include "engine/digest.h"
+#include "model/digest.h"
 
 #include <openssl/evp.h>
 

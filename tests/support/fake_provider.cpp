@@ -1,4 +1,6 @@
-#include "providers/fake_provider.h"
+#include "support/fake_provider.h"
+
+#include "providers/registry_auth.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,8 +8,8 @@
 #include <thread>
 #include <utility>
 
-#include "engine/digest.h"
-#include "providers/registry_host.h"
+#include "model/digest.h"
+#include "model/registry_host.h"
 
 namespace jlrec {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/container_spec.h"
+#include "model/container_spec.h"
 
 namespace jlrec {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/byte_codec.h"
+#include "model/byte_codec.h"
 
 namespace jlrec {
 

@@ -1,4 +1,4 @@
-#include "providers/registry_host.h"
+#include "model/registry_host.h"
 
 #include <charconv>
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
-#include "providers/provider.h"
+#include "model/status.h"
+#include "model/provider.h"
 
 namespace jlrec {
 

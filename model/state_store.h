@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/action_failure.h"
-#include "engine/adoption.h"
-#include "engine/live_state.h"
-#include "engine/release_record.h"
-#include "engine/status.h"
+#include "model/action_failure.h"
+#include "model/adoption.h"
+#include "model/live_state.h"
+#include "model/release_record.h"
+#include "model/status.h"
 
 namespace jlrec {
 
@@ -192,9 +192,5 @@ class StateStore {
   /// Stores `record`, replacing the one of the same manifest.
   virtual Status SaveResolvedManifest(const ResolvedManifestRecord& record) = 0;
 };
-
-/// Opens (creating with mode 0600, WAL, migrating older schemas) the SQLite store at `path`;
-/// creates the parent directory. A file with a newer schema is refused with a clear message.
-Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path);
 
 }  // namespace jlrec

@@ -1,6 +1,6 @@
-#include "engine/container_spec.h"
+#include "model/container_spec.h"
 
-#include "engine/digest.h"
+#include "model/digest.h"
 
 namespace jlrec {
 
