@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "cli/run_context.h"
+#include "engine/plan.h"
 #include "model/desired_state.h"
 #include "model/live_state.h"
-#include "engine/plan.h"
 #include "model/provider.h"
 #include "model/state_store.h"
 
@@ -42,16 +42,13 @@ void HoldBackAdoptions(Plan& plan, const ApplyFlags& flags);
 /// names the run in the question ("Apply", "Roll back").
 bool ConfirmApply(const Plan& plan, bool auto_approve, const std::string& verb);
 
-/// Runs `plan` through the executor and records it: a journal run of `kind` ("apply" or
-/// "rollback") with who ran it, the manifest digest and the jlrec version; each action as it
-/// starts and ends; each failed action as a failure the next plan keeps showing (and each
-/// succeeded one clears its container's failure); the touched hosts refreshed into the
-/// cache; and the release record (what every container of the plan runs afterwards).
-/// `before` holds the snapshots the plan was made from (for hosts the run did not touch),
-/// nullptr to read them from the state cache. Prints progress and the summary. Returns the
-/// exit code: 0 when every action succeeded; 1 when one failed, was skipped or did not
-/// start (a conflict included); 130/143 when interrupted by SIGINT/SIGTERM.
-int ExecuteAndRecord(const Plan& plan, const DesiredState& desired, StateStore& store,
+/// Has `reconciler` apply `plan` and record it (Reconciler::Apply: journal, failures,
+/// adoptions, cache, release record) as a run of `kind` ("apply" or "rollback"), with the
+/// flags' parallelism, SIGINT/SIGTERM stopping it and JLREC_FAULT_INJECT for tests. Prints
+/// progress and the summary. Returns the exit code: 0 when every action succeeded; 1 when one
+/// failed, was skipped or did not start (a conflict included); 130/143 when interrupted by
+/// SIGINT/SIGTERM.
+int ExecuteAndRecord(const Plan& plan, const DesiredState& desired, Reconciler& reconciler,
                      const std::map<std::string, Provider*>& providers, const ApplyFlags& flags,
                      const std::string& kind, const RefreshResult* before);
 

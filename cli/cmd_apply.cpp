@@ -74,36 +74,23 @@ int ApplySavedPlan(const std::string& path, const CommonFlags& common, const App
   ScopedLock lock;  // after `store`: released before it closes
   if (!TakeApplyLock(*store, desired->project, f.lock_timeout, lock)) return 1;
 
-  std::set<std::string> hosts;
-  for (const auto& a : plan->actions)
-    if (IsExecutable(a.kind)) hosts.insert(a.host);
-  auto factory = MakeSshProviderFactory();
-  auto options = MakeRefreshOptions(common);
-  // A saved plan's pulls log in to private registries like a planned apply's.
-  options.connect.registry_auth = MakeRegistryAuth(desired->registries);
-  std::map<std::string, std::unique_ptr<Provider>> open;
-  std::map<std::string, Provider*> providers;
-  for (const auto& h : hosts) {
-    auto p = factory->Open(desired->hosts.at(h), options.connect);
-    if (!p.ok()) {
-      std::cerr << "jlrec: host " << h << ": " << p.status().message() << "\n";
-      return 1;
-    }
-    providers[h] = p->get();
-    open[h] = std::move(*p);
-  }
-  Status fresh = CheckFingerprints(*plan, providers);
-  if (!fresh.ok()) {
-    std::cerr << "jlrec: " << fresh.message() << "\n";
+  // The same pipeline as a planned apply's (registry logins included); the plan is checked
+  // against what the hosts run now.
+  auto reconciler = MakeReconciler(common, *desired, *store);
+  auto open = reconciler->PrepareSavedPlan(*plan, *desired);
+  if (!open.ok()) {
+    std::cerr << "jlrec: " << open.status().message() << "\n";
     return 1;
   }
+  std::map<std::string, Provider*> providers;
+  for (const auto& [host, p] : *open) providers[host] = p.get();
   PlanPrintOptions po;
   po.color = !common.no_color && WantColor(STDOUT_FILENO);
   PrintPlan(*plan, po, std::cout);
   HoldBackAdoptions(*plan, f);
   if (!plan->HasChanges()) return NothingToApply(*plan);
   std::cout << "\n";
-  return ExecuteAndRecord(*plan, *desired, *store, providers, f, "apply", nullptr);
+  return ExecuteAndRecord(*plan, *desired, *reconciler, providers, f, "apply", nullptr);
 }
 
 int RunApply(const std::vector<std::string>& args) {
@@ -138,7 +125,7 @@ int RunApply(const std::vector<std::string>& args) {
                          });
   if (!run) return 1;
 
-  Plan& plan = run->plan;
+  Plan& plan = run->plan();
   PlanPrintOptions po;
   po.color = !common.no_color && WantColor(STDOUT_FILENO);
   PrintPlan(plan, po, std::cout);
@@ -147,10 +134,8 @@ int RunApply(const std::vector<std::string>& args) {
   if (!plan.HasChanges()) return NothingToApply(plan);
   if (!ConfirmApply(plan, f.auto_approve, "Apply")) return 1;
   std::cout << "\n";
-  std::map<std::string, Provider*> providers;
-  for (const auto& [host, p] : run->refresh.providers) providers[host] = p.get();
-  return ExecuteAndRecord(plan, run->desired, *run->store, providers, f, "apply",
-                          &run->refresh.result);
+  return ExecuteAndRecord(plan, run->desired, *run->reconciler, run->planned.providers(), f,
+                          "apply", &run->planned.live());
 }
 
 }  // namespace

@@ -64,14 +64,17 @@ int RunDrift(const std::vector<std::string>& args) {
   std::string notify;
   common.global_timeout = 300;
   po::options_description desc("drift options");
-  desc.add_options()
-      ("groups", po::value<std::vector<std::string>>(), "groups to check (default: all)")
-      ("all", po::bool_switch(&flags.all), "every group (the default)")
-      ("json", po::bool_switch(&json), "write the report as JSON")
-      ("quiet,q", po::bool_switch(&quiet), "print nothing when in sync")
-      ("timeout", po::value(&common.global_timeout)->default_value(300), "seconds for the whole check; then report what is known and exit 1")
-      ("lock-timeout", po::value(&lock_timeout)->default_value(0), "seconds to wait for another drift check of this project")
-      ("notify-cmd", po::value(&notify), "on drift or error, run this shell command with the JSON report on stdin");
+  desc.add_options()("groups", po::value<std::vector<std::string>>(),
+                     "groups to check (default: all)")("all", po::bool_switch(&flags.all),
+                                                       "every group (the default)")(
+      "json", po::bool_switch(&json), "write the report as JSON")(
+      "quiet,q", po::bool_switch(&quiet), "print nothing when in sync")(
+      "timeout", po::value(&common.global_timeout)->default_value(300),
+      "seconds for the whole check; then report what is known and exit 1")(
+      "lock-timeout", po::value(&lock_timeout)->default_value(0),
+      "seconds to wait for another drift check of this project")(
+      "notify-cmd", po::value(&notify),
+      "on drift or error, run this shell command with the JSON report on stdin");
   AddCommonOptions(desc, common);
   AddHostOptions(desc, common);
   po::variables_map vm;
@@ -81,38 +84,26 @@ int RunDrift(const std::vector<std::string>& args) {
 
   auto run = MakePlanRun(common, flags, vm, /*default_all=*/true,
                          [&](const DesiredState& d, StateStore& s, ScopedLock& lock) {
-    Status got = lock.Acquire(s, "drift:" + d.project, lock_timeout);
-    if (!got.ok())
-      std::cerr << "jlrec: another drift check of project " << d.project
-                << " is running: " << got.message() << "\n";
-    return got.ok();
-  });
+                           Status got =
+                               lock.Acquire(s, "drift:" + d.project, lock_timeout, ThisProcess());
+                           if (!got.ok())
+                             std::cerr << "jlrec: another drift check of project " << d.project
+                                       << " is running: " << got.message() << "\n";
+                           return got.ok();
+                         });
   if (!run) return 1;
 
-  const Plan& plan = run->plan;
+  const Plan& plan = run->plan();
   bool timed_out = false;
   for (const auto& e : plan.host_errors)
     if (e.error.find("global timeout") != std::string::npos) timed_out = true;
-  std::int64_t now = std::time(nullptr);
-  auto items = DriftItemsOf(plan);
-  std::string result = DriftResultOf(plan);
-  auto report = DriftReportToJson(plan, items, now);
-
-  DriftCheckRecord rec;
-  rec.project = plan.project;
-  rec.groups = plan.groups;
-  rec.checked_at = now;
-  rec.result = result;
-  for (const auto& d : items)
-    rec.findings.push_back({d.container.empty() ? d.host : d.host + "/" + d.container, d.kind,
-                            d.detail});
-  char summary[256];
-  std::snprintf(summary, sizeof summary, "%s: %zu drifted, %zu in sync, %zu host error%s",
-                result == "in_sync" ? "in sync" : result.c_str(), items.size(),
-                plan.noops.size(), plan.host_errors.size(), plan.host_errors.size() == 1 ? "" : "s");
-  rec.detail = summary;
-  auto recorded = run->store->RecordDriftCheck(rec);
-  if (!recorded.ok()) spdlog::error("could not record the drift check: {}", recorded.status().message());
+  DriftCheck check = run->reconciler->CheckDrift(plan, std::time(nullptr));
+  if (!check.recorded.ok())
+    spdlog::error("could not record the drift check: {}", check.recorded.message());
+  const std::string& result = check.result;
+  const auto& items = check.items;
+  const auto& report = check.report;
+  const char* summary = check.summary.c_str();
 
   if (json) {
     std::cout << report.dump(2) << "\n";
@@ -131,17 +122,18 @@ int RunDrift(const std::vector<std::string>& args) {
   if (!notify.empty() && code != 0) {
     std::string failure = Notify(notify, report.dump() + "\n");
     if (!failure.empty())
-      std::cerr << "jlrec: --notify-cmd failed (" << failure
-                << "); the drift result stands (exit " << code << ")\n";
+      std::cerr << "jlrec: --notify-cmd failed (" << failure << "); the drift result stands (exit "
+                << code << ")\n";
   }
-  if (!recorded.ok() && code == 0) code = 1;
+  if (!check.recorded.ok() && code == 0) code = 1;
   run->lock.Release();  // Finish may leave without running destructors
   return Finish(code, timed_out);
 }
 
 }  // namespace
 
-JLREC_REGISTER_COMMAND("drift", "check groups against the live hosts for cron: 0 in sync, 2 drift, 1 error",
+JLREC_REGISTER_COMMAND("drift",
+                       "check groups against the live hosts for cron: 0 in sync, 2 drift, 1 error",
                        RunDrift);
 
 }  // namespace jlrec::cli

@@ -23,13 +23,13 @@ int RunGraph(const std::vector<std::string>& args) {
   SetupLogging(common);
   auto run = MakePlanRun(common, flags, vm);
   if (!run) return 1;
-  auto graph = BuildApplyGraph(run->plan);
+  auto graph = BuildApplyGraph(run->plan());
   if (!graph.ok()) {
     std::cerr << "jlrec: " << graph.status().message() << "\n";
     return 1;
   }
   WriteDot(*graph, std::cout);
-  return run->plan.HasErrors() ? 1 : 0;
+  return run->plan().HasErrors() ? 1 : 0;
 }
 
 }  // namespace

@@ -21,11 +21,11 @@ int RunPlan(const std::vector<std::string>& args) {
   std::string out;
   po::options_description desc("plan options");
   AddPlanOptions(desc, flags);
-  desc.add_options()
-      ("json", po::bool_switch(&json), "print the plan as JSON (docs/plan-json.md)")
-      ("detailed-exitcode", po::bool_switch(&detailed), "exit 0 = no changes, 2 = changes, 1 = error")
-      ("out", po::value(&out), "save the plan to FILE for `jlrec apply FILE`")
-      ("verbose", po::bool_switch(&verbose), "also list unchanged containers");
+  desc.add_options()("json", po::bool_switch(&json), "print the plan as JSON (docs/plan-json.md)")(
+      "detailed-exitcode", po::bool_switch(&detailed),
+      "exit 0 = no changes, 2 = changes, 1 = error")(
+      "out", po::value(&out), "save the plan to FILE for `jlrec apply FILE`")(
+      "verbose", po::bool_switch(&verbose), "also list unchanged containers");
   AddCommonOptions(desc, common);
   AddHostOptions(desc, common);
   po::variables_map vm;
@@ -35,7 +35,7 @@ int RunPlan(const std::vector<std::string>& args) {
 
   auto run = MakePlanRun(common, flags, vm);
   if (!run) return 1;
-  const Plan& plan = run->plan;
+  const Plan& plan = run->plan();
 
   if (!out.empty()) {
     auto doc = PlanToJson(plan, false);
@@ -58,7 +58,8 @@ int RunPlan(const std::vector<std::string>& args) {
     o.color = !common.no_color && WantColor(STDOUT_FILENO);
     o.verbose = verbose;
     PrintPlan(plan, o, std::cout);
-    if (!out.empty()) std::cout << "Saved the plan to " << out << " (apply it with `jlrec apply " << out << "`).\n";
+    if (!out.empty())
+      std::cout << "Saved the plan to " << out << " (apply it with `jlrec apply " << out << "`).\n";
   }
   int rc = PlanExitCode(plan, detailed);
   std::cout.flush();

@@ -33,7 +33,7 @@ int RunRefresh(const std::vector<std::string>& args) {
   if (!store) return 1;
   auto hosts = SelectedHosts(*selected);
   auto t0 = std::chrono::steady_clock::now();
-  auto out = RefreshAndCache(*desired, hosts, MakeRefreshOptions(common), *store);
+  auto out = MakeReconciler(common, *desired, *store)->Refresh(*desired, hosts);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::vector<std::string> failed;
@@ -62,7 +62,8 @@ int RunRefresh(const std::vector<std::string>& args) {
 
 }  // namespace
 
-JLREC_REGISTER_COMMAND("refresh", "read the live containers of the groups' hosts into the state cache",
+JLREC_REGISTER_COMMAND("refresh",
+                       "read the live containers of the groups' hosts into the state cache",
                        RunRefresh);
 
 }  // namespace jlrec::cli

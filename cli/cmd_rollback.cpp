@@ -10,9 +10,9 @@
 #include "cli/plan_flow.h"
 #include "cli/plan_printer.h"
 #include "engine/diff.h"
-#include "model/image_reference.h"
 #include "engine/refresh.h"
 #include "engine/rollback.h"
+#include "model/image_reference.h"
 
 namespace jlrec::cli {
 namespace {
@@ -22,24 +22,6 @@ std::string When(std::int64_t t) {
   std::time_t tt = t;
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::localtime(&tt));
   return buf;
-}
-
-// Every finished apply and rollback of the group in the journal, newest first, with its
-// release record.
-Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std::string& group,
-                                                   std::map<std::int64_t, RunRecord>& runs) {
-  auto listed = store.ListRuns("", 0, 0);
-  if (!listed.ok()) return listed.status();
-  std::vector<ReleaseCandidate> out;
-  for (const RunRecord& r : *listed) {
-    if (r.kind != "apply" && r.kind != "rollback") continue;
-    auto release = store.ListRelease(r.id);
-    if (!release.ok()) return release.status();
-    if (GroupRelease(*release, group).empty()) continue;
-    runs[r.id] = r;
-    out.push_back({r.id, r.result == "ok", std::move(*release)});
-  }
-  return out;
 }
 
 int RunRollback(const std::vector<std::string>& args) {
@@ -71,67 +53,27 @@ int RunRollback(const std::vector<std::string>& args) {
                            return TakeApplyLock(s, d.project, f.lock_timeout, lock);
                          });
   if (!run) return 1;
-  if (run->plan.HasErrors()) {
+  if (run->plan().HasErrors()) {
     PlanPrintOptions po;
     po.color = !common.no_color && WantColor(STDOUT_FILENO);
-    PrintPlan(run->plan, po, std::cout);
+    PrintPlan(run->plan(), po, std::cout);
     std::cerr << "jlrec: refusing to roll back while hosts could not be refreshed\n";
     return 1;
   }
-
-  std::map<std::int64_t, RunRecord> runs;
-  auto candidates = CandidatesOf(*run->store, group, runs);
-  if (!candidates.ok()) {
-    std::cerr << "jlrec: reading the journal: " << candidates.status().message() << "\n";
+  auto rollback = run->reconciler->PlanRollback(run->desired, run->planned, group, to);
+  if (!rollback.ok()) {
+    std::cerr << "jlrec: " << rollback.status().message() << "\n";
     return 1;
   }
-  std::int64_t target = to;
-  if (target == 0) {
-    auto previous = PreviousRelease(*candidates, group, run->refresh.result);
-    if (!previous.ok()) {
-      std::cerr << "jlrec: " << previous.status().message() << "\n";
-      return 1;
-    }
-    target = *previous;
-  }
-  const ReleaseCandidate* chosen = nullptr;
-  for (const auto& c : *candidates)
-    if (c.run_id == target) chosen = &c;
-  if (!chosen) {
-    std::cerr << "jlrec: run #" << target << " holds no release of group '" << group
-              << "' (see `jlrec history`)\n";
-    return 1;
-  }
-  const RunRecord& source = runs.at(target);
-  std::vector<ReleasedContainer> release = GroupRelease(chosen->containers, group);
-  std::vector<std::string> not_in_release;
-  DesiredState pinned = PinnedToRelease(run->desired, group, release, &not_in_release);
-
-  // The release's images must still exist somewhere the hosts can take them from.
-  RefreshResult live = run->refresh.result;
-  std::map<std::string, std::set<std::string>> images_by_host;
-  for (const auto& e : release) images_by_host[e.host].insert(RollbackImage(e));
-  for (auto& snap : live.hosts)
-    if (auto p = run->refresh.providers.find(snap.host); p != run->refresh.providers.end())
-      NoteMissingImages(*p->second, images_by_host[snap.host], snap);
-
-  DiffOptions options;
-  options.groups = {group};
-  auto remembered = RememberedOf(*run->store, pinned.project);
-  if (!remembered.ok()) {
-    std::cerr << "jlrec: reading the journal: " << remembered.status().message() << "\n";
-    return 1;
-  }
-  auto plan = ComputePlan(pinned, live, options, *remembered);
-  if (!plan.ok()) {
-    std::cerr << "jlrec: " << plan.status().message() << "\n";
-    return 1;
-  }
+  const RunRecord& source = rollback->source;
+  const std::vector<ReleasedContainer>& release = rollback->release;
+  const DesiredState& pinned = rollback->pinned;
+  Plan* plan = &rollback->plan;
   std::cout << "Rollback of group " << group << " to the release of " << source.kind << " #"
             << source.id << " (" << When(source.started_at)
             << (source.owner.empty() ? "" : " by " + source.owner)
             << (source.result == "ok" ? "" : ", which ended " + source.result) << "):\n\n";
-  for (const auto& ref : not_in_release)
+  for (const auto& ref : rollback->not_in_release)
     std::cout << "Note: " << ref << " is not in that release; it stays on the manifest's image.\n";
   PlanPrintOptions po;
   po.color = !common.no_color && WantColor(STDOUT_FILENO);
@@ -147,9 +89,8 @@ int RunRollback(const std::vector<std::string>& args) {
   HoldBackAdoptions(*plan, f);
   if (!ConfirmApply(*plan, f.auto_approve, "Roll back")) return 1;
   std::cout << "\n";
-  std::map<std::string, Provider*> providers;
-  for (const auto& [host, p] : run->refresh.providers) providers[host] = p.get();
-  int rc = ExecuteAndRecord(*plan, pinned, *run->store, providers, f, "rollback", &live);
+  int rc = ExecuteAndRecord(*plan, pinned, *run->reconciler, run->planned.providers(), f,
+                            "rollback", &rollback->live);
 
   // Say plainly what the manifest now says: drift reports the group until it is changed.
   std::set<std::string> manifest_images;

@@ -52,8 +52,10 @@ int RunShow(const std::vector<std::string>& args) {
   std::map<std::string, CachedHostRecord> by_host;
   for (const auto& r : *records) by_host[r.host] = r;
 
-  nlohmann::json doc = {{"format_version", 1}, {"project", desired->project},
-                        {"groups", *groups}, {"hosts", nlohmann::json::array()}};
+  nlohmann::json doc = {{"format_version", 1},
+                        {"project", desired->project},
+                        {"groups", *groups},
+                        {"hosts", nlohmann::json::array()}};
   for (const auto& h : *snaps) {
     const auto& rec = by_host[h.host];
     nlohmann::json jh = {{"host", h.host},

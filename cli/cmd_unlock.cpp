@@ -12,7 +12,8 @@ int RunUnlock(const std::vector<std::string>& args) {
   bool force = false;
   std::string which = "apply";
   po::options_description desc("unlock options");
-  desc.add_options()("force", po::bool_switch(&force), "required: remove the lock whoever holds it")(
+  desc.add_options()("force", po::bool_switch(&force),
+                     "required: remove the lock whoever holds it")(
       "lock", po::value(&which)->default_value("apply"), "which lock: apply or drift");
   AddCommonOptions(desc, common);
   po::variables_map vm;
@@ -26,8 +27,9 @@ int RunUnlock(const std::vector<std::string>& args) {
   if (!force) {
     auto holder = store->LockHolder(name);
     if (holder.ok() && holder->has_value())
-      std::cout << "Lock " << name << " is held by " << (*holder)->owner << " (pid " << (*holder)->pid
-                << " on " << (*holder)->hostname << "). Pass --force to remove it.\n";
+      std::cout << "Lock " << name << " is held by " << (*holder)->owner << " (pid "
+                << (*holder)->pid << " on " << (*holder)->hostname
+                << "). Pass --force to remove it.\n";
     else
       std::cout << "Lock " << name << " is free.\n";
     return 1;

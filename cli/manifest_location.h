@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "model/desired_state.h"
-#include "model/status.h"
 #include "manifests/diagnostic.h"
 #include "manifests/manifest_inputs.h"
+#include "model/desired_state.h"
+#include "model/status.h"
 
 namespace jlrec::cli {
 

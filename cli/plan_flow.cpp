@@ -66,7 +66,6 @@ std::optional<PlanRun> MakePlanRun(
     std::cerr << "jlrec: " << selected.status().message() << "\n";
     return std::nullopt;
   }
-  std::vector<std::string> hosts = SelectedHosts(*selected);
 
   if (!run.store) {
     run.store = OpenStateStoreAt(state_path);
@@ -75,44 +74,19 @@ std::optional<PlanRun> MakePlanRun(
   SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store);
   if (before_refresh && !before_refresh(*desired, *run.store, run.lock)) return std::nullopt;
 
-  const RefreshResult* live = &run.refresh.result;
-  if (flags.refresh) {
-    auto t0 = std::chrono::steady_clock::now();
-    run.refresh = RefreshAndCache(*desired, hosts, MakeRefreshOptions(common), *run.store);
-    run.refresh_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  } else {
-    phase = Clock::now();
-    auto cached = run.store->LoadSnapshots(desired->project, hosts);
-    if (!cached.ok()) {
-      std::cerr << "jlrec: reading the state cache: " << cached.status().message() << "\n";
-      return std::nullopt;
-    }
-    run.cached.hosts = std::move(*cached);
-    live = &run.cached;
-    spdlog::debug("state cache read in {:.1f} ms ({} hosts)", ms_since(phase),
-                  run.cached.hosts.size());
-  }
-
-  DiffOptions options;
-  options.groups = *groups;
-  options.targets = flags.targets;
-  options.prune = flags.prune;
-  options.replace_unmanaged = flags.replace_unmanaged;
-  // Failed actions of earlier applies stay in the plan until they are redone.
-  auto remembered = RememberedOf(*run.store, desired->project);
-  if (!remembered.ok()) {
-    std::cerr << "jlrec: reading the journal: " << remembered.status().message() << "\n";
+  run.reconciler = MakeReconciler(common, *desired, *run.store);
+  PlanRequest request;
+  request.groups = *groups;
+  request.targets = flags.targets;
+  request.refresh = flags.refresh;
+  request.prune = flags.prune;
+  request.replace_unmanaged = flags.replace_unmanaged;
+  auto planned = run.reconciler->MakePlan(*desired, request);
+  if (!planned.ok()) {
+    std::cerr << "jlrec: " << planned.status().message() << "\n";
     return std::nullopt;
   }
-  phase = Clock::now();
-  auto plan = ComputePlan(*desired, *live, options, *remembered);
-  spdlog::debug("diff computed in {:.1f} ms", ms_since(phase));
-  if (!plan.ok()) {
-    std::cerr << "jlrec: " << plan.status().message() << "\n";
-    return std::nullopt;
-  }
-  run.plan = std::move(*plan);
+  run.planned = std::move(*planned);
   run.desired = std::move(*desired);
   return run;
 }
@@ -120,20 +94,6 @@ std::optional<PlanRun> MakePlanRun(
 namespace {
 PlanRun* kept_until_exit = nullptr;  // see EndRunBeforeExit
 }  // namespace
-
-Result<Remembered> RememberedOf(StateStore& store, const std::string& project) {
-  Remembered out;
-  auto failures = store.ListFailures(project);
-  if (!failures.ok()) return failures.status();
-  out.failures = std::move(*failures);
-  auto unfinished = store.ListUnfinishedActions(project);
-  if (!unfinished.ok()) return unfinished.status();
-  for (const ActionRecord& a : *unfinished) out.unfinished_runs.emplace(a.container, a.run_id);
-  auto adoptions = store.ListAdoptions(project);
-  if (!adoptions.ok()) return adoptions.status();
-  out.adoptions = std::move(*adoptions);
-  return out;
-}
 
 void EndRunBeforeExit(std::optional<PlanRun>& run) {
   if (!run) return;

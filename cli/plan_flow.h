@@ -34,17 +34,17 @@ void AddPlanOptions(po::options_description& desc, PlanFlags& flags);
 struct PlanRun {
   DesiredState desired;
   std::unique_ptr<StateStore> store;
-  ScopedLock lock;         ///< after `store`: released before the store closes
-  RefreshOutcome refresh;  ///< empty providers when planned from the cache
-  RefreshResult cached;    ///< the state cache's snapshots, when planned from the cache
-  Plan plan;
-  double refresh_seconds = 0;
+  ScopedLock lock;                         ///< after `store`: released before the store closes
+  std::unique_ptr<Reconciler> reconciler;  ///< the pipeline on `store`
+  PlannedRun planned;                      ///< the plan and what it was made from
+  /// The plan.
+  Plan& plan() { return planned.plan; }
 };
 
-/// Loads the manifest, selects the groups, refreshes (or reads the cache) and computes the
-/// plan. Prints the reason and returns nullopt on a usage/manifest/state error, or when
-/// `before_refresh` (called once the manifest and store are open, to take run.lock)
-/// returns false.
+/// Loads the manifest (from the state file's cache when `flags` allow), selects the groups,
+/// opens the state, calls `before_refresh` (to take run.lock; false stops), and has the
+/// engine make the plan. Prints the reason and returns nullopt on a usage, manifest, state
+/// or plan error, or when `before_refresh` returns false.
 std::optional<PlanRun> MakePlanRun(
     const CommonFlags& common, const PlanFlags& flags, const po::variables_map& vm,
     bool default_all = false,
@@ -54,10 +54,6 @@ std::optional<PlanRun> MakePlanRun(
 /// and leaves the memory of its desired state, snapshots and plan to the OS. (At 10,000
 /// containers, freeing their strings one by one takes longer than the diff.)
 void EndRunBeforeExit(std::optional<PlanRun>& run);
-
-/// What `store` remembers of `project` for a plan: failures not yet redone, actions a killed
-/// jlrec left unfinished (the newest run for each container), adopted containers.
-Result<Remembered> RememberedOf(StateStore& store, const std::string& project);
 
 /// Exit code of a plan: 1 when it cannot be applied (an unreachable host, an image that
 /// exists nowhere), else 2 with `detailed` when it has changes or conflicts (the manifest is

@@ -127,58 +127,13 @@ RefreshOptions MakeRefreshOptions(const CommonFlags& f) {
   return o;
 }
 
-KnownScripts KnownScriptsFromCache(StateStore& store, const std::string& project,
-                                   const std::vector<std::string>& hosts) {
-  KnownScripts known;
-  auto cached = store.LoadSnapshots(project, hosts);
-  if (!cached.ok()) {
-    spdlog::debug("state cache not read, every /run.sh is read: {}", cached.status().message());
-    return known;
-  }
-  for (const auto& h : *cached)
-    for (const auto& c : h.containers)
-      if (c.script_digest && !c.script_stat.empty())
-        known[c.id] = KnownScript{c.script_stat, *c.script_digest};
-  return known;
-}
-
-RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<std::string>& hosts,
-                               const RefreshOptions& options, StateStore& store) {
-  auto started = std::chrono::steady_clock::now();
-  std::shared_ptr<ProviderFactory> factory = MakeSshProviderFactory();
-  // What the last refresh read of each /run.sh, so that unchanged scripts are only stat'ed.
-  RefreshOptions with_cache = options;
-  with_cache.known_scripts =
-      std::make_shared<const KnownScripts>(KnownScriptsFromCache(store, desired.project, hosts));
-  // Adopted containers carry no label: a refresh asks for them by name.
-  if (auto adoptions = store.ListAdoptions(desired.project); adoptions.ok()) {
-    auto names = std::make_shared<std::map<std::string, std::vector<std::string>>>();
-    for (const Adoption& a : *adoptions) (*names)[a.host].push_back(a.container);
-    with_cache.adopted_names = std::move(names);
-  } else {
-    spdlog::warn("could not read the adoptions: {}", adoptions.status().message());
-  }
+std::unique_ptr<Reconciler> MakeReconciler(const CommonFlags& flags, const DesiredState& desired,
+                                           StateStore& store) {
+  RefreshOptions options = MakeRefreshOptions(flags);
   // The manifest's registries: first, then the operator's Docker client configuration; the
   // providers keep it for the pulls of an apply that follows.
-  if (!with_cache.connect.registry_auth)
-    with_cache.connect.registry_auth = MakeRegistryAuth(desired.registries);
-  RefreshOutcome out = RefreshHosts(desired, hosts, factory, with_cache);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                  started)
-                .count();
-  int failed = 0;
-  for (const auto& h : out.result.hosts) {
-    if (h.reachable)
-      spdlog::debug("refreshed {}: {} containers", h.host, h.containers.size());
-    else {
-      ++failed;
-      spdlog::debug("refresh of {} failed: {}", h.host, h.error);
-    }
-  }
-  spdlog::debug("refreshed {} hosts ({} failed) in {} ms", hosts.size(), failed, ms);
-  Status saved = store.SaveSnapshots(desired.project, out.result.hosts);
-  if (!saved.ok()) spdlog::warn("could not update the state cache: {}", saved.message());
-  return out;
+  options.connect.registry_auth = MakeRegistryAuth(desired.registries);
+  return std::make_unique<Reconciler>(MakeSshProviderFactory(), store, std::move(options));
 }
 
 std::optional<std::vector<std::string>> SelectGroups(const po::variables_map& vm,
@@ -211,49 +166,16 @@ std::optional<std::vector<std::string>> SelectGroups(const po::variables_map& vm
   return groups;
 }
 
-std::string ProcessOwner() {
+LockOwner ThisProcess() {
+  LockOwner who;
   std::string user = "unknown";
   if (const passwd* pw = getpwuid(geteuid())) user = pw->pw_name;
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  return user + "@" + host;
-}
-
-ScopedLock::ScopedLock(ScopedLock&& other) noexcept
-    : store_(std::exchange(other.store_, nullptr)), info_(std::move(other.info_)) {}
-
-ScopedLock& ScopedLock::operator=(ScopedLock&& other) noexcept {
-  if (this != &other) {
-    Release();
-    store_ = std::exchange(other.store_, nullptr);
-    info_ = std::move(other.info_);
-  }
-  return *this;
-}
-
-Status ScopedLock::Acquire(StateStore& store, const std::string& name, double timeout_s) {
-  Release();
-  info_ = LockInfo{};
-  info_.name = name;
-  info_.owner = ProcessOwner();
-  info_.pid = getpid();
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  info_.hostname = host;
-  info_.since = std::time(nullptr);
-  auto got =
-      store.AcquireLock(info_, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
-  if (!got.ok()) return got.status();
-  if (got->has_value())
-    spdlog::warn("took over the {} lock of {} (pid {} on {}, since {}): that process is gone", name,
-                 (*got)->owner, (*got)->pid, (*got)->hostname, (*got)->since);
-  store_ = &store;
-  return Status::Ok();
-}
-
-void ScopedLock::Release() {
-  if (store_) store_->ReleaseLock(info_.name, info_.pid);
-  store_ = nullptr;
+  who.owner = user + "@" + host;
+  who.pid = getpid();
+  who.hostname = host;
+  return who;
 }
 
 }  // namespace jlrec::cli

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "model/desired_state.h"
+#include "engine/reconciler.h"
 #include "engine/refresh.h"
+#include "engine/scoped_lock.h"
+#include "model/desired_state.h"
 #include "model/state_store.h"
 
 namespace jlrec::cli {
@@ -67,44 +69,17 @@ std::unique_ptr<StateStore> OpenStateStoreAt(const std::string& path);
 /// Refresh settings from the flags.
 RefreshOptions MakeRefreshOptions(const CommonFlags& flags);
 
-/// The /run.sh stat keys and digests the state cache holds for `hosts` (empty, with a debug
-/// line, when the cache cannot be read).
-KnownScripts KnownScriptsFromCache(StateStore& store, const std::string& project,
-                                   const std::vector<std::string>& hosts);
-
-/// Refreshes `hosts` and records every snapshot in `store` (one transaction). Logs per host.
-/// Scripts unchanged since the cached refresh are stat'ed, not read (KnownScripts).
-RefreshOutcome RefreshAndCache(const DesiredState& desired, const std::vector<std::string>& hosts,
-                               const RefreshOptions& options, StateStore& store);
+/// The pipeline for `desired` on `store`: SSH + Docker providers with the flags' connection
+/// settings, and the registry logins of the manifest and the operator's Docker config.
+std::unique_ptr<Reconciler> MakeReconciler(const CommonFlags& flags, const DesiredState& desired,
+                                           StateStore& store);
 
 /// The groups named on the command line, or every group with --all; error when neither.
 std::optional<std::vector<std::string>> SelectGroups(const po::variables_map& vm,
                                                      const DesiredState& desired,
                                                      bool default_all = false);
 
-/// "user@machine" of this process, for locks and the journal.
-std::string ProcessOwner();
-
-/// A lock in the state store, held by this process until Release() or destruction (apply and
-/// drift each take one per project). The store must outlive it: keep it declared after the
-/// store it locks (as PlanRun does). Taking over a dead holder's lock is logged.
-class ScopedLock {
- public:
-  ScopedLock() = default;
-  ScopedLock(ScopedLock&& other) noexcept;
-  ScopedLock& operator=(ScopedLock&& other) noexcept;
-  ScopedLock(const ScopedLock&) = delete;
-  ScopedLock& operator=(const ScopedLock&) = delete;
-  ~ScopedLock() { Release(); }
-  /// Takes lock `name` in `store`, waiting up to `timeout_s` seconds; kConflict naming the
-  /// holder when it stays held.
-  Status Acquire(StateStore& store, const std::string& name, double timeout_s);
-  /// Releases the lock if held; idempotent.
-  void Release();
-
- private:
-  StateStore* store_ = nullptr;  // null when not held
-  LockInfo info_;
-};
+/// This process as locks and the journal name it: "user@machine", pid, machine.
+LockOwner ThisProcess();
 
 }  // namespace jlrec::cli

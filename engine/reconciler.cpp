@@ -1,0 +1,486 @@
+#include "engine/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <set>
+#include <utility>
+
+#include "engine/apply_graph.h"
+#include "engine/release.h"
+#include "engine/rollback.h"
+#include "engine/saved_plan.h"
+#include "model/container_spec.h"
+#include "model/image_reference.h"
+
+namespace jlrec {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MillisSince(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// What an apply writes to the state as it goes: the journal of its actions, the failures the
+// next plan keeps showing, the adoptions that make containers managed. Hears the executor
+// (its scheduler thread only), then passes every event on to `progress`.
+class RecordingObserver : public ApplyObserver {
+ public:
+  RecordingObserver(StateStore& store, std::string project, std::int64_t run_id,
+                    ApplyObserver* progress)
+      : store_(store), project_(std::move(project)), run_id_(run_id), progress_(progress) {}
+
+  void OnActionStart(const PlanAction& a) override {
+    ActionRecord r;
+    r.run_id = run_id_;
+    r.action = ActionName(a.kind);
+    r.container = a.Ref();
+    r.started_at = std::time(nullptr);
+    r.result = "running";
+    auto id = store_.RecordActionStart(r);
+    if (id.ok())
+      ids_[a.Ref()] = *id;
+    else
+      spdlog::warn("journal: {}", id.status().message());
+    if (progress_) progress_->OnActionStart(a);
+  }
+
+  void OnActionEnd(const PlanAction& a, const ActionOutcome& o) override {
+    const std::string result = o.rolled_back ? "rolled back" : OutcomeStateName(o.state);
+    const std::string error = o.error.ok() ? "" : o.error.message();
+    auto it = ids_.find(a.Ref());
+    Status journalled;
+    if (it == ids_.end()) {  // skipped / not started: never began, still journalled
+      ActionRecord r;
+      r.run_id = run_id_;
+      r.action = ActionName(a.kind);
+      r.container = a.Ref();
+      r.started_at = std::time(nullptr);
+      r.result = result;
+      auto id = store_.RecordActionStart(r);
+      journalled = id.ok() ? store_.RecordActionEnd(*id, result, error) : id.status();
+    } else {
+      journalled = store_.RecordActionEnd(it->second, result, error);
+    }
+    if (!journalled.ok()) spdlog::warn("journal: {}", journalled.message());
+    if (IsExecutable(a.kind)) {
+      RememberAdoption(a, o);
+      RememberFailure(a, o);
+    }
+    if (progress_) progress_->OnActionEnd(a, o);
+  }
+
+  void OnStep(const PlanAction& a, const std::string& step) override {
+    spdlog::debug("{}: {}", a.Ref(), step);
+    if (progress_) progress_->OnStep(a, step);
+  }
+
+ private:
+  // A failed action is remembered until a later action on that container succeeds: the next
+  // plan keeps it, drift reports it.
+  void RememberFailure(const PlanAction& a, const ActionOutcome& o) {
+    Status saved;
+    if (o.state == ActionOutcome::State::kSucceeded) {
+      saved = store_.ClearFailure(project_, a.host, a.name);
+    } else if (o.state == ActionOutcome::State::kFailed && a.kind != ActionKind::kRemove &&
+               a.desired) {
+      ActionFailure f;
+      f.host = a.host;
+      f.container = a.name;
+      f.action = ActionName(a.kind);
+      f.container_id = o.container_id;
+      f.spec_digest = a.desired->spec_digest;
+      f.script_digest = a.desired->script_digest;
+      f.reason = o.error.message();
+      f.rolled_back = o.rolled_back;
+      f.run_id = run_id_;
+      f.failed_at = std::time(nullptr);
+      saved = store_.SaveFailure(project_, f);
+    }
+    if (!saved.ok())
+      spdlog::warn("could not record the outcome of {}: {}", a.Ref(), saved.message());
+  }
+
+  // An adopted container is managed from now on (even when the update that came with its
+  // adoption failed: the failure record makes the next plan redo it). A container replaced
+  // or removed is no longer the one adopted.
+  void RememberAdoption(const PlanAction& a, const ActionOutcome& o) {
+    using S = ActionOutcome::State;
+    Status saved;
+    if (a.adopt && a.live && (o.state == S::kSucceeded || o.state == S::kFailed)) {
+      Adoption adoption;
+      adoption.host = a.host;
+      adoption.container = a.name;
+      adoption.container_id = a.live->id;
+      adoption.spec_digest = SpecDigest(a.live->spec);
+      adoption.groups = a.groups;
+      adoption.core = a.core;
+      adoption.run_id = run_id_;
+      adoption.adopted_at = std::time(nullptr);
+      saved = store_.SaveAdoption(project_, adoption);
+    } else if (o.state == S::kSucceeded &&
+               (a.kind == ActionKind::kReplace || a.kind == ActionKind::kRemove)) {
+      saved = store_.ClearAdoption(project_, a.host, a.name);
+    }
+    if (!saved.ok())
+      spdlog::warn("could not record the adoption of {}: {}", a.Ref(), saved.message());
+  }
+
+  StateStore& store_;
+  std::string project_;
+  std::int64_t run_id_;
+  ApplyObserver* progress_;
+  std::map<std::string, std::int64_t> ids_;
+};
+
+// Hosts the plan covers (actions and unchanged containers).
+std::set<std::string> HostsOf(const Plan& plan) {
+  std::set<std::string> hosts;
+  for (const auto& a : plan.actions) hosts.insert(a.host);
+  for (const auto& u : plan.noops) hosts.insert(u.host);
+  return hosts;
+}
+
+// "Apply complete in 1.2s: 3 succeeded, 0 failed, 0 skipped, 0 not started."
+std::string SummaryOf(const std::string& kind, const ApplyResult& r, bool complete,
+                      double seconds) {
+  const char* verb = kind == "rollback" ? "Rollback" : "Apply";
+  const std::string rolled =
+      r.rolled_back ? " (" + std::to_string(r.rolled_back) + " rolled back)" : "";
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "%s %s in %.1fs: %d succeeded, %d failed%s, %d skipped, %d not started.", verb,
+                r.interrupted ? "interrupted"
+                : complete    ? "complete"
+                : r.failed    ? "finished with failures"
+                              : "incomplete",
+                seconds, r.succeeded, r.failed, rolled.c_str(), r.skipped, r.not_started);
+  return line;
+}
+
+// Every finished apply and rollback of `group` in the journal, newest first, with its
+// release record; `runs` gets their journal records.
+Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std::string& group,
+                                                   std::map<std::int64_t, RunRecord>& runs) {
+  auto listed = store.ListRuns("", 0, 0);
+  if (!listed.ok()) return listed.status();
+  std::vector<ReleaseCandidate> out;
+  for (const RunRecord& r : *listed) {
+    if (r.kind != "apply" && r.kind != "rollback") continue;
+    auto release = store.ListRelease(r.id);
+    if (!release.ok()) return release.status();
+    if (GroupRelease(*release, group).empty()) continue;
+    runs[r.id] = r;
+    out.push_back({r.id, r.result == "ok", std::move(*release)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, Provider*> PlannedRun::providers() const {
+  std::map<std::string, Provider*> out;
+  for (const auto& [host, p] : refresh.providers) out[host] = p.get();
+  return out;
+}
+
+Reconciler::Reconciler(std::shared_ptr<ProviderFactory> providers, StateStore& store,
+                       RefreshOptions refresh)
+    : providers_(std::move(providers)), store_(store), refresh_(std::move(refresh)) {}
+
+KnownScripts Reconciler::KnownScriptsFromCache(const std::string& project,
+                                               const std::vector<std::string>& hosts) {
+  KnownScripts known;
+  auto cached = store_.LoadSnapshots(project, hosts);
+  if (!cached.ok()) {
+    spdlog::debug("state cache not read, every /run.sh is read: {}", cached.status().message());
+    return known;
+  }
+  for (const auto& h : *cached)
+    for (const auto& c : h.containers)
+      if (c.script_digest && !c.script_stat.empty())
+        known[c.id] = KnownScript{c.script_stat, *c.script_digest};
+  return known;
+}
+
+RefreshOutcome Reconciler::Refresh(const DesiredState& desired,
+                                   const std::vector<std::string>& hosts) {
+  const auto started = Clock::now();
+  // What the last refresh read of each /run.sh, so that unchanged scripts are only stat'ed.
+  RefreshOptions options = refresh_;
+  options.known_scripts =
+      std::make_shared<const KnownScripts>(KnownScriptsFromCache(desired.project, hosts));
+  // Adopted containers carry no label: a refresh asks for them by name.
+  if (auto adoptions = store_.ListAdoptions(desired.project); adoptions.ok()) {
+    auto names = std::make_shared<std::map<std::string, std::vector<std::string>>>();
+    for (const Adoption& a : *adoptions) (*names)[a.host].push_back(a.container);
+    options.adopted_names = std::move(names);
+  } else {
+    spdlog::warn("could not read the adoptions: {}", adoptions.status().message());
+  }
+  RefreshOutcome out = RefreshHosts(desired, hosts, providers_, options);
+  int failed = 0;
+  for (const auto& h : out.result.hosts) {
+    if (h.reachable) {
+      spdlog::debug("refreshed {}: {} containers", h.host, h.containers.size());
+    } else {
+      ++failed;
+      spdlog::debug("refresh of {} failed: {}", h.host, h.error);
+    }
+  }
+  spdlog::debug("refreshed {} hosts ({} failed) in {:.0f} ms", hosts.size(), failed,
+                MillisSince(started));
+  Status saved = store_.SaveSnapshots(desired.project, out.result.hosts);
+  if (!saved.ok()) spdlog::warn("could not update the state cache: {}", saved.message());
+  return out;
+}
+
+Result<Remembered> Reconciler::RememberedOf(const std::string& project) {
+  Remembered out;
+  auto failures = store_.ListFailures(project);
+  if (!failures.ok()) return failures.status();
+  out.failures = std::move(*failures);
+  auto unfinished = store_.ListUnfinishedActions(project);
+  if (!unfinished.ok()) return unfinished.status();
+  for (const ActionRecord& a : *unfinished) out.unfinished_runs.emplace(a.container, a.run_id);
+  auto adoptions = store_.ListAdoptions(project);
+  if (!adoptions.ok()) return adoptions.status();
+  out.adoptions = std::move(*adoptions);
+  return out;
+}
+
+Result<PlannedRun> Reconciler::MakePlan(const DesiredState& desired, const PlanRequest& request) {
+  auto selected = SelectContainers(desired, request.groups, request.targets);
+  if (!selected.ok()) return selected.status();
+  const std::vector<std::string> hosts = SelectedHosts(*selected);
+
+  PlannedRun run;
+  if (request.refresh) {
+    const auto t0 = Clock::now();
+    run.refresh = Refresh(desired, hosts);
+    run.refresh_seconds = MillisSince(t0) / 1000;
+  } else {
+    const auto t0 = Clock::now();
+    auto cached = store_.LoadSnapshots(desired.project, hosts);
+    if (!cached.ok()) return cached.status().WithContext("reading the state cache");
+    run.cached.hosts = std::move(*cached);
+    run.from_cache = true;
+    spdlog::debug("state cache read in {:.1f} ms ({} hosts)", MillisSince(t0),
+                  run.cached.hosts.size());
+  }
+  // Failed actions of earlier applies stay in the plan until they are redone.
+  auto remembered = RememberedOf(desired.project);
+  if (!remembered.ok()) return remembered.status().WithContext("reading the journal");
+  DiffOptions options;
+  options.groups = request.groups;
+  options.targets = request.targets;
+  options.prune = request.prune;
+  options.replace_unmanaged = request.replace_unmanaged;
+  const auto t0 = Clock::now();
+  auto plan = ComputePlan(desired, run.live(), options, *remembered);
+  spdlog::debug("diff computed in {:.1f} ms", MillisSince(t0));
+  if (!plan.ok()) return plan.status();
+  run.plan = std::move(*plan);
+  return run;
+}
+
+ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
+                              const std::map<std::string, Provider*>& providers,
+                              const RefreshResult* before, const ApplyRequest& request,
+                              ApplyObserver* progress) {
+  ApplyReport report;
+  auto graph = BuildApplyGraph(plan);
+  if (!graph.ok()) {
+    report.error = graph.status();
+    return report;
+  }
+  RunRecord run;
+  run.kind = request.kind;
+  run.project = plan.project;
+  run.groups = plan.groups;
+  run.started_at = std::time(nullptr);
+  run.result = "running";
+  run.owner = request.owner;
+  run.manifest_digest = desired.manifest_digest;
+  run.jlrec_version = JLREC_VERSION;
+  auto run_id = store_.BeginRun(run);
+  if (!run_id.ok()) {
+    report.error = run_id.status().WithContext("journal");
+    return report;
+  }
+  report.run_id = *run_id;
+
+  ApplyOptions options = request.options;
+  if (options.jlrec_version.empty()) options.jlrec_version = JLREC_VERSION;
+  if (!options.script_ledger) options.script_ledger = std::make_shared<ScriptLedger>();
+  RecordingObserver recorder(store_, plan.project, *run_id, progress);
+  const auto t0 = Clock::now();
+  report.result = ExecutePlan(plan, *graph, providers, options, &recorder);
+  const ApplyResult& r = report.result;
+  report.complete = !r.interrupted && !r.failed && !r.skipped && !r.not_started && r.error.ok();
+  report.summary = SummaryOf(request.kind, r, report.complete, MillisSince(t0) / 1000);
+
+  // Record what the hosts run now, so the cache (plan --refresh=false, show) is not stale.
+  std::map<std::string, Provider*> touched;
+  for (const auto& a : plan.actions)
+    if (IsExecutable(a.kind))
+      if (auto p = providers.find(a.host); p != providers.end()) touched[a.host] = p->second;
+  // Scripts this apply wrote, and the untouched ones the cache vouches for, are not read back.
+  std::vector<std::string> touched_hosts;
+  for (const auto& [host, p] : touched) touched_hosts.push_back(host);
+  auto known =
+      options.script_ledger->MergedOver(KnownScriptsFromCache(plan.project, touched_hosts));
+  std::vector<HostSnapshot> after =
+      RefreshOpenHosts(desired, touched, options.parallelism, known.get());
+  Status cached = store_.SaveSnapshots(plan.project, after);
+  if (!cached.ok()) spdlog::warn("could not update the state cache: {}", cached.message());
+  RecordRelease(plan, r, after, before, providers, *run_id);
+  const char* outcome = r.interrupted ? "interrupted" : report.complete ? "ok" : "failed";
+  Status finished = store_.FinishRun(*run_id, outcome, report.summary);
+  if (!finished.ok()) spdlog::warn("journal: {}", finished.message());
+  if (!r.error.ok()) report.error = r.error;
+  return report;
+}
+
+void Reconciler::RecordRelease(const Plan& plan, const ApplyResult& result,
+                               const std::vector<HostSnapshot>& touched,
+                               const RefreshResult* before,
+                               const std::map<std::string, Provider*>& providers,
+                               std::int64_t run_id) {
+  std::map<std::string, const HostSnapshot*> after;
+  for (const auto& s : touched) after[s.host] = &s;
+  std::vector<std::string> untouched;
+  for (const auto& h : HostsOf(plan))
+    if (!after.count(h)) untouched.push_back(h);
+  std::vector<HostSnapshot> cached;
+  if (!untouched.empty()) {
+    if (before) {
+      for (const auto& h : untouched)
+        if (const HostSnapshot* s = before->Find(h)) after[h] = s;
+    } else if (auto loaded = store_.LoadSnapshots(plan.project, untouched); loaded.ok()) {
+      cached = std::move(*loaded);
+      for (const auto& s : cached) after[s.host] = &s;
+    }
+  }
+  // Each image's digests asked once per host; the refresh's own answers first.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> asked;
+  auto digest_of = [&](const std::string& host, const std::string& image,
+                       const std::string& image_id) -> std::string {
+    if (before)
+      if (const HostSnapshot* s = before->Find(host))
+        if (std::string d = KnownImageDigest(*s, image, image_id); !d.empty()) return d;
+    auto p = providers.find(host);
+    if (p == providers.end() || !p->second) return "";
+    auto [it, fresh] = asked.try_emplace({host, image_id});
+    if (fresh) {
+      auto digests = p->second->LocalImageDigests(image_id);
+      if (digests.ok()) it->second = std::move(*digests);
+    }
+    return DigestFor(RepoOf(image), it->second);
+  };
+  Status recorded = store_.RecordRelease(run_id, ReleaseOf(plan, result, after, digest_of));
+  if (!recorded.ok()) spdlog::warn("could not record the release: {}", recorded.message());
+}
+
+Result<OpenProviders> Reconciler::PrepareSavedPlan(Plan& plan, const DesiredState& desired) {
+  if (Status attached = AttachDesired(plan, desired); !attached.ok()) return attached;
+  std::set<std::string> hosts;
+  for (const auto& a : plan.actions)
+    if (IsExecutable(a.kind)) hosts.insert(a.host);
+  OpenProviders open;
+  std::map<std::string, Provider*> providers;
+  for (const auto& h : hosts) {
+    auto host = desired.hosts.find(h);
+    if (host == desired.hosts.end())
+      return Status::Conflict("stale plan: host " + h + " is no longer in the manifest");
+    auto p = providers_->Open(host->second, refresh_.connect);
+    if (!p.ok()) return p.status().WithContext("host " + h);
+    providers[h] = p->get();
+    open[h] = std::move(*p);
+  }
+  if (Status fresh = CheckFingerprints(plan, providers); !fresh.ok()) return fresh;
+  return open;
+}
+
+DriftCheck Reconciler::CheckDrift(const Plan& plan, std::int64_t checked_at) {
+  DriftCheck check;
+  check.items = DriftItemsOf(plan);
+  check.result = DriftResultOf(plan);
+  check.report = DriftReportToJson(plan, check.items, checked_at);
+  char summary[256];
+  std::snprintf(summary, sizeof summary, "%s: %zu drifted, %zu in sync, %zu host error%s",
+                check.result == "in_sync" ? "in sync" : check.result.c_str(), check.items.size(),
+                plan.noops.size(), plan.host_errors.size(),
+                plan.host_errors.size() == 1 ? "" : "s");
+  check.summary = summary;
+  DriftCheckRecord rec;
+  rec.project = plan.project;
+  rec.groups = plan.groups;
+  rec.checked_at = checked_at;
+  rec.result = check.result;
+  rec.detail = check.summary;
+  for (const auto& d : check.items)
+    rec.findings.push_back(
+        {d.container.empty() ? d.host : d.host + "/" + d.container, d.kind, d.detail});
+  auto recorded = store_.RecordDriftCheck(rec);
+  check.recorded = recorded.status();
+  return check;
+}
+
+Result<RollbackPlan> Reconciler::PlanRollback(const DesiredState& desired, const PlannedRun& run,
+                                              const std::string& group, std::int64_t to_run) {
+  std::map<std::int64_t, RunRecord> runs;
+  auto candidates = CandidatesOf(store_, group, runs);
+  if (!candidates.ok()) return candidates.status().WithContext("reading the journal");
+  std::int64_t target = to_run;
+  if (target == 0) {
+    auto previous = PreviousRelease(*candidates, group, run.live());
+    if (!previous.ok()) return previous.status();
+    target = *previous;
+  }
+  const ReleaseCandidate* chosen = nullptr;
+  for (const auto& c : *candidates)
+    if (c.run_id == target) chosen = &c;
+  if (!chosen)
+    return Status::NotFound("run #" + std::to_string(target) + " holds no release of group '" +
+                            group + "' (see `jlrec history`)");
+  RollbackPlan out;
+  out.source = runs.at(target);
+  out.release = GroupRelease(chosen->containers, group);
+  out.pinned = PinnedToRelease(desired, group, out.release, &out.not_in_release);
+
+  // The release's images must still exist somewhere the hosts can take them from.
+  out.live = run.live();
+  std::map<std::string, std::set<std::string>> images_by_host;
+  for (const auto& e : out.release) images_by_host[e.host].insert(RollbackImage(e));
+  for (auto& snap : out.live.hosts)
+    if (auto p = run.refresh.providers.find(snap.host); p != run.refresh.providers.end())
+      NoteMissingImages(*p->second, images_by_host[snap.host], snap);
+
+  auto remembered = RememberedOf(out.pinned.project);
+  if (!remembered.ok()) return remembered.status().WithContext("reading the journal");
+  DiffOptions options;
+  options.groups = {group};
+  auto plan = ComputePlan(out.pinned, out.live, options, *remembered);
+  if (!plan.ok()) return plan.status();
+  out.plan = std::move(*plan);
+  return out;
+}
+
+void CloseRunsOfDeadApplies(StateStore& store, const std::string& project) {
+  auto runs = store.ListRuns("", 50, 0);
+  if (!runs.ok()) return;
+  for (const RunRecord& r : *runs) {
+    if (r.project != project || r.result != "running" || r.finished_at != 0) continue;
+    if (r.kind != "apply" && r.kind != "rollback") continue;
+    Status closed = store.FinishRun(
+        r.id, "killed", "the jlrec that ran it stopped before it ended (found by a later apply)");
+    if (!closed.ok()) spdlog::warn("journal: {}", closed.message());
+  }
+}
+
+}  // namespace jlrec
