@@ -205,8 +205,9 @@ TEST_CASE("the fake keeps health checks and reports health, restarts and exit co
     CHECK(host.InspectContainer(plain)->health.empty());
     REQUIRE(host.SetHealth("checked", "unhealthy"));
     CHECK(host.InspectContainer(id)->health == "unhealthy");
+    REQUIRE(host.SetHealth("checked", "healthy"));
     REQUIRE(host.StopContainer(id, seconds(1)).ok());
-    CHECK(host.InspectContainer(id)->health == "unhealthy");  // Docker keeps the last status
+    CHECK(host.InspectContainer(id)->health == "unhealthy");  // Docker's monitor stopped
     CHECK_FALSE(host.SetHealth("nobody", "healthy"));
   }
   SECTION("the health after the next starts can be set") {
@@ -220,13 +221,13 @@ TEST_CASE("the fake keeps health checks and reports health, restarts and exit co
     REQUIRE(host.RestartContainer(id, seconds(1)).ok());
     CHECK(host.InspectContainer(id)->health == "starting");
   }
-  SECTION("a container that never runs never gets past starting") {
+  SECTION("a container whose process dies at once is unhealthy, as Docker reports it") {
     host.SetStateAfterStart("checked", "exited", 3);
     REQUIRE(host.StartContainer(id).ok());
     const LiveContainer c = *host.InspectContainer(id);
     CHECK(c.state == "exited");
     CHECK(c.exit_code == 3);
-    CHECK(c.health == "starting");
+    CHECK(c.health == "unhealthy");
   }
   SECTION("a start or restart resets the restart count; a crash loop keeps its exit code") {
     REQUIRE(host.StartContainer(id).ok());

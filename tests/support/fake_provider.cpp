@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "model/digest.h"
+#include "model/port_spec.h"
 #include "model/registry_host.h"
+#include "model/restart_policy.h"
 
 namespace jlrec {
 
@@ -389,6 +391,39 @@ bool FakeProvider::SetRestartCount(const std::string& name, int restart_count) {
   return true;
 }
 
+bool FakeProvider::ExitProcess(const std::string& name, int exit_code) {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end() || !it->second.live.running()) return false;
+  LiveContainer& live = it->second.live;
+  // Docker's restart manager (restartmanager.ShouldRestart, 20.10).
+  Result<RestartPolicy> policy = ParseRestartPolicy(live.spec.restart);
+  const bool restart =
+      policy.ok() &&
+      (policy->name == "always" || policy->name == "unless-stopped" ||
+       (policy->name == "on-failure" && exit_code != 0 &&
+        (policy->maximum_retry_count == 0 || live.restart_count < policy->maximum_retry_count)));
+  live.exit_code = exit_code;
+  if (restart) {
+    live.state = "restarting";
+    ++live.restart_count;
+  } else {
+    live.state = "exited";
+  }
+  if (live.spec.healthcheck) live.health = "unhealthy";
+  return true;
+}
+
+bool FakeProvider::RestartByPolicy(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end() || !it->second.live.restarting()) return false;
+  const int restart_count = it->second.live.restart_count;
+  StartLocked(it->second);
+  it->second.live.restart_count = restart_count;
+  return true;
+}
+
 void FakeProvider::SetExecHandler(ExecHandler handler) {
   std::lock_guard lock(mu_);
   exec_handler_ = std::move(handler);
@@ -491,7 +526,7 @@ void FakeProvider::StartLocked(FakeContainer& c) {
   else if (!c.live.spec.healthcheck)
     c.live.health.clear();
   else
-    c.live.health = c.live.running() ? "healthy" : "starting";
+    c.live.health = c.live.running() ? "healthy" : "unhealthy";
 }
 
 Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
@@ -574,6 +609,13 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
     if (key.rfind(labels::kPrefix, 0) != 0)
       return call.Done(
           Status::InvalidArgument("bookkeeping label '" + key + "' lacks the jlrec. prefix"));
+  if (Result<RestartPolicy> policy = ParseRestartPolicy(req.spec.restart); !policy.ok())
+    return call.Done(policy.status());
+  for (const std::string& port : req.spec.ports)
+    if (auto bindings = ParsePortSpec(port); !bindings.ok()) return call.Done(bindings.status());
+  if (req.spec.healthcheck && req.spec.healthcheck->command.empty())
+    return call.Done(
+        Status::InvalidArgument("container " + req.name + ": healthcheck without a command"));
   std::lock_guard lock(mu_);
   const std::string image = ImageOfLocked(req.spec.image);
   if (image.empty()) return call.Done(Status::NotFound("No such image: " + req.spec.image));
@@ -615,7 +657,11 @@ Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds g
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
-  if (IsUpState(c->live.state)) c->live.state = "exited";
+  if (IsUpState(c->live.state)) {
+    c->live.state = "exited";
+    // Docker's health monitor stops with the process, and says so.
+    if (c->live.spec.healthcheck) c->live.health = "unhealthy";
+  }
   return call.Done(Status::Ok());
 }
 

@@ -177,7 +177,9 @@ class FakeProvider : public Provider {
   void SetStateAfterStart(const std::string& name, const std::string& state, int exit_code = 0);
   /// The health (Docker State.Health.Status) the container named `name` reports after its
   /// next starts and restarts. Unless set: "" without a healthcheck; with one, "healthy" once
-  /// running (the fake's probes pass at once, as its default exec does), else "starting".
+  /// running (the fake's probes pass at once, as its default exec does), else "unhealthy"
+  /// (Docker's verdict once the process is gone: its health monitor stops with it; a stop
+  /// makes a container with a healthcheck "unhealthy" too).
   void SetHealthAfterStart(const std::string& name, const std::string& health);
   /// Sets the health container `name` reports now ("starting", "healthy", "unhealthy", or ""
   /// for none); false if there is no such container.
@@ -185,6 +187,15 @@ class FakeProvider : public Provider {
   /// Sets container `name`'s restart count (how often the daemon restarted it by its restart
   /// policy since its last start); false if there is no such container.
   bool SetRestartCount(const std::string& name, int restart_count);
+  /// The process of running container `name` exits now with `exit_code`, as the daemon sees
+  /// it: "restarting" with one more restart counted when its restart policy restarts it
+  /// ("always", "unless-stopped", "on-failure" after a failure within its retries), else
+  /// "exited"; with a healthcheck, "unhealthy". False if `name` is not running.
+  bool ExitProcess(const std::string& name, int exit_code);
+  /// The daemon's restart of "restarting" container `name` (after ExitProcess): running
+  /// again, exit code 0 (Docker clears it), health as after a start, the restart count kept.
+  /// False if `name` is not restarting.
+  bool RestartByPolicy(const std::string& name);
   /// What Exec does (default: exit code 0).
   void SetExecHandler(ExecHandler handler);
 
