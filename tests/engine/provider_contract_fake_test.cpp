@@ -12,10 +12,6 @@ namespace {
 
 constexpr const char* kImage = "reg/base:1";
 
-bool RestartsAfterExit(const std::string& policy) {
-  return policy == "always" || policy == "unless-stopped" || policy.rfind("on-failure", 0) == 0;
-}
-
 // A FakeProvider as the provider under test: its image is on the host and in the registry,
 // and it runs the contract's processes as a daemon would, simulated: an exec handler for the
 // commands, LetTimePass for what the daemon does on its own.
@@ -44,24 +40,18 @@ class FakeUnderTest : public testing::ProviderUnderTest {
     return std::chrono::milliseconds(0);  // the fake's clock strictly increases
   }
 
-  // One step of the daemon: the failing command exits (and is restarted if its policy says
-  // so), health checks of running containers are probed once.
+  // One step of the daemon: a container its restart policy restarts runs again, a running
+  // failing command exits, the health checks of the other running containers are probed.
   void LetTimePass() override {
-    for (auto [name, c] : fake_.Containers()) {
-      if (c.live.state != "running" && c.live.state != "restarting") continue;
-      if (c.live.spec.command == testing::ContractFailingCommand()) {
-        c.live.exit_code = testing::kContractExitCode;
-        if (RestartsAfterExit(c.live.spec.restart)) {
-          ++c.live.restart_count;
-          c.live.state = "running";
-        } else {
-          c.live.state = "exited";
-        }
-      } else if (c.live.spec.healthcheck && c.live.running()) {
+    for (const auto& [name, c] : fake_.Containers()) {
+      if (c.live.restarting()) {
+        fake_.RestartByPolicy(name);
+      } else if (c.live.running() && c.live.spec.command == testing::ContractFailingCommand()) {
+        fake_.ExitProcess(name, testing::kContractExitCode);
+      } else if (c.live.running() && c.live.spec.healthcheck) {
         Result<int> probe = Run(name, c.live.spec.healthcheck->command);
-        c.live.health = probe.ok() && *probe == 0 ? "healthy" : "unhealthy";
+        fake_.SetHealth(name, probe.ok() && *probe == 0 ? "healthy" : "unhealthy");
       }
-      fake_.AddContainer(std::move(c));
     }
   }
 

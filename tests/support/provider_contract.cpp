@@ -289,15 +289,23 @@ void CheckCreateAndInspect(ProviderUnderTest& put) {
     CHECK_STATUS_CODE(p.CreateContainer(req).status(), kNotFound);
     CHECK_STATUS_CODE(p.InspectContainer(req.name).status(), kNotFound);
   }
-  SECTION("jlrec labels go in jlrec_labels only, user labels in the spec only") {
+  SECTION("a spec Docker cannot be asked for is an invalid argument, and nothing is created") {
+    // jlrec labels go in jlrec_labels only, user labels in the spec only.
     CreateContainerRequest reserved = Request(put, "reserved");
     reserved.spec.labels[labels::kProject] = "x";
-    CHECK_STATUS_CODE(p.CreateContainer(reserved).status(), kInvalidArgument);
     CreateContainerRequest unprefixed = Request(put, "unprefixed");
     unprefixed.jlrec_labels["app"] = "x";
-    CHECK_STATUS_CODE(p.CreateContainer(unprefixed).status(), kInvalidArgument);
-    CHECK_STATUS_CODE(p.InspectContainer(reserved.name).status(), kNotFound);
-    CHECK_STATUS_CODE(p.InspectContainer(unprefixed.name).status(), kNotFound);
+    CreateContainerRequest restart = Request(put, "restart");
+    restart.spec.restart = "sometimes";
+    CreateContainerRequest port = Request(put, "port");
+    port.spec.ports = {"eighty"};
+    CreateContainerRequest check = Request(put, "check");
+    check.spec.healthcheck = Healthcheck{};  // no command
+    for (const CreateContainerRequest* req : {&reserved, &unprefixed, &restart, &port, &check}) {
+      INFO(req->name);
+      CHECK_STATUS_CODE(p.CreateContainer(*req).status(), kInvalidArgument);
+      CHECK_STATUS_CODE(p.InspectContainer(req->name).status(), kNotFound);
+    }
   }
   SECTION("an invalid container name is refused") {
     for (const std::string& bad : {std::string(), put.prefix() + " bad", "_" + put.prefix()}) {
@@ -557,15 +565,18 @@ void CheckDaemonReadback(ProviderUnderTest& put) {
   Provider& p = put.provider();
   // Short periods so that each verdict takes a few seconds: StartPeriod (= timeout) 1 s,
   // then a probe every 300 ms, two failures in a row make it unhealthy.
+  const Healthcheck passing{Shell("exit 0"), milliseconds(1000), milliseconds(300), 2};
+  const Healthcheck failing_check{Shell("exit 1"), milliseconds(1000), milliseconds(300), 2};
   CreateContainerRequest good = Request(put, "hc_good");
-  good.spec.healthcheck = Healthcheck{Shell("exit 0"), milliseconds(1000), milliseconds(300), 2};
+  good.spec.healthcheck = passing;
   CreateContainerRequest bad = Request(put, "hc_bad");
-  bad.spec.healthcheck = Healthcheck{Shell("exit 1"), milliseconds(1000), milliseconds(300), 2};
+  bad.spec.healthcheck = failing_check;
   CreateContainerRequest looping = Request(put, "crashloop");
   looping.spec.command = ContractFailingCommand();
   looping.spec.restart = "always";
   CreateContainerRequest failing = Request(put, "failing");
   failing.spec.command = ContractFailingCommand();
+  failing.spec.healthcheck = passing;
   const std::string good_id = Create(put, good);
   const std::string bad_id = Create(put, bad);
   const std::string plain_id = Create(put, Request(put, "hc_plain"));
@@ -581,6 +592,7 @@ void CheckDaemonReadback(ProviderUnderTest& put) {
   for (const std::string* id : {&good_id, &bad_id, &plain_id, &failing_id})
     REQUIRE_OK(p.StartContainer(*id));
 
+  // The daemon probes the health check: healthy or unhealthy; it only reports the verdict.
   const LiveContainer healthy =
       AwaitContainer(put, good_id, [](const LiveContainer& c) { return c.health == "healthy"; });
   CHECK(healthy.health == "healthy");
@@ -588,33 +600,46 @@ void CheckDaemonReadback(ProviderUnderTest& put) {
   const LiveContainer unhealthy =
       AwaitContainer(put, bad_id, [](const LiveContainer& c) { return c.health == "unhealthy"; });
   CHECK(unhealthy.health == "unhealthy");
-  CHECK(unhealthy.running());  // Docker only reports; it does not act on the verdict
+  CHECK(unhealthy.running());
   CHECK(Inspect(put, plain_id).health.empty());  // no health check, no health
 
-  // A process that exits under restart "no" stays exited with its code.
+  // A process that exits under restart "no" stays exited with its code; its health check
+  // says unhealthy, whatever the probes said while it ran.
   const LiveContainer exited =
       AwaitContainer(put, failing_id, [](const LiveContainer& c) { return c.state == "exited"; });
   CHECK(exited.state == "exited");
   CHECK(exited.exit_code == kContractExitCode);
   CHECK(exited.restart_count == 0);
+  CHECK(exited.health == "unhealthy");
 
-  // Under restart "always" the daemon restarts it, counting, and keeps its last exit code.
-  const LiveContainer crashing =
-      AwaitContainer(put, looping_id, [](const LiveContainer& c) { return c.restart_count >= 2; });
+  // Under restart "always" the daemon restarts it, counting; between two runs it is
+  // "restarting" with the last exit code (a run clears the code).
+  const LiveContainer crashing = AwaitContainer(put, looping_id, [](const LiveContainer& c) {
+    return c.restarting() && c.restart_count >= 2;
+  });
+  CHECK(crashing.restarting());
   CHECK(crashing.restart_count >= 2);
   CHECK(crashing.exit_code == kContractExitCode);
   CHECK(crashing.spec == looping.spec);
-  // A stop leaves the count; a start through the API starts it again.
+  // A stop leaves the count; a start through the API starts it again, and so does a restart.
   REQUIRE_OK(p.StopContainer(looping_id, seconds(1)));
   CHECK(Inspect(put, looping_id).restart_count >= 2);
   REQUIRE_OK(p.StartContainer(looping_id));
   CHECK(Inspect(put, looping_id).restart_count == 0);
+  const LiveContainer again =
+      AwaitContainer(put, looping_id, [](const LiveContainer& c) { return c.restart_count >= 1; });
+  REQUIRE(again.restart_count >= 1);
+  REQUIRE_OK(p.RestartContainer(looping_id, seconds(1)));
+  const LiveContainer restarted = Inspect(put, looping_id);
+  CHECK(restarted.restart_count == 0);
+  CHECK(restarted.running());
 
-  // A stop leaves the last health verdict.
-  REQUIRE_OK(p.StopContainer(bad_id, seconds(1)));
-  CHECK(Inspect(put, bad_id).health == "unhealthy");
-  for (const std::string* id : {&good_id, &plain_id, &looping_id})
+  // A stop makes a container with a health check unhealthy, whatever its last verdict.
+  for (const std::string* id : {&good_id, &bad_id, &plain_id, &looping_id})
     REQUIRE_OK(p.StopContainer(*id, seconds(1)));
+  CHECK(Inspect(put, good_id).health == "unhealthy");
+  CHECK(Inspect(put, bad_id).health == "unhealthy");
+  CHECK(Inspect(put, plain_id).health.empty());
 }
 
 }  // namespace
