@@ -52,6 +52,14 @@ std::string Rfc3339Nanos(std::int64_t unix_nanos) {
 // The image id ("sha256:...") the fake gives image `ref` (as added or pulled).
 std::string ImageIdOf(const std::string& ref) { return "sha256:" + Sha256Hex(ref); }
 
+// The SSH + Docker provider's check of a file path: absolute, not a directory's.
+Status CheckAbsolutePath(const std::string& path) {
+  if (path.empty() || path.front() != '/' || path.back() == '/' ||
+      path.find('\0') != std::string::npos)
+    return Status::InvalidArgument("path '" + path + "' must be an absolute file path");
+  return Status::Ok();
+}
+
 // Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (`min_size` characters at least:
 // 2 for Docker).
 bool IsValidContainerName(const std::string& name, std::size_t min_size = 2) {
@@ -564,6 +572,7 @@ Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
                                                           const std::string& path) {
   CallScope call(*this, "ReadFile", id, {path});
   if (auto f = InjectedFailure(call, "ReadFile", id)) return call.Done(*f);
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -577,6 +586,7 @@ Result<std::optional<std::string>> FakeProvider::StatFile(const std::string& id,
                                                           const std::string& path) {
   CallScope call(*this, "StatFile", id, {path});
   if (auto f = InjectedFailure(call, "StatFile", id)) return call.Done(*f);
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -722,6 +732,7 @@ Status FakeProvider::UploadFile(const std::string& id, const std::string& path,
   CallScope call(*this, "UploadFile", id,
                  {path, OctalMode(mode), std::to_string(content.size()) + " bytes"});
   if (auto f = InjectedFailure(call, "UploadFile", id)) return call.Done(*f);
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st.WithContext("upload"));
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -735,6 +746,7 @@ Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::str
                                std::chrono::milliseconds timeout) {
   CallScope call(*this, "Exec", id, {Join(argv, " "), std::to_string(timeout.count()) + "ms"});
   if (auto f = InjectedFailure(call, "Exec", id)) return call.Done(*f);
+  if (argv.empty()) return call.Done(Status::InvalidArgument("exec: empty command"));
   ExecHandler handler;
   std::string name;
   {
