@@ -437,6 +437,13 @@ void CheckFiles(ProviderUnderTest& put) {
   const std::string none = put.prefix() + "no_such";
   CHECK_STATUS_CODE(p.ReadFile(none, "/run.sh").status(), kNotFound);
   CHECK_STATUS_CODE(p.StatFile(none, "/run.sh").status(), kNotFound);
+  // A path that is not an absolute file path is an invalid argument.
+  for (const char* path : {"run.sh", "/tmp/", ""}) {
+    INFO("'" << path << "'");
+    CHECK_STATUS_CODE(p.ReadFile(id, path).status(), kInvalidArgument);
+    CHECK_STATUS_CODE(p.StatFile(id, path).status(), kInvalidArgument);
+    CHECK_STATUS_CODE(p.UploadFile(id, path, "x", 0644), kInvalidArgument);
+  }
 
   // An upload (into a container never started) reads back, and stats as SIZE:MODE:MTIME with
   // the mode in decimal, as Docker's path stat (Go's FileMode) writes it: 0755 is 493.
@@ -487,6 +494,7 @@ void CheckExec(ProviderUnderTest& put) {
   // Exec needs a running container.
   CHECK_STATUS_CODE(Exec(put, id, Shell("exit 0")).status(), kConflict);  // never started
   CHECK_STATUS_CODE(Exec(put, put.prefix() + "no_such", Shell("exit 0")).status(), kNotFound);
+  CHECK_STATUS_CODE(Exec(put, id, {}).status(), kInvalidArgument);
 
   // It returns the process's exit code.
   REQUIRE_OK(p.StartContainer(id));
