@@ -402,7 +402,9 @@ void CheckRename(ProviderUnderTest& put) {
   SECTION("a taken name is a conflict, a missing container not found; neither changes a thing") {
     Status taken = p.RenameContainer(a, name("ren_b"));
     CHECK_STATUS_CODE(taken, kConflict);
-    CHECK_THAT(taken.message(), Catch::Contains("is already in use"));
+    CHECK_THAT(taken.message(), Catch::Contains("Error when allocating new name: Conflict. The "
+                                                "container name \"/" +
+                                                name("ren_b") + "\" is already in use"));
     CHECK_STATUS_CODE(p.RenameContainer(name("no_such"), name("ren_x")), kNotFound);
     CHECK(Inspect(put, a).name == name("ren_a"));
     CHECK(Inspect(put, b).name == name("ren_b"));
@@ -563,7 +565,7 @@ void CheckImages(ProviderUnderTest& put) {
       CHECK_THAT(digest.status().message(), Catch::Contains("manifest unknown"));
       Status pull = p.PullImage(missing);
       CHECK_STATUS_CODE(pull, kNotFound);
-      CHECK_THAT(pull.message(), Catch::Contains(RepoOf(missing)));
+      CHECK_THAT(pull.message(), Catch::Contains(missing) && Catch::Contains("manifest unknown"));
       CHECK_FALSE(*p.HasImage(missing));
     }
   }
@@ -609,7 +611,10 @@ void CheckDaemonReadback(ProviderUnderTest& put) {
       AwaitContainer(put, bad_id, [](const LiveContainer& c) { return c.health == "unhealthy"; });
   CHECK(unhealthy.health == "unhealthy");
   CHECK(unhealthy.running());
-  CHECK(Inspect(put, plain_id).health.empty());  // no health check, no health
+  CHECK(unhealthy.spec == bad.spec);
+  const LiveContainer plain = Inspect(put, plain_id);
+  CHECK_FALSE(plain.spec.healthcheck);  // none asked for, none in the image
+  CHECK(plain.health.empty());          // no health check, no health
 
   // A process that exits under restart "no" stays exited with its code; its health check
   // says unhealthy, whatever the probes said while it ran.
