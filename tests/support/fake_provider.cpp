@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "model/digest.h"
+#include "model/port_spec.h"
 #include "model/registry_host.h"
+#include "model/restart_policy.h"
 
 namespace jlrec {
 
@@ -47,12 +49,24 @@ std::string Rfc3339Nanos(std::int64_t unix_nanos) {
   return out;
 }
 
-// Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+.
-bool IsValidContainerName(const std::string& name) {
+// The image id ("sha256:...") the fake gives image `ref` (as added or pulled).
+std::string ImageIdOf(const std::string& ref) { return "sha256:" + Sha256Hex(ref); }
+
+// The SSH + Docker provider's check of a file path: absolute, not a directory's.
+Status CheckAbsolutePath(const std::string& path) {
+  if (path.empty() || path.front() != '/' || path.back() == '/' ||
+      path.find('\0') != std::string::npos)
+    return Status::InvalidArgument("path '" + path + "' must be an absolute file path");
+  return Status::Ok();
+}
+
+// Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (`min_size` characters at least:
+// 2 for Docker).
+bool IsValidContainerName(const std::string& name, std::size_t min_size = 2) {
   auto alnum = [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
   };
-  if (name.size() < 2 || !alnum(name[0])) return false;
+  if (name.size() < min_size || name.empty() || !alnum(name[0])) return false;
   return std::all_of(name.begin() + 1, name.end(),
                      [&](char ch) { return alnum(ch) || ch == '_' || ch == '.' || ch == '-'; });
 }
@@ -301,7 +315,7 @@ void FakeProvider::AddImage(const std::string& ref) {
 
 bool FakeProvider::ImagePresent(const std::string& ref) const {
   std::lock_guard lock(mu_);
-  return images_.count(ref) != 0;
+  return !ImageOfLocked(ref).empty();
 }
 
 void FakeProvider::SetRegistryDigest(const std::string& ref, const std::string& digest) {
@@ -385,6 +399,39 @@ bool FakeProvider::SetRestartCount(const std::string& name, int restart_count) {
   return true;
 }
 
+bool FakeProvider::ExitProcess(const std::string& name, int exit_code) {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end() || !it->second.live.running()) return false;
+  LiveContainer& live = it->second.live;
+  // Docker's restart manager (restartmanager.ShouldRestart, 20.10).
+  Result<RestartPolicy> policy = ParseRestartPolicy(live.spec.restart);
+  const bool restart =
+      policy.ok() &&
+      (policy->name == "always" || policy->name == "unless-stopped" ||
+       (policy->name == "on-failure" && exit_code != 0 &&
+        (policy->maximum_retry_count == 0 || live.restart_count < policy->maximum_retry_count)));
+  live.exit_code = exit_code;
+  if (restart) {
+    live.state = "restarting";
+    ++live.restart_count;
+  } else {
+    live.state = "exited";
+  }
+  if (live.spec.healthcheck) live.health = "unhealthy";
+  return true;
+}
+
+bool FakeProvider::RestartByPolicy(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end() || !it->second.live.restarting()) return false;
+  const int restart_count = it->second.live.restart_count;
+  StartLocked(it->second);
+  it->second.live.restart_count = restart_count;
+  return true;
+}
+
 void FakeProvider::SetExecHandler(ExecHandler handler) {
   std::lock_guard lock(mu_);
   exec_handler_ = std::move(handler);
@@ -423,6 +470,18 @@ FakeContainer* FakeProvider::FindLocked(const std::string& id_or_name) {
   std::string name = NameOfLocked(id_or_name);
   if (name.empty()) return nullptr;
   return &containers_.at(name);
+}
+
+std::string FakeProvider::ImageOfLocked(const std::string& ref) const {
+  if (images_.count(ref) != 0) return ref;
+  for (const std::string& image : images_) {
+    if (ref == ImageIdOf(image)) return image;
+    auto digests = local_digests_.find(image);
+    if (digests != local_digests_.end() &&
+        std::find(digests->second.begin(), digests->second.end(), ref) != digests->second.end())
+      return image;
+  }
+  return "";
 }
 
 std::optional<Status> FakeProvider::InjectedFailure(CallScope& call, const std::string& method,
@@ -475,7 +534,7 @@ void FakeProvider::StartLocked(FakeContainer& c) {
   else if (!c.live.spec.healthcheck)
     c.live.health.clear();
   else
-    c.live.health = c.live.running() ? "healthy" : "starting";
+    c.live.health = c.live.running() ? "healthy" : "unhealthy";
 }
 
 Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
@@ -513,6 +572,7 @@ Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
                                                           const std::string& path) {
   CallScope call(*this, "ReadFile", id, {path});
   if (auto f = InjectedFailure(call, "ReadFile", id)) return call.Done(*f);
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -526,6 +586,7 @@ Result<std::optional<std::string>> FakeProvider::StatFile(const std::string& id,
                                                           const std::string& path) {
   CallScope call(*this, "StatFile", id, {path});
   if (auto f = InjectedFailure(call, "StatFile", id)) return call.Done(*f);
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st);
   std::lock_guard lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -548,17 +609,38 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
   CallScope call(*this, "CreateContainer", req.name, std::move(args),
                  CallScope::Target::kNewContainerName);
   if (auto f = InjectedFailure(call, "CreateContainer", req.name)) return call.Done(*f);
+  // The SSH + Docker provider's own checks first, then Docker's, in Docker's order (the
+  // image, the name's form, the name's use).
+  if (req.name.empty()) return call.Done(Status::InvalidArgument("container name is empty"));
+  for (const auto& [key, value] : req.spec.labels)
+    if (key.rfind(labels::kPrefix, 0) == 0)
+      return call.Done(Status::InvalidArgument("label '" + key + "' uses jlrec's reserved prefix"));
+  for (const auto& [key, value] : req.jlrec_labels)
+    if (key.rfind(labels::kPrefix, 0) != 0)
+      return call.Done(
+          Status::InvalidArgument("bookkeeping label '" + key + "' lacks the jlrec. prefix"));
+  if (Result<RestartPolicy> policy = ParseRestartPolicy(req.spec.restart); !policy.ok())
+    return call.Done(policy.status());
+  for (const std::string& port : req.spec.ports)
+    if (auto bindings = ParsePortSpec(port); !bindings.ok()) return call.Done(bindings.status());
+  if (req.spec.healthcheck && req.spec.healthcheck->command.empty())
+    return call.Done(
+        Status::InvalidArgument("container " + req.name + ": healthcheck without a command"));
   std::lock_guard lock(mu_);
+  const std::string image = ImageOfLocked(req.spec.image);
+  if (image.empty()) return call.Done(Status::NotFound("No such image: " + req.spec.image));
+  // Docker also wants two characters at least; engine tests create containers named "a".
+  if (!IsValidContainerName(req.name, /*min_size=*/1))
+    return call.Done(Status::InvalidArgument("Invalid container name (" + req.name +
+                                             "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
   if (auto it = containers_.find(req.name); it != containers_.end())
     return call.Done(Status::Conflict("Conflict. The container name \"/" + req.name +
                                       "\" is already in use by container \"" + it->second.live.id +
                                       "\""));
-  if (images_.count(req.spec.image) == 0)
-    return call.Done(Status::NotFound("No such image: " + req.spec.image));
   FakeContainer c;
   c.live.id = NewIdLocked(req.name);
   c.live.name = req.name;
-  c.live.image_id = "sha256:" + Sha256Hex(req.spec.image);
+  c.live.image_id = ImageIdOf(image);
   c.live.spec = req.spec;
   for (const auto& [k, v] : req.jlrec_labels) c.live.jlrec_labels[k] = v;
   c.live.state = "created";
@@ -585,7 +667,11 @@ Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds g
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
-  if (IsUpState(c->live.state)) c->live.state = "exited";
+  if (IsUpState(c->live.state)) {
+    c->live.state = "exited";
+    // Docker's health monitor stops with the process, and says so.
+    if (c->live.spec.healthcheck) c->live.health = "unhealthy";
+  }
   return call.Done(Status::Ok());
 }
 
@@ -646,6 +732,7 @@ Status FakeProvider::UploadFile(const std::string& id, const std::string& path,
   CallScope call(*this, "UploadFile", id,
                  {path, OctalMode(mode), std::to_string(content.size()) + " bytes"});
   if (auto f = InjectedFailure(call, "UploadFile", id)) return call.Done(*f);
+  if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st.WithContext("upload"));
   std::lock_guard lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
@@ -659,6 +746,7 @@ Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::str
                                std::chrono::milliseconds timeout) {
   CallScope call(*this, "Exec", id, {Join(argv, " "), std::to_string(timeout.count()) + "ms"});
   if (auto f = InjectedFailure(call, "Exec", id)) return call.Done(*f);
+  if (argv.empty()) return call.Done(Status::InvalidArgument("exec: empty command"));
   ExecHandler handler;
   std::string name;
   {
@@ -679,7 +767,7 @@ Result<bool> FakeProvider::HasImage(const std::string& ref) {
   CallScope call(*this, "HasImage", ref, {}, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "HasImage", ref)) return call.Done(*f);
   std::lock_guard lock(mu_);
-  return call.Done(Result<bool>(images_.count(ref) != 0));
+  return call.Done(Result<bool>(!ImageOfLocked(ref).empty()));
 }
 
 Status FakeProvider::PullImage(const std::string& ref) {
@@ -687,6 +775,9 @@ Status FakeProvider::PullImage(const std::string& ref) {
   if (auto f = InjectedFailure(call, "PullImage", ref)) return call.Done(*f);
   if (auto refused = LoginFailure(host_ + ": pull " + ref, ref)) return call.Done(*refused);
   std::lock_guard lock(mu_);
+  if (registry_missing_.count(ref) != 0)
+    return call.Done(Status::NotFound(host_ + ": pull " + ref + ": manifest for " + ref +
+                                      " not found: manifest unknown: manifest unknown"));
   images_.insert(ref);
   return call.Done(Status::Ok());
 }
@@ -713,6 +804,7 @@ Result<std::vector<std::string>> FakeProvider::LocalImageDigests(const std::stri
   if (auto f = InjectedFailure(call, "LocalImageDigests", ref)) return call.Done(*f);
   std::lock_guard lock(mu_);
   auto it = local_digests_.find(ref);
+  if (it == local_digests_.end()) it = local_digests_.find(ImageOfLocked(ref));
   std::vector<std::string> digests;
   if (it != local_digests_.end()) digests = it->second;
   return call.Done(Result<std::vector<std::string>>(std::move(digests)));

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
 #include "model/provider.h"
+#include "model/status.h"
 
 namespace jlrec {
 
@@ -112,12 +112,13 @@ struct FakeContainer {
 };
 
 /// A Provider for one simulated host, entirely in memory. Behaves like a Docker daemon
-/// where it matters to callers: create needs the image present, names are unique, a
-/// running container cannot be removed, exec needs a running container, a start resets the
-/// restart count. Its clock (Created, StartedAt, file mtimes) has nanosecond resolution and
-/// strictly increases, so a file written after a start is later than its StartedAt however
-/// fast the test runs; the StatFile key is "SIZE:MODE:MTIME" with that RFC 3339 mtime.
-/// Thread-safe.
+/// where it matters to callers (tests/support/provider_contract.h holds it to the same checks
+/// as the real provider): create needs the image present and a valid, free name, a running
+/// container cannot be removed, exec needs a running container, a start resets the restart
+/// count, an image is found by its reference, its image id or one of its repo digests. Its clock
+/// (Created, StartedAt, file mtimes) has nanosecond resolution and strictly increases, so a file
+/// written after a start is later than its StartedAt however fast the test runs; the StatFile key
+/// is "SIZE:MODE:MTIME" with that RFC 3339 mtime. Thread-safe.
 class FakeProvider : public Provider {
  public:
   /// The exec behaviour: (container name, argv) -> exit code or error.
@@ -141,16 +142,17 @@ class FakeProvider : public Provider {
   std::optional<FakeContainer> Container(const std::string& name) const;
   /// Every container, by name.
   std::map<std::string, FakeContainer> Containers() const;
-  /// Makes image `ref` present on the host.
+  /// Makes image `ref` present on the host; its image id is "sha256:" + the SHA-256 of `ref`.
   void AddImage(const std::string& ref);
-  /// True if image `ref` is present.
+  /// True if image `ref` is present (as HasImage answers).
   bool ImagePresent(const std::string& ref) const;
   /// The digest ResolveImageDigest returns for tag `ref` (which is no longer missing).
   void SetRegistryDigest(const std::string& ref, const std::string& digest);
   /// Makes the registry answer that tag `ref` (or its repository) does not exist:
-  /// ResolveImageDigest fails with kNotFound and Docker's message ("manifest unknown:
-  /// manifest unknown (HTTP 404)"). A ref never set at all is kNotFound too, with a message
-  /// naming the ref.
+  /// ResolveImageDigest and PullImage fail with kNotFound and Docker's messages ("manifest
+  /// unknown: manifest unknown (HTTP 404)", "manifest for REF not found: manifest unknown:
+  /// manifest unknown"). A ref never set at all is kNotFound for ResolveImageDigest too, with
+  /// a message naming the ref, but pulls fine.
   void SetRegistryMissing(const std::string& ref);
   /// Makes ResolveImageDigest fail with kUnavailable (registry down) when true.
   void SetRegistryUnreachable(bool unreachable);
@@ -164,7 +166,9 @@ class FakeProvider : public Provider {
                             const std::string& password);
   /// The logins pulls and digest checks carry (null, the default: none).
   void SetRegistryAuth(std::shared_ptr<RegistryAuth> registry_auth);
-  /// The repo digests LocalImageDigests returns for `ref`.
+  /// The repo digests LocalImageDigests returns for `ref`, and for the image id of image `ref`
+  /// once present; a digest reference among them then names that image too (HasImage,
+  /// CreateContainer).
   void SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests);
   /// The state (Docker State.Status) the container named `name` enters when started or
   /// restarted ("running" unless set), and the exit code it then reports (State.ExitCode):
@@ -173,7 +177,9 @@ class FakeProvider : public Provider {
   void SetStateAfterStart(const std::string& name, const std::string& state, int exit_code = 0);
   /// The health (Docker State.Health.Status) the container named `name` reports after its
   /// next starts and restarts. Unless set: "" without a healthcheck; with one, "healthy" once
-  /// running (the fake's probes pass at once, as its default exec does), else "starting".
+  /// running (the fake's probes pass at once, as its default exec does), else "unhealthy"
+  /// (Docker's verdict once the process is gone: its health monitor stops with it; a stop
+  /// makes a container with a healthcheck "unhealthy" too).
   void SetHealthAfterStart(const std::string& name, const std::string& health);
   /// Sets the health container `name` reports now ("starting", "healthy", "unhealthy", or ""
   /// for none); false if there is no such container.
@@ -181,6 +187,15 @@ class FakeProvider : public Provider {
   /// Sets container `name`'s restart count (how often the daemon restarted it by its restart
   /// policy since its last start); false if there is no such container.
   bool SetRestartCount(const std::string& name, int restart_count);
+  /// The process of running container `name` exits now with `exit_code`, as the daemon sees
+  /// it: "restarting" with one more restart counted when its restart policy restarts it
+  /// ("always", "unless-stopped", "on-failure" after a failure within its retries), else
+  /// "exited"; with a healthcheck, "unhealthy". False if `name` is not running.
+  bool ExitProcess(const std::string& name, int exit_code);
+  /// The daemon's restart of "restarting" container `name` (after ExitProcess): running
+  /// again, exit code 0 (Docker clears it), health as after a start, the restart count kept.
+  /// False if `name` is not restarting.
+  bool RestartByPolicy(const std::string& name);
   /// What Exec does (default: exit code 0).
   void SetExecHandler(ExecHandler handler);
 
@@ -225,6 +240,9 @@ class FakeProvider : public Provider {
   // The name of the container `id_or_name` designates, or "" if none. Requires mu_.
   std::string NameOfLocked(const std::string& id_or_name) const;
   FakeContainer* FindLocked(const std::string& id_or_name);
+  // The image (as added or pulled) `ref` designates as Docker looks one up: that reference,
+  // its image id, or a digest reference among its repo digests; "" if none. Requires mu_.
+  std::string ImageOfLocked(const std::string& ref) const;
   // The failure to return instead of acting, if one is injected; otherwise hands `call` the
   // FailAfterNext status queued for `method`, if any.
   std::optional<Status> InjectedFailure(CallScope& call, const std::string& method,
