@@ -1,0 +1,290 @@
+// The whole pipeline (refresh and cache, plan, apply with its journal, drift, saved plans,
+// locks, failures, rollback, adoption) run against the fake provider and a real state file,
+// without the lab: what the CLI commands do, minus parsing and printing.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "engine/plan_json.h"
+#include "engine/reconciler.h"
+#include "engine/scoped_lock.h"
+#include "model/digest.h"
+#include "state/sqlite_state_store.h"
+#include "support/fake_provider.h"
+
+namespace jlrec {
+namespace {
+
+constexpr const char* kRepo = "127.0.0.1:5000/app";
+
+DesiredContainer Want(const std::string& host, const std::string& name, bool core,
+                      const std::string& image) {
+  DesiredContainer c;
+  c.host = host;
+  c.name = name;
+  c.groups = {"product"};
+  c.core = core;
+  c.spec.image = image;
+  c.spec.command = {"/bin/sh", "/run.sh"};
+  c.spec.network_mode = "host";
+  c.env = {{"RUNTIME_MODE", "dev_new"}};
+  c.script = "#!/bin/sh\nexport RUNTIME_MODE='dev_new'\nexec sleep 3600  # " + name + "\n";
+  c.script_digest = Sha256Hex(c.script);
+  c.spec_digest = SpecDigest(c.spec);
+  return c;
+}
+
+// Project "jl": a core on h1 and a worker on h2, both on `image`.
+DesiredState Manifest(const std::string& image = std::string(kRepo) + ":1") {
+  DesiredState d;
+  d.project = "jl";
+  d.manifest_digest = "m-" + image;
+  for (const char* h : {"h1", "h2"}) d.hosts[h] = HostConnection{h, h, 22, "root", "", "", ""};
+  d.groups["product"].name = "product";
+  d.containers = {Want("h1", "core", true, image), Want("h2", "worker", false, image)};
+  return d;
+}
+
+// A throwaway state file, the fake hosts with both images, and the pipeline over them.
+struct World {
+  World() {
+    char tmpl[] = "/tmp/jlrec-reconciler-XXXXXX";
+    dir = mkdtemp(tmpl);
+    auto opened = OpenSqliteStateStore(dir + "/state.db");
+    REQUIRE(opened.ok());
+    store = std::move(*opened);
+    factory = std::make_shared<FakeProviderFactory>();
+    for (const char* h : {"h1", "h2"}) {
+      for (const char* tag : {"1", "2"}) {
+        const std::string ref = std::string(kRepo) + ":" + tag;
+        const std::string digest = "sha256:" + Sha256Hex(std::string("content ") + tag);
+        factory->Host(h).AddImage(ref);
+        factory->Host(h).SetRegistryDigest(ref, digest);
+        factory->Host(h).SetLocalImageDigests(ref, {std::string(kRepo) + "@" + digest});
+        factory->Host(h).AddImage(std::string(kRepo) + "@" + digest);
+      }
+    }
+    RefreshOptions options;
+    options.parallelism = 2;
+    reconciler = std::make_unique<Reconciler>(factory, *store, options);
+  }
+  ~World() {
+    reconciler.reset();
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  PlannedRun Plan(const DesiredState& d, bool refresh = true) {
+    PlanRequest request;
+    request.groups = {"product"};
+    request.refresh = refresh;
+    auto run = reconciler->MakePlan(d, request);
+    INFO(run.status().ToString());
+    REQUIRE(run.ok());
+    return std::move(*run);
+  }
+  ApplyReport Apply(const DesiredState& d, PlannedRun& run, const std::string& kind = "apply") {
+    ApplyRequest request;
+    request.kind = kind;
+    request.owner = "tester@here";
+    request.options.poll_interval = std::chrono::milliseconds(1);
+    request.options.running_gate_timeout = std::chrono::milliseconds(200);
+    return reconciler->Apply(run.plan, d, run.providers(), &run.live(), request, nullptr);
+  }
+  std::string dir;
+  std::unique_ptr<StateStore> store;
+  std::shared_ptr<FakeProviderFactory> factory;
+  std::unique_ptr<Reconciler> reconciler;
+};
+
+}  // namespace
+
+TEST_CASE("plan, apply, then drift: created, journalled with a release record, in sync",
+          "[reconciler]") {
+  World w;
+  DesiredState d = Manifest();
+  PlannedRun first = w.Plan(d);
+  REQUIRE(first.plan.actions.size() == 2);
+  CHECK(first.plan.Count(ActionKind::kCreate) == 2);
+  ApplyReport report = w.Apply(d, first);
+  CHECK(report.complete);
+  CHECK(report.result.succeeded == 2);
+  CHECK(report.summary.rfind("Apply complete in ", 0) == 0);
+
+  auto runs = w.store->ListRuns("apply", 0, 0);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 1);
+  CHECK((*runs)[0].result == "ok");
+  CHECK((*runs)[0].owner == "tester@here");
+  CHECK((*runs)[0].manifest_digest == d.manifest_digest);
+  auto release = w.store->ListRelease(report.run_id);
+  REQUIRE(release.ok());
+  REQUIRE(release->size() == 2);
+  CHECK((*release)[0].container == "core");  // the master first, as applied
+  CHECK((*release)[0].image_digest == "sha256:" + Sha256Hex("content 1"));
+
+  PlannedRun again = w.Plan(d);
+  CHECK(again.plan.actions.empty());
+  CHECK(again.plan.noops.size() == 2);
+  DriftCheck drift = w.reconciler->CheckDrift(again.plan, 1700000000);
+  CHECK(drift.result == "in_sync");
+  CHECK(drift.recorded.ok());
+  auto history = w.store->ListDriftChecks("jl", 0, 0);
+  REQUIRE(history.ok());
+  CHECK(history->size() == 1);
+  // The cache now holds what apply left: a plan from it agrees, contacting no host.
+  const int opens = w.factory->OpenCount("h1");
+  PlannedRun cached = w.Plan(d, /*refresh=*/false);
+  CHECK(cached.from_cache);
+  CHECK(cached.plan.actions.empty());
+  CHECK(w.factory->OpenCount("h1") == opens);
+}
+
+TEST_CASE("a failed health gate is remembered until a later apply succeeds", "[reconciler]") {
+  World w;
+  DesiredState d = Manifest();
+  for (auto& c : d.containers) {
+    c.spec.healthcheck = Healthcheck{
+        {"test", "-f", "/ready"}, std::chrono::milliseconds(30), std::chrono::milliseconds(1), 3};
+    c.spec_digest = SpecDigest(c.spec);
+  }
+  bool ready = false;
+  for (const char* h : {"h1", "h2"})
+    w.factory->Host(h).SetExecHandler([&](const std::string&, const std::vector<std::string>&) {
+      return Result<int>(ready ? 0 : 1);
+    });
+  PlannedRun run = w.Plan(d);
+  ApplyReport failed = w.Apply(d, run);
+  CHECK_FALSE(failed.complete);
+  CHECK(failed.result.failed == 1);   // the core
+  CHECK(failed.result.skipped == 1);  // its worker waits for it
+
+  PlannedRun after = w.Plan(d);
+  REQUIRE_FALSE(after.plan.actions.empty());
+  const PlanAction& core = after.plan.actions[0];
+  CHECK(core.name == "core");
+  CHECK(core.reason_kind == ReasonKind::kFailed);
+  CHECK(core.kind == ActionKind::kReplace);
+  DriftCheck drift = w.reconciler->CheckDrift(after.plan, 1700000000);
+  CHECK(drift.result == "drift");
+  CHECK(drift.items[0].kind == "failed");
+
+  ready = true;
+  ApplyReport fixed = w.Apply(d, after);
+  CHECK(fixed.complete);
+  auto failures = w.store->ListFailures("jl");
+  REQUIRE(failures.ok());
+  CHECK(failures->empty());
+  CHECK(w.Plan(d).plan.actions.empty());
+}
+
+TEST_CASE("a saved plan applies while the hosts are as it saw them, and is stale after",
+          "[reconciler]") {
+  World w;
+  DesiredState d = Manifest();
+  PlannedRun run = w.Plan(d);
+  auto saved = PlanFromJson(PlanToJson(run.plan, false));
+  REQUIRE(saved.ok());
+  auto open = w.reconciler->PrepareSavedPlan(*saved, d);
+  INFO(open.status().ToString());
+  REQUIRE(open.ok());
+  std::map<std::string, Provider*> providers;
+  for (const auto& [host, p] : *open) providers[host] = p.get();
+  ApplyRequest request;
+  request.options.running_gate_timeout = std::chrono::milliseconds(200);
+  ApplyReport report = w.reconciler->Apply(*saved, d, providers, nullptr, request, nullptr);
+  CHECK(report.complete);
+
+  // Saved before a change by hand: refused, nothing done.
+  PlannedRun next = w.Plan(Manifest(std::string(kRepo) + ":2"));
+  auto stale = PlanFromJson(PlanToJson(next.plan, false));
+  REQUIRE(stale.ok());
+  REQUIRE(w.factory->Host("h2").StopContainer("worker", std::chrono::seconds(1)).ok());
+  auto refused = w.reconciler->PrepareSavedPlan(*stale, Manifest(std::string(kRepo) + ":2"));
+  CHECK(refused.status().code() == Status::Code::kConflict);
+  CHECK(refused.status().message().find("stale plan: h2/worker") != std::string::npos);
+}
+
+TEST_CASE("the apply lock: refused while a live process holds it, taken over from a dead one",
+          "[reconciler]") {
+  World w;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);  // a dead holder is only recognised on this machine
+  const LockOwner me{"tester@here", getpid(), host};
+  ScopedLock first;
+  REQUIRE(first.Acquire(*w.store, "apply:jl", 0, me).ok());
+  ScopedLock second;
+  Status refused = second.Acquire(*w.store, "apply:jl", 0.1, me);
+  CHECK(refused.code() == Status::Code::kConflict);
+  first.Release();
+  ScopedLock dead;
+  REQUIRE(dead.Acquire(*w.store, "apply:jl", 0, LockOwner{"ghost@here", 999999999, host}).ok());
+  ScopedLock takeover;
+  CHECK(takeover.Acquire(*w.store, "apply:jl", 0, me).ok());
+}
+
+TEST_CASE("rollback after two applies puts the group back on the first release's digests",
+          "[reconciler]") {
+  World w;
+  DesiredState v1 = Manifest(std::string(kRepo) + ":1");
+  DesiredState v2 = Manifest(std::string(kRepo) + ":2");
+  PlannedRun a = w.Plan(v1);
+  REQUIRE(w.Apply(v1, a).complete);
+  PlannedRun b = w.Plan(v2);
+  REQUIRE(b.plan.Count(ActionKind::kReplace) == 2);
+  REQUIRE(w.Apply(v2, b).complete);
+
+  PlannedRun now = w.Plan(v2);
+  auto rollback = w.reconciler->PlanRollback(v2, now, "product", 0);
+  INFO(rollback.status().ToString());
+  REQUIRE(rollback.ok());
+  CHECK(rollback->source.id == 1);
+  const std::string pinned = std::string(kRepo) + "@sha256:" + Sha256Hex("content 1");
+  CHECK(rollback->pinned.containers[0].spec.image == pinned);
+  CHECK(rollback->plan.Count(ActionKind::kReplace) == 2);
+  ApplyRequest request;
+  request.kind = "rollback";
+  request.options.running_gate_timeout = std::chrono::milliseconds(200);
+  ApplyReport back = w.reconciler->Apply(rollback->plan, rollback->pinned, now.providers(),
+                                         &rollback->live, request, nullptr);
+  CHECK(back.complete);
+  CHECK(w.factory->Host("h1").Container("core")->live.spec.image == pinned);
+  // The manifest still names :2: the group is reported until it is changed.
+  CHECK(w.Plan(v2).plan.Count(ActionKind::kReplace) == 2);
+  // With only one earlier release left to differ from, going back again goes forward.
+  PlannedRun later = w.Plan(v2);
+  auto forward = w.reconciler->PlanRollback(v2, later, "product", 0);
+  REQUIRE(forward.ok());
+  CHECK(forward->source.id == 2);
+}
+
+TEST_CASE("a container made outside jlrec is adopted as it is and managed from then on",
+          "[reconciler]") {
+  World w;
+  DesiredState d = Manifest();
+  // Made the legacy way: no labels, the manifest's spec, the rendered /run.sh.
+  for (const auto& c : d.containers) {
+    FakeContainer legacy;
+    legacy.live.name = c.name;
+    legacy.live.spec = c.spec;
+    legacy.live.image_id = "sha256:" + Sha256Hex(c.spec.image);  // as the fake's images are
+    legacy.live.state = "running";
+    legacy.files["/run.sh"] = c.script;
+    w.factory->Host(c.host).AddContainer(legacy);
+  }
+  PlannedRun run = w.Plan(d);
+  REQUIRE(run.plan.Adoptions() == 2);
+  CHECK(run.plan.actions[0].kind == ActionKind::kAdopt);
+  const std::uint64_t mutations = w.factory->log().MutatingCalls();
+  ApplyReport report = w.Apply(d, run);
+  CHECK(report.complete);
+  CHECK(w.factory->log().MutatingCalls() == mutations);  // adopting changes nothing on a host
+  auto adoptions = w.store->ListAdoptions("jl");
+  REQUIRE(adoptions.ok());
+  CHECK(adoptions->size() == 2);
+  CHECK(w.Plan(d).plan.actions.empty());
+}
+
+}  // namespace jlrec
