@@ -220,7 +220,10 @@ class ActionRun {
       container_id = new_id;
       // The new container runs and passed its gate: the action succeeded. A previous
       // container that cannot be removed now is found by the next plan, which finishes it.
-      Mutate("remove previous", [&] { return provider_.RemoveContainer(previous_id); });
+      if (Status removed =
+              Mutate("remove previous", [&] { return provider_.RemoveContainer(previous_id); });
+          !removed.ok())
+        on_step_("previous container left for the next plan to remove: " + removed.message());
       return Status::Ok();
     }
     Status restored = PutPreviousBack(previous_id, new_id);

@@ -10,7 +10,7 @@ namespace jlrec {
 
 /// The outcome of an operation: ok, or a code plus a human-readable message.
 /// Cheap to copy; never throws.
-class Status {
+class [[nodiscard]] Status {
  public:
   /// What kind of failure this is; callers branch on it, humans read the message.
   enum class Code {
@@ -82,7 +82,7 @@ const char* StatusCodeName(Status::Code code);
 
 /// A value or the Status explaining why there is none (an expected-like type).
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   /// Holds a value.
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
