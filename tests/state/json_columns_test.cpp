@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "../model/spec_field_samples.h"
 #include "state/json_columns.h"
 
 namespace jlrec {
@@ -278,6 +279,22 @@ TEST_CASE("spec column errors name the member, as they always did") {
     Status s = SpecFieldsFromJson(c.json, spec);
     CHECK(s.code() == Status::Code::kIoError);
     CHECK(s.message() == c.message);
+  }
+}
+
+// Driven by the field list: a field added to it is covered here without editing this test.
+TEST_CASE("every field of the spec's list but image and labels reaches the spec column") {
+  for (const ContainerSpec& base : {ContainerSpec{}, spec_samples::EveryFieldSet()}) {
+    for (const auto& [name, changed] : spec_samples::EachFieldChanged(base)) {
+      INFO(name);
+      const bool own_column = name == "image" || name == "labels";
+      CHECK((SpecFieldsToJson(changed) != SpecFieldsToJson(base)) == !own_column);
+      ContainerSpec back;
+      back.image = changed.image;
+      back.labels = changed.labels;
+      REQUIRE(SpecFieldsFromJson(SpecFieldsToJson(changed), back).ok());
+      CHECK(back == changed);
+    }
   }
 }
 
