@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "../model/spec_field_samples.h"
 #include "engine/diff.h"
 #include "model/digest.h"
 
@@ -921,5 +922,18 @@ TEST_CASE("immutable fields compare after their normalisations", "[diff]") {
     have.healthcheck->retries = 4;
     REQUIRE(ChangesFor(want, have).size() == 1);
     CHECK(ChangesFor(want, have)[0].field == "healthcheck");
+  }
+}
+
+// Driven by the field list: a field added to it is covered here without editing this test.
+TEST_CASE("each field of the spec's list, changed alone, is one change named by the field",
+          "[diff]") {
+  const ContainerSpec want = spec_samples::EveryFieldSet();
+  for (const auto& [name, have] : spec_samples::EachFieldChanged(want)) {
+    INFO(name);
+    const std::vector<FieldChange> changes = ChangesFor(want, have);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].field == name.substr(0, name.find('.')));
+    CHECK(changes[0].old_value != changes[0].new_value);
   }
 }
