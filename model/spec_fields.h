@@ -14,8 +14,10 @@
 // The build fails until each step is done: this file checks the lists against the structs'
 // members and the digest rules, and the files of steps 3 and 4 check the field counts they
 // were written for. A field of a type no encoding knows yet fails to compile in each
-// encoding that needs to learn it. tests/model/spec_fields_test.cpp then round-trips a spec
-// with every field set through every encoding.
+// encoding that needs to learn it. The tests then cover the new field unedited (only a new
+// type needs teaching to their Bump): tests/model/spec_field_samples.h sets every field of
+// the lists, and the model, state and engine tests take each through the digest, the binary
+// form, the JSON column and the diff.
 #pragma once
 
 #include <chrono>
@@ -60,9 +62,9 @@ struct FieldTraits {
 /// One field of `Struct`: the member holding it and its traits.
 template <class Struct, class T>
 struct Field {
-  using Value = T;  ///< the member's type
-  T Struct::*member;
-  FieldTraits traits;
+  using Value = T;     ///< the member's type
+  T Struct::*member;   ///< where the field lives in a Struct
+  FieldTraits traits;  ///< its name and the meaning of its values
 
   /// The field's value in `s`.
   constexpr const T& Of(const Struct& s) const { return s.*member; }

@@ -3,6 +3,7 @@
 // form. The encodings' bytes themselves are pinned in container_spec_test.cpp.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "model/byte_codec.h"
@@ -43,12 +44,21 @@ struct Three {
 static_assert(MemberCount<Three>() == 3);
 static_assert(MemberCount<ContainerSpec>() == FieldCount<ContainerSpec>());
 
-TEST_CASE("the field list names every field in the order the encodings always used") {
-  // The order is part of the digest and of the binary form: it never changes.
-  CHECK(Names<ContainerSpec>() == std::vector<std::string>{"image", "command", "network_mode",
-                                                           "volumes", "restart", "ports", "labels",
-                                                           "healthcheck"});
-  CHECK(Names<Healthcheck>() ==
+// The first N names of Struct's list (all of them if it has fewer).
+template <class Struct>
+std::vector<std::string> FirstNames(size_t n) {
+  std::vector<std::string> names = Names<Struct>();
+  names.resize(std::min(n, names.size()));
+  return names;
+}
+
+TEST_CASE("the field list keeps the fields the encodings always had, in their order") {
+  // The order is part of the digest and of the binary form: it never changes. New fields
+  // come after these.
+  CHECK(FirstNames<ContainerSpec>(8) == std::vector<std::string>{"image", "command", "network_mode",
+                                                                 "volumes", "restart", "ports",
+                                                                 "labels", "healthcheck"});
+  CHECK(FirstNames<Healthcheck>(4) ==
         std::vector<std::string>{"command", "timeout", "interval", "retries"});
 }
 
