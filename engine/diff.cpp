@@ -4,12 +4,14 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
 #include "model/container_spec.h"
 #include "model/image_reference.h"
 #include "model/rfc3339.h"
+#include "model/spec_fields.h"
 
 namespace jlrec {
 
@@ -47,35 +49,59 @@ std::string HealthcheckValue(const std::optional<Healthcheck>& h) {
          DurationValue(h->timeout) + ", " + std::to_string(h->retries) + " retries";
 }
 
-std::string NormalRestart(const std::string& r) { return r.empty() ? "no" : r; }
-
 std::vector<std::string> Sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
 }
 
-// Immutable fields that differ, old -> new. Empty desired command/network mode mean "the
-// image's / Docker's default", which the live side reports resolved, so they are not compared.
+// A string field's value as compared and shown: empty as what it stands for, if anything
+// (restart "" is "no").
+std::string Normal(const FieldTraits& field, const std::string& s) {
+  return field.empty == Empty::kSameAs && s.empty() ? std::string(field.empty_is) : s;
+}
+
+// Whether a field's desired and live values differ, after the field's normalisation.
+template <class T>
+bool FieldDiffers(const FieldTraits& field, const T& want, const T& have) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return Normal(field, want) != Normal(field, have);
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    return want != have && (!field.unordered || Sorted(want) != Sorted(have));
+  } else {
+    return want != have;
+  }
+}
+
+// A field's value as a plan shows it.
+template <class T>
+std::string FieldText(const FieldTraits& field, const T& value) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return field.empty == Empty::kInvalid ? value : ScalarValue(Normal(field, value));
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    return ListValue(field.unordered ? Sorted(value) : value);
+  } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+    return LabelsValue(value);
+  } else if constexpr (std::is_same_v<T, std::optional<Healthcheck>>) {
+    return HealthcheckValue(value);
+  } else {
+    static_assert(kUnsupportedFieldType<T>, "a plan has no text for this field type");
+  }
+}
+
+// Immutable fields that differ, old -> new, in field list order (model/spec_fields.h) and
+// named as there. A field whose empty value is the image's or Docker's default (command,
+// network mode) is not compared when the desired one is empty: the live side reports the
+// default resolved. No healthcheck in the manifest still differs from one jlrec wrote: the
+// image's own reads back as none (docker_container_json.h), so what remains was asked for.
 std::vector<FieldChange> SpecChanges(const ContainerSpec& want, const ContainerSpec& have) {
   std::vector<FieldChange> out;
-  if (want.image != have.image) out.push_back({"image", have.image, want.image});
-  if (!want.command.empty() && want.command != have.command)
-    out.push_back({"command", ListValue(have.command), ListValue(want.command)});
-  if (!want.network_mode.empty() && want.network_mode != have.network_mode)
-    out.push_back({"network_mode", ScalarValue(have.network_mode), want.network_mode});
-  if (want.volumes != have.volumes)
-    out.push_back({"volumes", ListValue(have.volumes), ListValue(want.volumes)});
-  if (NormalRestart(want.restart) != NormalRestart(have.restart))
-    out.push_back({"restart", NormalRestart(have.restart), NormalRestart(want.restart)});
-  if (want.ports != have.ports && Sorted(want.ports) != Sorted(have.ports))
-    out.push_back({"ports", ListValue(Sorted(have.ports)), ListValue(Sorted(want.ports))});
-  if (want.labels != have.labels)
-    out.push_back({"labels", LabelsValue(have.labels), LabelsValue(want.labels)});
-  // No healthcheck in the manifest still differs from one jlrec wrote: the image's own reads
-  // back as none (docker_container_json.h), so what remains was asked for once.
-  if (want.healthcheck != have.healthcheck)
-    out.push_back(
-        {"healthcheck", HealthcheckValue(have.healthcheck), HealthcheckValue(want.healthcheck)});
+  ForEachField<ContainerSpec>([&](const auto& field) {
+    const FieldTraits& traits = field.traits;
+    if (traits.empty == Empty::kImageDefault && HoldsDefault(field, want)) return;
+    if (!FieldDiffers(traits, field.Of(want), field.Of(have))) return;
+    out.push_back({std::string(traits.name), FieldText(traits, field.Of(have)),
+                   FieldText(traits, field.Of(want))});
+  });
   return out;
 }
 

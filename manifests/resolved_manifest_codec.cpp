@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "model/byte_codec.h"
+#include "model/spec_fields.h"
 
 namespace jlrec {
 
@@ -12,6 +13,10 @@ namespace {
 constexpr std::uint32_t kMagic = 0x4d524c4a;
 // 2: the healthcheck moved into the spec; 3: hosts carry ssh_host.
 constexpr std::uint32_t kFormat = 3;
+// WriteSpec writes every field of the spec's field list (model/spec_fields.h), so a field
+// added there changes this layout too.
+static_assert(FieldCount<ContainerSpec>() == 8 && FieldCount<Healthcheck>() == 4,
+              "the spec's fields changed WriteSpec's layout: bump kFormat, then these counts");
 
 void WriteContainer(ByteWriter& w, const DesiredContainer& c) {
   w.Str(c.host);

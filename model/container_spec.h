@@ -26,6 +26,10 @@ struct Healthcheck {
 /// The fields of a container that can only change by replacing it. Env is NOT here:
 /// env lives in the rendered /run.sh (as in the legacy deploy script), so an env change
 /// is an in-place update, never a replace.
+///
+/// To add a field (here or to Healthcheck): give it an entry in its FieldList in
+/// model/spec_fields.h, which the digest, the codecs, the JSON column and the diff follow;
+/// that file says what else it takes (the Docker translation, the caches' format numbers).
 struct ContainerSpec {
   std::string image;                          ///< image reference as written ("repo/name:tag")
   std::vector<std::string> command;           ///< argv (Docker Cmd); empty = image default
@@ -40,12 +44,14 @@ struct ContainerSpec {
   bool operator==(const ContainerSpec&) const = default;
 };
 
-/// sha256 of a canonical serialisation of `spec` (stable across runs and machines). A spec
-/// without a healthcheck digests as it did before healthchecks were part of the spec, so the
-/// spec-digest labels of containers made by older versions still match.
+/// sha256 of a canonical serialisation of `spec`'s fields in FieldList order (stable across
+/// runs and machines). A spec without a healthcheck (or any field added since) digests as it
+/// did before the field was part of the spec, so the spec-digest labels of containers made
+/// by older versions still match.
 std::string SpecDigest(const ContainerSpec& spec);
 
-/// Appends `spec` to `w` in the state file caches' binary form (engine/byte_codec.h).
+/// Appends `spec`'s fields, in FieldList order, to `w` in the state file caches' binary form
+/// (model/byte_codec.h).
 void WriteSpec(ByteWriter& w, const ContainerSpec& spec);
 /// Reads what WriteSpec wrote into `spec` (check r.ok() afterwards).
 void ReadSpec(ByteReader& r, ContainerSpec& spec);

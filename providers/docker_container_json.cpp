@@ -5,11 +5,24 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "model/spec_fields.h"
+
 namespace jlrec {
 
 namespace {
 
 using nlohmann::json;
+
+// The translation is written field by field, not driven by the spec's field list
+// (model/spec_fields.h): each field has its own place and shape in Docker's JSON (Cmd left
+// out for the image's, a restart policy object parsed from "on-failure:N", port bindings
+// keyed by container port, labels merged with jlrec's and filtered against the image's, a
+// health check Test with nanosecond durations) and its own read-back normalisation. The
+// list still makes a forgotten translation a build error:
+static_assert(FieldCount<ContainerSpec>() == 8 && FieldCount<Healthcheck>() == 4,
+              "a spec field was added: translate it in ContainerCreateBody and "
+              "LiveContainerFromInspect (and the header's normalisation notes), then update "
+              "these counts");
 
 // Docker writes "0001-01-01T00:00:00Z" (Go's zero time) for "never".
 constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";

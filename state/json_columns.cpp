@@ -2,10 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <limits>
-#include <set>
 #include <string_view>
+#include <type_traits>
+
+#include "model/spec_fields.h"
 
 namespace jlrec {
 
@@ -284,81 +288,181 @@ Result<std::map<std::string, std::string>> StringMapFromJson(const std::string& 
   return out;
 }
 
-std::string SpecFieldsToJson(const ContainerSpec& spec) {
-  json fields{{"command", spec.command},
-              {"network_mode", spec.network_mode},
-              {"volumes", spec.volumes},
-              {"restart", spec.restart},
-              {"ports", spec.ports}};
-  // Absent when there is none, as in the rows written before healthchecks were cached.
-  if (spec.healthcheck) {
-    const Healthcheck& h = *spec.healthcheck;
-    fields["healthcheck"] = json{{"command", h.command},
-                                 {"timeout_ms", h.timeout.count()},
-                                 {"interval_ms", h.interval.count()},
-                                 {"retries", h.retries}};
-  }
-  return Dump(fields);
-}
+// --- The spec column, driven by the spec's field list (model/spec_fields.h).
 
 namespace {
 
 constexpr const char* kSpecColumn = "containers.spec";
 
-// The "healthcheck" member of the spec column; every field of it is required.
-Status ReadHealthcheck(ColumnReader& reader, Healthcheck& healthcheck) {
-  std::set<std::string> seen;
-  Status s = reader.Object([&](const std::string& key) -> Status {
-    seen.insert(key);
-    std::int64_t number = 0;
-    if (key == "command") return reader.StringList(healthcheck.command = {});
-    if (key == "timeout_ms") {
-      if (Status st = reader.Integer(number, "healthcheck timeout_ms"); !st.ok()) return st;
-      healthcheck.timeout = std::chrono::milliseconds(number);
-      return Status::Ok();
-    }
-    if (key == "interval_ms") {
-      if (Status st = reader.Integer(number, "healthcheck interval_ms"); !st.ok()) return st;
-      healthcheck.interval = std::chrono::milliseconds(number);
-      return Status::Ok();
-    }
-    if (key == "retries") {
-      if (Status st = reader.Integer(number, "healthcheck retries"); !st.ok()) return st;
-      if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
-        return reader.Error("healthcheck retries is out of range");
-      healthcheck.retries = static_cast<int>(number);
-      return Status::Ok();
-    }
-    return reader.SkipValue("healthcheck " + key);
-  });
-  if (!s.ok()) return s;
-  for (const char* key : {"command", "timeout_ms", "interval_ms", "retries"})
-    if (!seen.count(key)) return Malformed(kSpecColumn, std::string("missing healthcheck ") + key);
-  return Status::Ok();
+// The spec's fields that have a column of their own, so are not in the spec column.
+bool HasOwnColumn(std::string_view field) { return field == "image" || field == "labels"; }
+
+template <class Struct, class Field>
+bool InSpecColumn(const Field& field) {
+  return !std::is_same_v<Struct, ContainerSpec> || !HasOwnColumn(field.traits.name);
 }
+
+// A duration is an integer number of milliseconds, and says so in its member's name.
+template <class T>
+constexpr std::string_view kKeySuffix = std::is_same_v<T, std::chrono::milliseconds>
+                                            ? std::string_view("_ms")
+                                            : std::string_view();
+
+template <class Field>
+std::string KeyOf(const Field& field) {
+  return std::string(field.traits.name) +
+         std::string(kKeySuffix<typename std::remove_cvref_t<Field>::Value>);
+}
+
+template <class Field>
+bool IsKeyOf(std::string_view key, const Field& field) {
+  constexpr std::string_view suffix = kKeySuffix<typename std::remove_cvref_t<Field>::Value>;
+  const std::string_view name = field.traits.name;
+  return key.size() == name.size() + suffix.size() && key.starts_with(name) &&
+         key.ends_with(suffix);
+}
+
+template <class Struct>
+json FieldsToJson(const Struct& s);
+
+template <class T>
+json ValueToJson(const T& value) {
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<std::string>> ||
+                std::is_same_v<T, std::map<std::string, std::string>> || std::is_same_v<T, int>) {
+    return json(value);
+  } else if constexpr (kIsOptional<T>) {
+    // Optional fields carry a digest tag, so an unset one was left out before this.
+    return ValueToJson(*value);
+  } else if constexpr (HasFieldList<T>) {
+    return FieldsToJson(value);
+  } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
+    return json(value.count());
+  } else {
+    static_assert(kUnsupportedFieldType<T>, "the spec column has no JSON form for this type");
+  }
+}
+
+template <class Struct>
+json FieldsToJson(const Struct& s) {
+  json out = json::object();
+  ForEachField<Struct>([&](const auto& field) {
+    if (!InSpecColumn<Struct>(field)) return;
+    // A field added since the column's first version is absent while it holds its default,
+    // as in the rows written before it existed.
+    if (field.traits.digest_tag != 0 && HoldsDefault(field, s)) return;
+    out[KeyOf(field)] = ValueToJson(field.Of(s));
+  });
+  return out;
+}
+
+template <class Struct>
+class FieldsReader;
+
+// Reads one member's value into `value`; `what` names it in errors ("healthcheck retries").
+template <class T>
+Status ReadValue(ColumnReader& reader, T& value, const std::string& what) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return reader.StringValue(value, what);
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    return reader.StringList(value = {});
+  } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+    value.clear();
+    return reader.Object([&](const std::string& key) {
+      std::string item;
+      if (Status st = reader.StringValue(item, what); !st.ok())
+        return reader.Error(what + " is not an object of strings");
+      value.insert_or_assign(key, std::move(item));
+      return Status::Ok();
+    });
+  } else if constexpr (kIsOptional<T>) {
+    return ReadValue(reader, value.emplace(), what);
+  } else if constexpr (HasFieldList<T>) {
+    FieldsReader<T> fields(reader, value, what);
+    if (Status st = fields.Members(); !st.ok()) return st;
+    return fields.CheckRequired();
+  } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
+    std::int64_t number = 0;
+    if (Status st = reader.Integer(number, what); !st.ok()) return st;
+    value = std::chrono::milliseconds(number);
+    return Status::Ok();
+  } else if constexpr (std::is_same_v<T, int>) {
+    std::int64_t number = 0;
+    if (Status st = reader.Integer(number, what); !st.ok()) return st;
+    if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
+      return reader.Error(what + " is out of range");
+    value = static_cast<int>(number);
+    return Status::Ok();
+  } else {
+    static_assert(kUnsupportedFieldType<T>, "the spec column has no JSON form for this type");
+  }
+}
+
+// Reads the members of a JSON object into the fields of `s` by their keys. The fields the
+// column has had from its first version are required; one added since may be missing (a
+// row written before it existed) and is then its default. Members no field has are skipped:
+// a newer jlrec wrote them.
+template <class Struct>
+class FieldsReader {
+ public:
+  // `parent` names the member holding the object in errors ("healthcheck"); "" at the top.
+  FieldsReader(ColumnReader& reader, Struct& s, std::string_view parent)
+      : reader_(reader), s_(s), parent_(parent) {}
+
+  Status Members() {
+    ForEachField<Struct>([&](const auto& field) {
+      if (field.traits.digest_tag != 0) SetDefault(field, s_);
+    });
+    return reader_.Object([&](const std::string& key) -> Status {
+      std::string nested;
+      const std::string& what = parent_.empty() ? key : (nested = Named(key));
+      Status result = Status::Ok();
+      bool known = false;
+      size_t index = 0;
+      ForEachField<Struct>([&](const auto& field) {
+        const size_t i = index++;
+        if (known || !InSpecColumn<Struct>(field) || !IsKeyOf(key, field)) return;
+        known = true;
+        seen_[i] = true;
+        result = ReadValue(reader_, field.Of(s_), what);
+      });
+      return known ? result : reader_.SkipValue(what);
+    });
+  }
+
+  // A missing field that the column always had is an error.
+  Status CheckRequired() const {
+    Status missing = Status::Ok();
+    size_t index = 0;
+    ForEachField<Struct>([&](const auto& field) {
+      const size_t i = index++;
+      if (!missing.ok() || seen_[i] || field.traits.digest_tag != 0 || !InSpecColumn<Struct>(field))
+        return;
+      missing = Malformed(kSpecColumn, "missing " + Named(KeyOf(field)));
+    });
+    return missing;
+  }
+
+ private:
+  std::string Named(const std::string& key) const {
+    return parent_.empty() ? key : std::string(parent_) + " " + key;
+  }
+
+  ColumnReader& reader_;
+  Struct& s_;
+  std::string_view parent_;
+  std::array<bool, FieldCount<Struct>()> seen_{};
+};
 
 }  // namespace
 
+std::string SpecFieldsToJson(const ContainerSpec& spec) { return Dump(FieldsToJson(spec)); }
+
 Status SpecFieldsFromJson(const std::string& json_text, ContainerSpec& spec) {
   ColumnReader reader(json_text, kSpecColumn);
-  std::set<std::string> seen;
-  spec.healthcheck.reset();
-  Status s = reader.Object([&](const std::string& key) -> Status {
-    seen.insert(key);
-    if (key == "command") return reader.StringList(spec.command = {});
-    if (key == "volumes") return reader.StringList(spec.volumes = {});
-    if (key == "ports") return reader.StringList(spec.ports = {});
-    if (key == "network_mode") return reader.StringValue(spec.network_mode, key);
-    if (key == "restart") return reader.StringValue(spec.restart, key);
-    if (key == "healthcheck") return ReadHealthcheck(reader, spec.healthcheck.emplace());
-    // A field this version does not know (a newer jlrec wrote it): skipped.
-    return reader.SkipValue(key);
-  });
-  if (!s.ok()) return s;
-  if (Status st = reader.End(); !st.ok()) return st;
-  for (const char* key : {"command", "network_mode", "volumes", "restart", "ports"})
-    if (!seen.count(key)) return Malformed(kSpecColumn, std::string("missing ") + key);
-  return Status::Ok();
+  FieldsReader<ContainerSpec> fields(reader, spec, "");
+  if (Status s = fields.Members(); !s.ok()) return s;
+  if (Status s = reader.End(); !s.ok()) return s;
+  return fields.CheckRequired();
 }
 
 }  // namespace jlrec

@@ -21,15 +21,19 @@ std::string StringMapToJson(const std::map<std::string, std::string>& values);
 Result<std::map<std::string, std::string>> StringMapFromJson(const std::string& json,
                                                              const char* column);
 
-/// The fields of `spec` that have no column of their own (command, network_mode, volumes,
-/// restart, ports, and when there is one the healthcheck as {"command": [...],
-/// "timeout_ms": N, "interval_ms": N, "retries": N}) as a JSON object; image and labels are
-/// stored in their own columns.
+/// The fields of `spec`'s field list (model/spec_fields.h) that have no column of their own
+/// (all but image and labels) as a JSON object, a member per field named as the field (today
+/// command, network_mode, volumes, restart, ports, and when there is one the healthcheck as
+/// {"command": [...], "timeout_ms": N, "interval_ms": N, "retries": N}): a duration is an
+/// integer number of milliseconds named NAME_ms; a field added since the column's first
+/// version (one with a digest tag, like the healthcheck) is left out while it holds its
+/// default.
 std::string SpecFieldsToJson(const ContainerSpec& spec);
-/// Fills those fields of `spec` from `json` (no "healthcheck" member: no healthcheck, as in
-/// rows written before it was cached); members it does not know are skipped (a newer jlrec
-/// wrote them). kIoError when it is malformed: a missing field, a value of the wrong type,
-/// an integer with a fraction or out of range.
+/// Fills those fields of `spec` from `json`. A missing field added since the first version
+/// is its default (no "healthcheck" member: no healthcheck, as in rows written before it was
+/// cached); members it does not know are skipped (a newer jlrec wrote them). kIoError when
+/// it is malformed: a missing field of the first version, a value of the wrong type, an
+/// integer with a fraction or out of range.
 Status SpecFieldsFromJson(const std::string& json, ContainerSpec& spec);
 
 }  // namespace jlrec

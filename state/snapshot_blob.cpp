@@ -1,6 +1,7 @@
 #include "state/snapshot_blob.h"
 
 #include "model/byte_codec.h"
+#include "model/spec_fields.h"
 
 namespace jlrec {
 
@@ -10,6 +11,10 @@ namespace {
 constexpr std::uint32_t kMagic = 0x53524c4a;
 // 2: the spec carries the healthcheck; the restart count and exit code follow the health.
 constexpr std::uint32_t kFormat = 2;
+// WriteSpec writes every field of the spec's field list (model/spec_fields.h), so a field
+// added there changes this layout too.
+static_assert(FieldCount<ContainerSpec>() == 8 && FieldCount<Healthcheck>() == 4,
+              "the spec's fields changed WriteSpec's layout: bump kFormat, then these counts");
 
 }  // namespace
 

@@ -2,6 +2,9 @@
 // selection and secret redaction.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "../model/spec_field_samples.h"
 #include "engine/diff.h"
 #include "model/digest.h"
 
@@ -806,5 +809,131 @@ TEST_CASE("an adopted container is managed: in sync, updated, orphaned and prune
   SECTION("another container under the name is not the adopted one") {
     b.id = "someone-else";
     CHECK(The(PlanRemembering(d, {{Host("h1", {a, b})}}, adopted)).kind == ActionKind::kAdopt);
+  }
+}
+
+// --- The immutable fields' comparison (SpecChanges), pinned: field names, order, the old and
+// new texts a plan prints, and each field's normalisation.
+
+namespace {
+// The changes of the replace planned for a jlrec container whose live spec is `have`.
+std::vector<FieldChange> ChangesFor(const ContainerSpec& want, const ContainerSpec& have) {
+  auto d = State({Want("h1", "a")});
+  d.containers[0].spec = want;
+  d.containers[0].spec_digest = SpecDigest(want);
+  LiveContainer l = Matching(d.containers[0]);
+  l.spec = have;
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  if (plan.actions.empty()) return {};
+  REQUIRE(plan.actions.size() == 1);
+  return plan.actions[0].changes;
+}
+
+ContainerSpec WantedSpec() {
+  ContainerSpec s;
+  s.image = "127.0.0.1:5000/app:1";
+  s.command = {"/bin/sh", "/run.sh"};
+  s.network_mode = "host";
+  s.volumes = {"/data:/data", "/logs:/logs:ro"};
+  s.restart = "unless-stopped";
+  s.ports = {"9000:9000/udp", "8080:80/tcp"};
+  s.labels = {{"team", "core"}, {"tier", "web"}};
+  s.healthcheck = Healthcheck{
+      {"test", "-f", "/ok"}, std::chrono::milliseconds(2500), std::chrono::seconds(1), 3};
+  return s;
+}
+}  // namespace
+
+TEST_CASE("every differing immutable field is listed in field order with its old and new text",
+          "[diff]") {
+  ContainerSpec have;
+  have.image = "127.0.0.1:5000/app:0";
+  have.command = {"/bin/true"};
+  have.network_mode = "bridge";
+  have.volumes = {"/logs:/logs:ro", "/data:/data"};
+  have.restart = "";
+  have.ports = {"8081:80/tcp"};
+  have.labels = {{"team", "edge"}};
+  const std::vector<FieldChange> changes = ChangesFor(WantedSpec(), have);
+  std::vector<std::vector<std::string>> got;
+  for (const FieldChange& c : changes) got.push_back({c.field, c.old_value, c.new_value});
+  CHECK(got == std::vector<std::vector<std::string>>{
+                   {"image", "127.0.0.1:5000/app:0", "127.0.0.1:5000/app:1"},
+                   {"command", "[/bin/true]", "[/bin/sh, /run.sh]"},
+                   {"network_mode", "bridge", "host"},
+                   {"volumes", "[/logs:/logs:ro, /data:/data]", "[/data:/data, /logs:/logs:ro]"},
+                   {"restart", "no", "unless-stopped"},
+                   {"ports", "[8081:80/tcp]", "[8080:80/tcp, 9000:9000/udp]"},
+                   {"labels", "[team=edge]", "[team=core, tier=web]"},
+                   {"healthcheck", "(none)", "[test, -f, /ok] every 1s, timeout 2500ms, 3 retries"},
+               });
+}
+
+TEST_CASE("empty and unset live values are shown as the plan always showed them", "[diff]") {
+  ContainerSpec want = WantedSpec();
+  want.restart = "";
+  want.healthcheck.reset();
+  ContainerSpec have;
+  have.restart = "always";
+  have.healthcheck = Healthcheck{{"true"}, std::chrono::seconds(2), std::chrono::seconds(1), 1};
+  std::vector<std::vector<std::string>> got;
+  for (const FieldChange& c : ChangesFor(want, have))
+    got.push_back({c.field, c.old_value, c.new_value});
+  CHECK(got == std::vector<std::vector<std::string>>{
+                   {"image", "", "127.0.0.1:5000/app:1"},
+                   {"command", "(none)", "[/bin/sh, /run.sh]"},
+                   {"network_mode", "(none)", "host"},
+                   {"volumes", "(none)", "[/data:/data, /logs:/logs:ro]"},
+                   {"restart", "always", "no"},
+                   {"ports", "(none)", "[8080:80/tcp, 9000:9000/udp]"},
+                   {"labels", "(none)", "[team=core, tier=web]"},
+                   {"healthcheck", "[true] every 1s, timeout 2s, 1 retries", "(none)"},
+               });
+}
+
+TEST_CASE("immutable fields compare after their normalisations", "[diff]") {
+  ContainerSpec want = WantedSpec();
+  ContainerSpec have = want;
+  SECTION("an empty command or network mode is the image's or Docker's default: not compared") {
+    want.command.clear();
+    want.network_mode.clear();
+    have.command = {"/entrypoint.sh"};
+    have.network_mode = "bridge";
+    CHECK(ChangesFor(want, have).empty());
+  }
+  SECTION("restart \"\" is \"no\"") {
+    want.restart = "";
+    have.restart = "no";
+    CHECK(ChangesFor(want, have).empty());
+    want.restart = "no";
+    have.restart = "";
+    CHECK(ChangesFor(want, have).empty());
+  }
+  SECTION("ports are a set") {
+    std::reverse(have.ports.begin(), have.ports.end());
+    CHECK(ChangesFor(want, have).empty());
+  }
+  SECTION("volumes are a list: their order counts") {
+    std::reverse(have.volumes.begin(), have.volumes.end());
+    REQUIRE(ChangesFor(want, have).size() == 1);
+    CHECK(ChangesFor(want, have)[0].field == "volumes");
+  }
+  SECTION("a healthcheck differing only in its retries differs") {
+    have.healthcheck->retries = 4;
+    REQUIRE(ChangesFor(want, have).size() == 1);
+    CHECK(ChangesFor(want, have)[0].field == "healthcheck");
+  }
+}
+
+// Driven by the field list: a field added to it is covered here without editing this test.
+TEST_CASE("each field of the spec's list, changed alone, is one change named by the field",
+          "[diff]") {
+  const ContainerSpec want = spec_samples::EveryFieldSet();
+  for (const auto& [name, have] : spec_samples::EachFieldChanged(want)) {
+    INFO(name);
+    const std::vector<FieldChange> changes = ChangesFor(want, have);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].field == name.substr(0, name.find('.')));
+    CHECK(changes[0].old_value != changes[0].new_value);
   }
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "../model/spec_field_samples.h"
 #include "state/json_columns.h"
 
 namespace jlrec {
@@ -187,6 +188,114 @@ TEST_CASE("spec column refuses an unknown member nested beyond reason") {
       spec);
   CHECK(s.code() == Status::Code::kIoError);
   CHECK(s.message().find("nested too deeply") != std::string::npos);
+}
+
+// --- The spec column's text is stored in every state file: pinned, so that the column
+// written from the spec's field list (model/spec_fields.h) stays what was written by hand.
+
+ContainerSpec FullSpec() {
+  ContainerSpec spec = SpecWithHealthcheck();
+  spec.image = "registry.example.com/app:2";  // its own column: not in the JSON
+  spec.command = {"/bin/sh", "-c", "exec \"/run.sh\""};
+  spec.network_mode = "bridge";
+  spec.volumes = {"/data:/data:ro", "/logs:/var/log/app"};
+  spec.restart = "on-failure:5";
+  spec.ports = {"127.0.0.1:8080:80/tcp", "9000:9000/udp"};
+  spec.labels = {{"team", "core"}};  // its own column: not in the JSON
+  return spec;
+}
+
+TEST_CASE("spec column text is pinned, with and without a healthcheck") {
+  ContainerSpec spec = FullSpec();
+  CHECK(SpecFieldsToJson(spec) ==
+        R"({"command":["/bin/sh","-c","exec \"/run.sh\""],)"
+        R"("healthcheck":{"command":["/bin/sh","-c","test -f \"/tmp/ready ✓\""],)"
+        R"("interval_ms":250,"retries":5,"timeout_ms":3000},)"
+        R"("network_mode":"bridge","ports":["127.0.0.1:8080:80/tcp","9000:9000/udp"],)"
+        R"("restart":"on-failure:5","volumes":["/data:/data:ro","/logs:/var/log/app"]})");
+  spec.healthcheck.reset();
+  CHECK(SpecFieldsToJson(spec) ==
+        R"({"command":["/bin/sh","-c","exec \"/run.sh\""],"network_mode":"bridge",)"
+        R"("ports":["127.0.0.1:8080:80/tcp","9000:9000/udp"],"restart":"on-failure:5",)"
+        R"("volumes":["/data:/data:ro","/logs:/var/log/app"]})");
+  CHECK(SpecFieldsToJson(ContainerSpec{}) ==
+        R"({"command":[],"network_mode":"","ports":[],"restart":"","volumes":[]})");
+}
+
+TEST_CASE("spec column rows as older versions wrote them read back, image and labels untouched") {
+  ContainerSpec back = FullSpec();
+  REQUIRE(SpecFieldsFromJson(
+              R"({"ports":["1:1/tcp"],"volumes":[],"restart":"always","network_mode":"host",)"
+              R"("command":["a"]})",
+              back)
+              .ok());
+  CHECK(back.image == "registry.example.com/app:2");
+  CHECK(back.labels == std::map<std::string, std::string>{{"team", "core"}});
+  CHECK(back.command == std::vector<std::string>{"a"});
+  CHECK(back.network_mode == "host");
+  CHECK(back.volumes.empty());
+  CHECK(back.restart == "always");
+  CHECK(back.ports == std::vector<std::string>{"1:1/tcp"});
+  CHECK_FALSE(back.healthcheck.has_value());
+
+  ContainerSpec full = FullSpec();
+  ContainerSpec read;
+  read.image = full.image;
+  read.labels = full.labels;
+  REQUIRE(SpecFieldsFromJson(SpecFieldsToJson(full), read).ok());
+  CHECK(read == full);
+}
+
+TEST_CASE("spec column errors name the member, as they always did") {
+  struct Case {
+    const char* json;
+    const char* message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"command":[],"network_mode":7,"volumes":[],"restart":"no","ports":[]})",
+            "malformed containers.spec in the state file: network_mode is not a string"},
+           {R"({"command":[],"network_mode":"","volumes":[],"ports":[]})",
+            "malformed containers.spec in the state file: missing restart"},
+           {R"({"command":[],"network_mode":"","volumes":[],"restart":"","ports":[],)"
+            R"("healthcheck":{"command":[],"timeout_ms":1,"retries":1}})",
+            "malformed containers.spec in the state file: missing healthcheck interval_ms"},
+           {R"({"command":[],"network_mode":"","volumes":[],"restart":"","ports":[],)"
+            R"("healthcheck":{"command":[],"timeout_ms":1.5,"interval_ms":1,"retries":1}})",
+            "malformed containers.spec in the state file: healthcheck timeout_ms is not an "
+            "integer"},
+           {R"({"command":[],"network_mode":"","volumes":[],"restart":"","ports":[],)"
+            R"("healthcheck":{"command":[],"timeout_ms":1,"interval_ms":1,"retries":4294967296}})",
+            "malformed containers.spec in the state file: healthcheck retries is out of range"},
+           {R"({"command":[],"network_mode":"","volumes":[],"restart":"","ports":[],)"
+            R"("healthcheck":{"command":[],"timeout_ms":1,"interval_ms":1,"retries":1,"x":true}})",
+            "malformed containers.spec in the state file: healthcheck x is not a string, integer, "
+            "array or object"},
+           {R"({"command":[],"network_mode":"","volumes":[],"restart":"","ports":[],"x":null})",
+            "malformed containers.spec in the state file: x is not a string, integer, array or "
+            "object"},
+       }) {
+    INFO(c.json);
+    ContainerSpec spec;
+    Status s = SpecFieldsFromJson(c.json, spec);
+    CHECK(s.code() == Status::Code::kIoError);
+    CHECK(s.message() == c.message);
+  }
+}
+
+// Driven by the field list: a field added to it is covered here without editing this test.
+TEST_CASE("every field of the spec's list but image and labels reaches the spec column") {
+  for (const ContainerSpec& base : {ContainerSpec{}, spec_samples::EveryFieldSet()}) {
+    for (const auto& [name, changed] : spec_samples::EachFieldChanged(base)) {
+      INFO(name);
+      const bool own_column = name == "image" || name == "labels";
+      CHECK((SpecFieldsToJson(changed) != SpecFieldsToJson(base)) == !own_column);
+      ContainerSpec back;
+      back.image = changed.image;
+      back.labels = changed.labels;
+      REQUIRE(SpecFieldsFromJson(SpecFieldsToJson(changed), back).ok());
+      CHECK(back == changed);
+    }
+  }
 }
 
 }  // namespace
