@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/plan_flow.h"
 #include "engine/drift_report.h"
+#include "model/strings.h"
 
 namespace jlrec::cli {
 namespace {
@@ -109,8 +110,7 @@ int RunDrift(const std::vector<std::string>& args) {
     std::cout << report.dump(2) << "\n";
   } else if (!(quiet && result == "in_sync")) {
     for (const auto& d : items) {
-      std::string groups;
-      for (const auto& g : d.groups) groups += (groups.empty() ? "" : ",") + g;
+      const std::string groups = Join(d.groups, ",");
       std::cout << d.kind << "  " << d.host << (d.container.empty() ? "" : "/" + d.container)
                 << "  [" << groups << "]  " << d.detail << "\n";
     }

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/run_context.h"
+#include "model/strings.h"
 
 namespace jlrec::cli {
 namespace {
@@ -21,12 +22,6 @@ std::string When(std::int64_t t) {
 std::string Short(const std::string& digest) {
   auto colon = digest.find(':');
   return digest.substr(0, (colon == std::string::npos ? 0 : colon + 1) + 12);
-}
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
 }
 
 int RunHistory(const std::vector<std::string>& args) {
@@ -68,7 +63,7 @@ int RunHistory(const std::vector<std::string>& args) {
                      {"findings", findings}});
       if (!json) {
         std::cout << "#" << c.id << "  " << When(c.checked_at) << "  " << c.result << "  ["
-                  << Join(c.groups) << "]  " << c.detail << "\n";
+                  << Join(c.groups, ",") << "]  " << c.detail << "\n";
         for (const auto& f : c.findings)
           std::cout << "      " << f.kind << "  " << f.container
                     << (f.detail.empty() ? "" : "  " + f.detail) << "\n";
@@ -121,7 +116,7 @@ int RunHistory(const std::vector<std::string>& args) {
                      {"release", jr}});
       if (json) continue;
       std::cout << "#" << r.id << "  " << When(r.started_at) << "  " << r.kind << "  ["
-                << Join(r.groups) << "]  " << r.result << "  " << r.detail << "\n";
+                << Join(r.groups, ",") << "]  " << r.result << "  " << r.detail << "\n";
       if (!r.owner.empty())
         std::cout << "      by " << r.owner << ", jlrec " << r.jlrec_version << ", manifest "
                   << r.manifest_digest.substr(0, 12) << "\n";

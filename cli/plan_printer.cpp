@@ -1,4 +1,5 @@
 #include "cli/plan_printer.h"
+#include "model/strings.h"
 
 #include <unistd.h>
 
@@ -29,12 +30,6 @@ const char* ColorOf(ActionKind k) {
     default:
       return "";
   }
-}
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 // The word after the groups: the action, or what it amounts to when its name alone would

@@ -1,4 +1,5 @@
 #include "engine/action_runner.h"
+#include "model/strings.h"
 
 #include <algorithm>
 #include <thread>
@@ -382,8 +383,7 @@ std::map<std::string, std::string> JlrecLabelsFor(const DesiredContainer& desire
                                                   const std::string& jlrec_version) {
   std::vector<std::string> groups = desired.groups;
   std::sort(groups.begin(), groups.end());
-  std::string joined;
-  for (const auto& g : groups) joined += (joined.empty() ? "" : ",") + g;
+  const std::string joined = Join(groups, ",");
   return {
       {labels::kProject, project},
       {labels::kGroups, joined},

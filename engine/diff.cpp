@@ -12,19 +12,11 @@
 #include "model/image_reference.h"
 #include "model/rfc3339.h"
 #include "model/spec_fields.h"
+#include "model/strings.h"
 
 namespace jlrec {
 
 namespace {
-
-std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
 
 std::string ListValue(const std::vector<std::string>& v) {
   return v.empty() ? "(none)" : "[" + Join(v) + "]";

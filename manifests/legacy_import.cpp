@@ -12,6 +12,7 @@
 #include "manifests/python_call.h"
 #include "manifests/python_literal.h"
 #include "manifests/python_module_outline.h"
+#include "model/strings.h"
 
 namespace jlrec {
 
@@ -166,12 +167,6 @@ std::string Lines(const KeptCall& call) {
   return call.first_line == call.last_line
              ? std::to_string(call.first_line)
              : std::to_string(call.first_line) + "-" + std::to_string(call.last_line);
-}
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
 }
 
 Result<std::vector<std::string>> StringList(const PyValue& v, const std::string& key,
@@ -648,7 +643,7 @@ class LegacyImporter {
             ? "deploy_system(group=\"test\", enable_monitor=False, runtime_mode=\"test\")"
             : "def deploy_system(...) at " + name_ + ":" + std::to_string(deploy_.def_line);
     if (deploy_.def_line != 0 && !seed_defaults_for_.empty()) {
-      origin += "; " + JoinNames(seed_defaults_for_) + " from the legacy script's";
+      origin += "; " + Join(seed_defaults_for_) + " from the legacy script's";
     }
     return origin;
   }
@@ -670,7 +665,7 @@ class LegacyImporter {
       review.push_back(
           "groups with no active deploy_system(...) call, given the legacy "
           "defaults (" +
-          Describe(defaults_) + "): " + JoinNames(defaulted));
+          Describe(defaults_) + "): " + Join(defaulted));
     }
     std::vector<std::string> commented_lines, create_groups;
     int created_active = 0, created_commented = 0;
@@ -685,7 +680,7 @@ class LegacyImporter {
     }
     if (!commented_lines.empty()) {
       review.push_back("commented-out calls kept as YAML comments: " + name_ + " lines " +
-                       JoinNames(commented_lines));
+                       Join(commented_lines));
     }
     if (!create_groups.empty()) {
       const std::string how = created_active == 0 ? "all commented out"
@@ -693,7 +688,7 @@ class LegacyImporter {
                                   ? "all active"
                                   : std::to_string(created_active) + " active, " +
                                         std::to_string(created_commented) + " commented out";
-      review.push_back("create_group_containers(...) for " + JoinNames(create_groups) + " (" + how +
+      review.push_back("create_group_containers(...) for " + Join(create_groups) + " (" + how +
                        "): kept as comments only; jlrec apply creates what is missing");
     }
     for (const auto& group : unused_groups_) {
@@ -707,12 +702,12 @@ class LegacyImporter {
       std::vector<std::string> lines;
       for (int line : list_lines_) lines.push_back(std::to_string(line));
       review.push_back("container_list is assigned more than once: the last one (" + name_ + ":" +
-                       std::to_string(list_line_) + ") was read, not lines " + JoinNames(lines));
+                       std::to_string(list_line_) + ") was read, not lines " + Join(lines));
     }
     std::vector<std::string> named(
         hosts_.begin(),
         hosts_.begin() + static_cast<std::ptrdiff_t>(std::min(hosts_.size(), kHostsNamed)));
-    std::string hosts = JoinNames(named);
+    std::string hosts = Join(named);
     if (hosts_.size() > kHostsNamed) {
       hosts += " and " + std::to_string(hosts_.size() - kHostsNamed) + " more";
     }

@@ -10,11 +10,12 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "model/container_spec.h"
-#include "model/digest.h"
 #include "manifests/manifest_digest.h"
 #include "manifests/script_template.h"
 #include "manifests/suggestion.h"
+#include "model/container_spec.h"
+#include "model/digest.h"
+#include "model/strings.h"
 
 namespace jlrec {
 
@@ -22,15 +23,6 @@ namespace {
 
 std::string Where(const SourceLocation& at) {
   return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
-}
-
-std::string Join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += sep;
-    out += items[i];
-  }
-  return out;
 }
 
 // A unit's settings after layering defaults < groups < unit.

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "model/strings.h"
 #include "providers/ssh_common.h"
 
 namespace jlrec {
@@ -66,12 +67,6 @@ std::vector<std::string> RecordedKeys(const std::string& file, const std::string
   return out;
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
-  return out;
-}
-
 }  // namespace
 
 std::string Sha256Fingerprint(ssh_key key) {
@@ -110,7 +105,7 @@ Status VerifyHostKey(ssh_session session, const std::string& peer, bool accept_n
       return Status::Unavailable(
           peer + ": HOST KEY MISMATCH, refusing to connect: the server offers " + offered +
           " but known_hosts records " +
-          (recorded.empty() ? std::string("a different key for ") + name : Join(recorded)) +
+          (recorded.empty() ? std::string("a different key for ") + name : Join(recorded, "; ")) +
           ". Someone may be intercepting the connection (man-in-the-middle), or the host "
           "was reinstalled. Verify the new fingerprint out of band; if it is right, remove "
           "the old entry (ssh-keygen -R '" +
