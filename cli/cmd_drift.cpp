@@ -46,14 +46,23 @@ std::string Notify(const std::string& cmd, const std::string& report) {
   return "killed by signal " + std::to_string(WTERMSIG(status));
 }
 
-int Finish(int code, bool timed_out) {
+// Leaves with `code`. After a global timeout, refresh workers may still be talking to a hung
+// host: they are waited for (a refresh caps each connect and request at the time the
+// deadline left, so they return soon after it), so that the process does not exit under a
+// thread inside libssh or OpenSSL; only if one outlasts even that does the process leave
+// without running its destructors.
+int Finish(int code, bool timed_out, const CommonFlags& common, RefreshWorkers* workers) {
   std::cout.flush();
   std::cerr.flush();
   spdlog::default_logger()->flush();
-  // Workers stuck on a hung host may still be inside libssh: leave without running static
-  // destructors under them.
-  if (timed_out) std::_Exit(code);
-  return code;
+  if (!timed_out || !workers) return code;
+  const double cap = std::min(common.request_timeout, common.global_timeout);
+  const auto bound = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<long>((cap + 2) * 1000));
+  if (workers->JoinUntil(bound)) return code;
+  spdlog::warn("refresh workers still busy with hung hosts after their own timeouts; leaving");
+  spdlog::default_logger()->flush();
+  std::_Exit(code);
 }
 
 int RunDrift(const std::vector<std::string>& args) {
@@ -127,7 +136,7 @@ int RunDrift(const std::vector<std::string>& args) {
   }
   if (!check.recorded.ok() && code == 0) code = 1;
   run->lock.Release();  // Finish may leave without running destructors
-  return Finish(code, timed_out);
+  return Finish(code, timed_out, common, run->planned.refresh.workers.get());
 }
 
 }  // namespace

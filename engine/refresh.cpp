@@ -7,8 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "model/digest.h"
 #include "engine/script_env.h"
+#include "model/digest.h"
 
 namespace jlrec {
 
@@ -141,6 +141,27 @@ std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
   return out;
 }
 
+RefreshWorkers::RefreshWorkers(std::vector<std::thread> threads, std::shared_ptr<Count> count)
+    : threads_(std::move(threads)), count_(std::move(count)) {}
+
+bool RefreshWorkers::JoinUntil(std::chrono::steady_clock::time_point deadline) {
+  {
+    std::unique_lock<std::mutex> lock(count_->mu);
+    if (!count_->cv.wait_until(lock, deadline, [&] { return count_->running == 0; })) return false;
+  }
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.join();
+  return true;
+}
+
+RefreshWorkers::~RefreshWorkers() {
+  // Workers that handled every host leave at once; only one stuck on a hung host waits out
+  // this grace.
+  if (JoinUntil(std::chrono::steady_clock::now() + std::chrono::seconds(2))) return;
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.detach();
+}
+
 RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::string>& hosts,
                             std::shared_ptr<ProviderFactory> factory,
                             const RefreshOptions& options) {
@@ -162,11 +183,19 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
 
   // Workers get their own copy of what they read, for the same reason.
   auto model = std::make_shared<const DesiredState>(desired);
-  auto work = [shared, hosts, model, factory, options]() {
+  const size_t workers = std::min<size_t>(hosts.size(), std::max(1, options.parallelism));
+  auto count = std::make_shared<RefreshWorkers::Count>();
+  count->running = workers;
+  auto work = [shared, hosts, model, factory, options, count]() {
     const DesiredState& desired = *model;
     for (;;) {
       size_t i = shared->next.fetch_add(1);
-      if (i >= hosts.size()) return;
+      if (i >= hosts.size()) {
+        std::lock_guard<std::mutex> lock(count->mu);
+        --count->running;
+        count->cv.notify_all();
+        return;
+      }
       HostSnapshot snap;
       std::shared_ptr<Provider> provider;
       if (std::chrono::steady_clock::now() >= options.deadline) {
@@ -176,7 +205,17 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
         if (it == desired.hosts.end()) {
           snap = Unreachable(hosts[i], "no connection settings for this host");
         } else {
-          auto opened = factory->Open(it->second, options.connect);
+          // A host's connect and requests never outlast the global deadline: every worker
+          // has returned shortly after it, so the process can wait for them before exiting.
+          ConnectOptions connect = options.connect;
+          if (options.deadline != std::chrono::steady_clock::time_point::max()) {
+            const auto left = std::max(std::chrono::milliseconds(1),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           options.deadline - std::chrono::steady_clock::now()));
+            connect.connect_timeout = std::min(connect.connect_timeout, left);
+            connect.request_timeout = std::min(connect.request_timeout, left);
+          }
+          auto opened = factory->Open(it->second, connect);
           if (!opened.ok()) {
             snap = Unreachable(hosts[i], opened.status().message());
           } else {
@@ -201,10 +240,11 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
     }
   };
 
-  size_t workers = std::min<size_t>(hosts.size(), std::max(1, options.parallelism));
-  for (size_t w = 0; w < workers; ++w) std::thread(work).detach();
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) threads.emplace_back(work);
 
   RefreshOutcome out;
+  out.workers = std::make_shared<RefreshWorkers>(std::move(threads), count);
   std::unique_lock<std::mutex> lock(shared->mu);
   bool all = shared->cv.wait_until(lock, options.deadline,
                                    [&] { return shared->finished == hosts.size(); });

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -42,10 +45,39 @@ struct RefreshOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
+/// The threads of a refresh. A refresh returns by its deadline, so a worker still talking to
+/// a hung host may outlive it; its threads stay joinable here, so that a process can wait for
+/// them (each connect and request has its own timeout) instead of exiting under them.
+class RefreshWorkers {
+ public:
+  /// Tracks how many of the workers have not returned yet.
+  struct Count {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t running = 0;  // guarded by mu
+  };
+  RefreshWorkers(std::vector<std::thread> threads, std::shared_ptr<Count> count);
+  RefreshWorkers(const RefreshWorkers&) = delete;
+  RefreshWorkers& operator=(const RefreshWorkers&) = delete;
+  /// Waits until every worker has returned, or `deadline`; true when all have (and are
+  /// joined).
+  bool JoinUntil(std::chrono::steady_clock::time_point deadline);
+  /// Joins the workers once all have returned (waiting 2 s at most). One still running (the
+  /// process is leaving without JoinUntil) is detached rather than waited for: it owns what
+  /// it uses.
+  ~RefreshWorkers();
+
+ private:
+  std::vector<std::thread> threads_;
+  std::shared_ptr<Count> count_;
+};
+
 /// The refresh's result plus the open connections, kept for an apply in the same run.
 struct RefreshOutcome {
   RefreshResult result;  ///< one snapshot per host asked, in the order asked
   std::map<std::string, std::shared_ptr<Provider>> providers;  ///< reachable hosts only
+  /// The refresh's threads: all returned unless the deadline cut the refresh short.
+  std::shared_ptr<RefreshWorkers> workers;
 };
 
 /// Refreshes `hosts` (keys of desired.hosts) in parallel: for each, every container of
