@@ -132,11 +132,11 @@ void HoldBackAdoptions(Plan& plan, const ApplyFlags& flags) {
                "prompt)\n";
   for (PlanAction& a : plan.actions) {
     if (!a.adopt) continue;
+    // Held back: a conflict for want of --adopt (ReasonText says so).
     a.kind = ActionKind::kConflict;
     a.adopt = false;
-    a.reason =
-        "made outside jlrec and matches the manifest, but not adopted: apply adopts "
-        "only with --adopt (or once you confirm it at the prompt)";
+    a.reason_kind = ReasonKind::kAdoptable;
+    a.reason_facts = ReasonFacts{};
   }
 }
 
@@ -201,7 +201,8 @@ int ExecuteAndRecord(const Plan& plan, const DesiredState& desired, Reconciler& 
       std::cout << (o.rolled_back ? "Rolled back: " : "Failed: ") << plan.actions[i].Ref() << ": "
                 << o.error.message() << "\n";
     else if (plan.actions[i].kind == ActionKind::kConflict)
-      std::cout << "Skipped: " << plan.actions[i].Ref() << ": " << plan.actions[i].reason << "\n";
+      std::cout << "Skipped: " << plan.actions[i].Ref() << ": " << ReasonText(plan.actions[i])
+                << "\n";
   }
   std::cout << report.summary << "\n";
   if (!report.error.ok()) {

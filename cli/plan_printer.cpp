@@ -69,7 +69,7 @@ void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& o
      << (a.core ? ", core" : "") << "]";
   if (a.kind != ActionKind::kNoop) os << "  " << ActionLabel(a);
   os << "\n";
-  if (!a.reason.empty()) os << "        " << a.reason << "\n";
+  if (std::string reason = ReasonText(a); !reason.empty()) os << "        " << reason << "\n";
   for (const auto& c : a.changes)
     os << "          " << c.field << ": " << c.old_value << " -> " << c.new_value << "\n";
   if (!a.pinned_image.empty()) os << "          pinned: " << a.pinned_image << "\n";

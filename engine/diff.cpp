@@ -121,13 +121,6 @@ std::vector<FieldChange> EnvChanges(const DesiredContainer& want, const LiveCont
   return out;
 }
 
-std::string ShortDigest(const std::string& d) {
-  // "sha256:0123456789ab…" is enough for a human; JSON carries the full value.
-  auto colon = d.find(':');
-  size_t keep = (colon == std::string::npos ? 0 : colon + 1) + 12;
-  return d.size() > keep ? d.substr(0, keep) + "…" : d;
-}
-
 // The jlrec label keys as strings made once: looking labels up by `const char*` would build
 // (and for the longer keys, allocate) a key string per lookup, and the diff looks up
 // several labels of every container.
@@ -168,10 +161,6 @@ bool IsOurs(const LiveContainer& lc, const std::string& project, const std::stri
 // process keeps exiting. (A start or restart through the API resets the count.)
 constexpr int kRestartLoopCount = 3;
 
-std::string ExitCodeNote(const LiveContainer& lc) {
-  return "last exit code " + std::to_string(lc.exit_code);
-}
-
 // Is the container's process older than its /run.sh? Then it did not start from that file.
 // The stat key's mtime is on the host's clock (Provider::UploadFile's contract), as is
 // StartedAt. The mtime has at most one-second resolution from an upload, so an upload in the
@@ -189,34 +178,27 @@ void DecideRuntime(const LiveContainer& have, PlanAction& a) {
   if (have.restarting()) {
     a.kind = ActionKind::kUpdate;
     a.reason_kind = ReasonKind::kRestartLoop;
-    a.reason = "Docker keeps restarting it: its process exited " +
-               std::to_string(have.restart_count) + " times since its last start (" +
-               ExitCodeNote(have) + ")";
+    a.reason_facts.restart_count = have.restart_count;
+    a.reason_facts.exit_code = have.exit_code;
     a.changes.push_back({"state", "restarting", "running"});
   } else if (!have.running()) {
     a.kind = ActionKind::kStart;
     a.reason_kind = ReasonKind::kStopped;
-    a.reason = "container is " + have.state;
-    if (have.state == "exited") a.reason += " (exit code " + std::to_string(have.exit_code) + ")";
+    a.reason_facts.exit_code = have.exit_code;
     a.changes.push_back({"state", have.state, "running"});
   } else if (have.health == "unhealthy") {
     a.kind = ActionKind::kUpdate;
     a.reason_kind = ReasonKind::kUnhealthy;
-    a.reason = "Docker's health check reports it unhealthy";
     a.changes.push_back({"health", "unhealthy", "healthy"});
   } else if (have.restart_count >= kRestartLoopCount) {
     a.kind = ActionKind::kUpdate;
     a.reason_kind = ReasonKind::kRestartLoop;
-    a.reason = "Docker restarted it " + std::to_string(have.restart_count) +
-               " times since its last start: its process keeps exiting (" + ExitCodeNote(have) +
-               ")";
+    a.reason_facts.restart_count = have.restart_count;
+    a.reason_facts.exit_code = have.exit_code;
     a.changes.push_back({"restarts", std::to_string(have.restart_count), "0"});
   } else if (ScriptWrittenAfterStart(have)) {
     a.kind = ActionKind::kUpdate;
     a.reason_kind = ReasonKind::kRestartPending;
-    a.reason =
-        "restart pending: /run.sh was written after the process started, so the process runs "
-        "an older /run.sh";
     // The stat key is "SIZE:MODE:MTIME": its mtime text follows the second colon.
     const std::string& key = have.script_stat;
     const std::string written = key.substr(key.find(':', key.find(':') + 1) + 1);
@@ -252,24 +234,17 @@ void CarryFailure(const ActionFailure& f, const LiveContainer* have, PlanAction&
     a.kind = !have ? ActionKind::kCreate : remake ? ActionKind::kReplace : ActionKind::kUpdate;
   else if (start_or_restart && remake && have)
     a.kind = ActionKind::kReplace;
-  std::string why = f.action + " failed at apply #" + std::to_string(f.run_id) +
-                    (f.rolled_back ? " and was rolled back" : "") + ": " + f.reason;
-  a.reason = a.reason.empty() ? why : why + " (now: " + a.reason + ")";
+  a.reason_facts.now = a.reason_kind;
   a.reason_kind = ReasonKind::kFailed;
   a.failure = f;
 }
 
-// An interrupted replace: `previous` (NAME.jlrec-prev) is the container it replaced, `have`
-// the new one if it was made.
-void DecideInterrupted(const DesiredContainer& c, const LiveContainer& previous,
-                       const LiveContainer* have, PlanAction& a) {
+// An interrupted replace: `previous` (NAME.jlrec-prev) is the container it replaced. (The new
+// one, if it was made, is the action's live container.)
+void DecideInterrupted(const DesiredContainer& c, const LiveContainer& previous, PlanAction& a) {
   a.kind = ActionKind::kReplace;
   a.reason_kind = ReasonKind::kInterrupted;
   a.previous = previous;
-  a.reason = "a replace was interrupted: the previous container is still there as " +
-             previous.name + " (" + previous.state + "), " +
-             (have ? "the new one is " + have->state : "the new one was not made") +
-             "; apply finishes it, or puts the previous one back if the new one fails";
   a.changes = SpecChanges(c.spec, previous.spec);
 }
 
@@ -298,7 +273,6 @@ void DecideScriptAndRuntime(const DesiredContainer& c, const LiveContainer& have
   a.kind = ActionKind::kUpdate;
   if (!have.script_digest) {
     a.reason_kind = ReasonKind::kScriptMissing;
-    a.reason = "/run.sh is missing in the container";
     a.changes.push_back({"script", "(none)", c.script_digest.substr(0, 12)});
     return;
   }
@@ -306,14 +280,7 @@ void DecideScriptAndRuntime(const DesiredContainer& c, const LiveContainer& have
   const std::string* label = LabelOf(have, kScriptDigestKey);
   bool hand_edit = label && *label == c.script_digest;
   a.reason_kind = hand_edit ? ReasonKind::kScriptEdited : ReasonKind::kScriptChanged;
-  if (hand_edit)
-    a.reason = "/run.sh was edited in the container since jlrec wrote it";
-  else if (!a.changes.empty())
-    a.reason = "/run.sh differs: environment changed";
-  else if (snap.from_cache)  // the cache keeps no env values: it cannot say which
-    a.reason = "/run.sh differs (a refresh shows which variables changed)";
-  else
-    a.reason = "/run.sh differs (template or script body changed)";
+  a.reason_facts.from_cache = snap.from_cache;
   a.changes.push_back({"script", have.script_digest->substr(0, 12), c.script_digest.substr(0, 12)});
 }
 
@@ -352,12 +319,8 @@ void DecideUnlabelled(const DesiredContainer& c, const LiveContainer& have,
   if (changes.empty())
     if (auto moved = TagMove(c, have, snap)) changes.push_back(*moved);
   if (!changes.empty()) {
-    std::vector<std::string> fields;
-    for (const auto& ch : changes) fields.push_back(ch.field);
     a.kind = ActionKind::kConflict;
     a.reason_kind = ReasonKind::kUnmanaged;
-    a.reason = "a container made outside jlrec holds this name and differs from the manifest (" +
-               Join(fields) + "); skipped (use --replace-unmanaged to replace it)";
     a.changes = std::move(changes);
     return;
   }
@@ -366,45 +329,32 @@ void DecideUnlabelled(const DesiredContainer& c, const LiveContainer& have,
   if (a.kind == ActionKind::kNoop) {
     a.kind = ActionKind::kAdopt;
     a.reason_kind = ReasonKind::kAdoptable;
-    a.reason =
-        "made outside jlrec and matches the manifest: adopted as it is (same container, "
-        "no restart)";
-  } else {
-    a.reason = "made outside jlrec and matches the manifest: adopted, then " + a.reason;
   }
 }
 
 // Decides what `c` needs given its live container `have` (nullptr: none by that name) and
 // the NAME.jlrec-prev container `previous` an interrupted replace left (nullptr: none) on the
-// reachable host `snap`: sets kind, reason kind, reason, changes and pinned_image of `a`.
+// reachable host `snap`: sets kind, reason kind and facts, changes and pinned_image of `a`.
 void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveContainer* previous,
             bool adopted, const HostSnapshot& snap, const std::string& project,
             const DiffOptions& options, std::set<std::string>& warned_hosts, Plan& plan,
             PlanAction& a) {
   const bool ours = have && (adopted || IsOurs(*have, project, c.host));
   if (previous && (!have || ours)) {
-    DecideInterrupted(c, *previous, have, a);
+    DecideInterrupted(c, *previous, a);
   } else if (!have) {
     a.kind = ActionKind::kCreate;
     a.reason_kind = ReasonKind::kMissing;
-    a.reason = "no container named " + c.name + " on " + c.host;
   } else if (!ours && !have->managed() && !options.replace_unmanaged) {
     DecideUnlabelled(c, *have, snap, a);
   } else if (!ours) {
-    std::string who = !have->managed() ? "not managed by jlrec (no jlrec labels)"
-                      : have->jlrec_labels.at(labels::kProject) != project
-                          ? "managed by project '" + have->jlrec_labels.at(labels::kProject) + "'"
-                          : "managed for host '" + have->jlrec_labels.at(labels::kHost) +
-                                "' (which shares this Docker daemon)";
     a.reason_kind = ReasonKind::kUnmanaged;
-    if (options.replace_unmanaged) {
-      a.kind = ActionKind::kReplace;
-      a.reason = "existing container is " + who + "; replacing (--replace-unmanaged)";
-    } else {
-      a.kind = ActionKind::kConflict;
-      a.reason = "a container with this name exists and is " + who +
-                 "; skipped (use --replace-unmanaged to replace it)";
+    if (have->managed()) {
+      a.reason_facts.holder_project = have->jlrec_labels.at(labels::kProject);
+      if (a.reason_facts.holder_project == project)
+        a.reason_facts.holder_host = have->jlrec_labels.at(labels::kHost);
     }
+    a.kind = options.replace_unmanaged ? ActionKind::kReplace : ActionKind::kConflict;
   } else {
     // A container jlrec created from a pinned digest (the tag had moved) reads back as
     // "repo@sha256:..."; it is the desired image when jlrec wrote this very spec.
@@ -442,17 +392,10 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
         changes.push_back(*moved);
         a.pinned_image = RepoOf(c.spec.image) + "@" + moved->new_value;
         a.reason_kind = ReasonKind::kTagMoved;
-        a.reason =
-            "tag moved " + ShortDigest(moved->old_value) + " -> " + ShortDigest(moved->new_value);
       }
     if (!changes.empty()) {
       a.kind = ActionKind::kReplace;
-      if (a.reason.empty()) {
-        std::vector<std::string> fields;
-        for (const auto& ch : changes) fields.push_back(ch.field);
-        a.reason_kind = ReasonKind::kSpecChanged;
-        a.reason = "immutable fields differ: " + Join(fields);
-      }
+      if (a.reason_kind == ReasonKind::kNone) a.reason_kind = ReasonKind::kSpecChanged;
       a.changes = std::move(changes);
     } else {
       DecideScriptAndRuntime(c, *have, snap, a);
@@ -471,7 +414,9 @@ void Decide(const DesiredContainer& c, const LiveContainer* have, const LiveCont
     if (a.kind == ActionKind::kCreate || a.kind == ActionKind::kReplace) {
       a.kind = ActionKind::kUnknown;
       a.reason_kind = ReasonKind::kImageNotFound;
-      a.reason = "image not found: " + c.spec.image + " (" + missing->second + ")";
+      a.reason_facts = ReasonFacts{};
+      a.reason_facts.image = c.spec.image;
+      a.reason_facts.detail = missing->second;
       a.pinned_image.clear();
     } else if (warned_hosts.insert(c.host + " " + c.spec.image).second) {
       plan.warnings.push_back("image " + c.spec.image + " is in neither its registry nor on " +
@@ -600,7 +545,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       std::string why = snap ? snap->error : "not refreshed";
       a.kind = ActionKind::kUnknown;
       a.reason_kind = ReasonKind::kHostUnreachable;
-      a.reason = "host " + c->host + " could not be refreshed: " + why;
+      a.reason_facts.detail = why;
       if (unreachable.insert(c->host).second) plan.host_errors.push_back({c->host, why});
     } else {
       if (snap->from_cache) {
@@ -616,7 +561,7 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
       if (a.reason_kind == ReasonKind::kInterrupted)
         if (auto run = remembered.unfinished_runs.find(c->Ref());
             run != remembered.unfinished_runs.end())
-          a.reason += " (apply #" + std::to_string(run->second) + " was stopped during it)";
+          a.reason_facts.stopped_run = run->second;
       if (auto f = failure_by_ref.find(c->Ref());
           f != failure_by_ref.end() && FailureStillApplies(*f->second, *c, have))
         CarryFailure(*f->second, have, a);
@@ -689,8 +634,6 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
         a.fingerprint = FingerprintOf(&lc);
         a.kind = options.prune ? ActionKind::kRemove : ActionKind::kNoop;
         a.reason_kind = ReasonKind::kOrphan;
-        a.reason = options.prune ? "no longer in the manifest"
-                                 : "orphaned: no longer in the manifest (use --prune to remove)";
         if (options.prune) {
           slots.push_back({1 << 21, a.core, order++, false, acted.size()});
           acted.push_back(std::move(a));

@@ -20,7 +20,7 @@ std::vector<DriftItem> DriftItemsOf(const Plan& plan) {
   for (const auto& a : plan.actions) {
     if (a.kind == ActionKind::kNoop) continue;
     // The class is the reason's (one table: DriftClassOf), so plan and drift agree.
-    DriftItem d{DriftClassOf(a.reason_kind), a.host, a.name, a.groups, a.reason};
+    DriftItem d{DriftClassOf(a.reason_kind), a.host, a.name, a.groups, ReasonText(a)};
     if (d.kind.empty()) d.kind = ActionName(a.kind);  // a hand-made plan without reasons
     const std::string fields = Fields(a);
     if (a.reason_kind == ReasonKind::kSpecChanged && !fields.empty())

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/plan_reason.h"
 #include "model/action_failure.h"
 #include "model/desired_state.h"
 #include "model/live_state.h"
@@ -28,41 +29,6 @@ enum class ActionKind {
   ///      immutable). An adoption whose /run.sh differs is a kUpdate with `adopt` set.
   kAdopt,
 };
-
-/// Why a container is in the plan: a closed set (after Terraform's action reasons), named in
-/// plan JSON as `reason_kind` and, through DriftClassOf, the class a drift check reports.
-/// The human reason text says the same for people; programs branch on this.
-enum class ReasonKind {
-  kNone,             ///< a no-op
-  kMissing,          ///< +   no container by that name on the host
-  kSpecChanged,      ///< -/+ an immutable field differs (image, command, ports, healthcheck, ...)
-  kTagMoved,         ///< -/+ the image tag now points at another digest
-  kUnmanaged,        ///< ! (or -/+ with --replace-unmanaged) the name is held by a container
-                     ///<     jlrec does not manage for this project and host
-  kScriptChanged,    ///< ~   the rendered /run.sh differs from the container's
-  kScriptEdited,     ///< ~   the container's /run.sh was edited since jlrec wrote it
-  kScriptMissing,    ///< ~   the container has no /run.sh
-  kRestartPending,   ///< ~   /run.sh was written after the process started: a restart is due
-  kStopped,          ///< >   the container is not running (exited, created)
-  kUnhealthy,        ///< ~   Docker's health check reports it unhealthy: restart
-  kRestartLoop,      ///< ~   Docker keeps restarting it (its process keeps exiting)
-  kFailed,           ///< an action on it failed at an earlier apply and was not redone since
-  kInterrupted,      ///< -/+ a replace was interrupted: NAME.jlrec-prev is still there
-  kOrphan,           ///< -   this project's container, no longer in the manifest
-  kHostUnreachable,  ///< ?   the host could not be refreshed
-  kImageNotFound,    ///< ?   the image is neither in its registry nor on the host
-  kAdoptable,        ///< =   made outside jlrec (the legacy script), matches the manifest
-};
-
-/// The JSON name of `kind` ("missing", "spec_changed", ..., "" for kNone).
-const char* ReasonKindName(ReasonKind kind);
-/// Parses ReasonKindName() output; nullopt for anything else.
-std::optional<ReasonKind> ParseReasonKind(const std::string& name);
-/// The class `jlrec drift` reports for a finding of `kind`: "missing", "spec_changed" (also
-/// for a moved tag), "conflict", "script_changed" (changed, edited or missing /run.sh),
-/// "restart_pending", "stopped", "unhealthy", "restart_loop", "failed", "interrupted",
-/// "orphan", "unknown" (unreachable host), "image_not_found", "unadopted".
-const char* DriftClassOf(ReasonKind kind);
 
 /// Where an update keeps the /run.sh it replaces, inside the container.
 inline constexpr const char* kPreviousScriptPath = "/run.sh.jlrec-prev";
@@ -101,7 +67,7 @@ struct PlanAction {
   std::vector<std::string> groups;  ///< groups it belongs to (desired, or labels for orphans)
   bool core = false;                ///< its unit is a group master
   ReasonKind reason_kind = ReasonKind::kNone;  ///< why, for programs
-  std::string reason;                          ///< one-line human summary
+  ReasonFacts reason_facts;                    ///< what ReasonText words it from, with `changes`
   std::vector<FieldChange> changes;            ///< per-field reasons
   std::optional<DesiredContainer> desired;     ///< absent for remove and for no-ops
   std::optional<LiveContainer> live;           ///< absent for create / unknown and for no-ops

@@ -6,6 +6,35 @@ namespace {
 
 using nlohmann::json;
 
+// Only the facts that are set: most reasons have none or one.
+json FactsToJson(const ReasonFacts& f) {
+  json out = json::object();
+  if (f.now != ReasonKind::kNone) out["now"] = ReasonKindName(f.now);
+  if (f.exit_code != 0) out["exit_code"] = f.exit_code;
+  if (f.restart_count != 0) out["restart_count"] = f.restart_count;
+  if (f.stopped_run != 0) out["stopped_run"] = f.stopped_run;
+  if (f.from_cache) out["from_cache"] = true;
+  if (!f.holder_project.empty()) out["holder_project"] = f.holder_project;
+  if (!f.holder_host.empty()) out["holder_host"] = f.holder_host;
+  if (!f.image.empty()) out["image"] = f.image;
+  if (!f.detail.empty()) out["detail"] = f.detail;
+  return out;
+}
+
+ReasonFacts FactsFromJson(const json& j) {
+  ReasonFacts f;
+  if (auto now = ParseReasonKind(j.value("now", ""))) f.now = *now;
+  f.exit_code = j.value("exit_code", 0);
+  f.restart_count = j.value("restart_count", 0);
+  f.stopped_run = j.value("stopped_run", std::int64_t{0});
+  f.from_cache = j.value("from_cache", false);
+  f.holder_project = j.value("holder_project", "");
+  f.holder_host = j.value("holder_host", "");
+  f.image = j.value("image", "");
+  f.detail = j.value("detail", "");
+  return f;
+}
+
 json ActionToJson(const PlanAction& a) {
   json changes = json::array();
   for (const auto& c : a.changes)
@@ -18,7 +47,7 @@ json ActionToJson(const PlanAction& a) {
       {"groups", a.groups},
       {"core", a.core},
       {"reason_kind", ReasonKindName(a.reason_kind)},
-      {"reason", a.reason},
+      {"reason", ReasonText(a)},
       {"changes", changes},
       {"fingerprint",
        {{"exists", a.fingerprint.exists},
@@ -27,6 +56,7 @@ json ActionToJson(const PlanAction& a) {
         {"script_digest", a.fingerprint.script_digest},
         {"state", a.fingerprint.state}}},
   };
+  if (a.reason_facts != ReasonFacts{}) out["reason_facts"] = FactsToJson(a.reason_facts);
   if (!a.pinned_image.empty()) out["pinned_image"] = a.pinned_image;
   if (a.adopt) out["adopt"] = true;
   if (a.failure)
@@ -51,7 +81,6 @@ PlanAction ActionFromJson(const json& j) {
   a.name = j.at("container").get<std::string>();
   a.groups = j.at("groups").get<std::vector<std::string>>();
   a.core = j.at("core").get<bool>();
-  a.reason = j.value("reason", "");
   for (const auto& c : j.at("changes"))
     a.changes.push_back({c.at("field").get<std::string>(), c.at("old").get<std::string>(),
                          c.at("new").get<std::string>()});
@@ -63,6 +92,8 @@ PlanAction ActionFromJson(const json& j) {
   a.fingerprint.state = f.at("state").get<std::string>();
   a.pinned_image = j.value("pinned_image", "");
   if (auto r = ParseReasonKind(j.value("reason_kind", ""))) a.reason_kind = *r;
+  if (auto f = j.find("reason_facts"); f != j.end() && f->is_object())
+    a.reason_facts = FactsFromJson(*f);
   a.adopt = j.value("adopt", false);
   if (auto f = j.find("failure"); f != j.end() && f->is_object()) {
     ActionFailure failure;

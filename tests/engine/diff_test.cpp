@@ -112,7 +112,7 @@ TEST_CASE("each differing immutable field makes a replace listing old and new", 
   CHECK(a.kind == ActionKind::kReplace);
   REQUIRE(a.changes.size() == 1);
   CHECK(a.changes[0].old_value != a.changes[0].new_value);
-  CHECK(a.reason.find(a.changes[0].field) != std::string::npos);
+  CHECK(ReasonText(a).find(a.changes[0].field) != std::string::npos);
 }
 
 TEST_CASE("the image change reason shows the old and new reference", "[diff]") {
@@ -153,7 +153,7 @@ TEST_CASE("an env change is an in-place update naming the variable, secrets reda
   }
   CHECK(saw_mode);
   CHECK(saw_secret);
-  CHECK(a.reason.find("environment") != std::string::npos);
+  CHECK(ReasonText(a).find("environment") != std::string::npos);
 }
 
 TEST_CASE("a /run.sh edited by hand is an update that says so", "[diff]") {
@@ -163,7 +163,7 @@ TEST_CASE("a /run.sh edited by hand is an update that says so", "[diff]") {
   Plan plan = MakePlan(d, {{Host("h1", {l})}});
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kUpdate);
-  CHECK(a.reason.find("edited") != std::string::npos);
+  CHECK(ReasonText(a).find("edited") != std::string::npos);
 }
 
 TEST_CASE("a missing /run.sh is an update", "[diff]") {
@@ -180,7 +180,7 @@ TEST_CASE("a stopped container that otherwise matches is planned as start", "[di
   Plan plan = MakePlan(d, {{Host("h1", {l})}});
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kStart);
-  CHECK(a.reason == "container is exited (exit code 0)");
+  CHECK(ReasonText(a) == "container is exited (exit code 0)");
   CHECK(a.reason_kind == ReasonKind::kStopped);
 }
 
@@ -204,7 +204,8 @@ TEST_CASE(
   l.spec.command = {"sleep", "600"};
   Plan p = MakePlan(d, {{Host("h1", {l})}});
   CHECK(Only(p).kind == ActionKind::kConflict);
-  CHECK(Only(p).reason.find("differs from the manifest (command, restart)") != std::string::npos);
+  CHECK(ReasonText(Only(p)).find("differs from the manifest (command, restart)") !=
+        std::string::npos);
   REQUIRE(Only(p).changes.size() == 2);
   CHECK(Only(p).changes[0].field == "command");
   CHECK_FALSE(p.HasChanges());
@@ -220,7 +221,7 @@ TEST_CASE("a container of another project with a wanted name is a conflict", "[d
   Plan plan = MakePlan(d, {{Host("h1", {l})}});
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kConflict);
-  CHECK(a.reason.find("'other'") != std::string::npos);
+  CHECK(ReasonText(a).find("'other'") != std::string::npos);
 }
 
 TEST_CASE("an unreachable host makes its containers unknown and the plan an error", "[diff]") {
@@ -232,7 +233,7 @@ TEST_CASE("an unreachable host makes its containers unknown and the plan an erro
   Plan p = MakePlan(d, {{Host("h1", {}), down}});
   REQUIRE(p.actions.size() == 2);
   CHECK(p.actions[1].kind == ActionKind::kUnknown);
-  CHECK(p.actions[1].reason.find("connection refused") != std::string::npos);
+  CHECK(ReasonText(p.actions[1]).find("connection refused") != std::string::npos);
   REQUIRE(p.host_errors.size() == 1);
   CHECK(p.host_errors[0].host == "h2");
   CHECK(p.HasErrors());
@@ -246,7 +247,7 @@ TEST_CASE("orphans are listed without --prune and removed with it", "[diff]") {
   Plan p = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), orphan})}});
   CHECK(p.actions.empty());
   REQUIRE(p.orphans.size() == 1);
-  CHECK(p.orphans[0].reason.find("--prune") != std::string::npos);
+  CHECK(ReasonText(p.orphans[0]).find("--prune") != std::string::npos);
   DiffOptions o;
   o.prune = true;
   Plan pruned = MakePlan(d, {{Host("h1", {Matching(d.containers[0]), orphan})}}, o);
@@ -322,8 +323,8 @@ TEST_CASE("a moved tag is a replace pinned to the registry's digest", "[diff]") 
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kReplace);
   CHECK(a.pinned_image == "127.0.0.1:5000/app@sha256:bbbbbbbbbbbbbbbbbbbb");
-  CHECK(a.reason.rfind("tag moved sha256:aaaaaaaaaaaa", 0) == 0);
-  CHECK(a.reason.find("-> sha256:bbbbbbbbbbbb") != std::string::npos);
+  CHECK(ReasonText(a).rfind("tag moved sha256:aaaaaaaaaaaa", 0) == 0);
+  CHECK(ReasonText(a).find("-> sha256:bbbbbbbbbbbb") != std::string::npos);
 }
 
 TEST_CASE("an unchanged tag digest is not a replace", "[diff]") {
@@ -410,7 +411,7 @@ TEST_CASE("hosts sharing a Docker daemon neither orphan nor adopt each other's c
     REQUIRE(q.actions.size() == 1);
     CHECK(q.actions[0].Ref() == "h1/a");
     CHECK(q.actions[0].kind == ActionKind::kConflict);
-    CHECK(q.actions[0].reason.find("managed for host 'h2'") != std::string::npos);
+    CHECK(ReasonText(q.actions[0]).find("managed for host 'h2'") != std::string::npos);
   }
 }
 
@@ -441,10 +442,10 @@ TEST_CASE("a script change planned from the cache does not guess why the script 
   Plan from_cache_plan = MakePlan(d, {{cached}});
   const PlanAction& from_cache = Only(from_cache_plan);
   CHECK(from_cache.kind == ActionKind::kUpdate);
-  CHECK(from_cache.reason == "/run.sh differs (a refresh shows which variables changed)");
+  CHECK(ReasonText(from_cache) == "/run.sh differs (a refresh shows which variables changed)");
   Plan refreshed_plan = MakePlan(d, {{Host("h1", {changed})}});
   const PlanAction& refreshed = Only(refreshed_plan);
-  CHECK(refreshed.reason == "/run.sh differs (template or script body changed)");
+  CHECK(ReasonText(refreshed) == "/run.sh differs (template or script body changed)");
 }
 
 // --- What the host shows of a container's process (issue 13: continuous health).
@@ -465,7 +466,7 @@ TEST_CASE("a /run.sh written after the process started is a pending restart", "[
     const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
     CHECK(a.kind == ActionKind::kUpdate);
     CHECK(a.reason_kind == ReasonKind::kRestartPending);
-    CHECK(a.reason.find("restart pending") != std::string::npos);
+    CHECK(ReasonText(a).find("restart pending") != std::string::npos);
   }
   SECTION("written before the start: in sync") {
     l.script_stat = "120:493:2026-12-01T09:00:00Z";
@@ -498,7 +499,7 @@ TEST_CASE("an unhealthy or restart-looping container is restarted and checked", 
     const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
     CHECK(a.kind == ActionKind::kUpdate);
     CHECK(a.reason_kind == ReasonKind::kRestartLoop);
-    CHECK(a.reason.find("exit code 3") != std::string::npos);
+    CHECK(ReasonText(a).find("exit code 3") != std::string::npos);
   }
   SECTION("running, but restarted three times since its last start") {
     l.restart_count = 3;
@@ -556,7 +557,7 @@ TEST_CASE("a container whose create failed its health gate is planned again, not
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kReplace);
   CHECK(a.reason_kind == ReasonKind::kFailed);
-  CHECK(a.reason ==
+  CHECK(ReasonText(a) ==
         "create failed at apply #12: health check: health check timed out after 3s (last probe: "
         "exit code 1)");
   REQUIRE(a.failure.has_value());
@@ -581,8 +582,8 @@ TEST_CASE("a failed update or start is redone in place", "[diff]") {
     const PlanAction a = The(PlanWithFailures(d, {{Host("h1", {l})}}, {f}));
     CHECK(a.kind == ActionKind::kUpdate);
     CHECK(a.reason_kind == ReasonKind::kFailed);
-    CHECK(a.reason.rfind("update failed at apply #12 and was rolled back: ", 0) == 0);
-    CHECK(a.reason.find("(now: /run.sh was edited") != std::string::npos);
+    CHECK(ReasonText(a).rfind("update failed at apply #12 and was rolled back: ", 0) == 0);
+    CHECK(ReasonText(a).find("(now: /run.sh was edited") != std::string::npos);
   }
 }
 
@@ -660,7 +661,8 @@ TEST_CASE("an image in neither its registry nor on the host makes the plan an er
   CHECK(a.name == "a");
   CHECK(a.kind == ActionKind::kUnknown);
   CHECK(a.reason_kind == ReasonKind::kImageNotFound);
-  CHECK(a.reason == "image not found: 127.0.0.1:5000/app:1 (manifest unknown: manifest unknown)");
+  CHECK(ReasonText(a) ==
+        "image not found: 127.0.0.1:5000/app:1 (manifest unknown: manifest unknown)");
   CHECK(plan.HasErrors());
   CHECK_FALSE(plan.HasChanges());
   // b runs already: only a warning for it.
@@ -690,7 +692,7 @@ TEST_CASE("a failed create is made again even once Docker calls it unhealthy or 
       The(PlanWithFailures(d, {{Host("h1", {l})}}, {FailureOf(d.containers[0], "create", l.id)}));
   CHECK(a.kind == ActionKind::kReplace);
   CHECK(a.reason_kind == ReasonKind::kFailed);
-  CHECK(a.reason.find("(now: ") != std::string::npos);
+  CHECK(ReasonText(a).find("(now: ") != std::string::npos);
 }
 
 TEST_CASE("an interrupted replace names the run the journal holds unfinished", "[diff]") {
@@ -701,7 +703,7 @@ TEST_CASE("an interrupted replace names the run the journal holds unfinished", "
   o.groups = {"product"};
   auto plan = ComputePlan(d, {{Host("h1", {previous})}}, o, Remembered{{}, {{"h1/a", 7}}, {}});
   REQUIRE(plan.ok());
-  CHECK(The(*plan).reason.find("(apply #7 was stopped during it)") != std::string::npos);
+  CHECK(ReasonText(The(*plan)).find("(apply #7 was stopped during it)") != std::string::npos);
 }
 
 // --- Adoption of containers made outside jlrec (issue 14).
@@ -756,7 +758,7 @@ TEST_CASE("an adoptable container whose /run.sh differs is adopted, then updated
   const PlanAction a = The(MakePlan(d, {{Host("h1", {l})}}));
   CHECK(a.kind == ActionKind::kUpdate);
   CHECK(a.adopt);
-  CHECK(a.reason.rfind("made outside jlrec and matches the manifest: adopted, then ", 0) == 0);
+  CHECK(ReasonText(a).rfind("made outside jlrec and matches the manifest: adopted, then ", 0) == 0);
 }
 
 TEST_CASE("a healthcheck the legacy container never had does not stop its adoption",
@@ -781,7 +783,7 @@ TEST_CASE("a legacy container running an older digest of the tag is not adoptabl
   h.image_repo_digests["sha256:img1"] = {"127.0.0.1:5000/app@sha256:old"};
   const PlanAction a = The(MakePlan(d, {{h}}));
   CHECK(a.kind == ActionKind::kConflict);
-  CHECK(a.reason.find("(image)") != std::string::npos);
+  CHECK(ReasonText(a).find("(image)") != std::string::npos);
 }
 
 TEST_CASE("an adopted container is managed: in sync, updated, orphaned and pruned like jlrec's",
