@@ -1,7 +1,7 @@
 // A mutex and its scoped lock that clang's thread-safety analysis can follow
 // (model/thread_annotations.h): libstdc++'s std::mutex and std::lock_guard carry no
 // capability attributes, so GUARDED_BY(a std::mutex) would never be checked. These wrap
-// them with nothing added at run time; under g++ they are std::mutex and a lock_guard.
+// them and add nothing at run time: a lock, an unlock, the same condition variable waits.
 #pragma once
 
 #include <chrono>
