@@ -5,9 +5,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <utility>
+
+#include "model/mutex.h"
+#include "model/thread_annotations.h"
 
 namespace jlrec {
 
@@ -16,9 +18,9 @@ template <typename T>
 class BlockingQueue {
  public:
   /// Appends `item` and wakes one waiting consumer. Items pushed after Close() are dropped.
-  void Push(T item) {
+  void Push(T item) EXCLUDES(mu_) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (closed_) return;
       items_.push_back(std::move(item));
     }
@@ -26,42 +28,42 @@ class BlockingQueue {
   }
 
   /// The oldest item, waiting for one; nullopt once the queue is closed and drained.
-  std::optional<T> Pop() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
+  std::optional<T> Pop() EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [&]() REQUIRES(mu_) { return closed_ || !items_.empty(); });
     return TakeLocked();
   }
 
   /// The oldest item, waiting at most `timeout`; nullopt on timeout or when closed and
   /// drained.
   template <typename Rep, typename Period>
-  std::optional<T> PopFor(std::chrono::duration<Rep, Period> timeout) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+  std::optional<T> PopFor(std::chrono::duration<Rep, Period> timeout) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    lock.WaitFor(cv_, timeout, [&]() REQUIRES(mu_) { return closed_ || !items_.empty(); });
     return TakeLocked();
   }
 
   /// Wakes every consumer; Pop returns what is left, then nullopt.
-  void Close() {
+  void Close() EXCLUDES(mu_) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       closed_ = true;
     }
     cv_.notify_all();
   }
 
  private:
-  std::optional<T> TakeLocked() {
+  std::optional<T> TakeLocked() REQUIRES(mu_) {
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
     return item;
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<T> items_;
-  bool closed_ = false;
+  Mutex mu_;
+  std::condition_variable cv_;  // notified (unlocked) on Push and Close
+  std::deque<T> items_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace jlrec

@@ -18,7 +18,7 @@ Status CheckOrPull(Provider& provider, const std::string& image, const ImagePull
 
 std::shared_ptr<ImagePulls::Cell> ImagePulls::CellFor(const std::string& host,
                                                       const std::string& image) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& cell = cells_[{host, image}];
   if (!cell) cell = std::make_shared<Cell>();
   return cell;
@@ -27,22 +27,24 @@ std::shared_ptr<ImagePulls::Cell> ImagePulls::CellFor(const std::string& host,
 Status ImagePulls::Ensure(Provider& provider, const std::string& image, const StepFn& on_step,
                           std::atomic<std::uint64_t>& mutating_calls) {
   std::shared_ptr<Cell> cell = CellFor(provider.host(), image);
-  std::unique_lock lock(cell->mu);
-  if (cell->claimed) {
-    if (!cell->done) {
-      on_step("wait for pull of " + image);
-      cell->cv.wait(lock, [&] { return cell->done; });
+  {
+    MutexLock lock(cell->mu);
+    if (cell->claimed) {
+      if (!cell->done) {
+        on_step("wait for pull of " + image);
+        lock.Wait(cell->cv, [&]() REQUIRES(cell->mu) { return cell->done; });
+      }
+      return cell->status;
     }
-    return cell->status;
+    cell->claimed = true;
   }
-  cell->claimed = true;
-  lock.unlock();
   // The check and pull run unlocked: they take seconds and others only need the result.
   Status status = CheckOrPull(provider, image, on_step, mutating_calls);
-  lock.lock();
-  cell->status = status;
-  cell->done = true;
-  lock.unlock();
+  {
+    MutexLock lock(cell->mu);
+    cell->status = status;
+    cell->done = true;
+  }
   cell->cv.notify_all();
   return status;
 }

@@ -8,12 +8,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
-#include "model/status.h"
+#include "model/mutex.h"
 #include "model/provider.h"
+#include "model/status.h"
+#include "model/thread_annotations.h"
 
 namespace jlrec {
 
@@ -29,20 +30,21 @@ class ImagePulls {
   /// failed pull is not retried within this apply: every action needing it fails with the
   /// registry's message.
   Status Ensure(Provider& provider, const std::string& image, const StepFn& on_step,
-                std::atomic<std::uint64_t>& mutating_calls);
+                std::atomic<std::uint64_t>& mutating_calls) EXCLUDES(mu_);
 
  private:
   struct Cell {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool claimed = false;  // someone is checking/pulling
-    bool done = false;
-    Status status;
+    // Not held during the check and pull: waiters only need the outcome.
+    Mutex mu;
+    std::condition_variable cv;           // notified (unlocked) once done
+    bool claimed GUARDED_BY(mu) = false;  // someone is checking/pulling
+    bool done GUARDED_BY(mu) = false;
+    Status status GUARDED_BY(mu);
   };
-  std::shared_ptr<Cell> CellFor(const std::string& host, const std::string& image);
+  std::shared_ptr<Cell> CellFor(const std::string& host, const std::string& image) EXCLUDES(mu_);
 
-  std::mutex mu_;  // guards cells_ (the map only; each cell has its own lock)
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<Cell>> cells_;
+  Mutex mu_;  // the map only; each cell has its own lock
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<Cell>> cells_ GUARDED_BY(mu_);
 };
 
 }  // namespace jlrec

@@ -146,8 +146,10 @@ RefreshWorkers::RefreshWorkers(std::vector<std::thread> threads, std::shared_ptr
 
 bool RefreshWorkers::JoinUntil(std::chrono::steady_clock::time_point deadline) {
   {
-    std::unique_lock<std::mutex> lock(count_->mu);
-    if (!count_->cv.wait_until(lock, deadline, [&] { return count_->running == 0; })) return false;
+    MutexLock lock(count_->mu);
+    if (!lock.WaitUntil(count_->cv, deadline,
+                        [&]() REQUIRES(count_->mu) { return count_->running == 0; }))
+      return false;
   }
   for (std::thread& t : threads_)
     if (t.joinable()) t.join();
@@ -184,14 +186,13 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
   // Workers get their own copy of what they read, for the same reason.
   auto model = std::make_shared<const DesiredState>(desired);
   const size_t workers = std::min<size_t>(hosts.size(), std::max(1, options.parallelism));
-  auto count = std::make_shared<RefreshWorkers::Count>();
-  count->running = workers;
+  auto count = std::make_shared<RefreshWorkers::Count>(workers);
   auto work = [shared, hosts, model, factory, options, count]() {
     const DesiredState& desired = *model;
     for (;;) {
       size_t i = shared->next.fetch_add(1);
       if (i >= hosts.size()) {
-        std::lock_guard<std::mutex> lock(count->mu);
+        MutexLock lock(count->mu);
         --count->running;
         count->cv.notify_all();
         return;

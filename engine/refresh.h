@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,7 +13,9 @@
 
 #include "model/desired_state.h"
 #include "model/live_state.h"
+#include "model/mutex.h"
 #include "model/provider.h"
+#include "model/thread_annotations.h"
 
 namespace jlrec {
 
@@ -52,16 +53,18 @@ class RefreshWorkers {
  public:
   /// Tracks how many of the workers have not returned yet.
   struct Count {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::size_t running = 0;  // guarded by mu
+    /// `workers` workers, none returned yet.
+    explicit Count(std::size_t workers) : running(workers) {}
+    Mutex mu;
+    std::condition_variable cv;              ///< notified as each worker returns
+    std::size_t running GUARDED_BY(mu) = 0;  ///< workers that have not returned
   };
   RefreshWorkers(std::vector<std::thread> threads, std::shared_ptr<Count> count);
   RefreshWorkers(const RefreshWorkers&) = delete;
   RefreshWorkers& operator=(const RefreshWorkers&) = delete;
   /// Waits until every worker has returned, or `deadline`; true when all have (and are
   /// joined).
-  bool JoinUntil(std::chrono::steady_clock::time_point deadline);
+  bool JoinUntil(std::chrono::steady_clock::time_point deadline) EXCLUDES(count_->mu);
   /// Joins the workers once all have returned (waiting 2 s at most). One still running (the
   /// process is leaving without JoinUntil) is detached rather than waited for: it owns what
   /// it uses.

@@ -2,10 +2,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "engine/refresh.h"
+#include "model/mutex.h"
+#include "model/thread_annotations.h"
 
 namespace jlrec {
 
@@ -15,13 +16,14 @@ class ScriptLedger {
  public:
   /// Notes that container `container_id`'s /run.sh now has stat key `stat` and content
   /// digest `digest`. An empty `stat` (unknown, or a symlink) is ignored.
-  void Record(const std::string& container_id, const std::string& stat, const std::string& digest);
+  void Record(const std::string& container_id, const std::string& stat, const std::string& digest)
+      EXCLUDES(mu_);
   /// `base` with every recorded entry added (a recorded entry wins over `base`'s).
-  std::shared_ptr<const KnownScripts> MergedOver(const KnownScripts& base) const;
+  std::shared_ptr<const KnownScripts> MergedOver(const KnownScripts& base) const EXCLUDES(mu_);
 
  private:
-  mutable std::mutex mu_;
-  KnownScripts written_;
+  mutable Mutex mu_;
+  KnownScripts written_ GUARDED_BY(mu_);
 };
 
 }  // namespace jlrec

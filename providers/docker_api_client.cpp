@@ -64,7 +64,7 @@ DockerApiClient::DockerApiClient(StreamOpener opener, Options options)
 DockerApiClient::~DockerApiClient() = default;
 
 std::string DockerApiClient::api_version() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return version_prefix_.empty() ? "" : version_prefix_.substr(2);
 }
 
@@ -98,7 +98,7 @@ Status DockerApiClient::NegotiateVersion() {
     return Status::Unavailable(options_.peer + ": docker " + engine + " needs API " + daemon_min +
                                " or newer; jlrec speaks up to 1." +
                                std::to_string(kNewestMinorVersion));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   version_prefix_ = "/v1." + std::to_string(chosen);
   return Status::Ok();
 }
@@ -106,7 +106,7 @@ Status DockerApiClient::NegotiateVersion() {
 Result<HttpResponse> DockerApiClient::Send(const Call& call) {
   std::string prefix;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     prefix = version_prefix_;
   }
   if (prefix.empty()) return Status::Internal("Docker API used before version negotiation");
@@ -189,13 +189,12 @@ Result<std::unique_ptr<HttpConnection>> DockerApiClient::Acquire(Deadline deadli
   for (;;) {
     std::unique_ptr<HttpConnection> idle;
     {
-      std::unique_lock lock(mu_);
-      while (idle_.empty() && open_ >= options_.max_connections) {
-        if (slot_freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-            open_ >= options_.max_connections)
-          return Status::Timeout("all " + std::to_string(options_.max_connections) +
-                                 " connections stayed busy until the deadline");
-      }
+      MutexLock lock(mu_);
+      if (!lock.WaitUntil(slot_freed_, deadline, [&]() REQUIRES(mu_) {
+            return !idle_.empty() || open_ < options_.max_connections;
+          }))
+        return Status::Timeout("all " + std::to_string(options_.max_connections) +
+                               " connections stayed busy until the deadline");
       if (!idle_.empty()) {
         idle = std::move(idle_.back());
         idle_.pop_back();
@@ -211,7 +210,7 @@ Result<std::unique_ptr<HttpConnection>> DockerApiClient::Acquire(Deadline deadli
     auto stream = opener_(deadline);
     if (!stream.ok()) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         --open_;
       }
       slot_freed_.notify_one();
@@ -227,7 +226,7 @@ void DockerApiClient::Release(std::unique_ptr<HttpConnection> connection) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     idle_.push_back(std::move(connection));
   }
   slot_freed_.notify_one();
@@ -236,7 +235,7 @@ void DockerApiClient::Release(std::unique_ptr<HttpConnection> connection) {
 void DockerApiClient::Discard(std::unique_ptr<HttpConnection> connection) {
   connection.reset();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     --open_;
   }
   slot_freed_.notify_one();

@@ -10,14 +10,15 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "model/mutex.h"
 #include "model/status.h"
+#include "model/thread_annotations.h"
 #include "providers/byte_stream.h"
 #include "providers/deadline.h"
 #include "providers/http_connection.h"
@@ -77,12 +78,12 @@ class DockerApiClient {
   /// Asks the daemon its API version (GET /version) and settles on
   /// min(daemon's, kNewestMinorVersion); kUnavailable if the daemon does not answer or
   /// is older than kOldestMinorVersion. Call once before Send.
-  Status NegotiateVersion();
+  Status NegotiateVersion() EXCLUDES(mu_);
   /// The negotiated version, e.g. "1.41" (empty before NegotiateVersion).
-  std::string api_version() const;
+  std::string api_version() const EXCLUDES(mu_);
   /// Sends `call` under the negotiated version prefix and returns the daemon's answer,
   /// whatever its HTTP status; transport failures are kUnavailable, deadlines kTimeout.
-  Result<HttpResponse> Send(const Call& call);
+  Result<HttpResponse> Send(const Call& call) EXCLUDES(mu_);
   /// The daemon host's clock now, as the Date headers of its answers tell it: the local
   /// clock plus (latest answer's Date - local time when that answer arrived). A Date is
   /// whole seconds taken before the answer was sent, so this is never later than the host's
@@ -91,11 +92,12 @@ class DockerApiClient {
   std::optional<std::chrono::system_clock::time_point> HostClockNow() const;
 
  private:
-  Result<HttpResponse> SendTarget(const Call& call, const std::string& target);
-  Result<std::unique_ptr<HttpConnection>> Acquire(Deadline deadline, bool fresh);
-  void Release(std::unique_ptr<HttpConnection> connection);
+  // The pool lock is never held across network I/O, hence EXCLUDES on the pool's users.
+  Result<HttpResponse> SendTarget(const Call& call, const std::string& target) EXCLUDES(mu_);
+  Result<std::unique_ptr<HttpConnection>> Acquire(Deadline deadline, bool fresh) EXCLUDES(mu_);
+  void Release(std::unique_ptr<HttpConnection> connection) EXCLUDES(mu_);
   // Closes a connection that will not be reused and frees its slot.
-  void Discard(std::unique_ptr<HttpConnection> connection);
+  void Discard(std::unique_ptr<HttpConnection> connection) EXCLUDES(mu_);
   // Learns the host's clock from `response`'s Date header, received at `arrived`; a missing
   // or malformed Date changes nothing.
   void NoteHostDate(const HttpResponse& response, std::chrono::system_clock::time_point arrived);
@@ -107,11 +109,11 @@ class DockerApiClient {
   // may own the SSH session they run on) is destroyed.
   StreamOpener opener_;
   Options options_;
-  mutable std::mutex mu_;
-  std::condition_variable slot_freed_;
-  std::vector<std::unique_ptr<HttpConnection>> idle_;  // guarded by mu_
-  int open_ = 0;                                       // guarded by mu_: idle + in use
-  std::string version_prefix_;                         // "/v1.41"; set once
+  mutable Mutex mu_;
+  std::condition_variable slot_freed_;  // notified (unlocked) when idle_ or open_ frees a slot
+  std::vector<std::unique_ptr<HttpConnection>> idle_ GUARDED_BY(mu_);
+  int open_ GUARDED_BY(mu_) = 0;                // idle + in use
+  std::string version_prefix_ GUARDED_BY(mu_);  // "/v1.41"; set once, read by every Send
   // Host Date minus local arrival time of the latest answer that had a Date, in
   // nanoseconds (kHostClockUnknown before). Atomic: every sending thread updates it.
   std::atomic<std::int64_t> host_clock_offset_ns_{kHostClockUnknown};

@@ -185,7 +185,7 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
 
 Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::string& image_id) {
   {
-    std::lock_guard lock(image_mu_);
+    MutexLock lock(image_mu_);
     if (auto it = image_defaults_.find(image_id); it != image_defaults_.end()) return it->second;
   }
   DockerApiClient::Call call;
@@ -207,7 +207,7 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   }
   // A missing image (removed by force while containers still use it) has no defaults to
   // subtract; that is cached too, as image ids are content hashes.
-  std::lock_guard lock(image_mu_);
+  MutexLock lock(image_mu_);
   image_defaults_[image_id] = defaults;
   if (repo_digests) fresh_repo_digests_[image_id] = std::move(*repo_digests);
   return defaults;
@@ -574,7 +574,7 @@ Result<std::string> DockerProvider::ResolveImageDigest(const std::string& ref) {
 Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::string& ref) {
   if (ref.empty()) return Status::InvalidArgument("empty image reference");
   {
-    std::lock_guard lock(image_mu_);
+    MutexLock lock(image_mu_);
     if (auto it = fresh_repo_digests_.find(ref); it != fresh_repo_digests_.end()) {
       std::vector<std::string> digests = std::move(it->second);
       fresh_repo_digests_.erase(it);

@@ -4,14 +4,15 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "model/mutex.h"
+#include "model/provider.h"
+#include "model/thread_annotations.h"
 #include "providers/docker_api_client.h"
 #include "providers/docker_container_json.h"
-#include "model/provider.h"
 #include "providers/registry_auth.h"
 
 namespace jlrec {
@@ -28,7 +29,8 @@ class DockerProvider final : public Provider {
   const std::string& host() const override { return host_; }
   Result<std::vector<LiveContainer>> ListContainers(const std::string& project,
                                                     const std::vector<std::string>& names) override;
-  Result<LiveContainer> InspectContainer(const std::string& id_or_name) override;
+  Result<LiveContainer> InspectContainer(const std::string& id_or_name) override
+      EXCLUDES(image_mu_);
   Result<std::optional<std::string>> ReadFile(const std::string& id,
                                               const std::string& path) override;
   Result<std::optional<std::string>> StatFile(const std::string& id,
@@ -46,7 +48,8 @@ class DockerProvider final : public Provider {
   Result<bool> HasImage(const std::string& ref) override;
   Status PullImage(const std::string& ref) override;
   Result<std::string> ResolveImageDigest(const std::string& ref) override;
-  Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override;
+  Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override
+      EXCLUDES(image_mu_);
 
  private:
   // Sends `call`; a non-2xx answer becomes DockerErrorStatus.
@@ -63,7 +66,8 @@ class DockerProvider final : public Provider {
   };
   Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters);
   // What image `image_id` puts into its containers, cached (images are immutable).
-  Result<std::optional<ImageDefaults>> DefaultsOfImage(const std::string& image_id);
+  Result<std::optional<ImageDefaults>> DefaultsOfImage(const std::string& image_id)
+      EXCLUDES(image_mu_);
   // POST /containers/{id}/{action} (start, stop, restart), with ?t=grace if given.
   Status ContainerAction(const std::string& id, const std::string& action,
                          std::optional<std::chrono::seconds> grace);
@@ -81,12 +85,12 @@ class DockerProvider final : public Provider {
   std::string host_;
   std::unique_ptr<DockerApiClient> api_;
   std::shared_ptr<RegistryAuth> registry_auth_;  // null: no logins
-  std::mutex image_mu_;
-  std::map<std::string, std::optional<ImageDefaults>> image_defaults_;  // guarded by image_mu_
+  Mutex image_mu_;  // held only to look up or fill the maps below, never across a request
+  std::map<std::string, std::optional<ImageDefaults>> image_defaults_ GUARDED_BY(image_mu_);
   // RepoDigests seen by DefaultsOfImage's inspect, handed once to the next
   // LocalImageDigests of that image (a refresh asks for both within milliseconds); used
-  // once, since a pull may add digests later. Guarded by image_mu_.
-  std::map<std::string, std::vector<std::string>> fresh_repo_digests_;
+  // once, since a pull may add digests later.
+  std::map<std::string, std::vector<std::string>> fresh_repo_digests_ GUARDED_BY(image_mu_);
 };
 
 }  // namespace jlrec

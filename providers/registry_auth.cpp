@@ -20,7 +20,7 @@ Result<std::optional<RegistryCredential>> RegistryAuth::CredentialFor(const std:
     return std::optional<RegistryCredential>(std::move(credential));
   }
   // Held across the helper run on purpose: one run per registry, not one per caller.
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = found_.find(registry); it != found_.end()) return it->second;
   if (!config_) config_ = load_config_ ? load_config_() : std::optional<DockerClientConfig>();
   Result<std::optional<RegistryCredential>> found = std::optional<RegistryCredential>();

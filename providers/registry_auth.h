@@ -6,13 +6,14 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "model/desired_state.h"
+#include "model/mutex.h"
 #include "model/status.h"
+#include "model/thread_annotations.h"
 #include "providers/credential_helper.h"
 #include "providers/docker_client_config.h"
 #include "providers/registry_credential.h"
@@ -37,15 +38,16 @@ class RegistryAuth {
   /// (CredentialFromClientConfig); nullopt when neither has one, and requests then go
   /// without X-Registry-Auth. kUnavailable, naming `registry`, when the configuration
   /// cannot be read or a helper fails.
-  Result<std::optional<RegistryCredential>> CredentialFor(const std::string& registry);
+  Result<std::optional<RegistryCredential>> CredentialFor(const std::string& registry)
+      EXCLUDES(mu_);
 
  private:
   const std::map<std::string, RegistryLogin> logins_;
   const ConfigLoader load_config_;
   const CredentialHelperRunner run_helper_;
-  std::mutex mu_;
-  std::optional<Result<std::optional<DockerClientConfig>>> config_;         // guarded by mu_
-  std::map<std::string, Result<std::optional<RegistryCredential>>> found_;  // guarded by mu_
+  Mutex mu_;  // held across a lookup, helper run included: one run per registry
+  std::optional<Result<std::optional<DockerClientConfig>>> config_ GUARDED_BY(mu_);
+  std::map<std::string, Result<std::optional<RegistryCredential>>> found_ GUARDED_BY(mu_);
 };
 
 /// A RegistryAuth for the manifest's `logins` and the Docker client configuration this

@@ -4,10 +4,11 @@
 #include <cctype>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "model/mutex.h"
 #include "model/strings.h"
+#include "model/thread_annotations.h"
 #include "providers/ssh_common.h"
 
 namespace jlrec {
@@ -15,11 +16,10 @@ namespace jlrec {
 namespace {
 
 // Serialises reads and appends of known_hosts files among this process's connections,
-// so that concurrent --accept-new-host-keys never interleave partial lines.
-std::mutex& KnownHostsMutex() {
-  static std::mutex mu;
-  return mu;
-}
+// so that concurrent --accept-new-host-keys never interleave partial lines. It guards files,
+// not memory: RecordedKeys REQUIRES it, libssh's own reads and appends are called under it.
+// constinit: ready before any static constructor could connect.
+constinit Mutex known_hosts_mu;
 
 struct KeyFree {
   void operator()(ssh_key_struct* key) const { ssh_key_free(key); }
@@ -49,7 +49,8 @@ std::string Describe(ssh_key key) {
 }
 
 // The keys `file` records for `name`, as "type SHA256:... (file:line)".
-std::vector<std::string> RecordedKeys(const std::string& file, const std::string& name) {
+std::vector<std::string> RecordedKeys(const std::string& file, const std::string& name)
+    REQUIRES(known_hosts_mu) {
   std::vector<std::string> out;
   std::ifstream in(file);
   std::string line;
@@ -90,7 +91,7 @@ Status VerifyHostKey(ssh_session session, const std::string& peer, bool accept_n
   const std::string file = OptionString(session, SSH_OPTIONS_KNOWNHOSTS);
   const std::string name = KnownHostsName(session);
 
-  std::lock_guard lock(KnownHostsMutex());
+  MutexLock lock(known_hosts_mu);
   switch (ssh_session_is_known_server(session)) {
     case SSH_KNOWN_HOSTS_OK:
       return Status::Ok();

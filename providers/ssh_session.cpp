@@ -101,14 +101,14 @@ class SshChannelStream final : public ByteStream {
         what_(std::move(what)) {}
 
   ~SshChannelStream() override {
-    std::lock_guard lock(session_->mu_);
+    MutexLock lock(session_->mu_);
     // Freeing an open channel sends EOF and CLOSE; bound that for a hung peer.
     SetSshCallTimeout(session_->session_, DeadlineAfter(kCloseTimeout));
     ssh_channel_free(channel_);
   }
 
-  Status WriteAll(std::string_view data, Deadline deadline) override {
-    std::lock_guard lock(session_->mu_);
+  Status WriteAll(std::string_view data, Deadline deadline) override EXCLUDES(session_->mu_) {
+    MutexLock lock(session_->mu_);
     if (broken_) return Status::Unavailable(what_ + ": stream already failed");
     std::size_t done = 0;
     while (done < data.size()) {
@@ -130,12 +130,13 @@ class SshChannelStream final : public ByteStream {
     return Status::Ok();
   }
 
-  Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline deadline) override {
+  Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline deadline) override
+      EXCLUDES(session_->mu_) {
     const auto count =
         static_cast<uint32_t>(std::min<std::size_t>(capacity, std::numeric_limits<int32_t>::max()));
     for (;;) {
       {
-        std::lock_guard lock(session_->mu_);
+        MutexLock lock(session_->mu_);
         if (broken_) return Status::Unavailable(what_ + ": stream already failed");
         if (dial_stdio_) DrainStderr();
         int n = ssh_channel_read_nonblocking(channel_, buffer, count, 0);
@@ -164,7 +165,7 @@ class SshChannelStream final : public ByteStream {
         }
       }
       if (Expired(deadline)) {
-        std::lock_guard lock(session_->mu_);
+        MutexLock lock(session_->mu_);
         broken_ = true;
         return Status::Timeout(what_ + ": no data before the deadline");
       }
@@ -172,16 +173,16 @@ class SshChannelStream final : public ByteStream {
     }
   }
 
-  bool Usable() const override {
-    std::lock_guard lock(session_->mu_);
+  bool Usable() const override EXCLUDES(session_->mu_) {
+    MutexLock lock(session_->mu_);
     return !broken_ && !eof_ && ssh_channel_is_open(channel_) != 0 &&
            ssh_channel_is_eof(channel_) == 0;
   }
 
  private:
   // Keeps the tail of the exec channel's stderr (docker's complaints) and frees the
-  // channel window its bytes occupy. Caller holds the session mutex.
-  void DrainStderr() {
+  // channel window its bytes occupy.
+  void DrainStderr() REQUIRES(session_->mu_) {
     char chunk[1024];
     for (;;) {
       int n = ssh_channel_read_nonblocking(channel_, chunk, sizeof chunk, 1);
@@ -193,14 +194,15 @@ class SshChannelStream final : public ByteStream {
       stderr_.pop_back();
   }
 
-  std::shared_ptr<SshSession> session_;
-  ssh_channel channel_;  // guarded by session_->mu_
+  // Never reassigned: the guards below name the mutex of the session it points to.
+  const std::shared_ptr<SshSession> session_;
+  ssh_channel channel_ GUARDED_BY(session_->mu_);  // every libssh call on it holds that mutex
   const bool dial_stdio_;
   const std::string socket_path_;
   const std::string what_;
-  bool broken_ = false;  // guarded by session_->mu_
-  bool eof_ = false;     // guarded by session_->mu_
-  std::string stderr_;   // guarded by session_->mu_
+  bool broken_ GUARDED_BY(session_->mu_) = false;
+  bool eof_ GUARDED_BY(session_->mu_) = false;
+  std::string stderr_ GUARDED_BY(session_->mu_);
 };
 
 Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& host,
@@ -276,7 +278,7 @@ Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& ho
   }
   const std::string& peer = session->peer_;
 
-  std::lock_guard lock(session->mu_);
+  MutexLock lock(session->mu_);
   SetSshCallTimeout(raw, deadline);
   if (ssh_connect(raw) != SSH_OK) {
     // libssh's own timer may fire a moment before ours.
@@ -293,7 +295,7 @@ Result<std::shared_ptr<SshSession>> SshSession::Connect(const HostConnection& ho
 }
 
 SshSession::~SshSession() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (ssh_is_connected(session_)) {
     SetSshCallTimeout(session_, DeadlineAfter(kCloseTimeout));
     ssh_disconnect(session_);
@@ -302,7 +304,7 @@ SshSession::~SshSession() {
 }
 
 bool SshSession::uses_dial_stdio() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return dial_stdio_;
 }
 
@@ -311,14 +313,14 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenUnixSocketStream(const std::
   const std::string what = "docker socket " + socket_path;
   std::string forwarding_failure;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (!ssh_is_connected(session_))
       return Status::Unavailable(peer_ + ": SSH connection lost: " + SshError(session_));
     if (!dial_stdio_) {
       ssh_channel channel = ssh_channel_new(session_);
       if (channel == nullptr)
         return Status::Unavailable(what + ": cannot create a channel: " + SshError(session_));
-      int rc = CallUntilAnswered(lock, deadline, [&] {
+      int rc = CallUntilAnswered(deadline, [&] {
         return ssh_channel_open_forward_unix(channel, socket_path.c_str(), "127.0.0.1", 0);
       });
       if (rc == SSH_OK)
@@ -337,7 +339,7 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenUnixSocketStream(const std::
       // (its log alone says "Permission denied"). The host's shell tells the last case
       // apart; root may open any socket, so it is not asked.
       if (user_ != "root" &&
-          ProbeSocketAccess(lock, socket_path, std::min(deadline, DeadlineAfter(kProbeTimeout))) ==
+          ProbeSocketAccess(socket_path, std::min(deadline, DeadlineAfter(kProbeTimeout))) ==
               SocketAccess::kDenied)
         return Status::Unavailable(PermissionDeniedMessage(socket_path, user_));
       // Otherwise only the fallback can tell: dial-stdio works (forwarding is forbidden) or
@@ -361,17 +363,17 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenDialStdio(
       "docker socket " + socket_path +
       (forwarding_failure.empty() ? "" : ": " + forwarding_failure + "; fallback") +
       ": docker system dial-stdio";
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   ssh_channel channel = ssh_channel_new(session_);
   if (channel == nullptr)
     return Status::Unavailable(what + ": cannot create a channel: " + SshError(session_));
-  auto fail = [&](int rc, const std::string& why) -> Status {
+  auto fail = [&](int rc, const std::string& why) REQUIRES(mu_) -> Status {
     std::string error = why + ": " + (rc == SSH_AGAIN ? "no answer" : SshError(session_));
     ssh_channel_free(channel);
     if (rc == SSH_AGAIN) return Status::Timeout(what + ": " + error);
     return Status::Unavailable(what + ": " + error);
   };
-  int rc = CallUntilAnswered(lock, deadline, [&] { return ssh_channel_open_session(channel); });
+  int rc = CallUntilAnswered(deadline, [&] { return ssh_channel_open_session(channel); });
   if (rc != SSH_OK) return fail(rc, "cannot open a session channel");
   bool default_socket =
       std::any_of(std::begin(kDefaultDockerSockets), std::end(kDefaultDockerSockets),
@@ -380,7 +382,7 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenDialStdio(
     // The socket travels as an environment request, never inside the command line; if
     // the server does not accept it, dial-stdio would reach the wrong daemon.
     const std::string docker_host = "unix://" + socket_path;
-    rc = CallUntilAnswered(lock, deadline, [&] {
+    rc = CallUntilAnswered(deadline, [&] {
       return ssh_channel_request_env(channel, "DOCKER_HOST", docker_host.c_str());
     });
     if (rc != SSH_OK)
@@ -388,16 +390,14 @@ Result<std::unique_ptr<ByteStream>> SshSession::OpenDialStdio(
                   "sshd refuses to pass DOCKER_HOST (it needs AcceptEnv DOCKER_HOST, or "
                   "AllowStreamLocalForwarding yes)");
   }
-  rc = CallUntilAnswered(lock, deadline, [&] {
-    return ssh_channel_request_exec(channel, "docker system dial-stdio");
-  });
+  rc = CallUntilAnswered(
+      deadline, [&] { return ssh_channel_request_exec(channel, "docker system dial-stdio"); });
   if (rc != SSH_OK) return fail(rc, "cannot run it");
   return std::unique_ptr<ByteStream>(
       new SshChannelStream(shared_from_this(), channel, true, socket_path, what));
 }
 
-SshSession::SocketAccess SshSession::ProbeSocketAccess(std::unique_lock<std::mutex>& lock,
-                                                       const std::string& socket_path,
+SshSession::SocketAccess SshSession::ProbeSocketAccess(const std::string& socket_path,
                                                        Deadline deadline) {
   if (socket_path.find('\n') != std::string::npos) return SocketAccess::kUnknown;  // one line
   ssh_channel channel = ssh_channel_new(session_);
@@ -411,10 +411,9 @@ SshSession::SocketAccess SshSession::ProbeSocketAccess(std::unique_lock<std::mut
       ssh_channel_free(channel);
     }
   } owner{session_, channel};
-  if (CallUntilAnswered(lock, deadline, [&] { return ssh_channel_open_session(channel); }) !=
-      SSH_OK)
+  if (CallUntilAnswered(deadline, [&] { return ssh_channel_open_session(channel); }) != SSH_OK)
     return SocketAccess::kUnknown;
-  if (CallUntilAnswered(lock, deadline, [&] {
+  if (CallUntilAnswered(deadline, [&] {
         return ssh_channel_request_exec(channel, kSocketAccessProbe);
       }) != SSH_OK)
     return SocketAccess::kUnknown;
@@ -436,26 +435,26 @@ SshSession::SocketAccess SshSession::ProbeSocketAccess(std::unique_lock<std::mut
     if (n == SSH_ERROR) return SocketAccess::kUnknown;
     if (n == SSH_EOF || ssh_channel_is_eof(channel)) break;
     if (Expired(deadline)) return SocketAccess::kUnknown;
-    lock.unlock();
+    // The caller's MutexLock stays in scope; it finds the mutex held again when it ends.
+    mu_.Unlock();
     WaitReadable(fd_, deadline);
-    lock.lock();
+    mu_.Lock();
   }
   if (answer == "denied\n") return SocketAccess::kDenied;
   if (answer == "writable\n") return SocketAccess::kWritable;
   return SocketAccess::kUnknown;
 }
 
-int SshSession::CallUntilAnswered(std::unique_lock<std::mutex>& lock, Deadline deadline,
-                                  const std::function<int()>& call) {
+int SshSession::CallUntilAnswered(Deadline deadline, const std::function<int()>& call) {
   for (;;) {
     ssh_set_blocking(session_, 0);
     int rc = call();
     ssh_set_blocking(session_, 1);
     AckNow(fd_);
     if (rc != SSH_AGAIN || Expired(deadline)) return rc;
-    lock.unlock();
+    mu_.Unlock();  // as in ProbeSocketAccess: retaken before returning
     WaitReadable(fd_, deadline);
-    lock.lock();
+    mu_.Lock();
   }
 }
 

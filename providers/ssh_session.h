@@ -13,14 +13,15 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "model/desired_state.h"
+#include "model/mutex.h"
+#include "model/provider.h"
 #include "model/status.h"
+#include "model/thread_annotations.h"
 #include "providers/byte_stream.h"
 #include "providers/deadline.h"
-#include "model/provider.h"
 
 namespace jlrec {
 
@@ -46,14 +47,14 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
   /// carried data, the session uses it directly. kUnavailable if neither works (the
   /// message carries both reasons) or the session is lost; kTimeout past `deadline`.
   Result<std::unique_ptr<ByteStream>> OpenUnixSocketStream(const std::string& socket_path,
-                                                           Deadline deadline);
+                                                           Deadline deadline) EXCLUDES(mu_);
 
   /// "user@address:port" as connected, for messages; with an ssh config entry
   /// "via ssh config entry NAME, user@hostname:port".
   const std::string& peer() const { return peer_; }
 
   /// True once stream-local forwarding failed and dial-stdio carried data instead.
-  bool uses_dial_stdio() const;
+  bool uses_dial_stdio() const EXCLUDES(mu_);
 
  private:
   friend class SshChannelStream;
@@ -61,28 +62,31 @@ class SshSession : public std::enable_shared_from_this<SshSession> {
   // `forwarding_failure`: why stream-local forwarding failed ("" if it was not tried).
   Result<std::unique_ptr<ByteStream>> OpenDialStdio(const std::string& socket_path,
                                                     Deadline deadline,
-                                                    const std::string& forwarding_failure);
+                                                    const std::string& forwarding_failure)
+      EXCLUDES(mu_);
 
   // What the login user may do with a socket, as the host's own `test -w` says.
   enum class SocketAccess { kUnknown, kWritable, kDenied };
   // Asks the host, on an exec channel, whether the login user may open `socket_path`.
   // kUnknown when it cannot tell (no POSIX shell, a ForceCommand, no answer in time).
-  // Caller holds `lock` (on mu_); it is released while waiting for the answer.
-  SocketAccess ProbeSocketAccess(std::unique_lock<std::mutex>& lock, const std::string& socket_path,
-                                 Deadline deadline);
+  // Caller holds mu_; it is released while waiting for the answer.
+  SocketAccess ProbeSocketAccess(const std::string& socket_path, Deadline deadline) REQUIRES(mu_);
 
   // Runs `call`, a libssh request that answers SSH_AGAIN until the server replied, in
-  // non-blocking mode until it is answered or `deadline` passes (then SSH_AGAIN). Holds
-  // `lock` (on mu_) only while calling: the wait for the reply lets other channels work.
-  int CallUntilAnswered(std::unique_lock<std::mutex>& lock, Deadline deadline,
-                        const std::function<int()>& call);
+  // non-blocking mode until it is answered or `deadline` passes (then SSH_AGAIN). Caller
+  // holds mu_; it is released while waiting for the reply, so that other channels work.
+  int CallUntilAnswered(Deadline deadline, const std::function<int()>& call) REQUIRES(mu_);
 
-  mutable std::mutex mu_;  // held for every libssh call on session_ and its channels
-  ssh_session session_;
+  mutable Mutex mu_;  // held for every libssh call on session_ and its channels
+  // Guarded although never reassigned: a libssh call on the session reads it, so the analysis
+  // holds "no libssh call without mu_" (channels: SshChannelStream::channel_). Only Connect
+  // calls libssh unlocked, on its own handle, before the session is shared.
+  ssh_session session_ GUARDED_BY(mu_);
+  // Not guarded: set by Connect before the session is shared, then only read.
   int fd_ = -1;  // the session's socket, polled without the mutex
   std::string peer_;
-  std::string user_;         // logged in as
-  bool dial_stdio_ = false;  // guarded by mu_: dial-stdio proved to work, forwarding not
+  std::string user_;                         // logged in as
+  bool dial_stdio_ GUARDED_BY(mu_) = false;  // dial-stdio proved to work, forwarding not
 };
 
 }  // namespace jlrec

@@ -13,6 +13,8 @@ PACKAGES=(
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
   # packaging (cpack -G DEB)
   dpkg-dev file
+  # checks: scripts/thread-safety-check.sh (clang's -Wthread-safety; the build itself is g++)
+  clang-15
 )
 
 missing=()

@@ -84,13 +84,13 @@ bool IsMutatingProviderMethod(const std::string& method) {
 // FakeCallLog
 
 std::vector<FakeCall> FakeCallLog::Calls() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return calls_;
 }
 
 std::vector<FakeCall> FakeCallLog::CallsTo(const std::string& method,
                                            const std::string& host) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<FakeCall> out;
   for (const auto& c : calls_)
     if (c.method == method && (host.empty() || c.host == host)) out.push_back(c);
@@ -99,7 +99,7 @@ std::vector<FakeCall> FakeCallLog::CallsTo(const std::string& method,
 
 std::vector<FakeCall> FakeCallLog::CallsFor(const std::string& host,
                                             const std::string& container) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<FakeCall> out;
   for (const auto& c : calls_)
     if (c.host == host && c.container == container) out.push_back(c);
@@ -111,7 +111,7 @@ int FakeCallLog::Count(const std::string& method, const std::string& host) const
 }
 
 std::uint64_t FakeCallLog::MutatingCalls(const std::string& host) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::uint64_t n = 0;
   for (const auto& c : calls_)
     if ((host.empty() || c.host == host) && IsMutatingProviderMethod(c.method)) ++n;
@@ -119,20 +119,20 @@ std::uint64_t FakeCallLog::MutatingCalls(const std::string& host) const {
 }
 
 int FakeCallLog::MaxConcurrent(const std::string& host) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (host.empty()) return max_in_flight_;
   auto it = max_by_host_.find(host);
   return it == max_by_host_.end() ? 0 : it->second;
 }
 
 void FakeCallLog::Hold(const std::string& method) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   held_.insert(method);
 }
 
 void FakeCallLog::Release(const std::string& method) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     held_.erase(method);
   }
   cv_.notify_all();
@@ -140,53 +140,59 @@ void FakeCallLog::Release(const std::string& method) {
 
 bool FakeCallLog::WaitForInFlight(const std::string& method, int n,
                                   std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return in_flight_by_method_[method] >= n; });
+  MutexLock lock(mu_);
+  return lock.WaitFor(cv_, timeout,
+                      [&]() REQUIRES(mu_) { return in_flight_by_method_[method] >= n; });
 }
 
 void FakeCallLog::SetRendezvous(const std::string& method, int n,
                                 std::chrono::milliseconds fallback) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Rendezvous& r = rendezvous_[method];
   r.size = n;
   r.fallback = fallback;
 }
 
 int FakeCallLog::RendezvousTimeouts() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return rendezvous_timeouts_;
 }
 
 void FakeCallLog::SetDelay(const std::string& method, std::chrono::milliseconds delay) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   delays_[method] = delay;
 }
 
 std::size_t FakeCallLog::Begin(const std::string& host, const std::string& method,
                                const std::string& target, const std::string& container,
                                std::vector<std::string> args) {
-  std::unique_lock lock(mu_);
-  FakeCall call;
-  call.seq = next_seq_++;
-  call.host = host;
-  call.method = method;
-  call.target = target;
-  call.container = container;
-  call.args = std::move(args);
-  call.at = std::chrono::steady_clock::now();
-  calls_.push_back(std::move(call));
-  const std::size_t index = calls_.size() - 1;
-  max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
-  int& host_now = in_flight_by_host_[host];
-  max_by_host_[host] = std::max(max_by_host_[host], ++host_now);
-  ++in_flight_by_method_[method];
-  cv_.notify_all();
-  PaceLocked(lock, method);
+  std::size_t index = 0;
+  std::chrono::milliseconds delay{0};
+  {
+    MutexLock lock(mu_);
+    FakeCall call;
+    call.seq = next_seq_++;
+    call.host = host;
+    call.method = method;
+    call.target = target;
+    call.container = container;
+    call.args = std::move(args);
+    call.at = std::chrono::steady_clock::now();
+    calls_.push_back(std::move(call));
+    index = calls_.size() - 1;
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+    int& host_now = in_flight_by_host_[host];
+    max_by_host_[host] = std::max(max_by_host_[host], ++host_now);
+    ++in_flight_by_method_[method];
+    cv_.notify_all();
+    delay = PaceLocked(lock, method);
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
   return index;
 }
 
-void FakeCallLog::PaceLocked(std::unique_lock<std::mutex>& lock, const std::string& method) {
-  cv_.wait(lock, [&] { return held_.count(method) == 0; });
+std::chrono::milliseconds FakeCallLog::PaceLocked(MutexLock& lock, const std::string& method) {
+  lock.Wait(cv_, [&]() REQUIRES(mu_) { return held_.count(method) == 0; });
   if (auto it = rendezvous_.find(method); it != rendezvous_.end() && it->second.size > 1) {
     Rendezvous& r = it->second;  // map nodes are stable while we wait
     const std::uint64_t generation = r.generation;
@@ -194,22 +200,20 @@ void FakeCallLog::PaceLocked(std::unique_lock<std::mutex>& lock, const std::stri
       r.waiting = 0;
       ++r.generation;
       cv_.notify_all();
-    } else if (!cv_.wait_for(lock, r.fallback, [&] { return r.generation != generation; })) {
+    } else if (!lock.WaitFor(cv_, r.fallback,
+                             [&]() REQUIRES(mu_) { return r.generation != generation; })) {
       --r.waiting;
       ++rendezvous_timeouts_;
     }
   }
-  if (auto it = delays_.find(method); it != delays_.end() && it->second.count() > 0) {
-    const auto delay = it->second;
-    lock.unlock();
-    std::this_thread::sleep_for(delay);
-    lock.lock();
-  }
+  if (auto it = delays_.find(method); it != delays_.end() && it->second.count() > 0)
+    return it->second;
+  return std::chrono::milliseconds(0);
 }
 
 void FakeCallLog::End(std::size_t index, const Status& status) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     FakeCall& call = calls_[index];
     call.end_seq = next_seq_++;
     call.status = status;
@@ -236,7 +240,7 @@ class FakeProvider::CallScope {
     if (kind == Target::kNewContainerName) {
       container_ = target;
     } else if (kind == Target::kContainer) {
-      std::lock_guard lock(provider.mu_);
+      MutexLock lock(provider.mu_);
       container_ = provider.NameOfLocked(target);
     }
     index_ = log_.Begin(provider.host_, method, target, container_, std::move(args));
@@ -274,7 +278,7 @@ FakeProvider::FakeProvider(std::string host, std::shared_ptr<FakeCallLog> log)
     : host_(std::move(host)), log_(log ? std::move(log) : std::make_shared<FakeCallLog>()) {}
 
 std::string FakeProvider::AddContainer(FakeContainer container) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (container.live.id.empty()) container.live.id = NewIdLocked(container.live.name);
   const auto previous = containers_.find(container.live.name);
   for (const auto& [path, content] : container.files) {
@@ -297,52 +301,52 @@ std::string FakeProvider::AddContainer(FakeContainer container) {
 }
 
 std::optional<FakeContainer> FakeProvider::Container(const std::string& name) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = containers_.find(name);
   if (it == containers_.end()) return std::nullopt;
   return it->second;
 }
 
 std::map<std::string, FakeContainer> FakeProvider::Containers() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return containers_;
 }
 
 void FakeProvider::AddImage(const std::string& ref) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   images_.insert(ref);
 }
 
 bool FakeProvider::ImagePresent(const std::string& ref) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return !ImageOfLocked(ref).empty();
 }
 
 void FakeProvider::SetRegistryDigest(const std::string& ref, const std::string& digest) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   registry_digests_[ref] = digest;
   registry_missing_.erase(ref);
 }
 
 void FakeProvider::SetRegistryMissing(const std::string& ref) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   registry_missing_.insert(ref);
   registry_digests_.erase(ref);
 }
 
 void FakeProvider::SetRegistryUnreachable(bool unreachable) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   registry_unreachable_ = unreachable;
 }
 
 void FakeProvider::RequireRegistryLogin(const std::string& registry, const std::string& username,
                                         const std::string& password) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   required_logins_[registry] = {username, password};
 }
 
 void FakeProvider::SetRegistryAuth(std::shared_ptr<RegistryAuth> registry_auth) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   registry_auth_ = std::move(registry_auth);
 }
 
@@ -351,7 +355,7 @@ std::optional<Status> FakeProvider::LoginFailure(const std::string& what, const 
   std::pair<std::string, std::string> wanted;
   std::shared_ptr<RegistryAuth> auth;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = required_logins_.find(registry);
     if (it == required_logins_.end()) return std::nullopt;
     wanted = it->second;
@@ -368,23 +372,23 @@ std::optional<Status> FakeProvider::LoginFailure(const std::string& what, const 
 }
 
 void FakeProvider::SetLocalImageDigests(const std::string& ref, std::vector<std::string> digests) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   local_digests_[ref] = std::move(digests);
 }
 
 void FakeProvider::SetStateAfterStart(const std::string& name, const std::string& state,
                                       int exit_code) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   state_after_start_[name] = AfterStart{state, exit_code};
 }
 
 void FakeProvider::SetHealthAfterStart(const std::string& name, const std::string& health) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   health_after_start_[name] = health;
 }
 
 bool FakeProvider::SetHealth(const std::string& name, const std::string& health) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = containers_.find(name);
   if (it == containers_.end()) return false;
   it->second.live.health = health;
@@ -392,7 +396,7 @@ bool FakeProvider::SetHealth(const std::string& name, const std::string& health)
 }
 
 bool FakeProvider::SetRestartCount(const std::string& name, int restart_count) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = containers_.find(name);
   if (it == containers_.end()) return false;
   it->second.live.restart_count = restart_count;
@@ -400,7 +404,7 @@ bool FakeProvider::SetRestartCount(const std::string& name, int restart_count) {
 }
 
 bool FakeProvider::ExitProcess(const std::string& name, int exit_code) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = containers_.find(name);
   if (it == containers_.end() || !it->second.live.running()) return false;
   LiveContainer& live = it->second.live;
@@ -423,7 +427,7 @@ bool FakeProvider::ExitProcess(const std::string& name, int exit_code) {
 }
 
 bool FakeProvider::RestartByPolicy(const std::string& name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = containers_.find(name);
   if (it == containers_.end() || !it->second.live.restarting()) return false;
   const int restart_count = it->second.live.restart_count;
@@ -433,27 +437,27 @@ bool FakeProvider::RestartByPolicy(const std::string& name) {
 }
 
 void FakeProvider::SetExecHandler(ExecHandler handler) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   exec_handler_ = std::move(handler);
 }
 
 void FakeProvider::FailNext(const std::string& method, Status status) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_next_[method].push_back(std::move(status));
 }
 
 void FakeProvider::FailAfterNext(const std::string& method, Status status) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_after_next_[method].push_back(std::move(status));
 }
 
 void FakeProvider::FailAlways(const std::string& method, const std::string& target, Status status) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_always_[{method, target}] = std::move(status);
 }
 
 void FakeProvider::ClearFailures() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   fail_next_.clear();
   fail_after_next_.clear();
   fail_always_.clear();
@@ -486,7 +490,7 @@ std::string FakeProvider::ImageOfLocked(const std::string& ref) const {
 
 std::optional<Status> FakeProvider::InjectedFailure(CallScope& call, const std::string& method,
                                                     const std::string& target) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = fail_next_.find(method); it != fail_next_.end() && !it->second.empty()) {
     Status s = it->second.front();
     it->second.pop_front();
@@ -541,7 +545,7 @@ Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
     const std::string& project, const std::vector<std::string>& names) {
   CallScope call(*this, "ListContainers", project, names, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "ListContainers", project)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<LiveContainer> out;
   std::set<std::string> wanted(names.begin(), names.end());
   for (const auto& name : names) wanted.insert(name + kPreviousSuffix);
@@ -560,7 +564,7 @@ Result<std::vector<LiveContainer>> FakeProvider::ListContainers(
 Result<LiveContainer> FakeProvider::InspectContainer(const std::string& id_or_name) {
   CallScope call(*this, "InspectContainer", id_or_name, {});
   if (auto f = InjectedFailure(call, "InspectContainer", id_or_name)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const FakeContainer* c = FindLocked(id_or_name);
   if (!c) return call.Done(Status::NotFound("No such container: " + id_or_name));
   LiveContainer live = c->live;
@@ -573,7 +577,7 @@ Result<std::optional<std::string>> FakeProvider::ReadFile(const std::string& id,
   CallScope call(*this, "ReadFile", id, {path});
   if (auto f = InjectedFailure(call, "ReadFile", id)) return call.Done(*f);
   if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   auto it = c->files.find(path);
@@ -587,7 +591,7 @@ Result<std::optional<std::string>> FakeProvider::StatFile(const std::string& id,
   CallScope call(*this, "StatFile", id, {path});
   if (auto f = InjectedFailure(call, "StatFile", id)) return call.Done(*f);
   if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   auto it = c->files.find(path);
@@ -626,7 +630,7 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
   if (req.spec.healthcheck && req.spec.healthcheck->command.empty())
     return call.Done(
         Status::InvalidArgument("container " + req.name + ": healthcheck without a command"));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const std::string image = ImageOfLocked(req.spec.image);
   if (image.empty()) return call.Done(Status::NotFound("No such image: " + req.spec.image));
   // Docker also wants two characters at least; engine tests create containers named "a".
@@ -653,7 +657,7 @@ Result<std::string> FakeProvider::CreateContainer(const CreateContainerRequest& 
 Status FakeProvider::StartContainer(const std::string& id) {
   CallScope call(*this, "StartContainer", id, {});
   if (auto f = InjectedFailure(call, "StartContainer", id)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   if (c->live.state == "running") return call.Done(Status::Ok());
@@ -664,7 +668,7 @@ Status FakeProvider::StartContainer(const std::string& id) {
 Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds grace) {
   CallScope call(*this, "StopContainer", id, {std::to_string(grace.count()) + "s"});
   if (auto f = InjectedFailure(call, "StopContainer", id)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   if (IsUpState(c->live.state)) {
@@ -678,7 +682,7 @@ Status FakeProvider::StopContainer(const std::string& id, std::chrono::seconds g
 Status FakeProvider::RestartContainer(const std::string& id, std::chrono::seconds grace) {
   CallScope call(*this, "RestartContainer", id, {std::to_string(grace.count()) + "s"});
   if (auto f = InjectedFailure(call, "RestartContainer", id)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   StartLocked(*c);
@@ -688,7 +692,7 @@ Status FakeProvider::RestartContainer(const std::string& id, std::chrono::second
 Status FakeProvider::RemoveContainer(const std::string& id) {
   CallScope call(*this, "RemoveContainer", id, {});
   if (auto f = InjectedFailure(call, "RemoveContainer", id)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::Ok());
   if (IsUpState(c->live.state))
@@ -702,7 +706,7 @@ Status FakeProvider::RemoveContainer(const std::string& id) {
 Status FakeProvider::RenameContainer(const std::string& id, const std::string& new_name) {
   CallScope call(*this, "RenameContainer", id, {new_name});
   if (auto f = InjectedFailure(call, "RenameContainer", id)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   // Docker's checks and messages, in its order (daemon/rename.go, 20.10).
@@ -733,7 +737,7 @@ Status FakeProvider::UploadFile(const std::string& id, const std::string& path,
                  {path, OctalMode(mode), std::to_string(content.size()) + " bytes"});
   if (auto f = InjectedFailure(call, "UploadFile", id)) return call.Done(*f);
   if (Status st = CheckAbsolutePath(path); !st.ok()) return call.Done(st.WithContext("upload"));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FakeContainer* c = FindLocked(id);
   if (!c) return call.Done(Status::NotFound("No such container: " + id));
   c->files[path] = content;
@@ -750,7 +754,7 @@ Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::str
   ExecHandler handler;
   std::string name;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     const FakeContainer* c = FindLocked(id);
     if (!c) return call.Done(Status::NotFound("No such container: " + id));
     if (c->live.state != "running")
@@ -766,7 +770,7 @@ Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::str
 Result<bool> FakeProvider::HasImage(const std::string& ref) {
   CallScope call(*this, "HasImage", ref, {}, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "HasImage", ref)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return call.Done(Result<bool>(!ImageOfLocked(ref).empty()));
 }
 
@@ -774,7 +778,7 @@ Status FakeProvider::PullImage(const std::string& ref) {
   CallScope call(*this, "PullImage", ref, {}, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "PullImage", ref)) return call.Done(*f);
   if (auto refused = LoginFailure(host_ + ": pull " + ref, ref)) return call.Done(*refused);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (registry_missing_.count(ref) != 0)
     return call.Done(Status::NotFound(host_ + ": pull " + ref + ": manifest for " + ref +
                                       " not found: manifest unknown: manifest unknown"));
@@ -787,7 +791,7 @@ Result<std::string> FakeProvider::ResolveImageDigest(const std::string& ref) {
   if (auto f = InjectedFailure(call, "ResolveImageDigest", ref)) return call.Done(*f);
   if (auto refused = LoginFailure(host_ + ": resolve " + ref + " at its registry", ref))
     return call.Done(*refused);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (registry_unreachable_)
     return call.Done(Status::Unavailable("registry unreachable resolving " + ref));
   if (registry_missing_.count(ref) != 0)
@@ -802,7 +806,7 @@ Result<std::string> FakeProvider::ResolveImageDigest(const std::string& ref) {
 Result<std::vector<std::string>> FakeProvider::LocalImageDigests(const std::string& ref) {
   CallScope call(*this, "LocalImageDigests", ref, {}, CallScope::Target::kOther);
   if (auto f = InjectedFailure(call, "LocalImageDigests", ref)) return call.Done(*f);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = local_digests_.find(ref);
   if (it == local_digests_.end()) it = local_digests_.find(ImageOfLocked(ref));
   std::vector<std::string> digests;
@@ -876,24 +880,24 @@ class FakeProviderHandle : public Provider {
 FakeProviderFactory::FakeProviderFactory() : log_(std::make_shared<FakeCallLog>()) {}
 
 FakeProvider& FakeProviderFactory::Host(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = hosts_[key];
   if (!slot) slot = std::make_unique<FakeProvider>(key, log_);
   return *slot;
 }
 
 void FakeProviderFactory::SetUnreachable(const std::string& key, const std::string& message) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   unreachable_[key] = message;
 }
 
 void FakeProviderFactory::SetReachable(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   unreachable_.erase(key);
 }
 
 int FakeProviderFactory::OpenCount(const std::string& key) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = opens_.find(key);
   return it == opens_.end() ? 0 : it->second;
 }
@@ -901,7 +905,7 @@ int FakeProviderFactory::OpenCount(const std::string& key) const {
 Result<std::unique_ptr<Provider>> FakeProviderFactory::Open(const HostConnection& host,
                                                             const ConnectOptions& options) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++opens_[host.key];
     if (auto it = unreachable_.find(host.key); it != unreachable_.end())
       return Status::Unavailable(host.key + ": " + it->second);
