@@ -3,7 +3,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <ctime>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -170,18 +169,16 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
   // Shared with the workers; a worker stuck past the deadline may outlive this call, so it
   // owns a reference and the call never waits for it.
   struct Shared {
-    std::mutex mu;
+    explicit Shared(size_t n) : snapshots(n), providers(n), done(n, false) {}
+    Mutex mu;
     std::condition_variable cv;
-    std::vector<HostSnapshot> snapshots;
-    std::vector<std::shared_ptr<Provider>> providers;
-    std::vector<bool> done;
-    size_t finished = 0;
-    std::atomic<size_t> next{0};
+    std::vector<HostSnapshot> snapshots GUARDED_BY(mu);
+    std::vector<std::shared_ptr<Provider>> providers GUARDED_BY(mu);
+    std::vector<bool> done GUARDED_BY(mu);
+    size_t finished GUARDED_BY(mu) = 0;
+    std::atomic<size_t> next{0};  // the next host to take; no lock
   };
-  auto shared = std::make_shared<Shared>();
-  shared->snapshots.resize(hosts.size());
-  shared->providers.resize(hosts.size());
-  shared->done.resize(hosts.size(), false);
+  auto shared = std::make_shared<Shared>(hosts.size());
 
   // Workers get their own copy of what they read, for the same reason.
   auto model = std::make_shared<const DesiredState>(desired);
@@ -232,7 +229,7 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
           }
         }
       }
-      std::lock_guard<std::mutex> lock(shared->mu);
+      MutexLock lock(shared->mu);
       shared->snapshots[i] = std::move(snap);
       shared->providers[i] = std::move(provider);
       shared->done[i] = true;
@@ -246,10 +243,11 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
 
   RefreshOutcome out;
   out.workers = std::make_shared<RefreshWorkers>(std::move(threads), count);
-  std::unique_lock<std::mutex> lock(shared->mu);
-  bool all = shared->cv.wait_until(lock, options.deadline,
-                                   [&] { return shared->finished == hosts.size(); });
-  (void)all;
+  MutexLock lock(shared->mu);
+  // Timed out or not, each host is then read as it stands: a pending one is reported so.
+  (void)lock.WaitUntil(shared->cv, options.deadline, [&]() REQUIRES(shared->mu) {
+    return shared->finished == hosts.size();
+  });
   for (size_t i = 0; i < hosts.size(); ++i) {
     if (!shared->done[i]) {
       out.result.hosts.push_back(

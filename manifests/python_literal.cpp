@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <string>
+#include <utility>
 
 namespace jlrec {
 
@@ -170,7 +172,7 @@ class LiteralParser {
       if (pos_ >= src_.size() || src_[pos_] != ':') return Fail(pos_, "expected ':' after key");
       ++pos_;
       if (!ParseValue(&value, depth + 1)) return false;
-      out->entries.emplace_back(std::move(key), std::move(value));
+      out->entries.push_back({std::move(key), std::move(value)});
       SkipBlanks();
       if (pos_ < src_.size() && src_[pos_] == ',') {
         ++pos_;

@@ -4,12 +4,13 @@
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "model/status.h"
 
 namespace jlrec {
+
+struct PyEntry;
 
 /// One parsed Python literal.
 struct PyValue {
@@ -19,11 +20,18 @@ struct PyValue {
   long long integer = 0;
   std::string string;                                ///< decoded (escapes applied)
   std::vector<PyValue> items;                        ///< kList
-  std::vector<std::pair<PyValue, PyValue>> entries;  ///< kDict, in source order
+  std::vector<PyEntry> entries;                      ///< kDict, in source order
   int line = 0;                                      ///< 1-based position of the literal
   int column = 0;
   /// "a list", "a string", ... for messages.
   const char* KindName() const;
+};
+
+/// One `key: value` of a dict. (A struct, not std::pair: a pair of the incomplete PyValue
+/// inside PyValue is accepted by g++ but not by clang with libstdc++.)
+struct PyEntry {
+  PyValue first;   ///< the key
+  PyValue second;  ///< the value
 };
 
 /// Parses one literal that starts at byte `*offset` of `source` (leading whitespace and

@@ -37,14 +37,8 @@ command -v "$clangxx" >/dev/null ||
   { echo "thread-safety-check: no $db (configure BUILD_DIR with CMake first)" >&2; exit 2; }
 
 # Sources clang cannot compile at all, for a reason that is not a lock contract; each is
-# named on every run. None holds a lock.
-declare -A skip_reason=(
-  # python_literal.h: PyValue holds std::vector<std::pair<PyValue, PyValue>>, a pair of an
-  # incomplete type, which g++ 12 accepts and clang 15 with libstdc++ 12 rejects in C++20.
-  [manifests/python_literal.cpp]="std::pair of the incomplete PyValue (python_literal.h)"
-  [manifests/python_call.cpp]="std::pair of the incomplete PyValue (python_literal.h)"
-  [manifests/legacy_import.cpp]="std::pair of the incomplete PyValue (python_literal.h)"
-)
+# named on every run. (None today.)
+declare -A skip_reason=()
 
 # Syntax only; nothing but the thread-safety analysis is reported (clang's other warnings
 # are not this check's business, and g++ -Werror already holds the build's), as errors.
