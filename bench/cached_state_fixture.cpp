@@ -5,8 +5,8 @@
 #include <ctime>
 #include <map>
 
-#include "model/container_spec.h"
 #include "manifests/manifest_loader.h"
+#include "model/container_spec.h"
 #include "model/state_store.h"
 #include "state/sqlite_state_store.h"
 
@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
     l.spec = c.spec;
     std::string groups;
     for (const auto& g : c.groups) groups += (groups.empty() ? "" : ",") + g;
-    l.jlrec_labels = {{labels::kProject, desired.project}, {labels::kGroups, groups},
-                      {labels::kUnit, c.Ref()},          {labels::kCore, c.core ? "true" : "false"},
-                      {labels::kSpecDigest, c.spec_digest}, {labels::kScriptDigest, c.script_digest}};
+    l.jlrec_labels = {{labels::kProject, desired.project},
+                      {labels::kGroups, groups},
+                      {labels::kUnit, c.Ref()},
+                      {labels::kCore, c.core ? "true" : "false"},
+                      {labels::kSpecDigest, c.spec_digest},
+                      {labels::kScriptDigest, c.script_digest}};
     l.state = "running";
     l.script_digest = c.script_digest;
     h.containers.push_back(std::move(l));

@@ -36,8 +36,9 @@ static bool Probe(const Host& h, const char* identity, const char* known_hosts,
       ssh_userauth_publickey(s, nullptr, key) == SSH_AUTH_SUCCESS) {
     ssh_channel ch = ssh_channel_new(s);
     if (ssh_channel_open_forward_unix(ch, h.socket.c_str(), "127.0.0.1", 0) == SSH_OK) {
-      std::string req = "GET /v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22jlrec.project%3D" +
-                        project + "%22%5D%7D HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n";
+      std::string req =
+          "GET /v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22jlrec.project%3D" +
+          project + "%22%5D%7D HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n";
       ssh_channel_write(ch, req.data(), static_cast<uint32_t>(req.size()));
       std::string resp;
       char buf[16384];
@@ -56,7 +57,8 @@ static bool Probe(const Host& h, const char* identity, const char* known_hosts,
 
 int main(int argc, char** argv) {
   if (argc != 6) {
-    std::fprintf(stderr, "usage: %s HOSTS_FILE IDENTITY KNOWN_HOSTS PARALLELISM PROJECT\n", argv[0]);
+    std::fprintf(stderr, "usage: %s HOSTS_FILE IDENTITY KNOWN_HOSTS PARALLELISM PROJECT\n",
+                 argv[0]);
     return 2;
   }
   std::vector<Host> hosts;
@@ -74,7 +76,8 @@ int main(int argc, char** argv) {
         ok += Probe(hosts[k], argv[2], argv[3], argv[5]);
     });
   for (auto& t : pool) t.join();
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("hosts=%zu ok=%d wall_ms=%.1f\n", hosts.size(), ok.load(), ms);
   return ok.load() == static_cast<int>(hosts.size()) ? 0 : 1;
 }

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "engine/plan.h"
 #include "model/adoption.h"
 #include "model/desired_state.h"
 #include "model/live_state.h"
-#include "engine/plan.h"
 #include "model/status.h"
 
 namespace jlrec {

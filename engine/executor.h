@@ -15,8 +15,8 @@
 #include "engine/apply_observer.h"
 #include "engine/plan.h"
 #include "engine/script_ledger.h"
-#include "model/status.h"
 #include "model/provider.h"
+#include "model/status.h"
 
 namespace jlrec {
 

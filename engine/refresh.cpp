@@ -245,9 +245,8 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
   out.workers = std::make_shared<RefreshWorkers>(std::move(threads), count);
   MutexLock lock(shared->mu);
   // Timed out or not, each host is then read as it stands: a pending one is reported so.
-  (void)lock.WaitUntil(shared->cv, options.deadline, [&]() REQUIRES(shared->mu) {
-    return shared->finished == hosts.size();
-  });
+  (void)lock.WaitUntil(shared->cv, options.deadline,
+                       [&]() REQUIRES(shared->mu) { return shared->finished == hosts.size(); });
   for (size_t i = 0; i < hosts.size(); ++i) {
     if (!shared->done[i]) {
       out.result.hosts.push_back(

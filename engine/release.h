@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "engine/executor.h"
-#include "model/live_state.h"
 #include "engine/plan.h"
+#include "model/live_state.h"
 #include "model/release_record.h"
 
 namespace jlrec {

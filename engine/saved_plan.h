@@ -4,10 +4,10 @@
 #include <map>
 #include <string>
 
-#include "model/desired_state.h"
 #include "engine/plan.h"
-#include "model/status.h"
+#include "model/desired_state.h"
 #include "model/provider.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
 #include "manifests/legacy_run_template.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
 #include "manifests/env_expansion.h"
+#include "model/status.h"
 
 namespace jlrec {
 

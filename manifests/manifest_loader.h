@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "model/desired_state.h"
 #include "manifests/diagnostic.h"
 #include "manifests/manifest_inputs.h"
+#include "model/desired_state.h"
 
 namespace jlrec {
 

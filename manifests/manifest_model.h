@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "model/container_spec.h"
 #include "manifests/diagnostic.h"
+#include "model/container_spec.h"
 
 namespace jlrec {
 

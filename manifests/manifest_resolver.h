@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "model/desired_state.h"
 #include "manifests/diagnostic.h"
 #include "manifests/env_expansion.h"
 #include "manifests/manifest_inputs.h"
 #include "manifests/manifest_model.h"
+#include "model/desired_state.h"
 
 namespace jlrec {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
 #include "manifests/python_literal.h"
+#include "model/status.h"
 
 namespace jlrec {
 

@@ -18,10 +18,10 @@ struct PyValue {
   enum class Kind { kNone, kBool, kInt, kString, kList, kDict } kind = Kind::kNone;
   bool boolean = false;
   long long integer = 0;
-  std::string string;                                ///< decoded (escapes applied)
-  std::vector<PyValue> items;                        ///< kList
-  std::vector<PyEntry> entries;                      ///< kDict, in source order
-  int line = 0;                                      ///< 1-based position of the literal
+  std::string string;            ///< decoded (escapes applied)
+  std::vector<PyValue> items;    ///< kList
+  std::vector<PyEntry> entries;  ///< kDict, in source order
+  int line = 0;                  ///< 1-based position of the literal
   int column = 0;
   /// "a list", "a string", ... for messages.
   const char* KindName() const;

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "manifests/diagnostic.h"
 #include "model/desired_state.h"
 #include "model/status.h"
-#include "manifests/diagnostic.h"
 
 namespace jlrec {
 

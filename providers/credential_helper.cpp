@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "providers/deadline.h"
 #include "model/registry_host.h"
+#include "providers/deadline.h"
 
 extern char** environ;
 

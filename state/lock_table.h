@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "model/state_store.h"
 #include "model/status.h"
 #include "state/sqlite_db.h"
-#include "model/state_store.h"
 
 namespace jlrec {
 

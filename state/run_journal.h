@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "model/state_store.h"
 #include "model/status.h"
 #include "state/sqlite_db.h"
-#include "model/state_store.h"
 
 namespace jlrec {
 

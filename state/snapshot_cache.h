@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "model/live_state.h"
+#include "model/state_store.h"
 #include "model/status.h"
 #include "state/sqlite_db.h"
-#include "model/state_store.h"
 
 namespace jlrec {
 

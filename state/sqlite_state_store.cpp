@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "model/state_store.h"
 #include "state/adoption_table.h"
 #include "state/drift_history.h"
 #include "state/failure_table.h"
@@ -15,9 +16,8 @@
 #include "state/schema_migrations.h"
 #include "state/snapshot_cache.h"
 #include "state/sqlite_db.h"
-#include "state/state_file.h"
-#include "model/state_store.h"
 #include "state/sqlite_state_store.h"
+#include "state/state_file.h"
 
 namespace jlrec {
 

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "engine/apply_observer.h"
-#include "model/digest.h"
 #include "engine/executor.h"
 #include "engine/plan.h"
+#include "model/digest.h"
 #include "support/fake_provider.h"
 
 namespace jlrec::testing {

@@ -1,8 +1,8 @@
 // RefreshHost on the fake provider: what it reads, and the /run.sh reads it can skip.
 #include <catch2/catch.hpp>
 
-#include "model/digest.h"
 #include "engine/refresh.h"
+#include "model/digest.h"
 #include "support/fake_provider.h"
 
 namespace jlrec {

@@ -22,7 +22,8 @@ TEST_CASE("the export block of /run.sh is read back with its quoting undone", "[
 }
 
 TEST_CASE("hand-edited malformed export lines do not break the parse", "[script_env]") {
-  auto env = ParseExportBlock("export ='x'\nexport 9A='x'\nexport OK='y'\nexport BAD='unterminated");
+  auto env =
+      ParseExportBlock("export ='x'\nexport 9A='x'\nexport OK='y'\nexport BAD='unterminated");
   CHECK(env.size() == 1);
   CHECK(env["OK"] == "y");
 }

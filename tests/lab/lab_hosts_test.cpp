@@ -97,8 +97,8 @@ TEST_CASE("lab hosts have their own dockerd: a container on host 1 is invisible 
           "[lab]") {
   LabEnv lab = ReadLabEnv();
   LabDocker(1, {"rm", "-f", "labtest_isolation"});
-  REQUIRE(LabDocker(1, {"create", "--name", "labtest_isolation", "--network", "none",
-                        "--label", "jlrec-test=lab", lab.image1})
+  REQUIRE(LabDocker(1, {"create", "--name", "labtest_isolation", "--network", "none", "--label",
+                        "jlrec-test=lab", lab.image1})
               .exit_code == 0);
   std::string error;
   Session s1 = Connect(lab, 1, error);
@@ -132,8 +132,8 @@ TEST_CASE("the lab registry serves both base image tags", "[lab]") {
     auto pulled = LabDocker(2, {"pull", "-q", image});
     CHECK(pulled.exit_code == 0);
   }
-  auto v2 = LabDocker(2, {"run", "--rm", "--network", "none", lab.image2, "cat",
-                          "/etc/jlrec-lab-release"});
+  auto v2 = LabDocker(
+      2, {"run", "--rm", "--network", "none", lab.image2, "cat", "/etc/jlrec-lab-release"});
   CHECK(v2.exit_code == 0);
   CHECK(v2.out == "jlrec-lab base image version 2\n");
 }

@@ -51,8 +51,8 @@ TEST_CASE("MutexLock::WaitUntil and WaitFor answer false on a timeout, holding t
     CHECK_FALSE(lock.WaitFor(flag.cv, std::chrono::milliseconds(1),
                              [&]() REQUIRES(flag.mu) { return flag.set; }));
     flag.set = true;
-    CHECK(lock.WaitFor(flag.cv, std::chrono::hours(1),
-                       [&]() REQUIRES(flag.mu) { return flag.set; }));
+    CHECK(
+        lock.WaitFor(flag.cv, std::chrono::hours(1), [&]() REQUIRES(flag.mu) { return flag.set; }));
   }
   // Another thread gets the mutex: the scope above released it.
   std::thread other([&] {

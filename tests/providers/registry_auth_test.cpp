@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/registry_host.h"
 #include "providers/credential_helper.h"
 #include "providers/docker_client_config.h"
 #include "providers/registry_auth.h"
-#include "model/registry_host.h"
 
 namespace jlrec {
 namespace {

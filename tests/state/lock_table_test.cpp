@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "state/local_process.h"
-#include "state/state_test_support.h"
 #include "state/sqlite_state_store.h"
+#include "state/state_test_support.h"
 
 namespace jlrec {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "state/state_test_support.h"
 #include "state/sqlite_state_store.h"
+#include "state/state_test_support.h"
 
 namespace jlrec {
 namespace {

@@ -4,9 +4,9 @@
 #include <thread>
 
 #include "state/schema_migrations.h"
+#include "state/sqlite_state_store.h"
 #include "state/state_file.h"
 #include "state/state_test_support.h"
-#include "state/sqlite_state_store.h"
 
 namespace jlrec {
 namespace {

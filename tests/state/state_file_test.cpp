@@ -5,9 +5,9 @@
 #include <fstream>
 
 #include "state/sqlite_db.h"
+#include "state/sqlite_state_store.h"
 #include "state/state_path.h"
 #include "state/state_test_support.h"
-#include "state/sqlite_state_store.h"
 
 namespace jlrec {
 namespace {

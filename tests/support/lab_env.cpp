@@ -55,8 +55,7 @@ ProcessResult LabCommand(const std::vector<std::string>& args) {
 }
 
 ProcessResult LabDocker(int host, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"docker", "-H",
-                                "unix://" + ReadLabEnv().Host(host).docker_socket};
+  std::vector<std::string> argv{"docker", "-H", "unix://" + ReadLabEnv().Host(host).docker_socket};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv);
 }

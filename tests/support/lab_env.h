@@ -9,19 +9,19 @@ namespace jlrec::testing {
 
 /// Connection facts of one lab host.
 struct LabHost {
-  int index = 0;             ///< 1-based, as lab.sh numbers hosts
-  std::string key;           ///< "lab<N>", the host key used in manifests/lab.yaml
-  std::string address;       ///< 127.0.0.(N+1)
+  int index = 0;        ///< 1-based, as lab.sh numbers hosts
+  std::string key;      ///< "lab<N>", the host key used in manifests/lab.yaml
+  std::string address;  ///< 127.0.0.(N+1)
   int port = 2222;
   std::string docker_socket;  ///< path on the host
 };
 
 /// The lab as described by $JLREC_LAB_DIR/lab.env.
 struct LabEnv {
-  std::string dir;            ///< JLREC_LAB_DIR
-  int hosts = 0;              ///< number of hosts up
-  std::string identity_file;  ///< client private key
-  std::string known_hosts;    ///< known_hosts with every lab host key
+  std::string dir;             ///< JLREC_LAB_DIR
+  int hosts = 0;               ///< number of hosts up
+  std::string identity_file;   ///< client private key
+  std::string known_hosts;     ///< known_hosts with every lab host key
   std::string image1, image2;  ///< registry images :1 and :2
   /// The registry that requires a login (htpasswd), its lab-only user and password, and the
   /// image it serves; empty when lab.env was written by a lab.sh without it.
