@@ -4,7 +4,8 @@ BUILD ?= build
 JOBS ?= 2
 LAB := tests/lab/lab.sh
 
-.PHONY: all deps build demo test package-test lab-up lab-down lab-status clean format
+.PHONY: all deps build demo test package-test lab-up lab-down lab-status clean format \
+	check-format thread-safety
 
 all: build
 
@@ -24,9 +25,9 @@ lab-down:
 lab-status:
 	bash $(LAB) status
 
-# Build, lab up, the whole ctest suite (unit + lab end-to-end), lab down whatever happened,
-# then the .deb: built, installed, run.
-test: build lab-up
+# The static checks, build, lab up, the whole ctest suite (unit + lab end-to-end), lab down
+# whatever happened, then the .deb: built, installed, run.
+test: check-format build thread-safety lab-up
 	@status=0; \
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) || status=$$?; \
 	bash $(LAB) down; \
@@ -41,7 +42,18 @@ demo: build lab-up
 	bash scripts/demo.sh $(BUILD)/jlrec
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.h')
+	clang-format-14 -i $$(git ls-files '*.cpp' '*.h')
+
+# Every tracked C++ file clang-format clean (scripts/check-format.sh BASE: only those changed
+# since BASE).
+check-format: deps
+	bash scripts/check-format.sh
+
+# clang's -Wthread-safety over the sources, after proving on a probe that it rejects broken
+# lock contracts (the build itself is g++).
+thread-safety: build
+	bash scripts/thread-safety-check.sh --probe $(BUILD)
+	bash scripts/thread-safety-check.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

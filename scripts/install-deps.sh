@@ -14,7 +14,8 @@ PACKAGES=(
   # packaging (cpack -G DEB)
   dpkg-dev file
   # checks: scripts/thread-safety-check.sh (clang's -Wthread-safety; the build itself is g++)
-  clang-15
+  # and scripts/check-format.sh (one pinned clang-format, so `make format` and CI agree)
+  clang-15 clang-format-14
 )
 
 missing=()
