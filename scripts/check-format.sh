@@ -19,7 +19,9 @@ if ! command -v "$FORMAT" >/dev/null; then
 fi
 
 if [ $# -ge 1 ]; then
-  mapfile -t files < <(git diff --name-only --diff-filter=ACMR "$1" -- '*.cpp' '*.h')
+  # Committed or not since BASE, and new files not yet added.
+  mapfile -t files < <({ git diff --name-only --diff-filter=ACMR "$1" -- '*.cpp' '*.h'
+                         git ls-files --others --exclude-standard -- '*.cpp' '*.h'; } | sort -u)
 else
   mapfile -t files < <(git ls-files '*.cpp' '*.h')
 fi
