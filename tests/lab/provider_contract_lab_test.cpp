@@ -29,19 +29,6 @@ constexpr int kLabHost = 1;
 // Every run's prefix: kPrefixStem + its pid + "_".
 constexpr const char* kPrefixStem = "pcontract_";
 
-HostConnection LabConnection(const LabEnv& env, int n) {
-  const testing::LabHost lab = env.Host(n);
-  HostConnection host;
-  host.key = lab.key;
-  host.address = lab.address;
-  host.port = lab.port;
-  host.user = "root";
-  host.identity_file = env.identity_file;
-  host.known_hosts = env.known_hosts;
-  host.docker_socket = lab.docker_socket;
-  return host;
-}
-
 // `docker rm -f` of the containers on the lab host that `docker ps -a` finds with `filter`
 // and `keep` accepts (given the value of their kContractRunLabel).
 void RemoveContainers(const std::string& filter,
@@ -64,7 +51,7 @@ class LabUnderTest : public testing::ProviderUnderTest {
   LabUnderTest() : env_(ReadLabEnv()), prefix_(kPrefixStem + std::to_string(getpid()) + "_") {
     RemoveContainers(std::string("label=") + testing::kContractRunLabel,
                      [](const std::string& run) { return RunIsOver(run); });
-    auto opened = MakeSshProviderFactory()->Open(LabConnection(env_, kLabHost), {});
+    auto opened = MakeSshProviderFactory()->Open(env_.Connection(kLabHost), {});
     INFO(opened.status().ToString());
     REQUIRE(opened.ok());
     provider_ = std::move(*opened);

@@ -25,6 +25,7 @@
 #include "providers/http_connection.h"
 #include "providers/ssh_provider.h"
 #include "providers/ssh_session.h"
+#include "support/finally.h"
 #include "support/lab_env.h"
 #include "support/subprocess.h"
 
@@ -33,42 +34,18 @@ extern char** environ;
 namespace jlrec {
 namespace {
 
+using testing::Finally;
 using testing::LabCommand;
 using testing::LabEnv;
 using testing::ReadLabEnv;
 using testing::RunProcess;
 
-HostConnection LabConnection(const LabEnv& env, int n) {
-  auto lab = env.Host(n);
-  HostConnection host;
-  host.key = lab.key;
-  host.address = lab.address;
-  host.port = lab.port;
-  host.user = "root";
-  host.identity_file = env.identity_file;
-  host.known_hosts = env.known_hosts;
-  host.docker_socket = lab.docker_socket;
-  return host;
-}
-
 std::unique_ptr<Provider> OpenLab(int n, ConnectOptions options = {}) {
-  auto provider = MakeSshProviderFactory()->Open(LabConnection(ReadLabEnv(), n), options);
+  auto provider = MakeSshProviderFactory()->Open(ReadLabEnv().Connection(n), options);
   INFO(provider.status().ToString());
   REQUIRE(provider.ok());
   return std::move(*provider);
 }
-
-// Runs `fn` when the scope ends, also when a REQUIRE throws.
-class Finally {
- public:
-  explicit Finally(std::function<void()> fn) : fn_(std::move(fn)) {}
-  ~Finally() { fn_(); }
-  Finally(const Finally&) = delete;
-  Finally& operator=(const Finally&) = delete;
-
- private:
-  std::function<void()> fn_;
-};
 
 // A private directory under /tmp, removed at the end of the test.
 class TempDir {
@@ -140,7 +117,7 @@ TEST_CASE("an unknown host key is refused with a hint, and accepted on request",
   TempDir dir;
   const std::string known_hosts = dir.path() + "/known_hosts";
   std::ofstream(known_hosts).close();
-  HostConnection host = LabConnection(env, 1);
+  HostConnection host = env.Connection(1);
   host.known_hosts = known_hosts;
   auto factory = MakeSshProviderFactory();
 
@@ -165,7 +142,7 @@ TEST_CASE("an unknown host key is refused with a hint, and accepted on request",
   // ConnectOptions::known_hosts overrides the host's own setting.
   ConnectOptions empty_file;
   empty_file.known_hosts = dir.path() + "/absent_known_hosts";
-  CHECK_FALSE(factory->Open(LabConnection(env, 1), empty_file).ok());
+  CHECK_FALSE(factory->Open(env.Connection(1), empty_file).ok());
 }
 
 TEST_CASE("a changed host key is refused, naming both fingerprints", "[lab][provider]") {
@@ -180,7 +157,7 @@ TEST_CASE("a changed host key is refused, naming both fingerprints", "[lab][prov
   const std::string known_hosts = dir.path() + "/known_hosts";
   std::ofstream(known_hosts) << "[127.0.0.2]:2222 " << type << " " << key << "\n";
 
-  HostConnection host = LabConnection(env, 1);
+  HostConnection host = env.Connection(1);
   host.known_hosts = known_hosts;
   ConnectOptions accept;
   accept.accept_new_host_keys = true;  // never applies to a changed key
@@ -201,7 +178,7 @@ TEST_CASE("a refused login names what was tried", "[lab][provider]") {
   REQUIRE(
       RunProcess({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.path() + "/stranger"})
           .exit_code == 0);
-  HostConnection host = LabConnection(env, 1);
+  HostConnection host = env.Connection(1);
   host.identity_file = dir.path() + "/stranger";
   auto refused = MakeSshProviderFactory()->Open(host, {});
   REQUIRE_FALSE(refused.ok());
@@ -213,7 +190,7 @@ TEST_CASE("a refused login names what was tried", "[lab][provider]") {
 TEST_CASE("a stopped host is unavailable with the reason", "[lab][provider]") {
   REQUIRE(LabCommand({"stop-host", "3"}).exit_code == 0);
   Finally restart([] { LabCommand({"start-host", "3"}); });
-  auto opened = MakeSshProviderFactory()->Open(LabConnection(ReadLabEnv(), 3), {});
+  auto opened = MakeSshProviderFactory()->Open(ReadLabEnv().Connection(3), {});
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().code() == Status::Code::kUnavailable);
   CHECK_THAT(opened.status().message(), Catch::StartsWith("lab3: "));
@@ -226,7 +203,7 @@ TEST_CASE("a hung host times out instead of blocking", "[lab][provider]") {
   Finally resume([] { LabCommand({"resume-host", "3"}); });
   ConnectOptions options;
   options.connect_timeout = std::chrono::milliseconds(1500);
-  auto opened = MakeSshProviderFactory()->Open(LabConnection(ReadLabEnv(), 3), options);
+  auto opened = MakeSshProviderFactory()->Open(ReadLabEnv().Connection(3), options);
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().code() == Status::Code::kUnavailable);
   CHECK_THAT(opened.status().message(), Catch::Contains("no SSH handshake within 1.5s"));
@@ -244,7 +221,7 @@ TEST_CASE("a stopped dockerd is a docker-level error", "[lab][provider]") {
   CHECK_THAT(list.status().message(), Catch::Contains("docker socket"));
   CHECK_THAT(list.status().message(), Catch::Contains("is dockerd running"));
 
-  auto opened = MakeSshProviderFactory()->Open(LabConnection(ReadLabEnv(), 3), {});
+  auto opened = MakeSshProviderFactory()->Open(ReadLabEnv().Connection(3), {});
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().code() == Status::Code::kUnavailable);
   CHECK_THAT(opened.status().message(), Catch::Contains("GET /version"));
@@ -317,7 +294,7 @@ class HangingDaemon {
 TEST_CASE("a request to a hung daemon times out instead of blocking", "[lab][provider]") {
   TempDir dir;
   HangingDaemon daemon(dir.path() + "/docker.sock");
-  HostConnection host = LabConnection(ReadLabEnv(), 2);
+  HostConnection host = ReadLabEnv().Connection(2);
   host.docker_socket = dir.path() + "/docker.sock";
   ConnectOptions options;
   options.request_timeout = std::chrono::milliseconds(1000);
@@ -409,7 +386,7 @@ TEST_CASE("without stream-local forwarding, docker system dial-stdio carries the
   LabEnv env = ReadLabEnv();
   TempDir dir;
   NoForwardingSshd sshd(dir.path(), env);
-  HostConnection host = LabConnection(env, 1);
+  HostConnection host = env.Connection(1);
   host.address = "127.0.0.1";
   host.port = 2298;
   host.known_hosts = sshd.known_hosts();
@@ -451,7 +428,7 @@ TEST_CASE("bench: open every lab host in parallel and list", "[.bench][provider]
   auto factory = MakeSshProviderFactory();
   {
     auto t0 = Clock::now();
-    auto provider = factory->Open(LabConnection(env, 1), {});
+    auto provider = factory->Open(env.Connection(1), {});
     REQUIRE(provider.ok());
     auto t1 = Clock::now();
     REQUIRE((*provider)->ListContainers("ptest", {}).ok());
@@ -471,7 +448,7 @@ TEST_CASE("bench: open every lab host in parallel and list", "[.bench][provider]
   for (int n = 1; n <= hosts; ++n) {
     threads.emplace_back([&, n] {
       auto start = Clock::now();
-      auto provider = factory->Open(LabConnection(env, n), {});
+      auto provider = factory->Open(env.Connection(n), {});
       if (!provider.ok()) {
         ++failures;
         return;

@@ -17,11 +17,13 @@
 #include <thread>
 
 #include "providers/ssh_provider.h"
+#include "support/finally.h"
 #include "support/lab_project.h"
 
 namespace jlrec {
 namespace {
 
+using testing::Finally;
 using testing::LabEnv;
 using testing::LabProject;
 using testing::LabUnit;
@@ -139,31 +141,6 @@ std::string UnprivilegedUser(const LabEnv& lab) {
   return user;
 }
 
-HostConnection LabHostAs(const LabEnv& lab, int n, const std::string& user) {
-  auto h = lab.Host(n);
-  HostConnection host;
-  host.key = h.key;
-  host.address = h.address;
-  host.port = h.port;
-  host.user = user;
-  host.identity_file = lab.identity_file;
-  host.known_hosts = lab.known_hosts;
-  host.docker_socket = h.docker_socket;
-  return host;
-}
-
-// Runs `fn` when the scope ends, also when a REQUIRE throws.
-class Finally {
- public:
-  explicit Finally(std::function<void()> fn) : fn_(std::move(fn)) {}
-  ~Finally() { fn_(); }
-  Finally(const Finally&) = delete;
-  Finally& operator=(const Finally&) = delete;
-
- private:
-  std::function<void()> fn_;
-};
-
 // Hides a running ssh-agent from this process while it lives: the lab key could be in it.
 class NoAgent {
  public:
@@ -222,7 +199,7 @@ TEST_CASE("messages about a host reached through an alias name the host, the ali
                                      << "  HostName " << lab.Host(1).address << "\n"
                                      << "  Port 2\n"  // nothing listens there
                                      << "  User root\n";
-  HostConnection host = LabHostAs(lab, 1, "");
+  HostConnection host = lab.Connection(1, "");
   host.ssh_host = "closed-alias";
   host.address = kContainerAddress;
   host.port = 22;  // defer to the entry
@@ -253,7 +230,7 @@ TEST_CASE("a login user who may not open the docker socket is told so, with the 
                                user + " in the docker group?)";
 
   SECTION("the provider says it instead of a forwarding failure") {
-    auto opened = MakeSshProviderFactory()->Open(LabHostAs(lab, 1, user), {});
+    auto opened = MakeSshProviderFactory()->Open(lab.Connection(1, user), {});
     REQUIRE_FALSE(opened.ok());
     CHECK(opened.status().code() == Status::Code::kUnavailable);
     CHECK_THAT(opened.status().message(), Catch::Contains(expected));
@@ -300,7 +277,7 @@ TEST_CASE(
   SECTION("IdentityFile of the ssh config entry") {
     ConnectOptions options;
     options.ssh_config = WriteSshConfig(lab, dir, {{"lab1-locked", "root"}}, 1, locked);
-    HostConnection host = LabHostAs(lab, 1, "");
+    HostConnection host = lab.Connection(1, "");
     host.identity_file = "";
     host.known_hosts = "";
     host.port = 22;
@@ -311,7 +288,7 @@ TEST_CASE(
     CHECK_THAT(refused.status().message(), Catch::Contains(hint));
   }
   SECTION("identity_file of the manifest") {
-    HostConnection host = LabHostAs(lab, 1, "root");
+    HostConnection host = lab.Connection(1, "root");
     host.identity_file = locked;
     auto refused = MakeSshProviderFactory()->Open(host, {});
     REQUIRE_FALSE(refused.ok());

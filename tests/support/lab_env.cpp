@@ -29,6 +29,19 @@ LabHost LabEnv::Host(int n) const {
   return h;
 }
 
+HostConnection LabEnv::Connection(int n, const std::string& user) const {
+  const LabHost lab = Host(n);
+  HostConnection host;
+  host.key = lab.key;
+  host.address = lab.address;
+  host.port = lab.port;
+  host.user = user;
+  host.identity_file = identity_file;
+  host.known_hosts = known_hosts;
+  host.docker_socket = lab.docker_socket;
+  return host;
+}
+
 LabEnv ReadLabEnv() {
   LabEnv env;
   env.dir = JLREC_LAB_DIR;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "model/desired_state.h"
 #include "support/subprocess.h"
 
 namespace jlrec::testing {
@@ -28,6 +29,8 @@ struct LabEnv {
   std::string private_registry, private_user, private_password, private_image;
   /// Host `n` (1-based).
   LabHost Host(int n) const;
+  /// How a manifest reaches host `n` as `user` (the lab's key and known_hosts).
+  HostConnection Connection(int n, const std::string& user = "root") const;
 };
 
 /// Reads lab.env; fails the current test (REQUIRE) if the lab is not up.
