@@ -44,6 +44,13 @@ constexpr bool TableInEnumOrder() {
 }
 static_assert(TableInEnumOrder());
 
+// "sha256:0123456789ab…": a digest shortened for people (JSON keeps the full value).
+std::string ShortDigest(const std::string& d) {
+  auto colon = d.find(':');
+  size_t keep = (colon == std::string::npos ? 0 : colon + 1) + 12;
+  return d.size() > keep ? d.substr(0, keep) + "…" : d;
+}
+
 std::string ChangedFields(const PlanAction& a) {
   std::vector<std::string> fields;
   for (const auto& c : a.changes) fields.push_back(c.field);
@@ -179,13 +186,6 @@ std::string ReasonText(const PlanAction& a) {
       a.reason_kind != ReasonKind::kFailed)
     text = "made outside jlrec and matches the manifest: adopted, then " + text;
   return text;
-}
-
-std::string ShortDigest(const std::string& d) {
-  // "sha256:0123456789ab…" is enough for a human; JSON carries the full value.
-  auto colon = d.find(':');
-  size_t keep = (colon == std::string::npos ? 0 : colon + 1) + 12;
-  return d.size() > keep ? d.substr(0, keep) + "…" : d;
 }
 
 }  // namespace jlrec

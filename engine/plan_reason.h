@@ -71,7 +71,4 @@ struct PlanAction;
 /// reason kind, facts, changes, failure, previous container and fingerprint. "" for a no-op.
 std::string ReasonText(const PlanAction& a);
 
-/// "sha256:0123456789ab…": a digest shortened for people (JSON keeps the full value).
-std::string ShortDigest(const std::string& digest);
-
 }  // namespace jlrec
