@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "manifests/resolved_manifest_codec.h"
+#include "model/digest.h"
 
 namespace jlrec::cli {
 
@@ -22,6 +23,38 @@ bool Encodable(const ManifestInputs& inputs) {
   return true;
 }
 
+// The record's model blob starts with this and its MAC, then a newline, then the encoded model.
+constexpr std::string_view kMacTag = "jlrec-mac1 ";
+
+// The inputs digest as stored: keyed, so the quick "is the record current?" check also tells
+// a record written under another key (or by an older jlrec) from a current one.
+std::string StoredInputsDigest(const std::string& key, const std::string& inputs_digest) {
+  return HmacSha256Hex(key, "inputs " + inputs_digest);
+}
+
+// The MAC of everything a record says: which manifest, its inputs and their digest, its model.
+std::string RecordMac(const std::string& key, const ResolvedManifestRecord& r,
+                      std::string_view model) {
+  return HmacSha256Hex(key, "record " + std::to_string(r.manifest.size()) + ":" + r.manifest +
+                                std::to_string(r.inputs_digest.size()) + ":" + r.inputs_digest +
+                                std::to_string(r.inputs.size()) + ":" + r.inputs +
+                                std::string(model));
+}
+
+// The encoded model of `r` if its MAC holds under `key`, else nullopt.
+std::optional<std::string_view> VerifiedModel(const std::string& key,
+                                              const ResolvedManifestRecord& r) {
+  std::string_view blob = r.model;
+  if (blob.substr(0, kMacTag.size()) != kMacTag) return std::nullopt;
+  blob.remove_prefix(kMacTag.size());
+  const auto newline = blob.find('\n');
+  if (newline == std::string_view::npos) return std::nullopt;
+  const std::string_view mac = blob.substr(0, newline);
+  const std::string_view model = blob.substr(newline + 1);
+  if (!DigestsEqual(mac, RecordMac(key, r, model))) return std::nullopt;
+  return model;
+}
+
 }  // namespace
 
 std::string ManifestCacheKey(const std::string& manifest_path) {
@@ -31,7 +64,7 @@ std::string ManifestCacheKey(const std::string& manifest_path) {
 }
 
 std::optional<DesiredState> LoadCachedManifest(const std::string& manifest_path, StateStore& store,
-                                               std::ostream& err) {
+                                               const std::string& state_key, std::ostream& err) {
   const std::string key = ManifestCacheKey(manifest_path);
   auto record = store.LoadResolvedManifest(key);
   if (!record.ok() || !record->has_value()) {
@@ -45,12 +78,31 @@ std::optional<DesiredState> LoadCachedManifest(const std::string& manifest_path,
     return std::nullopt;
   }
   auto digest = DigestInputs(*inputs, ProcessEnvLookup);
-  if (!digest.ok() || *digest != (*record)->inputs_digest) {
-    spdlog::debug("resolved manifest cache: inputs of {} changed{}", key,
-                  digest.ok() ? "" : " (" + digest.status().message() + ")");
+  if (!digest.ok() ||
+      !DigestsEqual(StoredInputsDigest(state_key, *digest), (*record)->inputs_digest)) {
+    spdlog::debug(
+        "resolved manifest cache: inputs of {} changed, or the record is another "
+        "key's{}",
+        key, digest.ok() ? "" : " (" + digest.status().message() + ")");
     return std::nullopt;
   }
-  auto model = DecodeResolvedManifest((*record)->model);
+  // Current inputs under this key, so written by a holder of the key: a model that fails its
+  // MAC now was altered inside the state file.
+  auto verified = VerifiedModel(state_key, **record);
+  if (!verified) {
+    err << "jlrec: warning: the cached resolution of " << key
+        << " in the state file failed its integrity check (altered?); loading the manifest "
+           "in full\n";
+    // Emptied, so that the full load's SaveManifestCache writes a good record in its place
+    // (its quick "already current?" check compares only the inputs digest).
+    ResolvedManifestRecord emptied;
+    emptied.manifest = key;
+    emptied.saved_at = std::time(nullptr);
+    if (Status s = store.SaveResolvedManifest(emptied); !s.ok())
+      spdlog::debug("resolved manifest cache: {}", s.message());
+    return std::nullopt;
+  }
+  auto model = DecodeResolvedManifest(std::string(*verified));
   if (!model.ok()) {
     spdlog::debug("resolved manifest cache: {}", model.status().message());
     return std::nullopt;
@@ -65,16 +117,18 @@ std::optional<DesiredState> LoadCachedManifest(const std::string& manifest_path,
 
 void SaveManifestCache(const std::string& manifest_path, const DesiredState& state,
                        const ManifestInputs& inputs, const std::vector<Diagnostic>& diagnostics,
-                       StateStore& store) {
+                       StateStore& store, const std::string& state_key) {
   if (state.digests_only || !Encodable(inputs)) return;
   ResolvedManifestRecord record;
   record.manifest = ManifestCacheKey(manifest_path);
-  record.inputs_digest = RecordedInputsDigest(inputs);
-  if (record.inputs_digest.empty()) return;
+  const std::string inputs_digest = RecordedInputsDigest(inputs);
+  if (inputs_digest.empty()) return;
+  record.inputs_digest = StoredInputsDigest(state_key, inputs_digest);
   auto current = store.ResolvedManifestDigest(record.manifest);
   if (current.ok() && *current == record.inputs_digest) return;
   record.inputs = EncodeManifestInputs(inputs);
-  record.model = EncodeResolvedManifest(state, diagnostics);
+  const std::string model = EncodeResolvedManifest(state, diagnostics);
+  record.model = std::string(kMacTag) + RecordMac(state_key, record, model) + "\n" + model;
   record.saved_at = std::time(nullptr);
   Status saved = store.SaveResolvedManifest(record);
   if (!saved.ok()) spdlog::debug("resolved manifest cache not updated: {}", saved.message());

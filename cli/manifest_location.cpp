@@ -54,6 +54,7 @@ void AddManifestOption(boost::program_options::options_description& options, std
 }
 
 std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, std::ostream& err,
+                                                 const std::string& script_key,
                                                  ManifestInputs* inputs,
                                                  std::vector<Diagnostic>* diagnostics) {
   auto path = LocateManifest(flag_value);
@@ -63,6 +64,7 @@ std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, 
   }
   LoadOptions options;
   options.inputs = inputs;
+  options.script_key = script_key;
   LoadResult loaded = LoadManifest(*path, options);
   for (const auto& d : loaded.diagnostics) err << d.ToString() << "\n";
   if (diagnostics) *diagnostics = loaded.diagnostics;

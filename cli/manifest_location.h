@@ -31,8 +31,10 @@ void AddManifestOption(boost::program_options::options_description& options, std
 /// Locates the manifest (see LocateManifest), loads and validates it, and prints every
 /// diagnostic (FILE:LINE:COL: error|warning: message) to `err`. Returns the desired state,
 /// or nullopt when it could not be found or has errors (after printing why). When set,
-/// `inputs` receives what the load read and `diagnostics` what it printed.
+/// `inputs` receives what the load read and `diagnostics` what it printed. Digests are keyed
+/// with `script_key` (LoadOptions::script_key; the state key, cli/state_key_for_run.h).
 std::optional<DesiredState> LoadManifestOrReport(const std::string& flag_value, std::ostream& err,
+                                                 const std::string& script_key,
                                                  ManifestInputs* inputs = nullptr,
                                                  std::vector<Diagnostic>* diagnostics = nullptr);
 

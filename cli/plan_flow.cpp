@@ -8,6 +8,7 @@
 
 #include "cli/manifest_cache.h"
 #include "cli/manifest_location.h"
+#include "cli/state_key_for_run.h"
 
 namespace jlrec::cli {
 
@@ -41,6 +42,11 @@ std::optional<PlanRun> MakePlanRun(
     return std::nullopt;
   }
   const std::string state_path = StatePathFor(common, *located);
+  auto key = StateKeyFor(state_path);
+  if (!key.ok()) {
+    std::cerr << "jlrec: " << key.status().message() << "\n";
+    return std::nullopt;
+  }
   PlanRun run;
   std::optional<DesiredState> desired;
   // Only an existing state file is opened before the manifest is known to be valid, so a
@@ -49,12 +55,12 @@ std::optional<PlanRun> MakePlanRun(
   if (!flags.refresh && flags.digests_suffice && std::filesystem::exists(state_path, ec)) {
     run.store = OpenStateStoreAt(state_path);
     if (!run.store) return std::nullopt;
-    desired = LoadCachedManifest(*located, *run.store, std::cerr);
+    desired = LoadCachedManifest(*located, *run.store, *key, std::cerr);
   }
   ManifestInputs inputs;
   std::vector<Diagnostic> diagnostics;
   if (!desired) {
-    desired = LoadManifestOrReport(*located, std::cerr, &inputs, &diagnostics);
+    desired = LoadManifestOrReport(*located, std::cerr, *key, &inputs, &diagnostics);
     if (!desired) return std::nullopt;
   }
   spdlog::debug("manifest loaded in {:.1f} ms ({} containers{})", ms_since(phase),
@@ -71,7 +77,7 @@ std::optional<PlanRun> MakePlanRun(
     run.store = OpenStateStoreAt(state_path);
     if (!run.store) return std::nullopt;
   }
-  SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store);
+  SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store, *key);
   if (before_refresh && !before_refresh(*desired, *run.store, run.lock)) return std::nullopt;
 
   run.reconciler = MakeReconciler(common, *desired, *run.store);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "cli/manifest_location.h"
+#include "cli/state_key_for_run.h"
 #include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
 #include "state/sqlite_state_store.h"
@@ -91,7 +92,17 @@ void SetupLogging(const CommonFlags& f) {
 }
 
 std::optional<DesiredState> LoadDesiredState(const CommonFlags& f) {
-  return LoadManifestOrReport(f.manifest, std::cerr);
+  auto located = LocateManifest(f.manifest);
+  if (!located.ok()) {
+    std::cerr << "jlrec: " << located.status().message() << "\n";
+    return std::nullopt;
+  }
+  auto key = StateKeyFor(StatePathFor(f, *located));
+  if (!key.ok()) {
+    std::cerr << "jlrec: " << key.status().message() << "\n";
+    return std::nullopt;
+  }
+  return LoadManifestOrReport(*located, std::cerr, *key);
 }
 
 std::string StatePathFor(const CommonFlags& f, const std::string& manifest_path) {
@@ -108,6 +119,7 @@ std::unique_ptr<StateStore> OpenStateStoreAt(const std::string& path) {
     std::cerr << "jlrec: state " << path << ": " << store.status().message() << "\n";
     return nullptr;
   }
+  SavePendingStateKey(path);
   return std::move(*store);
 }
 
@@ -133,6 +145,9 @@ std::unique_ptr<Reconciler> MakeReconciler(const CommonFlags& flags, const Desir
   // The manifest's registries: first, then the operator's Docker client configuration; the
   // providers keep it for the pulls of an apply that follows.
   options.connect.registry_auth = MakeRegistryAuth(desired.registries);
+  // The key the manifest's digests were made under (already known: the manifest is loaded).
+  if (auto key = StateKeyFor(StatePathFor(flags, desired.manifest_path)); key.ok())
+    options.script_key = *key;
   return std::make_unique<Reconciler>(MakeSshProviderFactory(), store, std::move(options));
 }
 

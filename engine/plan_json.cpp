@@ -58,6 +58,11 @@ json ActionToJson(const PlanAction& a) {
   };
   if (a.reason_facts != ReasonFacts{}) out["reason_facts"] = FactsToJson(a.reason_facts);
   if (!a.pinned_image.empty()) out["pinned_image"] = a.pinned_image;
+  // What the plan was made for: a saved plan's apply refuses a manifest that asks for more.
+  if (a.desired)
+    out["desired"] = {{"image", a.desired->spec.image},
+                      {"spec_digest", a.desired->spec_digest},
+                      {"script_digest", a.desired->script_digest}};
   if (a.adopt) out["adopt"] = true;
   if (a.failure)
     out["failure"] = {
@@ -91,6 +96,16 @@ PlanAction ActionFromJson(const json& j) {
   a.fingerprint.script_digest = f.at("script_digest").get<std::string>();
   a.fingerprint.state = f.at("state").get<std::string>();
   a.pinned_image = j.value("pinned_image", "");
+  if (auto d = j.find("desired"); d != j.end() && d->is_object()) {
+    // Only the digests: AttachDesired checks the manifest as loaded then against them.
+    DesiredContainer planned;
+    planned.host = a.host;
+    planned.name = a.name;
+    planned.spec.image = d->at("image").get<std::string>();
+    planned.spec_digest = d->at("spec_digest").get<std::string>();
+    planned.script_digest = d->at("script_digest").get<std::string>();
+    a.desired = std::move(planned);
+  }
   if (auto r = ParseReasonKind(j.value("reason_kind", ""))) a.reason_kind = *r;
   if (auto f = j.find("reason_facts"); f != j.end() && f->is_object())
     a.reason_facts = FactsFromJson(*f);

@@ -335,7 +335,7 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
   auto known =
       options.script_ledger->MergedOver(KnownScriptsFromCache(plan.project, touched_hosts));
   std::vector<HostSnapshot> after =
-      RefreshOpenHosts(desired, touched, options.parallelism, known.get());
+      RefreshOpenHosts(desired, touched, options.parallelism, refresh_.script_key, known.get());
   Status cached = store_.SaveSnapshots(plan.project, after);
   if (!cached.ok()) spdlog::warn("could not update the state cache: {}", cached.message());
   RecordRelease(plan, r, after, before, providers, *run_id);
@@ -402,7 +402,8 @@ Result<OpenProviders> Reconciler::PrepareSavedPlan(Plan& plan, const DesiredStat
     providers[h] = p->get();
     open[h] = std::move(*p);
   }
-  if (Status fresh = CheckFingerprints(plan, providers); !fresh.ok()) return fresh;
+  if (Status fresh = CheckFingerprints(plan, providers, refresh_.script_key); !fresh.ok())
+    return fresh;
   return open;
 }
 

@@ -45,7 +45,7 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
 }
 
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
-                         const KnownScripts* known_scripts,
+                         const std::string& script_key, const KnownScripts* known_scripts,
                          const std::vector<std::string>* extra_names) {
   const std::string& host = provider.host();
   std::vector<std::string> names;
@@ -90,7 +90,7 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
     if (!script.ok())
       return Unreachable(host, "reading /run.sh of " + c.name + ": " + script.status().message());
     if (script->has_value()) {
-      c.script_digest = Sha256Hex(**script);
+      c.script_digest = ScriptDigest(script_key, **script);
       c.script_env = ParseExportBlock(**script);
       // Stat before read: a rewrite in between leaves an older key, so the next refresh
       // reads again rather than trusting a digest the key does not vouch for.
@@ -123,7 +123,8 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
 
 std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
                                            const std::map<std::string, Provider*>& providers,
-                                           int parallelism, const KnownScripts* known_scripts) {
+                                           int parallelism, const std::string& script_key,
+                                           const KnownScripts* known_scripts) {
   std::vector<Provider*> list;
   for (const auto& [host, p] : providers)
     if (p) list.push_back(p);
@@ -134,7 +135,8 @@ std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
   for (size_t w = 0; w < workers; ++w)
     pool.emplace_back([&] {
       for (size_t i; (i = next.fetch_add(1)) < list.size();)
-        out[i] = RefreshHost(desired, *list[i], /*check_image_digests=*/false, known_scripts);
+        out[i] = RefreshHost(desired, *list[i], /*check_image_digests=*/false, script_key,
+                             known_scripts);
     });
   for (auto& t : pool) t.join();
   return out;
@@ -223,7 +225,7 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
               if (auto names = options.adopted_names->find(hosts[i]);
                   names != options.adopted_names->end())
                 extra = &names->second;
-            snap = RefreshHost(desired, *provider, options.check_image_digests,
+            snap = RefreshHost(desired, *provider, options.check_image_digests, options.script_key,
                                options.known_scripts.get(), extra);
             if (!snap.reachable) provider.reset();
           }

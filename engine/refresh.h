@@ -44,6 +44,9 @@ struct RefreshOptions {
   /// Give up on hosts still pending at this point (they are reported as timed out).
   /// Default: no global deadline (connect/request timeouts still apply).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  /// The state key: live /run.sh digests are ScriptDigest under it, as the manifest's are
+  /// (LoadOptions::script_key). Empty: this process's random key (tests).
+  std::string script_key;
 };
 
 /// The threads of a refresh. A refresh returns by its deadline, so a worker still talking to
@@ -95,10 +98,11 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
 
 /// Re-reads the hosts behind already open `providers` (host key -> provider), `parallelism`
 /// at a time, without registry checks: what apply uses to record what it left behind.
-/// `known_scripts` as in RefreshOptions (apply's own uploads included, see ScriptLedger).
+/// `known_scripts` as in RefreshOptions (apply's own uploads included, see ScriptLedger);
+/// `script_key` as RefreshOptions::script_key.
 std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
                                            const std::map<std::string, Provider*>& providers,
-                                           int parallelism,
+                                           int parallelism, const std::string& script_key,
                                            const KnownScripts* known_scripts = nullptr);
 
 /// Records in `snapshot.missing_images` each of `images` that `provider`'s host does not have
@@ -108,9 +112,10 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
                        HostSnapshot& snapshot);
 
 /// Refreshes one host through an open provider (the per-host part of RefreshHosts);
-/// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names).
+/// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names);
+/// `script_key` as RefreshOptions::script_key.
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
-                         const KnownScripts* known_scripts = nullptr,
+                         const std::string& script_key, const KnownScripts* known_scripts = nullptr,
                          const std::vector<std::string>* extra_names = nullptr);
 
 }  // namespace jlrec

@@ -2,8 +2,23 @@
 
 #include "engine/diff.h"
 #include "model/digest.h"
+#include "model/image_reference.h"
 
 namespace jlrec {
+
+namespace {
+
+// How `now` differs from what a saved plan was made for (`planned`, digests only): "" when
+// it does not.
+std::string WhatDiffers(const DesiredContainer& planned, const DesiredContainer& now) {
+  if (planned.spec.image != now.spec.image)
+    return "image (" + now.spec.image + "; the plan showed " + planned.spec.image + ")";
+  if (planned.spec_digest != now.spec_digest) return "spec";
+  if (planned.script_digest != now.script_digest) return "/run.sh";
+  return "";
+}
+
+}  // namespace
 
 Status AttachDesired(Plan& plan, const DesiredState& desired) {
   if (plan.manifest_digest != desired.manifest_digest)
@@ -18,12 +33,30 @@ Status AttachDesired(Plan& plan, const DesiredState& desired) {
     auto it = by_ref.find(a.Ref());
     if (it == by_ref.end())
       return Status::Conflict("stale plan: " + a.Ref() + " is no longer in the manifest");
-    a.desired = *it->second;
+    const DesiredContainer& now = *it->second;
+    // The plan was shown with the digests it keeps; apply makes exactly that, or nothing.
+    // (Equal manifest digests are not enough: a plan made from an altered cache of the
+    // manifest would carry the right manifest digest and other containers.)
+    if (IsExecutable(a.kind) || a.kind == ActionKind::kConflict) {
+      if (!a.desired)
+        return Status::Conflict("stale plan: " + a.Ref() +
+                                " has no record of what it was planned for (a plan from an "
+                                "older jlrec); make a new plan");
+      if (std::string what = WhatDiffers(*a.desired, now); !what.empty())
+        return Status::Conflict("stale plan: the manifest as loaded now asks " + a.Ref() +
+                                " for another " + what + " than the plan showed; make a new plan");
+    }
+    // A pinned image must be the desired repository's: apply runs exactly it.
+    if (!a.pinned_image.empty() && RepoOf(a.pinned_image) != RepoOf(now.spec.image))
+      return Status::Conflict("stale plan: " + a.Ref() + " is pinned to " + a.pinned_image +
+                              ", which is not an image of " + now.spec.image);
+    a.desired = now;
   }
   return Status::Ok();
 }
 
-Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& providers) {
+Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& providers,
+                         const std::string& script_key) {
   for (auto& a : plan.actions) {
     if (!IsExecutable(a.kind)) continue;
     auto p = providers.find(a.host);
@@ -35,7 +68,7 @@ Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& pro
     if (live.ok()) {
       auto script = provider.ReadFile(live->id, "/run.sh");
       if (!script.ok()) return script.status().WithContext(a.Ref());
-      if (script->has_value()) live->script_digest = Sha256Hex(**script);
+      if (script->has_value()) live->script_digest = ScriptDigest(script_key, **script);
       now = FingerprintOf(&*live);
       a.live = *live;
     } else if (live.status().code() != Status::Code::kNotFound) {

@@ -40,7 +40,7 @@ class Canonical {
 
 }  // namespace
 
-std::string ManifestDigest(const DesiredState& state) {
+std::string ManifestDigest(const DesiredState& state, const std::string& script_key) {
   Canonical c;
   c.Str(state.project);
   c.Int(state.max_per_host);
@@ -78,7 +78,10 @@ std::string ManifestDigest(const DesiredState& state) {
     c.Int(d.unit_index);
     // The resolver has already digested the spec (DesiredContainer's contract).
     c.Str(d.spec_digest.empty() ? SpecDigest(d.spec) : d.spec_digest);
-    c.Map(d.env);
+    std::map<std::string, std::string> env = d.env;
+    for (auto& [name, value] : env)
+      if (d.secret_env.count(name)) value = "secret " + SecretValueDigest(script_key, value);
+    c.Map(env);
     c.Names(d.secret_env);  // the healthcheck is part of the spec and its digest
     c.Str(d.script_digest);
     c.List(d.depends_on);

@@ -11,7 +11,8 @@ namespace jlrec {
 /// max_per_host, hosts, groups and containers (every field, env included, in a fixed
 /// order). manifest_path and manifest_digest itself are left out: moving or reformatting
 /// the manifest does not change it; so are the registry logins (neither what runs, nor a
-/// secret to fold into a digest).
-std::string ManifestDigest(const DesiredState& state);
+/// secret to fold into a digest). A secret_env value enters only as its SecretValueDigest
+/// under `script_key` (model/digest.h): the digest is shown and saved in plans.
+std::string ManifestDigest(const DesiredState& state, const std::string& script_key);
 
 }  // namespace jlrec

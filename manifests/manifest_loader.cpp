@@ -55,6 +55,7 @@ struct LoadSession {
   ManifestDecl decl;
   EnvLookup getenv;
   ManifestInputs* inputs = nullptr;
+  std::string script_key;
   bool all_yaml = true;
 
   std::optional<std::string> Read(const std::string& path, const SourceLocation& cited_at) {
@@ -96,7 +97,7 @@ struct LoadSession {
     LoadResult result;
     if (all_yaml) {
       FinishManifestDecl(root_file, &decl, sink);
-      auto state = ResolveManifest(decl, sink, inputs);
+      auto state = ResolveManifest(decl, sink, inputs, script_key);
       if (!sink.has_errors()) result.state = std::move(state);
     }
     result.diagnostics = sink.Take();
@@ -122,6 +123,7 @@ LoadResult LoadManifestFromString(const std::string& yaml, const std::string& pa
   session.decl.path = path;
   session.getenv = EffectiveLookup(options);
   session.inputs = options.inputs;
+  session.script_key = options.script_key;
   session.ParseWithIncludes(yaml, path);
   return session.Finish(path);
 }
@@ -131,6 +133,7 @@ LoadResult LoadManifest(const std::string& path, const LoadOptions& options) {
   session.decl.path = path;
   session.getenv = EffectiveLookup(options);
   session.inputs = options.inputs;
+  session.script_key = options.script_key;
   const SourceLocation whole{path, 0, 0};
   std::error_code ec;
   // Only a relative manifest path makes the load depend on the working directory.

@@ -20,6 +20,10 @@ struct LoadOptions {
   std::function<std::optional<std::string>(const std::string&)> getenv;
   /// When set, receives every file read and every variable looked up (ManifestInputs).
   ManifestInputs* inputs = nullptr;
+  /// The state key: keys every /run.sh digest and the secret values in the manifest digest
+  /// (model/digest.h ScriptDigest), so that nothing kept or shown confirms a guessed secret.
+  /// Empty: a random key of this process (a load whose digests are never kept).
+  std::string script_key;
 };
 
 /// The outcome of loading a manifest.

@@ -171,8 +171,9 @@ class TemplateCache {
 
 class Resolver {
  public:
-  Resolver(const ManifestDecl& decl, DiagnosticSink& sink, ManifestInputs* inputs)
-      : decl_(decl), sink_(sink), templates_(sink, inputs) {}
+  Resolver(const ManifestDecl& decl, DiagnosticSink& sink, ManifestInputs* inputs,
+           std::string script_key)
+      : decl_(decl), sink_(sink), templates_(sink, inputs), script_key_(std::move(script_key)) {}
 
   std::optional<DesiredState> Run();
 
@@ -191,6 +192,7 @@ class Resolver {
   const ManifestDecl& decl_;
   DiagnosticSink& sink_;
   TemplateCache templates_;
+  const std::string script_key_;  // keys the script and manifest digests (LoadOptions)
   DesiredState state_;
   // Master addresses of each group, in unit order, without repeats.
   std::map<std::string, std::vector<std::string>> masters_;
@@ -425,7 +427,7 @@ void Resolver::BuildContainers() {
         }
       }
       c.script = RenderStartupScript(*tmpl, context);
-      c.script_digest = Sha256Hex(c.script);
+      c.script_digest = ScriptDigest(script_key_, c.script);
       state_.containers.push_back(std::move(c));
       container_units_.push_back(&unit);
     }
@@ -552,16 +554,16 @@ std::optional<DesiredState> Resolver::Run() {
   ResolveDependencies();
   ResolveRegistries();
   if (sink_.has_errors()) return std::nullopt;
-  state_.manifest_digest = ManifestDigest(state_);
+  state_.manifest_digest = ManifestDigest(state_, script_key_);
   return std::move(state_);
 }
 
 }  // namespace
 
 std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink,
-                                            ManifestInputs* inputs) {
+                                            ManifestInputs* inputs, const std::string& script_key) {
   try {
-    return Resolver(decl, sink, inputs).Run();
+    return Resolver(decl, sink, inputs, script_key).Run();
   } catch (const std::exception& e) {
     sink.Error(SourceLocation{decl.path, 0, 0}, std::string("internal error: ") + e.what());
     return std::nullopt;

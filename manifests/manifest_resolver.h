@@ -20,8 +20,10 @@ inline constexpr size_t kMaxManifestContainers = 200000;
 
 /// Resolves `decl` into the desired state, reporting every cross-reference problem into
 /// `sink`. Returns nullopt when the sink holds errors (including earlier parse errors).
-/// Never throws. When `inputs` is set, every template file read is recorded in it.
+/// Never throws. When `inputs` is set, every template file read is recorded in it. Script
+/// and manifest digests are keyed with `script_key` (LoadOptions::script_key).
 std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink,
-                                            ManifestInputs* inputs = nullptr);
+                                            ManifestInputs* inputs = nullptr,
+                                            const std::string& script_key = "");
 
 }  // namespace jlrec

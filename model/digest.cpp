@@ -1,8 +1,12 @@
 #include "model/digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <array>
+#include <cstdlib>
 #include <memory>
 
 namespace jlrec {
@@ -29,6 +33,16 @@ EVP_MD_CTX* ThreadContext() {
   return ctx.get();
 }
 
+std::string Hex(const unsigned char* bytes, unsigned int len) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(static_cast<size_t>(len) * 2, '\0');
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 0xf];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
@@ -41,13 +55,51 @@ std::string Sha256Hex(std::string_view data) {
   // Only an allocation failure inside OpenSSL gets here; the slow one-shot path still
   // gives the right answer.
   if (!ok) EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(static_cast<size_t>(len) * 2, '\0');
-  for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 0xf];
-  }
-  return out;
+  return Hex(md.data(), len);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md.data(), &len);
+  return Hex(md.data(), len);
+}
+
+namespace {
+
+// The stand-in for an empty key: random, made once per process, never stored.
+const std::string& ProcessKey() {
+  static const std::string key = [] {
+    std::string k(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(k.data()), static_cast<int>(k.size())) != 1)
+      std::abort();  // no entropy at all: nothing keyed can be trusted
+    return k;
+  }();
+  return key;
+}
+
+std::string_view KeyOrProcessKey(std::string_view key) {
+  return key.empty() ? std::string_view(ProcessKey()) : key;
+}
+
+}  // namespace
+
+std::string ScriptDigest(std::string_view key, std::string_view script) {
+  // The domain prefixes keep a script's digest from ever equalling a secret value's.
+  std::string data = "jlrec script\n";
+  data += script;
+  return HmacSha256Hex(KeyOrProcessKey(key), data);
+}
+
+std::string SecretValueDigest(std::string_view key, std::string_view value) {
+  std::string data = "jlrec secret\n";
+  data += value;
+  return HmacSha256Hex(KeyOrProcessKey(key), data);
+}
+
+bool DigestsEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace jlrec

@@ -88,8 +88,8 @@ struct DriftCheckRecord {
 struct ResolvedManifestRecord {
   std::string manifest;       ///< absolute path of the manifest file or folder (the key)
   std::string inputs;         ///< EncodeManifestInputs of what the load read
-  std::string inputs_digest;  ///< DigestInputs when it was loaded
-  std::string model;          ///< EncodeResolvedManifest bytes
+  std::string inputs_digest;  ///< DigestInputs when it was loaded (the CLI stores it keyed)
+  std::string model;          ///< EncodeResolvedManifest bytes (the CLI prefixes its MAC)
   std::int64_t saved_at = 0;  ///< unix seconds
 };
 

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <random>
 
+#include "model/state_store.h"
+#include "state/sqlite_state_store.h"
+#include "state/state_key.h"
 #include "support/subprocess.h"
 
 using jlrec::testing::ProcessResult;
@@ -130,4 +133,48 @@ TEST_CASE("an edited manifest, template input or variable is loaded again, never
     CHECK_FALSE(Has(r.err, kFromCache));
     CHECK(r.out.empty());
   }
+}
+
+// The attack the adversarial round found: an altered cached model in the state file planned
+// (and, through a saved plan, applied) another image than the manifest asks for.
+TEST_CASE("a cached resolution altered inside the state file is never used", "[cli][plan][cache]") {
+  PlanCacheFixture f;
+  ProcessResult full = f.Plan();
+  REQUIRE(Has(f.Plan().err, kFromCache));
+  {
+    auto store = jlrec::OpenSqliteStateStore(f.Path("state.db"));
+    REQUIRE(store.ok());
+    auto records = (*store)->LoadResolvedManifest(f.Path("jlrec.yaml"));
+    REQUIRE(records.ok());
+    REQUIRE(records->has_value());
+    jlrec::ResolvedManifestRecord record = **records;
+    const auto at = record.model.find("jlrec-lab/base:1");
+    REQUIRE(at != std::string::npos);
+    record.model.replace(at, std::string("jlrec-lab/base:1").size(), "jlrec-lab/evil:1");
+    REQUIRE((*store)->SaveResolvedManifest(record).ok());
+  }
+  ProcessResult altered = f.Plan();
+  INFO(altered.err);
+  CHECK_FALSE(Has(altered.err, kFromCache));
+  CHECK(Has(altered.err, "failed its integrity check"));
+  CHECK(altered.out == full.out);
+  CHECK_FALSE(Has(altered.out, "evil"));
+  // The full load wrote a good record again.
+  CHECK(Has(f.Plan().err, kFromCache));
+}
+
+TEST_CASE("a record written under another state key is loaded again in full, quietly",
+          "[cli][plan][cache]") {
+  PlanCacheFixture f;
+  ProcessResult full = f.Plan();
+  REQUIRE(Has(f.Plan().err, kFromCache));
+  const std::string key = jlrec::StateKeyPath(f.Path("state.db"));
+  REQUIRE(std::filesystem::remove(key));
+  ProcessResult keyless = f.Plan();
+  INFO(keyless.err);
+  CHECK_FALSE(Has(keyless.err, kFromCache));
+  CHECK_FALSE(Has(keyless.err, "integrity"));
+  CHECK(keyless.out == full.out);
+  CHECK(std::filesystem::exists(key));
+  CHECK(Has(f.Plan().err, kFromCache));
 }

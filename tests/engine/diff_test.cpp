@@ -26,7 +26,7 @@ DesiredContainer Want(const std::string& host, const std::string& name, bool cor
   c.env = {{"RUNTIME_MODE", "dev_new"}, {"DB_PASSWORD", "hunter2"}};
   c.secret_env = {"DB_PASSWORD"};
   c.script = "#!/bin/sh\nexport DB_PASSWORD='hunter2'\nexport RUNTIME_MODE='dev_new'\nsleep 1\n";
-  c.script_digest = Sha256Hex(c.script);
+  c.script_digest = ScriptDigest("", c.script);
   c.spec_digest = SpecDigest(c.spec);
   return c;
 }
@@ -159,7 +159,7 @@ TEST_CASE("an env change is an in-place update naming the variable, secrets reda
 TEST_CASE("a /run.sh edited by hand is an update that says so", "[diff]") {
   auto d = State({Want("h1", "a")});
   LiveContainer l = Matching(d.containers[0]);
-  l.script_digest = Sha256Hex("edited");
+  l.script_digest = ScriptDigest("", "edited");
   Plan plan = MakePlan(d, {{Host("h1", {l})}});
   const auto& a = Only(plan);
   CHECK(a.kind == ActionKind::kUpdate);

@@ -31,7 +31,7 @@ DesiredContainer Want(const std::string& host, const std::string& name, bool cor
   c.spec.network_mode = "host";
   c.env = {{"RUNTIME_MODE", "dev_new"}};
   c.script = "#!/bin/sh\nexport RUNTIME_MODE='dev_new'\nexec sleep 3600  # " + name + "\n";
-  c.script_digest = Sha256Hex(c.script);
+  c.script_digest = ScriptDigest("", c.script);
   c.spec_digest = SpecDigest(c.spec);
   return c;
 }
@@ -205,6 +205,38 @@ TEST_CASE("a saved plan applies while the hosts are as it saw them, and is stale
   auto refused = w.reconciler->PrepareSavedPlan(*stale, Manifest(std::string(kRepo) + ":2"));
   CHECK(refused.status().code() == Status::Code::kConflict);
   CHECK(refused.status().message().find("stale plan: h2/worker") != std::string::npos);
+}
+
+TEST_CASE("a saved plan made for other containers than the manifest loads now is refused",
+          "[reconciler]") {
+  World w;
+  // What an altered cache of the manifest produced: the manifest's own digest, another image.
+  DesiredState real = Manifest();
+  DesiredState altered = Manifest(std::string(kRepo) + ":2");
+  altered.manifest_digest = real.manifest_digest;
+  auto saved = PlanFromJson(PlanToJson(w.Plan(altered).plan, false));
+  REQUIRE(saved.ok());
+  REQUIRE(saved->Count(ActionKind::kCreate) == 2);
+  auto refused = w.reconciler->PrepareSavedPlan(*saved, real);
+  CHECK(refused.status().code() == Status::Code::kConflict);
+  CHECK(refused.status().message().find("for another image (" + std::string(kRepo) +
+                                        ":1; the plan showed " + kRepo + ":2)") !=
+        std::string::npos);
+
+  SECTION("a plan without the record of what it was made for (an older jlrec's)") {
+    auto older = PlanFromJson(PlanToJson(w.Plan(real).plan, false));
+    REQUIRE(older.ok());
+    for (auto& a : older->actions) a.desired.reset();
+    auto r = w.reconciler->PrepareSavedPlan(*older, real);
+    CHECK(r.status().code() == Status::Code::kConflict);
+    CHECK(r.status().message().find("has no record of what it was planned for") !=
+          std::string::npos);
+  }
+  SECTION("the same plan, made from the manifest itself, applies") {
+    auto good = PlanFromJson(PlanToJson(w.Plan(real).plan, false));
+    REQUIRE(good.ok());
+    CHECK(w.reconciler->PrepareSavedPlan(*good, real).ok());
+  }
 }
 
 TEST_CASE("the apply lock: refused while a live process holds it, taken over from a dead one",

@@ -19,7 +19,7 @@ DesiredState OneContainer(const std::string& script) {
   c.groups = {"product"};
   c.spec.image = "reg/base@sha256:0";  // pinned: no registry check
   c.script = script;
-  c.script_digest = Sha256Hex(script);
+  c.script_digest = ScriptDigest("", script);
   d.containers.push_back(c);
   return d;
 }
@@ -49,36 +49,37 @@ TEST_CASE("refresh reads /run.sh once, then only stats it while it is unchanged 
   Seed(host, kScript);
   DesiredState d = OneContainer(kScript);
 
-  HostSnapshot first = RefreshHost(d, host, false);
+  HostSnapshot first = RefreshHost(d, host, false, "");
   REQUIRE(first.reachable);
   REQUIRE(first.containers.size() == 1);
-  CHECK(first.containers[0].script_digest == Sha256Hex(kScript));
+  CHECK(first.containers[0].script_digest == ScriptDigest("", kScript));
   CHECK_FALSE(first.containers[0].script_stat.empty());
   CHECK(first.containers[0].script_env.at("RUNTIME_MODE") == "dev");
   CHECK(host.log().CallsTo("ReadFile").size() == 1);
   KnownScripts known = Remember(first);
 
   SECTION("unchanged and wanted: stat only, same digest") {
-    HostSnapshot again = RefreshHost(d, host, false, &known);
+    HostSnapshot again = RefreshHost(d, host, false, "", &known);
     CHECK(host.log().CallsTo("ReadFile").size() == 1);
     CHECK(host.log().CallsTo("StatFile").size() == 2);
-    CHECK(again.containers[0].script_digest == Sha256Hex(kScript));
+    CHECK(again.containers[0].script_digest == ScriptDigest("", kScript));
   }
   SECTION("edited in the container: read again, new digest") {
     Seed(host, std::string(kScript) + "echo edited\n");
-    HostSnapshot again = RefreshHost(d, host, false, &known);
+    HostSnapshot again = RefreshHost(d, host, false, "", &known);
     CHECK(host.log().CallsTo("ReadFile").size() == 2);
-    CHECK(again.containers[0].script_digest == Sha256Hex(std::string(kScript) + "echo edited\n"));
+    CHECK(again.containers[0].script_digest ==
+          ScriptDigest("", std::string(kScript) + "echo edited\n"));
   }
   SECTION("the manifest wants another script: read again so the plan can explain the env") {
     DesiredState changed = OneContainer("#!/bin/sh\nexport RUNTIME_MODE='prod'\nsleep 1\n");
-    HostSnapshot again = RefreshHost(changed, host, false, &known);
+    HostSnapshot again = RefreshHost(changed, host, false, "", &known);
     CHECK(host.log().CallsTo("ReadFile").size() == 2);
     CHECK(again.containers[0].script_env.at("RUNTIME_MODE") == "dev");
   }
   SECTION("a stat failure makes the host unreachable, not a guess") {
     host.FailNext("StatFile", Status::Unavailable("daemon went away"));
-    HostSnapshot again = RefreshHost(d, host, false, &known);
+    HostSnapshot again = RefreshHost(d, host, false, "", &known);
     CHECK_FALSE(again.reachable);
     CHECK(again.error.find("daemon went away") != std::string::npos);
   }
@@ -90,7 +91,7 @@ TEST_CASE("refresh leaves a container without /run.sh with no digest", "[refresh
   FakeContainer c = *host.Container("a");
   c.files.clear();
   host.AddContainer(c);
-  HostSnapshot snap = RefreshHost(OneContainer(kScript), host, false);
+  HostSnapshot snap = RefreshHost(OneContainer(kScript), host, false, "");
   REQUIRE(snap.reachable);
   CHECK_FALSE(snap.containers[0].script_digest);
   CHECK(host.log().CallsTo("ReadFile").empty());

@@ -122,7 +122,7 @@ TEST_CASE("a replace that succeeds leaves only the new container", "[rollout]") 
 TEST_CASE("an update whose gate fails puts the previous /run.sh back and restarts", "[rollout]") {
   PlanAction update = Action(ActionKind::kUpdate, "lab1/web");
   update.desired->spec.healthcheck = QuickCheck();
-  update.live->script_digest = Sha256Hex(kOldScript);
+  update.live->script_digest = ScriptDigest("", kOldScript);
   Plan plan = MakePlan({update});
   FakeProviderFactory hosts;
   SeedHosts(hosts, plan);
@@ -143,7 +143,7 @@ TEST_CASE("an update whose gate fails puts the previous /run.sh back and restart
 
 TEST_CASE("an update that succeeds keeps the previous /run.sh beside the new one", "[rollout]") {
   PlanAction update = Action(ActionKind::kUpdate, "lab1/web");
-  update.live->script_digest = Sha256Hex(kOldScript);
+  update.live->script_digest = ScriptDigest("", kOldScript);
   Plan plan = MakePlan({update});
   FakeProviderFactory hosts;
   SeedHosts(hosts, plan);

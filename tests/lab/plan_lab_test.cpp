@@ -4,6 +4,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "model/digest.h"
+#include "model/state_store.h"
+#include "state/sqlite_state_store.h"
 #include "support/lab_project.h"
 
 using namespace jlrec::testing;
@@ -252,4 +255,66 @@ TEST_CASE("plan from the cache after a manifest edit plans from the edited manif
   CHECK(Contains(again.err, "from the cache"));
   CHECK(again.exit_code == 2);
   CHECK(again.out == edited.out);
+}
+
+// The adversarial round's finding: the state's cached resolution of the manifest, altered to
+// name another image, made a saved plan whose apply replaced healthy containers with that
+// image. Now the altered record is refused, and a saved plan applies only what it showed.
+TEST_CASE("an altered manifest cache in the state file never reaches an apply", "[lab][plan]") {
+  LabProject p("e2eplan9");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+  auto cached = p.Jlrec({"plan", "product", "--refresh=false", "-v"});
+  REQUIRE(Contains(cached.err, "from the cache"));
+  {
+    auto store = jlrec::OpenSqliteStateStore(p.dir() + "/.jlrec/state.db");
+    REQUIRE(store.ok());
+    auto record = (*store)->LoadResolvedManifest(p.manifest());
+    REQUIRE(record.ok());
+    REQUIRE(record->has_value());
+    jlrec::ResolvedManifestRecord altered = **record;
+    const std::string& from = p.lab().image1;
+    const std::string& to = p.lab().image2;
+    REQUIRE(from.size() == to.size());
+    std::size_t replaced = 0;
+    for (auto at = altered.model.find(from); at != std::string::npos;
+         at = altered.model.find(from, at + 1), ++replaced)
+      altered.model.replace(at, from.size(), to);
+    REQUIRE(replaced > 0);
+    REQUIRE((*store)->SaveResolvedManifest(altered).ok());
+  }
+  const std::string file = p.dir() + "/product.plan";
+  auto saved =
+      p.Jlrec({"plan", "product", "--refresh=false", "--out", file, "--detailed-exitcode"});
+  INFO(saved.out << saved.err);
+  CHECK(Contains(saved.err, "failed its integrity check"));
+  CHECK(saved.exit_code == 0);
+  CHECK_FALSE(Contains(saved.out, p.lab().image2));
+  auto applied = p.Jlrec({"apply", file});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  for (const char* w : {"w1", "w2"}) CHECK(p.Inspect(2, w, "{{.Config.Image}}") == p.lab().image1);
+  CHECK(p.Inspect(1, "core", "{{.Config.Image}}") == p.lab().image1);
+}
+
+// The jlrec.script-digest label of a /run.sh that holds DB_PASSWORD is keyed with the state
+// key beside the state file: without the key, no guess of the password can be checked.
+TEST_CASE("the script digest a container carries is keyed with the state key", "[lab][plan]") {
+  LabProject p("e2eplan10");
+  p.Write(ProductUnits());
+  ApplyProduct(p);
+  const std::string script = p.RunScript(1, "core");
+  REQUIRE(script.find("s3cr3t-value") != std::string::npos);
+  const std::string label =
+      p.Inspect(1, "core", "{{index .Config.Labels \"jlrec.script-digest\"}}");
+  std::ifstream key_file(p.dir() + "/.jlrec/state.db.key", std::ios::binary);
+  REQUIRE(key_file);
+  const std::string key((std::istreambuf_iterator<char>(key_file)),
+                        std::istreambuf_iterator<char>());
+  REQUIRE(key.size() == 32);
+  CHECK(label == jlrec::ScriptDigest(key, script));
+  CHECK(label != jlrec::Sha256Hex(script));
+  auto plan = p.Jlrec({"plan", "product", "--detailed-exitcode"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 0);
 }

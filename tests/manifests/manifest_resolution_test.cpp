@@ -301,8 +301,8 @@ TEST_CASE("the manifest digest is recomputable from the state", "[resolve]") {
   ManifestFixture f;
   LoadResult r = f.Load(kMinimalManifest);
   REQUIRE(r.ok());
-  CHECK(jlrec::ManifestDigest(*r.state) == r.state->manifest_digest);
+  CHECK(jlrec::ManifestDigest(*r.state, "") == r.state->manifest_digest);
   jlrec::DesiredState copy = *r.state;
   copy.containers[0].env["TZ"] = "UTC";
-  CHECK(jlrec::ManifestDigest(copy) != r.state->manifest_digest);
+  CHECK(jlrec::ManifestDigest(copy, "") != r.state->manifest_digest);
 }

@@ -43,6 +43,7 @@ LoadResult ManifestFixture::Load(const std::string& yaml) const {
     if (it == env.end()) return std::nullopt;
     return it->second;
   };
+  options.script_key = script_key;
   return LoadManifestFromString(yaml, dir.Path("m.yaml"), options);
 }
 

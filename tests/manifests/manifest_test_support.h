@@ -43,6 +43,8 @@ class ManifestFixture {
   ManifestFixture();
   /// Loads `yaml` as <scratch>/m.yaml.
   LoadResult Load(const std::string& yaml) const;
+  /// The state key loads use (LoadOptions::script_key): fixed, so digests repeat.
+  std::string script_key = std::string(32, 'k');
   /// "<scratch>/m.yaml:LINE:COL" (or another file of the scratch folder).
   std::string At(int line, int column, const std::string& file = "m.yaml") const;
   /// The fake environment ${VAR} and HOME are read from.

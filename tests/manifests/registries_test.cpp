@@ -182,7 +182,7 @@ TEST_CASE("registry logins change neither the manifest digest nor the cached rec
   REQUIRE(without.ok());
   REQUIRE(with.ok());
   CHECK(with.state->manifest_digest == without.state->manifest_digest);
-  CHECK(jlrec::ManifestDigest(*with.state) == with.state->manifest_digest);
+  CHECK(jlrec::ManifestDigest(*with.state, "") == with.state->manifest_digest);
 
   const std::string record = jlrec::EncodeResolvedManifest(*with.state, with.diagnostics);
   CHECK(record.find(kPassword) == std::string::npos);

@@ -8,6 +8,7 @@
 #include "manifests/script_template.h"
 #include "manifests/secret_redaction.h"
 #include "manifests/shell_quote.h"
+#include "model/digest.h"
 #include "support/subprocess.h"
 
 using Catch::Matchers::Contains;
@@ -248,4 +249,37 @@ TEST_CASE("secret values are redacted from shown env and scripts", "[script]") {
   auto env = jlrec::RedactedEnv(c);
   CHECK(env.at("DB_PASSWORD") == "<redacted>");
   CHECK(env.at("TZ") == "UTC");
+}
+
+// A /run.sh holds secret values: a plain sha256 of it (the jlrec.script-digest label, plans,
+// the state file) would let anyone holding a digest confirm a guessed password offline.
+TEST_CASE("script and manifest digests are keyed with the state key: no digest confirms a secret",
+          "[script][secrets]") {
+  ManifestFixture f;
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n",
+       "  image: img:1\n  env: {DB_PASSWORD: \"hunter2\"}\n  secret_env: [DB_PASSWORD]\n");
+  LoadResult keyed = f.Load(yaml);
+  REQUIRE(keyed.ok());
+  const DesiredContainer& c = Container(keyed, "h1/c1");
+  REQUIRE(c.script.find("hunter2") != std::string::npos);
+  CHECK(c.script_digest == jlrec::ScriptDigest(f.script_key, c.script));
+  CHECK(c.script_digest != jlrec::Sha256Hex(c.script));
+
+  // The same manifest under another key: every digest that covers the secret differs.
+  const std::string first_manifest_digest = keyed.state->manifest_digest;
+  const std::string first_script_digest = c.script_digest;
+  f.script_key = std::string(32, 'z');
+  LoadResult other = f.Load(yaml);
+  REQUIRE(other.ok());
+  CHECK(Container(other, "h1/c1").script_digest != first_script_digest);
+  CHECK(other.state->manifest_digest != first_manifest_digest);
+
+  // A rotated secret still changes both (the update that deploys it is planned).
+  f.script_key = std::string(32, 'k');
+  Edit(yaml, "hunter2", "hunter3");
+  LoadResult rotated = f.Load(yaml);
+  REQUIRE(rotated.ok());
+  CHECK(Container(rotated, "h1/c1").script_digest != first_script_digest);
+  CHECK(rotated.state->manifest_digest != first_manifest_digest);
 }
