@@ -180,6 +180,13 @@ std::string RenderStartupScript(const ScriptTemplate& script_template,
   return script;
 }
 
+size_t ExportBlockOffset(const std::string& script) {
+  const size_t first = script.find('\n');
+  if (first == std::string::npos) return std::string::npos;
+  const size_t second = script.find('\n', first + 1);
+  return second == std::string::npos ? std::string::npos : second + 1;
+}
+
 std::vector<std::pair<size_t, std::string>> UndefinedTemplateVariables(
     const ScriptTemplate& script_template, const ScriptContext& context) {
   std::vector<std::pair<size_t, std::string>> out;

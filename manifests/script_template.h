@@ -72,6 +72,11 @@ std::string ExportBlock(const std::map<std::string, std::string>& env);
 std::string RenderStartupScript(const ScriptTemplate& script_template,
                                 const ScriptContext& context);
 
+/// Where RenderStartupScript put the export block in `script`: the offset after its first two
+/// lines (the "#!" line and the comment), which hold no env value. npos when `script` has
+/// fewer lines.
+size_t ExportBlockOffset(const std::string& script);
+
 /// The messages for template variables that `context` does not define (an unknown name
 /// renders as nothing, which is never what the author meant), with "did you mean" hints;
 /// one entry per offending VariableUse index.

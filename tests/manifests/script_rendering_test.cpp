@@ -249,3 +249,39 @@ TEST_CASE("secret values are redacted from shown env and scripts", "[script]") {
   CHECK(env.at("DB_PASSWORD") == "<redacted>");
   CHECK(env.at("TZ") == "UTC");
 }
+
+TEST_CASE("a short secret is redacted where it was inserted, not wherever its characters appear",
+          "[script][secrets]") {
+  ManifestFixture f;
+  f.dir.Write("t.tmpl", "#!/bin/sh\necho a banana at {{S}} and {{LONG}}\n");
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n",
+       "  image: img:1\n  env: {S: a, LONG: \"hunter2 'x'\", TZ: Asia/Shanghai}\n"
+       "  secret_env: [S, LONG]\n");
+  LoadResult r = f.Load(yaml);
+  REQUIRE(r.ok());
+  const DesiredContainer& c = Container(r, "h1/c1");
+  const std::string shown = jlrec::RedactedScript(c);
+  // Everything but the two secret values is as rendered.
+  std::string expected = c.script;
+  Edit(expected, "export S='a'\n", "export S='<redacted>'\n");
+  Edit(expected, "export LONG='hunter2 '\\''x'\\'''\n", "export LONG='<redacted>'\n");
+  CHECK(shown == expected);
+  CHECK_THAT(shown, Contains("export TZ='Asia/Shanghai'\n"));
+  CHECK_THAT(shown, Contains("echo a banana at \"${S}\" and \"${LONG}\"\n"));
+  CHECK_THAT(shown, !Contains("hunter2"));
+  CHECK_THAT(shown, !Contains("'a'"));
+}
+
+TEST_CASE("a script not laid out as jlrec renders it is withheld, not shown with its secrets",
+          "[script][secrets]") {
+  DesiredContainer c;
+  c.host = "h1";
+  c.name = "c1";
+  c.env = {{"S", "hunter2"}};
+  c.secret_env = {"S"};
+  c.script = "#!/bin/sh\n# edited\nS=hunter2\nexport S='hunter2'\n";
+  const std::string shown = jlrec::RedactedScript(c);
+  CHECK_THAT(shown, !Contains("hunter2"));
+  CHECK_THAT(shown, Contains("withheld"));
+}
