@@ -3,15 +3,13 @@
 // with the startup-script template it names beside it; a review list goes to stderr.
 #include <boost/program_options.hpp>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/command.h"
 #include "manifests/legacy_import.h"
 #include "manifests/legacy_import_output.h"
 #include "manifests/legacy_run_template.h"
+#include "manifests/source_files.h"
 
 namespace jlrec::cli {
 namespace {
@@ -71,15 +69,12 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     std::cerr << "jlrec import-legacy: --force only applies with -o FILE\n";
     return 2;
   }
-  std::error_code ec;
-  std::ifstream in(file, std::ios::binary);
-  if (!in || std::filesystem::is_directory(file, ec)) {
-    std::cerr << file << ": error: cannot read the file\n";
+  Result<std::string> text = ReadSourceFile(file);
+  if (!text.ok()) {
+    std::cerr << "jlrec import-legacy: " << text.status().message() << "\n";
     return 1;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto imported = ImportLegacyScript(text.str(), file, import);
+  auto imported = ImportLegacyScript(*text, file, import);
   if (!imported.ok()) {
     std::cerr << imported.status().message() << "\n";
     return 1;

@@ -347,6 +347,7 @@ class LegacyImporter {
   LegacyImporter(const std::string& source, const std::string& file,
                  const LegacyImportOptions& options)
       : source_(source),
+        lines_(source),
         file_(file),
         name_(std::filesystem::path(file).filename().string()),
         options_(options) {}
@@ -379,10 +380,7 @@ class LegacyImporter {
     });
     // Groups set by active calls but used by no unit are declared too, in the calls' order.
     for (const auto& group : call_order_) {
-      if (std::find(groups_.begin(), groups_.end(), group) == groups_.end()) {
-        unused_groups_.push_back(group);
-        groups_.push_back(group);
-      }
+      if (AddGroup(group)) unused_groups_.push_back(group);
     }
     if (Status s = ReadDefaults(); !s.ok()) return s;
     LegacyImport result;
@@ -406,7 +404,7 @@ class LegacyImporter {
     }
     list_line_ = assignment->line;
     size_t offset = assignment->value_offset;
-    auto literal = ParsePythonLiteral(source_, &offset);
+    auto literal = ParsePythonLiteral(source_, &offset, &lines_);
     if (!literal.ok()) return InFile(file_, literal.status());
     if (literal->kind != PyValue::Kind::kList) {
       return ErrorAt(file_, literal->line, literal->column,
@@ -415,12 +413,8 @@ class LegacyImporter {
     for (const auto& item : literal->items) {
       auto unit = ToUnit(item, file_);
       if (!unit.ok()) return unit.status();
-      if (std::find(hosts_.begin(), hosts_.end(), unit->host) == hosts_.end()) {
-        hosts_.push_back(unit->host);
-      }
-      for (const auto& g : unit->groups) {
-        if (std::find(groups_.begin(), groups_.end(), g) == groups_.end()) groups_.push_back(g);
-      }
+      if (host_set_.insert(unit->host).second) hosts_.push_back(unit->host);
+      for (const auto& g : unit->groups) AddGroup(g);
       units_.push_back(std::move(*unit));
     }
     return Status::Ok();
@@ -445,7 +439,7 @@ class LegacyImporter {
       return;
     }
     size_t offset = assignment->value_offset;
-    auto value = ParsePythonLiteral(source_, &offset);
+    auto value = ParsePythonLiteral(source_, &offset, &lines_);
     if (value.ok() && value->kind == PyValue::Kind::kString) {
       image_ = value->string;
       image_origin_ = "from IMAGE at " + name_ + ":" + std::to_string(assignment->line);
@@ -477,7 +471,7 @@ class LegacyImporter {
     if (!deploy && !create_.ok()) return create_.status();
     const Signature& signature = deploy ? deploy_ : *create_;
     size_t offset = call.open_paren;
-    auto arguments = ParsePythonCallArguments(source_, &offset);
+    auto arguments = ParsePythonCallArguments(source_, &offset, &lines_);
     if (!arguments.ok()) return InFile(file_, arguments.status(), what);
     auto bound = BindPythonArguments(call.function, call.line, call.column, *arguments,
                                      signature.parameters);
@@ -602,7 +596,11 @@ class LegacyImporter {
       out << "  " << YamlScalar(host) << ": {address: " << YamlScalar(host) << "}\n";
     }
     out << "groups:" << (groups_.empty() ? " {}" : "") << "\n";
-    std::set<std::string> declared(groups_.begin(), groups_.end());
+    // The kept calls of each group, in kept_ order, found once (not once per group).
+    std::map<std::string, std::vector<const KeptCall*>> kept_by_group;
+    for (const auto& kept : kept_) {
+      if (kept.group && group_set_.count(*kept.group)) kept_by_group[*kept.group].push_back(&kept);
+    }
     for (const auto& group : groups_) {
       out << "  " << YamlScalar(group) << ":\n";
       DeploySettings settings = defaults_;
@@ -620,12 +618,10 @@ class LegacyImporter {
       }
       out << "    enable_monitor: " << (settings.enable_monitor ? "true" : "false") << "\n"
           << "    runtime_mode: " << YamlScalar(settings.runtime_mode) << "\n";
-      for (const auto& kept : kept_) {
-        if (kept.group && *kept.group == group) RenderKept(kept, "    ", out);
-      }
+      for (const KeptCall* kept : kept_by_group[group]) RenderKept(*kept, "    ", out);
     }
     for (const auto& kept : kept_) {
-      if (!kept.group || !declared.count(*kept.group)) RenderKept(kept, "  ", out);
+      if (!kept.group || !group_set_.count(*kept.group)) RenderKept(kept, "  ", out);
     }
     out << "units:" << (units_.empty() ? " []" : "") << "\n";
     for (const auto& unit : units_) {
@@ -635,6 +631,13 @@ class LegacyImporter {
           << "    core: " << (unit.core ? "true" : "false") << "\n";
     }
     return out.str();
+  }
+
+  // Adds `group` to groups_ unless it is there; true when added.
+  bool AddGroup(const std::string& group) {
+    if (!group_set_.insert(group).second) return false;
+    groups_.push_back(group);
+    return true;
   }
 
   std::string DefaultsOrigin() const {
@@ -668,15 +671,14 @@ class LegacyImporter {
           Describe(defaults_) + "): " + Join(defaulted));
     }
     std::vector<std::string> commented_lines, create_groups;
+    std::set<std::string> create_group_set;
     int created_active = 0, created_commented = 0;
     for (const auto& kept : kept_) {
       if (kept.commented) commented_lines.push_back(Lines(kept));
       if (kept.function != kCreateGroupContainers) continue;
       (kept.commented ? created_commented : created_active)++;
       const std::string name = kept.group ? *kept.group : "?";
-      if (std::find(create_groups.begin(), create_groups.end(), name) == create_groups.end()) {
-        create_groups.push_back(name);
-      }
+      if (create_group_set.insert(name).second) create_groups.push_back(name);
     }
     if (!commented_lines.empty()) {
       review.push_back("commented-out calls kept as YAML comments: " + name_ + " lines " +
@@ -724,12 +726,14 @@ class LegacyImporter {
   }
 
   const std::string& source_;
+  const LineIndex lines_;    // of source_, shared by every literal read from it
   const std::string& file_;  // in error messages, as given
   const std::string name_;   // in the manifest and the review list: the file's own name
   const LegacyImportOptions& options_;
   PythonModuleOutline outline_;
   std::vector<LegacyUnit> units_;
-  std::vector<std::string> hosts_, groups_;
+  std::vector<std::string> hosts_, groups_;     // first-seen order, each once
+  std::set<std::string> host_set_, group_set_;  // the same, for membership in O(log n)
   int list_line_ = 0;
   std::vector<int> list_lines_;  // earlier assignments of container_list
   std::string image_, image_origin_;

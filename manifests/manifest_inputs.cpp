@@ -3,12 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "manifests/source_files.h"
 #include "model/digest.h"
 
 namespace jlrec {
@@ -112,11 +109,9 @@ Result<std::string> DigestInputs(const ManifestInputs& inputs, const EnvLookup& 
   return InputsDigest(
       inputs, cwd, listing,
       [](const std::string& path) -> Result<std::string> {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
-        std::ostringstream text;
-        text << in.rdbuf();
-        return Sha256Hex(text.str());
+        Result<std::string> text = ReadSourceFile(path);
+        if (!text.ok()) return text.status();
+        return Sha256Hex(*text);
       },
       [&](const std::string& name) { return getenv ? getenv(name) : std::nullopt; });
 }

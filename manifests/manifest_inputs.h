@@ -39,7 +39,8 @@ struct ManifestInputs {
 /// `inputs.cwd` is set), the
 /// folder listing, every file's content and every variable's value (set or not) as they
 /// are NOW. Equal to the RecordedInputsDigest of an earlier load iff loading again would read
-/// the same bytes. kNotFound/kIoError when a file can no longer be read.
+/// the same bytes. The ReadSourceFile error when a file can no longer be read (or is no
+/// longer a regular file of at most 64 MiB).
 Result<std::string> DigestInputs(const ManifestInputs& inputs, const EnvLookup& getenv);
 
 /// The same digest over what the load itself saw (its seen_* records), so that a file edited

@@ -1,13 +1,8 @@
 #include "manifests/manifest_loader.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "manifests/manifest_parser.h"
 #include "manifests/manifest_resolver.h"
@@ -17,9 +12,6 @@ namespace jlrec {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Manifests are hand-written; anything this large is a mistake or an attack.
-constexpr std::uintmax_t kMaxManifestBytes = 64u << 20;
 
 EnvLookup EffectiveLookup(const LoadOptions& options) {
   EnvLookup lookup = options.getenv ? options.getenv : EnvLookup(ProcessEnvLookup);
@@ -31,37 +23,32 @@ EnvLookup EffectiveLookup(const LoadOptions& options) {
   };
 }
 
-std::optional<std::string> ReadFile(const std::string& path, const SourceLocation& cited_at,
-                                    DiagnosticSink& sink) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (!ec && size > kMaxManifestBytes) {
-    sink.Error(cited_at, "manifest file " + Quoted(path) + " is larger than 64 MiB");
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    sink.Error(cited_at, "cannot read manifest " + Quoted(path) + ": " + std::strerror(errno));
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One load: the files read so far, what they declared, and whether all of them were YAML.
 struct LoadSession {
   DiagnosticSink sink;
   ManifestDecl decl;
   EnvLookup getenv;
   ManifestInputs* inputs = nullptr;
+  const SourceFiles* files = &DiskSourceFiles();
   std::string script_key;
   bool all_yaml = true;
 
+  explicit LoadSession(const LoadOptions& options)
+      : getenv(EffectiveLookup(options)),
+        inputs(options.inputs),
+        files(options.files ? options.files : &DiskSourceFiles()),
+        script_key(options.script_key) {}
+
+  // A file the manifest names, reported at `cited_at` (the include: entry, or the file
+  // itself) when it cannot be used.
   std::optional<std::string> Read(const std::string& path, const SourceLocation& cited_at) {
-    auto text = ReadFile(path, cited_at, sink);
-    if (inputs && text) inputs->AddFile(path, *text);
-    return text;
+    Result<std::string> text = files->Read(path);
+    if (!text.ok()) {
+      sink.Error(cited_at, "cannot read manifest " + text.status().message());
+      return std::nullopt;
+    }
+    if (inputs) inputs->AddFile(path, *text);
+    return std::move(*text);
   }
 
   void Parse(const std::string& yaml, const std::string& path, bool is_root,
@@ -97,7 +84,7 @@ struct LoadSession {
     LoadResult result;
     if (all_yaml) {
       FinishManifestDecl(root_file, &decl, sink);
-      auto state = ResolveManifest(decl, sink, inputs, script_key);
+      auto state = ResolveManifest(decl, sink, inputs, files, script_key);
       if (!sink.has_errors()) result.state = std::move(state);
     }
     result.diagnostics = sink.Take();
@@ -119,21 +106,15 @@ int LoadResult::warning_count() const {
 
 LoadResult LoadManifestFromString(const std::string& yaml, const std::string& path,
                                   const LoadOptions& options) {
-  LoadSession session;
+  LoadSession session(options);
   session.decl.path = path;
-  session.getenv = EffectiveLookup(options);
-  session.inputs = options.inputs;
-  session.script_key = options.script_key;
   session.ParseWithIncludes(yaml, path);
   return session.Finish(path);
 }
 
 LoadResult LoadManifest(const std::string& path, const LoadOptions& options) {
-  LoadSession session;
+  LoadSession session(options);
   session.decl.path = path;
-  session.getenv = EffectiveLookup(options);
-  session.inputs = options.inputs;
-  session.script_key = options.script_key;
   const SourceLocation whole{path, 0, 0};
   std::error_code ec;
   // Only a relative manifest path makes the load depend on the working directory.

@@ -9,6 +9,7 @@
 
 #include "manifests/diagnostic.h"
 #include "manifests/manifest_inputs.h"
+#include "manifests/source_files.h"
 #include "model/desired_state.h"
 
 namespace jlrec {
@@ -20,6 +21,9 @@ struct LoadOptions {
   std::function<std::optional<std::string>(const std::string&)> getenv;
   /// When set, receives every file read and every variable looked up (ManifestInputs).
   ManifestInputs* inputs = nullptr;
+  /// Where the manifest, its includes and templates are read from; nullptr = the disk
+  /// (DiskSourceFiles). A folder manifest is always listed on disk.
+  const SourceFiles* files = nullptr;
   /// The state key: keys every /run.sh digest and the secret values in the manifest digest
   /// (model/digest.h ScriptDigest), so that nothing kept or shown confirms a guessed secret.
   /// Empty: a random key of this process (a load whose digests are never kept).

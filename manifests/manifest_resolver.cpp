@@ -4,10 +4,8 @@
 #include "model/registry_host.h"
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include "manifests/manifest_digest.h"
@@ -144,20 +142,19 @@ class Layering {
 // Loads each template file once; a missing or broken file is reported once.
 class TemplateCache {
  public:
-  TemplateCache(DiagnosticSink& sink, ManifestInputs* inputs) : sink_(sink), inputs_(inputs) {}
+  TemplateCache(DiagnosticSink& sink, ManifestInputs* inputs, const SourceFiles& files)
+      : sink_(sink), inputs_(inputs), files_(files) {}
 
   std::shared_ptr<const ScriptTemplate> Get(const Located<std::string>& path) {
     auto it = cache_.find(path.value);
     if (it != cache_.end()) return it->second;
     std::shared_ptr<const ScriptTemplate> parsed;
-    std::ifstream in(path.value, std::ios::binary);
-    if (!in) {
-      sink_.Error(path.where, "template file " + Quoted(path.value) + " not found or unreadable");
+    Result<std::string> text = files_.Read(path.value);
+    if (!text.ok()) {
+      sink_.Error(path.where, "cannot read template " + text.status().message());
     } else {
-      std::ostringstream text;
-      text << in.rdbuf();
-      if (inputs_) inputs_->AddFile(path.value, text.str());
-      parsed = ScriptTemplate::Parse(text.str(), path.value, sink_);
+      if (inputs_) inputs_->AddFile(path.value, *text);
+      parsed = ScriptTemplate::Parse(*text, path.value, sink_);
     }
     cache_.emplace(path.value, parsed);
     return parsed;
@@ -166,14 +163,18 @@ class TemplateCache {
  private:
   DiagnosticSink& sink_;
   ManifestInputs* inputs_;
+  const SourceFiles& files_;
   std::map<std::string, std::shared_ptr<const ScriptTemplate>> cache_;
 };
 
 class Resolver {
  public:
   Resolver(const ManifestDecl& decl, DiagnosticSink& sink, ManifestInputs* inputs,
-           std::string script_key)
-      : decl_(decl), sink_(sink), templates_(sink, inputs), script_key_(std::move(script_key)) {}
+           const SourceFiles& files, std::string script_key)
+      : decl_(decl),
+        sink_(sink),
+        templates_(sink, inputs, files),
+        script_key_(std::move(script_key)) {}
 
   std::optional<DesiredState> Run();
 
@@ -561,9 +562,10 @@ std::optional<DesiredState> Resolver::Run() {
 }  // namespace
 
 std::optional<DesiredState> ResolveManifest(const ManifestDecl& decl, DiagnosticSink& sink,
-                                            ManifestInputs* inputs, const std::string& script_key) {
+                                            ManifestInputs* inputs, const SourceFiles* files,
+                                            const std::string& script_key) {
   try {
-    return Resolver(decl, sink, inputs, script_key).Run();
+    return Resolver(decl, sink, inputs, files ? *files : DiskSourceFiles(), script_key).Run();
   } catch (const std::exception& e) {
     sink.Error(SourceLocation{decl.path, 0, 0}, std::string("internal error: ") + e.what());
     return std::nullopt;

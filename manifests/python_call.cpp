@@ -1,5 +1,6 @@
 #include "manifests/python_call.h"
 
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -15,27 +16,28 @@ bool IsNameStart(char c) {
 
 bool IsNameByte(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
-std::pair<int, int> LineColumn(const std::string& source, size_t at) {
-  int line = 1, column = 1;
-  for (size_t i = 0; i < at && i < source.size(); ++i) {
-    if (source[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
+// Positions in one source: the caller's index, else one built on first use.
+class Positions {
+ public:
+  Positions(const std::string& source, const LineIndex* lines) : source_(source), lines_(lines) {}
+  const LineIndex* Index() {
+    if (!lines_) lines_ = &own_.emplace(source_);
+    return lines_;
   }
-  return {line, column};
-}
+  std::pair<int, int> LineColumn(size_t at) { return Index()->LineColumn(at); }
+  std::string Position(size_t at) {
+    auto [line, column] = LineColumn(at);
+    return std::to_string(line) + ":" + std::to_string(column);
+  }
+  Status ErrorAt(size_t at, const std::string& what) {
+    return Status::InvalidArgument(Position(at) + ": " + what);
+  }
 
-std::string Position(const std::string& source, size_t at) {
-  auto [line, column] = LineColumn(source, at);
-  return std::to_string(line) + ":" + std::to_string(column);
-}
-
-Status ErrorAt(const std::string& source, size_t at, const std::string& what) {
-  return Status::InvalidArgument(Position(source, at) + ": " + what);
-}
+ private:
+  const std::string& source_;
+  const LineIndex* lines_;
+  std::optional<LineIndex> own_;
+};
 
 // "LINE:COL: what" -> "LINE:COL: prefix: what".
 Status WithPrefix(const Status& status, const std::string& prefix) {
@@ -78,7 +80,8 @@ std::optional<std::string> KeywordAt(const std::string& s, size_t* p) {
 // Skips an expression that is not read (an annotation or a default that is not a literal):
 // up to the ',' or ')' that ends it (or a single '=' when `stop_at_equals`). Strings,
 // comments and brackets are skipped whole.
-Status SkipExpression(const std::string& s, size_t* p, size_t open, bool stop_at_equals) {
+Status SkipExpression(const std::string& s, size_t* p, size_t open, bool stop_at_equals,
+                      Positions& at) {
   int depth = 0;
   while (*p < s.size()) {
     const char c = s[*p];
@@ -95,7 +98,7 @@ Status SkipExpression(const std::string& s, size_t* p, size_t open, bool stop_at
       const bool triple = s.compare(*p, 3, std::string(3, c)) == 0;
       *p += triple ? 3 : 1;
       while (true) {
-        if (*p >= s.size()) return ErrorAt(s, start, "string is never closed");
+        if (*p >= s.size()) return at.ErrorAt(start, "string is never closed");
         if (s[*p] == '\\') {
           *p += 2;
           continue;
@@ -112,79 +115,82 @@ Status SkipExpression(const std::string& s, size_t* p, size_t open, bool stop_at
     if (c == ')' || c == ']' || c == '}') --depth;
     ++*p;
   }
-  return ErrorAt(s, open, "'(' is never closed");
+  return at.ErrorAt(open, "'(' is never closed");
 }
 
 }  // namespace
 
-Result<std::vector<PyArgument>> ParsePythonCallArguments(const std::string& source,
-                                                         size_t* offset) {
+Result<std::vector<PyArgument>> ParsePythonCallArguments(const std::string& source, size_t* offset,
+                                                         const LineIndex* lines) {
+  Positions at(source, lines);
   const size_t open = *offset;
   size_t p = open + 1;
   std::vector<PyArgument> arguments;
   std::set<std::string> keywords;
   while (true) {
     SkipBlanks(source, &p);
-    if (p >= source.size()) return ErrorAt(source, open, "'(' is never closed");
+    if (p >= source.size()) return at.ErrorAt(open, "'(' is never closed");
     if (source[p] == ')') {
       *offset = p + 1;
       return arguments;
     }
     if (source[p] == '*') {
-      return ErrorAt(source, p, "*args and **kwargs are not read (only literal arguments are)");
+      return at.ErrorAt(p, "*args and **kwargs are not read (only literal arguments are)");
     }
     const size_t start = p;
     PyArgument argument;
     if (auto keyword = KeywordAt(source, &p)) {
       if (!keywords.insert(*keyword).second) {
-        return ErrorAt(source, start, "keyword argument repeated: " + *keyword);
+        return at.ErrorAt(start, "keyword argument repeated: " + *keyword);
       }
       argument.keyword = *keyword;
     } else if (!keywords.empty()) {
-      return ErrorAt(source, start, "positional argument follows keyword argument");
+      return at.ErrorAt(start, "positional argument follows keyword argument");
     }
     const std::string what = argument.keyword.empty()
                                  ? "argument " + std::to_string(arguments.size() + 1)
                                  : argument.keyword + "=";
-    auto value = ParsePythonLiteral(source, &p);
+    auto value = ParsePythonLiteral(source, &p, at.Index());
     if (!value.ok()) return WithPrefix(value.status(), "cannot read " + what);
     argument.value = std::move(*value);
-    std::tie(argument.line, argument.column) = LineColumn(source, start);
+    std::tie(argument.line, argument.column) = at.LineColumn(start);
     arguments.push_back(std::move(argument));
     SkipBlanks(source, &p);
     if (p < source.size() && source[p] == ',') {
       ++p;
     } else if (p < source.size() && source[p] != ')') {
-      return ErrorAt(source, p,
-                     "cannot read " + what + ": only a literal is read here, not an expression");
+      return at.ErrorAt(p,
+                        "cannot read " + what + ": only a literal is read here, not an expression");
     }
   }
 }
 
-Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source, size_t* offset) {
+Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source, size_t* offset,
+                                                       const LineIndex* lines) {
+  Positions at(source, lines);
   const size_t open = *offset;
   size_t p = open + 1;
   std::vector<PyParameter> parameters;
   while (true) {
     SkipBlanks(source, &p);
-    if (p >= source.size()) return ErrorAt(source, open, "'(' is never closed");
+    if (p >= source.size()) return at.ErrorAt(open, "'(' is never closed");
     if (source[p] == ')') {
       *offset = p + 1;
       return parameters;
     }
     if (source[p] == '*' || source[p] == '/') {
-      return ErrorAt(source, p, "*args, **kwargs, '*' and '/' parameters are not read");
+      return at.ErrorAt(p, "*args, **kwargs, '*' and '/' parameters are not read");
     }
-    if (!IsNameStart(source[p])) return ErrorAt(source, p, "expected a parameter name");
+    if (!IsNameStart(source[p])) return at.ErrorAt(p, "expected a parameter name");
     PyParameter parameter;
-    std::tie(parameter.line, parameter.column) = LineColumn(source, p);
+    std::tie(parameter.line, parameter.column) = at.LineColumn(p);
     const size_t start = p;
     while (p < source.size() && IsNameByte(source[p])) ++p;
     parameter.name = source.substr(start, p - start);
     SkipBlanks(source, &p);
     if (p < source.size() && source[p] == ':') {  // an annotation: not needed
       ++p;
-      if (Status s = SkipExpression(source, &p, open, true); !s.ok()) return s;
+      if (Status s = SkipExpression(source, &p, open, true, at); !s.ok()) return s;
     }
     SkipBlanks(source, &p);
     if (p < source.size() && source[p] == '=') {
@@ -193,7 +199,7 @@ Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source
       SkipBlanks(source, &p);
       const size_t value_start = p;
       size_t end = p;
-      auto value = ParsePythonLiteral(source, &end);
+      auto value = ParsePythonLiteral(source, &end, at.Index());
       if (value.ok()) {
         SkipBlanks(source, &end);
         if (end < source.size() && (source[end] == ',' || source[end] == ')')) {
@@ -201,13 +207,13 @@ Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source
           p = end;
         } else {
           parameter.default_error =
-              Position(source, value_start) + ": only a literal is read here, not an expression";
+              at.Position(value_start) + ": only a literal is read here, not an expression";
         }
       } else {
         parameter.default_error = value.status().message();
       }
       if (!parameter.default_value) {
-        if (Status s = SkipExpression(source, &p, open, false); !s.ok()) return s;
+        if (Status s = SkipExpression(source, &p, open, false, at); !s.ok()) return s;
       }
     }
     parameters.push_back(std::move(parameter));
@@ -215,7 +221,7 @@ Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source
     if (p < source.size() && source[p] == ',') {
       ++p;
     } else if (p < source.size() && source[p] != ')') {
-      return ErrorAt(source, p, "expected ',' or ')' after parameter " + parameters.back().name);
+      return at.ErrorAt(p, "expected ',' or ')' after parameter " + parameters.back().name);
     }
   }
 }

@@ -27,7 +27,9 @@ struct PyArgument {
 /// `*offset` just past its ')'. Errors are kInvalidArgument "LINE:COL: what": a value that is
 /// not a literal (a name, an expression), *args or **kwargs, a positional argument after a
 /// keyword one, a keyword given twice, a '(' never closed.
-Result<std::vector<PyArgument>> ParsePythonCallArguments(const std::string& source, size_t* offset);
+/// `lines`: as for ParsePythonLiteral.
+Result<std::vector<PyArgument>> ParsePythonCallArguments(const std::string& source, size_t* offset,
+                                                         const LineIndex* lines = nullptr);
 
 /// One parameter of a def.
 struct PyParameter {
@@ -44,7 +46,9 @@ struct PyParameter {
 /// not an error here (see PyParameter::default_error): only a call that needs it fails.
 /// Errors are kInvalidArgument "LINE:COL: what": `*`, `*args`, `**kwargs`, `/` (their binding
 /// is not modelled), something that is not a parameter name, a '(' never closed.
-Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source, size_t* offset);
+/// `lines`: as for ParsePythonLiteral.
+Result<std::vector<PyParameter>> ParsePythonParameters(const std::string& source, size_t* offset,
+                                                       const LineIndex* lines = nullptr);
 
 /// A parameter's value in one call.
 struct PyBoundValue {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -32,9 +33,29 @@ namespace {
 // exhausting the stack.
 constexpr int kMaxDepth = 64;
 
+// `code` (at most U+10FFFF, not a surrogate) as UTF-8.
+void AppendUtf8(unsigned code, std::string* out) {
+  if (code < 0x80) {
+    *out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    *out += static_cast<char>(0xc0 | (code >> 6));
+    *out += static_cast<char>(0x80 | (code & 0x3f));
+  } else if (code < 0x10000) {
+    *out += static_cast<char>(0xe0 | (code >> 12));
+    *out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+    *out += static_cast<char>(0x80 | (code & 0x3f));
+  } else {
+    *out += static_cast<char>(0xf0 | (code >> 18));
+    *out += static_cast<char>(0x80 | ((code >> 12) & 0x3f));
+    *out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+    *out += static_cast<char>(0x80 | (code & 0x3f));
+  }
+}
+
 class LiteralParser {
  public:
-  LiteralParser(const std::string& source, size_t offset) : src_(source), pos_(offset) {}
+  LiteralParser(const std::string& source, size_t offset, const LineIndex* lines)
+      : src_(source), pos_(offset), lines_(lines) {}
 
   Result<PyValue> Parse() {
     PyValue value;
@@ -46,17 +67,10 @@ class LiteralParser {
  private:
   // Every value records its position: the line starts are found once, so a long
   // container_list costs one pass, not one pass per value.
+  // The caller's index of the whole source, else one built here on first use.
   std::pair<int, int> LineCol(size_t at) {
-    if (line_starts_.empty()) {
-      line_starts_.push_back(0);
-      for (size_t i = 0; i < src_.size(); ++i) {
-        if (src_[i] == '\n') line_starts_.push_back(i + 1);
-      }
-    }
-    at = std::min(at, src_.size());
-    const auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), at);
-    const size_t index = static_cast<size_t>(next - line_starts_.begin()) - 1;
-    return {static_cast<int>(index) + 1, static_cast<int>(at - line_starts_[index]) + 1};
+    if (!lines_) lines_ = &own_lines_.emplace(src_);
+    return lines_->LineColumn(at);
   }
 
   bool Fail(size_t at, const std::string& what) {
@@ -242,8 +256,17 @@ class LiteralParser {
           case 'r':
             *out += '\r';
             break;
-          case '0':
-            *out += '\0';
+          case 'a':
+            *out += '\a';
+            break;
+          case 'b':
+            *out += '\b';
+            break;
+          case 'f':
+            *out += '\f';
+            break;
+          case 'v':
+            *out += '\v';
             break;
           case '\\':
             *out += '\\';
@@ -256,17 +279,43 @@ class LiteralParser {
             break;
           case '\n':
             break;  // line continuation inside the string
-          case 'x': {
-            unsigned value = 0;
-            if (pos_ + 2 > src_.size() ||
-                std::from_chars(src_.data() + pos_, src_.data() + pos_ + 2, value, 16).ptr !=
-                    src_.data() + pos_ + 2) {
-              return Fail(pos_ - 2, "invalid \\x escape");
+          case '0':
+          case '1':
+          case '2':
+          case '3':
+          case '4':
+          case '5':
+          case '6':
+          case '7': {  // \ooo: up to three octal digits, a code point up to U+01FF
+            unsigned value = static_cast<unsigned>(e - '0');
+            for (int k = 0; k < 2 && pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '7';
+                 ++k, ++pos_) {
+              value = value * 8 + static_cast<unsigned>(src_[pos_] - '0');
             }
-            *out += static_cast<char>(value);
-            pos_ += 2;
+            AppendUtf8(value, out);
             break;
           }
+          case 'x':  // \xhh, \uXXXX, \UXXXXXXXX: a code point, written as UTF-8
+          case 'u':
+          case 'U': {
+            const size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+            unsigned value = 0;
+            if (pos_ + digits > src_.size() ||
+                std::from_chars(src_.data() + pos_, src_.data() + pos_ + digits, value, 16).ptr !=
+                    src_.data() + pos_ + digits) {
+              return Fail(pos_ - 2, std::string("invalid \\") + e + " escape: " +
+                                        std::to_string(digits) + " hex digits expected");
+            }
+            if (value > 0x10ffff) return Fail(pos_ - 2, "escape beyond U+10FFFF");
+            if (value >= 0xd800 && value <= 0xdfff) {
+              return Fail(pos_ - 2, "escape of a lone surrogate, which UTF-8 cannot hold");
+            }
+            AppendUtf8(value, out);
+            pos_ += digits;
+            break;
+          }
+          case 'N':  // needs the Unicode name table
+            return Fail(pos_ - 2, "\\N{...} escapes are not read: write the character itself");
           default:  // Python keeps unknown escapes as written
             *out += '\\';
             *out += e;
@@ -281,13 +330,15 @@ class LiteralParser {
   const std::string& src_;
   size_t pos_;
   std::string error_;
-  std::vector<size_t> line_starts_;  // offsets where each line begins, once needed
+  const LineIndex* lines_;
+  std::optional<LineIndex> own_lines_;
 };
 
 }  // namespace
 
-Result<PyValue> ParsePythonLiteral(const std::string& source, size_t* offset) {
-  LiteralParser parser(source, *offset);
+Result<PyValue> ParsePythonLiteral(const std::string& source, size_t* offset,
+                                   const LineIndex* lines) {
+  LiteralParser parser(source, *offset, lines);
   Result<PyValue> result = parser.Parse();
   if (result.ok()) *offset = parser.position();
   return result;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "manifests/line_index.h"
 #include "model/status.h"
 
 namespace jlrec {
@@ -36,7 +37,9 @@ struct PyEntry {
 
 /// Parses one literal that starts at byte `*offset` of `source` (leading whitespace and
 /// comments allowed) and sets `*offset` just past it. Errors are kInvalidArgument with the
-/// message "LINE:COL: what" (1-based).
-Result<PyValue> ParsePythonLiteral(const std::string& source, size_t* offset);
+/// message "LINE:COL: what" (1-based). `lines` (an index of `source`) keeps a reader that parses
+/// many literals of one source linear; nullptr: one is built when a position is needed.
+Result<PyValue> ParsePythonLiteral(const std::string& source, size_t* offset,
+                                   const LineIndex* lines = nullptr);
 
 }  // namespace jlrec

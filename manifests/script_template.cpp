@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "manifests/shell_context.h"
 #include "manifests/shell_quote.h"
 #include "manifests/suggestion.h"
 
@@ -60,19 +61,47 @@ void ReportEngineError(const std::string& message, const std::string& path, cons
   sink.Error(LocationOf(path, text, offset), "template syntax error: " + what);
 }
 
+const char* ContextKey(ShellContext context) {
+  switch (context) {
+    case ShellContext::kDoubleQuoted:
+      return "dq";
+    case ShellContext::kSingleQuoted:
+      return "sq";
+    case ShellContext::kComment:
+      return "comment";
+    case ShellContext::kHeredoc:
+      return "heredoc";
+    case ShellContext::kUnquoted:
+      break;
+  }
+  return "word";
+}
+
 // Walks the tags the way kainjow does with the default "{{ }}" delimiters, collecting
-// variable uses and rejecting what jlrec does not support. Returns false on a rejected tag.
+// variable uses and rejecting what jlrec does not support, and reads the text between them
+// as sh would (ShellContextScanner): each env placeholder is rewritten, in `*rewritten`, to
+// a tag for the reference that gives its value exactly where it stands, or refused. Returns
+// false on a rejected tag.
 bool ScanTags(const std::string& text, const std::string& path,
-              std::vector<ScriptTemplate::VariableUse>* variables, DiagnosticSink& sink) {
+              std::vector<ScriptTemplate::VariableUse>* variables,
+              std::vector<ScriptTemplate::Placement>* placements, std::string* rewritten,
+              DiagnosticSink& sink) {
   bool ok = true;
-  size_t pos = 0;
+  size_t pos = 0, copied = 0;
+  ShellContextScanner shell;
+  // Open sections: the reading state at their tag, which their end must find again.
+  std::vector<std::pair<std::string, SourceLocation>> sections;
   while ((pos = text.find("{{", pos)) != std::string::npos) {
     const bool triple = pos + 2 < text.size() && text[pos + 2] == '{';
     const size_t content_start = pos + (triple ? 3 : 2);
     const size_t end = text.find(triple ? "}}}" : "}}", content_start);
-    if (end == std::string::npos) return ok;  // kainjow reports the unclosed tag
+    if (end == std::string::npos) break;  // kainjow reports the unclosed tag
     const std::string content = Trim(text.substr(content_start, end - content_start));
     const SourceLocation where = LocationOf(path, text, pos);
+    shell.Feed(std::string_view(text).substr(copied, pos - copied));
+    rewritten->append(text, copied, pos - copied);
+    const size_t tag_end = end + (triple ? 3 : 2);
+    std::string tag = text.substr(pos, tag_end - pos);
     const char kind = content.empty() ? '\0' : content[0];
     if (kind == '>') {
       sink.Error(where, "template partials ({{>name}}) are not supported");
@@ -80,22 +109,53 @@ bool ScanTags(const std::string& text, const std::string& path,
     } else if (kind == '=') {
       sink.Error(where, "changing the template delimiters ({{=...=}}) is not supported");
       ok = false;
-    } else if (kind != '#' && kind != '^' && kind != '/' && kind != '!') {
-      std::string name = Trim(kind == '&' ? content.substr(1) : content);
-      name = name.substr(0, name.find('.'));
+    } else if (kind == '#' || kind == '^') {
+      sections.emplace_back(shell.State(), where);
+    } else if (kind == '/') {
+      if (!sections.empty() && sections.back().first != shell.State()) {
+        sink.Error(where,
+                   "this section opens or closes a quote, a substitution, a comment or a "
+                   "here-document (the section starting at line " +
+                       std::to_string(sections.back().second.line) +
+                       "): the script around it must read the same whether it renders or not");
+        ok = false;
+      }
+      if (!sections.empty()) sections.pop_back();
+    } else if (kind != '!') {
+      const std::string full = Trim(kind == '&' ? content.substr(1) : content);
+      const std::string name = full.substr(0, full.find('.'));
+      const auto& builtins = BuiltinTemplateVariables();
+      const bool builtin = std::find(builtins.begin(), builtins.end(), name) != builtins.end();
       if (name.empty()) {
-        // "{{.}}" (the current item) or an empty tag: nothing to check.
+        sink.Error(where, "{{" + content + "}} is not supported: name the variable");
+        ok = false;
       } else if (std::find(std::begin(kBoolVariables), std::end(kBoolVariables), name) !=
                  std::end(kBoolVariables)) {
         sink.Error(where, "template variable \"" + name + "\" is true or false: use {{#" + name +
                               "}}...{{/" + name + "}} (or {{^" + name + "}} for false)");
         ok = false;
+      } else if (builtin) {
+        variables->push_back({name, where});  // a validated plain word, inserted as it is
+      } else if (full != name) {
+        sink.Error(where, "template variable \"" + full + "\": env names have no dots");
+        ok = false;
+      } else if (Result<ShellContext> context = shell.Here(); !context.ok()) {
+        sink.Error(where, "{{" + name + "}} cannot be placed here: " + context.status().message() +
+                              "; set a variable from it before and use that (see "
+                              "docs/manifest.md)");
+        ok = false;
       } else {
         variables->push_back({name, where});
+        const std::string key = std::string("jlrec:") + ContextKey(*context) + ":" + name;
+        placements->push_back({key, name, ShellReference(name, *context)});
+        tag = "{{&" + key + "}}";
       }
+      shell.Placeholder();
     }
-    pos = end + (triple ? 3 : 2);
+    rewritten->append(tag);
+    pos = copied = tag_end;
   }
+  rewritten->append(text, copied, std::string::npos);
   return ok;
 }
 
@@ -120,7 +180,15 @@ std::shared_ptr<const ScriptTemplate> ScriptTemplate::Parse(const std::string& t
     ReportEngineError(parsed->engine_->compiled.error_message(), path, text, sink);
     return nullptr;
   }
-  if (!ScanTags(text, path, &parsed->variables_, sink)) return nullptr;
+  std::string rewritten;
+  if (!ScanTags(text, path, &parsed->variables_, &parsed->placements_, &rewritten, sink)) {
+    return nullptr;
+  }
+  parsed->engine_ = std::make_unique<Engine>(rewritten);
+  if (!parsed->engine_->compiled.is_valid()) {  // only the tags were changed
+    ReportEngineError(parsed->engine_->compiled.error_message(), path, text, sink);
+    return nullptr;
+  }
   // Values are inserted as validated words or as "${NAME}" references, never as text that
   // needs HTML (or any other) escaping.
   parsed->engine_->compiled.set_custom_escape([](const std::string& s) { return s; });
@@ -130,7 +198,11 @@ std::shared_ptr<const ScriptTemplate> ScriptTemplate::Parse(const std::string& t
 std::string ScriptTemplate::RenderBody(const ScriptContext& context) const {
   mustache::data data;
   if (context.env) {
-    for (const auto& [name, value] : *context.env) data.set(name, "\"${" + name + "}\"");
+    // A name alone is only used by sections ({{#NAME}}): set is true.
+    for (const auto& [name, value] : *context.env) data.set(name, mustache::data(true));
+    for (const auto& placement : placements_) {
+      if (context.env->count(placement.name)) data.set(placement.key, placement.reference);
+    }
   }
   data.set("project", context.project);
   data.set("container", context.container);
@@ -178,6 +250,13 @@ std::string RenderStartupScript(const ScriptTemplate& script_template,
   script += body;
   if (!script.empty() && script.back() != '\n') script += '\n';
   return script;
+}
+
+size_t ExportBlockOffset(const std::string& script) {
+  const size_t first = script.find('\n');
+  if (first == std::string::npos) return std::string::npos;
+  const size_t second = script.find('\n', first + 1);
+  return second == std::string::npos ? std::string::npos : second + 1;
 }
 
 std::vector<std::pair<size_t, std::string>> UndefinedTemplateVariables(

@@ -24,8 +24,9 @@ struct ScriptContext {
   std::string master_host;      ///< {{master_host}}: addresses of the groups' core units
   bool core = false;            ///< {{#core}}...{{/core}}
   bool enable_monitor = false;  ///< {{#enable_monitor}}...{{/enable_monitor}}
-  /// Every exported variable; {{NAME}} renders as "${NAME}" (a quoted reference to the
-  /// exported variable), so a value never becomes shell syntax in the body.
+  /// Every exported variable; {{NAME}} renders as a reference to the exported variable
+  /// quoted for where it stands (ShellReference), so a value never becomes shell syntax in
+  /// the body and arrives byte for byte.
   const std::map<std::string, std::string>* env = nullptr;
 };
 
@@ -39,6 +40,12 @@ class ScriptTemplate {
   struct VariableUse {
     std::string name;      ///< the first component of a dotted name
     SourceLocation where;  ///< template file, 1-based line and column of "{{"
+  };
+  /// How one env placeholder is rendered where it stands (its shell quoting context).
+  struct Placement {
+    std::string key;        ///< the tag it was rewritten to
+    std::string name;       ///< the env name
+    std::string reference;  ///< ShellReference(name, context)
   };
 
   /// Parses `text` read from `path`. Syntax errors, partials and delimiter changes are
@@ -59,6 +66,7 @@ class ScriptTemplate {
   ScriptTemplate() = default;
   std::string path_;
   std::vector<VariableUse> variables_;
+  std::vector<Placement> placements_;
   std::unique_ptr<Engine> engine_;
 };
 
@@ -71,6 +79,11 @@ std::string ExportBlock(const std::map<std::string, std::string>& env);
 /// the rendered body. Deterministic.
 std::string RenderStartupScript(const ScriptTemplate& script_template,
                                 const ScriptContext& context);
+
+/// Where RenderStartupScript put the export block in `script`: the offset after its first two
+/// lines (the "#!" line and the comment), which hold no env value. npos when `script` has
+/// fewer lines.
+size_t ExportBlockOffset(const std::string& script);
 
 /// The messages for template variables that `context` does not define (an unknown name
 /// renders as nothing, which is never what the author meant), with "did you mean" hints;

@@ -16,9 +16,12 @@ inline constexpr const char* kRedactedValue = "<redacted>";
 /// kRedactedValue.
 std::map<std::string, std::string> RedactedEnv(const DesiredContainer& container);
 
-/// `container.script` with every occurrence of a (non-empty) secret value replaced: its
-/// export line reads export NAME='<redacted>', and the value anywhere else (quoted or not)
-/// becomes <redacted> too. Safe to print or store; not meant to run.
+/// `container.script` with the export block RenderStartupScript wrote (the only place a
+/// value is inserted: the body refers to "${NAME}") replaced by the block of RedactedEnv, so
+/// a secret's line reads export NAME='<redacted>'. By position, not by searching for the
+/// value: the rest of the script is left as written, even where it happens to contain the
+/// characters of a short secret. A script without that block at that place is withheld
+/// whole. Safe to print or store; not meant to run.
 std::string RedactedScript(const DesiredContainer& container);
 
 }  // namespace jlrec

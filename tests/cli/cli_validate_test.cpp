@@ -124,3 +124,34 @@ TEST_CASE("jlrec validate --script shows a rendered /run.sh with secrets redacte
   CHECK_THAT(r.out, !Contains("lab-only-not-a-secret"));
   CHECK_THAT(r.out, Contains("exec sh /workspace/jiliang_system/deploy/run.sh\n"));
 }
+
+namespace {
+
+// `jlrec ARGS` with at most 1 GB of memory and 20 s: a binary that reads a device or blocks
+// on a FIFO fails the test instead of taking the machine or hanging it.
+jlrec::testing::ProcessResult RunJlrecBounded(const std::string& args) {
+  return RunProcess(
+      {"/bin/sh", "-c",
+       "ulimit -v 1000000; exec timeout 20 " + jlrec::ShellQuote(JLREC_BINARY) + " " + args});
+}
+
+}  // namespace
+
+TEST_CASE("jlrec validate and import-legacy refuse a device or a FIFO at once, naming it",
+          "[cli][validate][source-files]") {
+  TempFolder dir;
+  const std::string fifo = dir.Path("fifo.yaml");
+  REQUIRE(RunProcess({"mkfifo", fifo}).exit_code == 0);
+  for (const auto& [path, kind] : std::vector<std::pair<std::string, std::string>>{
+           {"/dev/zero", "a character device"}, {fifo, "a FIFO"}}) {
+    INFO(path);
+    auto validate = RunJlrecBounded("validate -m " + jlrec::ShellQuote(path));
+    CHECK(validate.exit_code == 1);
+    CHECK(validate.err == path + ": error: cannot read manifest \"" + path + "\": " + kind +
+                              ", not a regular file\n" + path + ": 1 error\n");
+    auto import = RunJlrecBounded("import-legacy " + jlrec::ShellQuote(path));
+    CHECK(import.exit_code == 1);
+    CHECK(import.err ==
+          "jlrec import-legacy: \"" + path + "\": " + kind + ", not a regular file\n");
+  }
+}

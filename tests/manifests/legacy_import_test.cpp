@@ -1,8 +1,11 @@
 // `jlrec import-legacy`: the Python literal reader, and the manifest made from a legacy
 // script, which must be real YAML that the loader accepts (round trip through the loader).
+#include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "manifest_test_support.h"
@@ -581,4 +584,96 @@ TEST_CASE("import-legacy quotes names YAML would misread", "[legacy]") {
 TEST_CASE("the template written beside an imported manifest is the repository's", "[legacy]") {
   CHECK(jlrec::LegacyRunTemplate() ==
         ReadFile(std::string(JLREC_SOURCE_DIR) + "/" + jlrec::kLegacyRunTemplatePath));
+}
+
+TEST_CASE("Python \\x, \\u, \\U and octal escapes are code points written as UTF-8",
+          "[legacy][escapes]") {
+  CHECK(Parse(R"('a\u2028b')").string ==
+        "a\xe2\x80\xa8"
+        "b");
+  CHECK(Parse(R"('\U0001F600 \u00e9 \xe9 \101\0 \7')").string ==
+        std::string("\xf0\x9f\x98\x80 \xc3\xa9 \xc3\xa9 A") + '\0' + " \a");
+  CHECK(Parse(R"(u'\u8ba1\u91cf')").string == "计量");
+  CHECK(Parse(R"(r'\u2028')").string == "\\u2028");
+  CHECK(Parse(R"('\q')").string == "\\q");  // unknown escapes stay as written
+  CHECK(ParseError(R"('\u20')") == "1:2: invalid \\u escape: 4 hex digits expected");
+  CHECK(ParseError(R"('\U00110000')") == "1:2: escape beyond U+10FFFF");
+  CHECK(ParseError(R"('\ud800')") == "1:2: escape of a lone surrogate, which UTF-8 cannot hold");
+  CHECK(ParseError(R"('\N{BULLET}')") ==
+        "1:2: \\N{...} escapes are not read: write the character itself");
+}
+
+TEST_CASE(
+    "import-legacy escapes every value it writes: hostile names inject no YAML and come "
+    "back as they were",
+    "[legacy][escapes]") {
+  const std::vector<std::string> hostile = {"g\nmax_per_host: 777",
+                                            "g # not a comment",
+                                            "g\xe2\x80\xa8x",
+                                            "- g",
+                                            "\"g\": 'x'",
+                                            "g\\n",
+                                            "{g}",
+                                            "g\r\nunits: []"};
+  std::string list = "container_list = [\n";
+  std::string calls;
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    std::string py;  // a Python literal with \u, \n, \r and quote escapes
+    for (unsigned char c : hostile[i]) {
+      if (c == '\n')
+        py += "\\n";
+      else if (c == '\r')
+        py += "\\r";
+      else if (c == '\'' || c == '\\')
+        py += std::string("\\") + static_cast<char>(c);
+      else
+        py += static_cast<char>(c);
+    }
+    for (size_t at; (at = py.find("\xe2\x80\xa8")) != std::string::npos;) {
+      py.replace(at, 3, "\\u2028");
+    }
+    list += "    {'host': 'h" + std::to_string(i) + "', 'dockers': ['c" + std::to_string(i) +
+            "'], 'group': ['" + py + "'], 'core': True},\n";
+    calls += "deploy_system(group='" + py + "', runtime_mode='m" + py + "')\n";
+    calls += "# deploy_system(group='" + py + "')  # " + py + "\n";
+  }
+  const std::string yaml = Import(list + "]\n" + calls).manifest;
+  INFO(yaml);
+  YAML::Node root = YAML::Load(yaml);
+  std::set<std::string> keys;
+  for (const auto& entry : root) keys.insert(entry.first.as<std::string>());
+  CHECK(keys ==
+        std::set<std::string>{"version", "project", "defaults", "hosts", "groups", "units"});
+  CHECK(root["groups"].size() == hostile.size());
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    INFO(i);
+    const YAML::Node group = root["groups"][hostile[i]];
+    REQUIRE(group);
+    CHECK(group["runtime_mode"].as<std::string>() == "m" + hostile[i]);
+    CHECK(root["units"][i]["group"][0].as<std::string>() == hostile[i]);
+    CHECK(root["units"][i]["dockers"][0].as<std::string>() == "c" + std::to_string(i));
+  }
+}
+
+TEST_CASE("import-legacy stays linear: 20,000 units and calls in a few seconds",
+          "[legacy][scale]") {
+  constexpr int kCount = 20000;
+  std::string script = "container_list = [\n";
+  std::string calls;
+  for (int i = 0; i < kCount; ++i) {
+    const std::string n = std::to_string(i);
+    script += "    {'host': 'h" + n + "', 'dockers': ['c" + n + "'], 'group': ['g" + n +
+              "'], 'core': True},  # unit " + n + "\n";
+    calls += "deploy_system(group='g" + n + "', enable_monitor=True, runtime_mode='prod')\n";
+    calls += "# deploy_system(group='g" + n + "')\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::string yaml = Import(script + "]\n" + calls).manifest;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WARN("import-legacy of " << kCount << " units and " << 2 * kCount << " calls: " << seconds
+                           << " s");
+  CHECK(seconds < 10);  // quadratic before: about 6 minutes
+  CHECK_THAT(yaml, Contains("  g19999:\n    # deploy_system(...) at deploy.py:" +
+                            std::to_string(kCount + 2 + 2 * 19999 + 1) + "\n"));
 }

@@ -403,8 +403,9 @@ TEST_CASE("a missing template file is an error at the template key's value", "[v
   std::string yaml = kMinimalManifest;
   Edit(yaml, "  template: t.tmpl\n", "  template: missing.tmpl\n");
   LoadResult r = f.Load(yaml);
-  CHECK_THAT(Lines(r), VectorContains(f.At(5, 13) + ": error: template file \"" +
-                                      f.dir.Path("missing.tmpl") + "\" not found or unreadable"));
+  CHECK_THAT(Lines(r),
+             VectorContains(f.At(5, 13) + ": error: cannot read template \"" +
+                            f.dir.Path("missing.tmpl") + "\": No such file or directory"));
 }
 
 TEST_CASE("a mustache syntax error is reported at the template's own line", "[validate]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 #include "manifest_test_support.h"
 #include "manifests/script_template.h"
@@ -64,6 +65,27 @@ std::string Expected(const std::map<std::string, std::string>& env) {
   return out;
 }
 
+// `values` as the lines of an env: mapping (4 spaces in), each a YAML double-quoted scalar
+// with $${ for a literal ${.
+std::string EnvYaml(const std::map<std::string, std::string>& values) {
+  std::string env_yaml;
+  for (const auto& [name, value] : values) {
+    std::string escaped;
+    for (size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      if (value.compare(i, 2, "${") == 0) escaped += '$';
+      if (c == '"' || c == '\\') escaped += '\\';
+      if (c == '\n' || c == '\t') {
+        escaped += c == '\n' ? "\\n" : "\\t";
+        continue;
+      }
+      escaped += c;
+    }
+    env_yaml += "    " + name + ": \"" + escaped + "\"\n";
+  }
+  return env_yaml;
+}
+
 }  // namespace
 
 TEST_CASE("ShellQuote wraps in single quotes and escapes a quote as '\\''", "[script]") {
@@ -95,21 +117,7 @@ TEST_CASE("a rendered /run.sh exports hostile env values intact and runs nothing
   ManifestFixture f;
   const std::string marker = f.dir.Path("injected");
   auto values = HostileValues(marker);
-  std::string env_yaml;
-  for (const auto& [name, value] : values) {
-    std::string escaped;  // a YAML double-quoted scalar, with $${ for a literal ${
-    for (size_t i = 0; i < value.size(); ++i) {
-      const char c = value[i];
-      if (value.compare(i, 2, "${") == 0) escaped += '$';
-      if (c == '"' || c == '\\') escaped += '\\';
-      if (c == '\n') {
-        escaped += "\\n";
-        continue;
-      }
-      escaped += c;
-    }
-    env_yaml += "    " + name + ": \"" + escaped + "\"\n";
-  }
+  const std::string env_yaml = EnvYaml(values);
   // The body prints each value both through the exported variable and through {{NAME}}.
   std::string body = "#!/bin/sh\n";
   for (const auto& [name, value] : values) {
@@ -282,4 +290,142 @@ TEST_CASE("script and manifest digests are keyed with the state key: no digest c
   REQUIRE(rotated.ok());
   CHECK(Container(rotated, "h1/c1").script_digest != first_script_digest);
   CHECK(rotated.state->manifest_digest != first_manifest_digest);
+}
+
+TEST_CASE("a short secret is redacted where it was inserted, not wherever its characters appear",
+          "[script][secrets]") {
+  ManifestFixture f;
+  f.dir.Write("t.tmpl", "#!/bin/sh\necho a banana at {{S}} and {{LONG}}\n");
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n",
+       "  image: img:1\n  env: {S: a, LONG: \"hunter2 'x'\", TZ: Asia/Shanghai}\n"
+       "  secret_env: [S, LONG]\n");
+  LoadResult r = f.Load(yaml);
+  REQUIRE(r.ok());
+  const DesiredContainer& c = Container(r, "h1/c1");
+  const std::string shown = jlrec::RedactedScript(c);
+  // Everything but the two secret values is as rendered.
+  std::string expected = c.script;
+  Edit(expected, "export S='a'\n", "export S='<redacted>'\n");
+  Edit(expected, "export LONG='hunter2 '\\''x'\\'''\n", "export LONG='<redacted>'\n");
+  CHECK(shown == expected);
+  CHECK_THAT(shown, Contains("export TZ='Asia/Shanghai'\n"));
+  CHECK_THAT(shown, Contains("echo a banana at \"${S}\" and \"${LONG}\"\n"));
+  CHECK_THAT(shown, !Contains("hunter2"));
+  CHECK_THAT(shown, !Contains("'a'"));
+}
+
+TEST_CASE("a script not laid out as jlrec renders it is withheld, not shown with its secrets",
+          "[script][secrets]") {
+  DesiredContainer c;
+  c.host = "h1";
+  c.name = "c1";
+  c.env = {{"S", "hunter2"}};
+  c.secret_env = {"S"};
+  c.script = "#!/bin/sh\n# edited\nS=hunter2\nexport S='hunter2'\n";
+  const std::string shown = jlrec::RedactedScript(c);
+  CHECK_THAT(shown, !Contains("hunter2"));
+  CHECK_THAT(shown, Contains("withheld"));
+}
+
+TEST_CASE("an env placeholder gives its value byte for byte in every quoting context",
+          "[script][contexts]") {
+  ManifestFixture f;
+  const std::string marker = f.dir.Path("injected");
+  auto values = HostileValues(marker);
+  values["GLOB_PATH"] = "/e*c   two   spaces";
+  values["TABS"] = "\tx\t\ty\t";
+  values["BACKSLASHES"] = "\\ \\\\ \\n \\$x \\\"";
+  values["DASHES"] = "--help -e x";
+  values["QUOTE_DANCE"] = "'\"'\"'";
+  values["HEREDOC_END"] = "x\nEOF\n'EOF'\ny";
+  values["BACKTICKS"] = "`touch " + marker + "` $(touch " + marker + ")";
+  const std::string out = f.dir.Path("out");
+  std::filesystem::create_directory(out);
+  // Every context writes the value into a file of its own, with "v=" around it where the
+  // placeholder is inside quotes, so that a split or a lost quote shows.
+  std::string body = "#!/bin/sh\nset -e\ncd " + jlrec::ShellQuote(out) + "\n";
+  for (const auto& [name, value] : values) {
+    body += "printf '%s' {{" + name + "}} > " + name + ".word\n";
+    body += "printf '%s' x{{" + name + "}}y > " + name + ".inword\n";
+    body += "printf '%s' \"v={{" + name + "}} w\" > " + name + ".double\n";
+    body += "printf '%s' 'v={{" + name + "}} w' > " + name + ".single\n";
+    body += "printf '%s' \"{{" + name + "}}\"'{{{" + name + "}}}' > " + name + ".both\n";
+    body += "cat > " + name + ".heredoc <<EOF\nv={{" + name + "}} w $HOME_NOT_SET\nEOF\n";
+    body += "cat > " + name + ".heredoc-tabs <<-EOF\n\tv={{" + name + "}}\n\tEOF\n";
+    body += "echo comment > " + name + ".comment # {{" + name + "}} ' \"\n";
+    body += "{{#core}}printf '%s' \"{{" + name + "}}\" > " + name + ".section{{/core}}\n";
+  }
+  f.dir.Write("t.tmpl", body);
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n", "  image: img:1\n  env:\n" + EnvYaml(values));
+  LoadResult r = f.Load(yaml);
+  INFO(Catch::Detail::stringify(Lines(r)));
+  REQUIRE(r.ok());
+  const std::string& script = Container(r, "h1/c1").script;
+  INFO(script);
+  RunSh(script);
+  CHECK_FALSE(std::filesystem::exists(marker));
+  auto read = [&](const std::string& file) {
+    std::ifstream in(out + "/" + file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (const auto& [name, value] : values) {
+    INFO(name);
+    CHECK(read(name + ".word") == value);
+    CHECK(read(name + ".inword") == "x" + value + "y");
+    CHECK(read(name + ".double") == "v=" + value + " w");
+    CHECK(read(name + ".single") == "v=" + value + " w");
+    CHECK(read(name + ".both") == value + value);
+    CHECK(read(name + ".heredoc") == "v=" + value + " w \n");
+    CHECK(read(name + ".heredoc-tabs") == "v=" + value + "\n");
+    CHECK(read(name + ".comment") == "comment\n");
+    CHECK(read(name + ".section") == value);
+  }
+}
+
+TEST_CASE(
+    "a placeholder where no reference can give its value exactly is refused at its "
+    "position",
+    "[script][contexts]") {
+  struct Case {
+    std::string body;
+    int column;  // of the refused {{ on line 2
+    std::string why;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"echo $(echo {{V}})\n", 13, "it is inside $(...), ${...}, $((...)), backticks"},
+           {"echo \"$(echo {{V}})\"\n", 14, "it is inside $(...), ${...}, $((...)), backticks"},
+           {"echo `echo {{V}}`\n", 12, "it is inside $(...), ${...}, $((...)), backticks"},
+           {"echo ${X:-{{V}}}\n", 11, "it is inside $(...), ${...}, $((...)), backticks"},
+           {"echo $'{{V}}'\n", 8, "it is inside $(...), ${...}, $((...)), backticks"},
+           {"echo \\{{V}}\n", 7, "it follows a backslash"},
+           {"echo \"\\{{V}}\"\n", 8, "it follows a backslash"},
+           {"echo ${{V}}\n", 7, "it follows a $"},
+           {"cat <<'EOF'\n{{V}}\nEOF\n", 1, "it is in a here-document with a quoted delimiter"},
+           {"cat <<{{V}}\nx\n{{V}}\n", 7, "it is in a here-document delimiter"},
+       }) {
+    ManifestFixture f;
+    f.dir.Write("t.tmpl", "#!/bin/sh\n" + c.body);
+    std::string yaml = kMinimalManifest;
+    Edit(yaml, "  image: img:1\n", "  image: img:1\n  env: {V: x}\n");
+    LoadResult r = f.Load(yaml);
+    INFO(c.body);
+    REQUIRE(r.diagnostics.size() >= 1);
+    const int line = c.body.rfind("cat <<'", 0) == 0 ? 3 : 2;
+    CHECK_THAT(r.diagnostics[0].ToString(),
+               StartsWith(f.At(line, c.column, "t.tmpl") +
+                          ": error: {{V}} cannot be placed here: " + c.why));
+  }
+}
+
+TEST_CASE("a section that opens or closes a quote is refused at its end", "[script][contexts]") {
+  ManifestFixture f;
+  f.dir.Write("t.tmpl", "echo {{#core}}\"{{/core}}{{V}}\n");
+  std::string yaml = kMinimalManifest;
+  Edit(yaml, "  image: img:1\n", "  image: img:1\n  env: {V: x}\n");
+  LoadResult r = f.Load(yaml);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.diagnostics[0].ToString(),
+             StartsWith(f.At(1, 16, "t.tmpl") + ": error: this section opens or closes a quote"));
 }
