@@ -20,6 +20,15 @@
 # Benchmark labs (JLREC_LAB_SHARED_DOCKERDS=K) let N hosts share K dockerds.
 set -euo pipefail
 
+# The daemons started here must not inherit the caller's descriptors: under
+# `flock LOCK lab.sh up` they would hold LOCK for as long as the lab runs. (fd 255 is the
+# script itself; closing this copy of a lock does not release it: the caller keeps one.)
+for fd_path in /proc/$$/fd/*; do
+  fd="${fd_path##*/}"
+  if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+unset fd fd_path
+
 LAB="${JLREC_LAB_DIR:-/var/lib/jlrec-lab}"
 RUN="/run/jlrec-lab"  # exec-roots: containerd socket paths must stay short
 SSH_PORT=2222
