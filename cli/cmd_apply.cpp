@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/apply_flow.h"
@@ -18,6 +17,7 @@
 #include "engine/plan_json.h"
 #include "engine/refresh.h"
 #include "engine/saved_plan.h"
+#include "manifests/source_files.h"
 #include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
 
@@ -48,10 +48,16 @@ int NothingToApply(const Plan& plan) {
 }
 
 int ApplySavedPlan(const std::string& path, const CommonFlags& common, const ApplyFlags& f) {
-  std::ifstream in(path);
+  // Regular files of bounded size only, like every file a command is pointed at: a device
+  // or a FIFO given as FILE must not hang or exhaust the machine.
+  auto text = ReadSourceFile(path);
+  if (!text.ok()) {
+    std::cerr << "jlrec: cannot read saved plan " << text.status().message() << "\n";
+    return 1;
+  }
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(in);
+    doc = nlohmann::json::parse(*text);
   } catch (const std::exception& e) {
     std::cerr << "jlrec: " << path << " is not a saved plan: " << e.what() << "\n";
     return 1;
