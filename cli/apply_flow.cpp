@@ -114,10 +114,14 @@ void AddApplyOptions(po::options_description& desc, ApplyFlags& f) {
 bool TakeApplyLock(StateStore& store, const std::string& project, double timeout_s,
                    ScopedLock& lock) {
   Status got = lock.Acquire(store, "apply:" + project, timeout_s, ThisProcess());
-  if (!got.ok()) {
+  if (got.code() == Status::Code::kConflict) {  // jlrec's own lock, held by a named process
     std::cerr
         << "jlrec: another apply holds the lock: " << got.message()
         << "\n  (wait with --lock-timeout SECONDS, or `jlrec unlock --force` if it is dead)\n";
+    return false;
+  }
+  if (!got.ok()) {  // the state file itself: SQLite's lock held by another program, a full disk
+    std::cerr << "jlrec: " << got.message() << "\n";
     return false;
   }
   CloseRunsOfDeadApplies(store, project);

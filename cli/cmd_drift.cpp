@@ -96,9 +96,11 @@ int RunDrift(const std::vector<std::string>& args) {
                          [&](const DesiredState& d, StateStore& s, ScopedLock& lock) {
                            Status got =
                                lock.Acquire(s, "drift:" + d.project, lock_timeout, ThisProcess());
-                           if (!got.ok())
+                           if (got.code() == Status::Code::kConflict)  // jlrec's own lock
                              std::cerr << "jlrec: another drift check of project " << d.project
                                        << " is running: " << got.message() << "\n";
+                           else if (!got.ok())  // the state file: SQLite busy, a full disk
+                             std::cerr << "jlrec: " << got.message() << "\n";
                            return got.ok();
                          });
   if (!run) return 1;

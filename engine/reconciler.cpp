@@ -45,7 +45,7 @@ class RecordingObserver : public ApplyObserver {
     if (id.ok())
       ids_[a.Ref()] = *id;
     else
-      spdlog::warn("journal: {}", id.status().message());
+      NoteWriteFailure(id.status().WithContext("journal: " + a.Ref()));
     if (progress_) progress_->OnActionStart(a);
   }
 
@@ -66,13 +66,17 @@ class RecordingObserver : public ApplyObserver {
     } else {
       journalled = store_.RecordActionEnd(it->second, result, error);
     }
-    if (!journalled.ok()) spdlog::warn("journal: {}", journalled.message());
+    if (!journalled.ok()) NoteWriteFailure(journalled.WithContext("journal: " + a.Ref()));
     if (IsExecutable(a.kind)) {
       RememberAdoption(a, o);
       RememberFailure(a, o);
     }
     if (progress_) progress_->OnActionEnd(a, o);
   }
+
+  // The first write to the state file that failed (ok if none): the hosts may be right while
+  // the journal does not know it, which the apply must not hide behind exit 0.
+  const Status& write_failure() const { return write_failure_; }
 
   void OnStep(const PlanAction& a, const std::string& step) override {
     spdlog::debug("{}: {}", a.Ref(), step);
@@ -101,8 +105,7 @@ class RecordingObserver : public ApplyObserver {
       f.failed_at = std::time(nullptr);
       saved = store_.SaveFailure(project_, f);
     }
-    if (!saved.ok())
-      spdlog::warn("could not record the outcome of {}: {}", a.Ref(), saved.message());
+    if (!saved.ok()) NoteWriteFailure(saved.WithContext("recording the outcome of " + a.Ref()));
   }
 
   // An adopted container is managed from now on (even when the update that came with its
@@ -126,8 +129,13 @@ class RecordingObserver : public ApplyObserver {
                (a.kind == ActionKind::kReplace || a.kind == ActionKind::kRemove)) {
       saved = store_.ClearAdoption(project_, a.host, a.name);
     }
-    if (!saved.ok())
-      spdlog::warn("could not record the adoption of {}: {}", a.Ref(), saved.message());
+    if (!saved.ok()) NoteWriteFailure(saved.WithContext("recording the adoption of " + a.Ref()));
+  }
+
+  // The executor calls the observer from its coordinating thread only: no lock needed.
+  void NoteWriteFailure(const Status& failed) {
+    spdlog::warn("{}", failed.message());
+    if (write_failure_.ok()) write_failure_ = failed;
   }
 
   StateStore& store_;
@@ -135,6 +143,7 @@ class RecordingObserver : public ApplyObserver {
   std::int64_t run_id_;
   ApplyObserver* progress_;
   std::map<std::string, std::int64_t> ids_;
+  Status write_failure_;
 };
 
 // Hosts the plan covers (actions and unchanged containers).
@@ -336,21 +345,32 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
       options.script_ledger->MergedOver(KnownScriptsFromCache(plan.project, touched_hosts));
   std::vector<HostSnapshot> after =
       RefreshOpenHosts(desired, touched, options.parallelism, refresh_.script_key, known.get());
-  Status cached = store_.SaveSnapshots(plan.project, after);
-  if (!cached.ok()) spdlog::warn("could not update the state cache: {}", cached.message());
-  RecordRelease(plan, r, after, before, providers, *run_id);
+  Status written = recorder.write_failure();
+  auto note = [&written](const Status& s, const char* what) {
+    if (s.ok()) return;
+    spdlog::warn("{}: {}", what, s.message());
+    if (written.ok()) written = s.WithContext(what);
+  };
+  note(store_.SaveSnapshots(plan.project, after), "updating the state cache");
+  note(RecordRelease(plan, r, after, before, providers, *run_id), "recording the release");
   const char* outcome = r.interrupted ? "interrupted" : report.complete ? "ok" : "failed";
-  Status finished = store_.FinishRun(*run_id, outcome, report.summary);
-  if (!finished.ok()) spdlog::warn("journal: {}", finished.message());
-  if (!r.error.ok()) report.error = r.error;
+  note(store_.FinishRun(*run_id, outcome, report.summary), "journal");
+  if (!r.error.ok()) {
+    report.error = r.error;
+  } else if (!written.ok()) {
+    // The hosts got what the outcomes say; the state file does not fully know it.
+    report.error = written.WithNote(
+        "the state file is behind the hosts: the next plan reads them again, `jlrec history` "
+        "may show this run as interrupted");
+  }
   return report;
 }
 
-void Reconciler::RecordRelease(const Plan& plan, const ApplyResult& result,
-                               const std::vector<HostSnapshot>& touched,
-                               const RefreshResult* before,
-                               const std::map<std::string, Provider*>& providers,
-                               std::int64_t run_id) {
+Status Reconciler::RecordRelease(const Plan& plan, const ApplyResult& result,
+                                 const std::vector<HostSnapshot>& touched,
+                                 const RefreshResult* before,
+                                 const std::map<std::string, Provider*>& providers,
+                                 std::int64_t run_id) {
   std::map<std::string, const HostSnapshot*> after;
   for (const auto& s : touched) after[s.host] = &s;
   std::vector<std::string> untouched;
@@ -382,8 +402,7 @@ void Reconciler::RecordRelease(const Plan& plan, const ApplyResult& result,
     }
     return DigestFor(RepoOf(image), it->second);
   };
-  Status recorded = store_.RecordRelease(run_id, ReleaseOf(plan, result, after, digest_of));
-  if (!recorded.ok()) spdlog::warn("could not record the release: {}", recorded.message());
+  return store_.RecordRelease(run_id, ReleaseOf(plan, result, after, digest_of));
 }
 
 Result<OpenProviders> Reconciler::PrepareSavedPlan(Plan& plan, const DesiredState& desired) {
@@ -473,13 +492,20 @@ Result<RollbackPlan> Reconciler::PlanRollback(const DesiredState& desired, const
 }
 
 void CloseRunsOfDeadApplies(StateStore& store, const std::string& project) {
-  auto runs = store.ListRuns("", 50, 0);
-  if (!runs.ok()) return;
+  // The whole journal, not its newest runs: a run killed long ago, behind many runs of other
+  // projects sharing the state file, would otherwise stay "running" for good.
+  auto runs = store.ListRuns("", 0, 0);
+  if (!runs.ok()) {
+    spdlog::warn("journal: {}", runs.status().message());
+    return;
+  }
   for (const RunRecord& r : *runs) {
     if (r.project != project || r.result != "running" || r.finished_at != 0) continue;
     if (r.kind != "apply" && r.kind != "rollback") continue;
-    Status closed = store.FinishRun(
-        r.id, "killed", "the jlrec that ran it stopped before it ended (found by a later apply)");
+    Status closed = store.FinishRun(r.id, "interrupted",
+                                    "the jlrec that ran it stopped (killed, or its state file "
+                                    "full) and never recorded its end; found by a later " +
+                                        r.kind);
     if (!closed.ok()) spdlog::warn("journal: {}", closed.message());
   }
 }

@@ -63,7 +63,10 @@ struct ApplyReport {
   std::int64_t run_id = 0;  ///< its journal run (0 when the run could not begin)
   std::string summary;      ///< "Apply complete in 1.2s: 3 succeeded, ..." (the run's detail)
   bool complete = false;    ///< every action succeeded (none failed, skipped or not started)
-  Status error;             ///< why the run could not begin (graph, journal), ok otherwise
+  /// Why the run could not begin (graph, journal), the executor's error, or else the first
+  /// write to the state file after it began that failed (journal, cache, release record:
+  /// which one and why); ok otherwise.
+  Status error;
 };
 
 /// A drift check, recorded in the state's drift history.
@@ -137,9 +140,11 @@ class Reconciler {
   KnownScripts KnownScriptsFromCache(const std::string& project,
                                      const std::vector<std::string>& hosts);
   Result<Remembered> RememberedOf(const std::string& project);
-  void RecordRelease(const Plan& plan, const ApplyResult& result,
-                     const std::vector<HostSnapshot>& touched, const RefreshResult* before,
-                     const std::map<std::string, Provider*>& providers, std::int64_t run_id);
+  [[nodiscard]] Status RecordRelease(const Plan& plan, const ApplyResult& result,
+                                     const std::vector<HostSnapshot>& touched,
+                                     const RefreshResult* before,
+                                     const std::map<std::string, Provider*>& providers,
+                                     std::int64_t run_id);
 
   std::shared_ptr<ProviderFactory> providers_;
   StateStore& store_;
@@ -147,8 +152,9 @@ class Reconciler {
 };
 
 /// With the apply lock held, no apply or rollback of `project` runs: one the journal still
-/// shows running was killed. Closes those runs in `store` as "killed" (their actions stay
-/// "running", which is how the next plan names an interrupted replace's run).
+/// shows running was killed or could not write its end (a full disk). Closes those runs in
+/// `store`, however old, as "interrupted" (their actions stay "running", which is how the next
+/// plan names an interrupted replace's run).
 void CloseRunsOfDeadApplies(StateStore& store, const std::string& project);
 
 }  // namespace jlrec

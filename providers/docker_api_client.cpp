@@ -1,6 +1,8 @@
 #include "providers/docker_api_client.h"
 
+#include <algorithm>
 #include <charconv>
+#include <istream>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,18 @@ int MinorVersion(const std::string& version) {
   auto [end, ec] = std::from_chars(version.data() + 2, version.data() + version.size(), minor);
   if (ec != std::errc() || end != version.data() + version.size()) return -1;
   return minor;
+}
+
+// Appends at most `limit` bytes of `in` to `out`.
+void ReadAtMost(std::istream& in, std::size_t limit, std::string* out) {
+  char buffer[16 * 1024];
+  while (limit > 0 &&
+         in.read(buffer, static_cast<std::streamsize>(std::min(limit, sizeof buffer))).gcount() >
+             0) {
+    const auto n = static_cast<std::size_t>(in.gcount());
+    out->append(buffer, n);
+    limit -= n;
+  }
 }
 
 }  // namespace
@@ -126,6 +140,7 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
 
   HttpExchangeOptions exchange;
   exchange.deadline = DeadlineAfter(budget);
+  exchange.max_body_bytes = call.max_body_bytes;
   if (call.streamed) exchange.idle_timeout = options_.request_timeout;
   // The Date header is written before the body: a streamed answer (a pull) may go on for
   // minutes, and the end of it would make the host's clock look that much behind.
@@ -134,6 +149,19 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
     exchange.body_sink = [&call, &first_body_byte](std::string_view bytes) {
       if (!first_body_byte) first_body_byte = std::chrono::system_clock::now();
       return call.body_sink(bytes);
+    };
+  } else {
+    // Only what is used of the body is held: the start of an error answer (its message),
+    // and a 2xx answer as the caller's reader keeps it, or whole up to the limit.
+    exchange.body_reader = [&call, &first_body_byte](HttpResponse& response, std::istream& body) {
+      first_body_byte = std::chrono::system_clock::now();
+      if (!response.success()) {
+        ReadAtMost(body, kErrorBodyBytes, &response.body);
+        return Status::Ok();
+      }
+      if (call.body_reader) return call.body_reader(response, body);
+      ReadAtMost(body, call.max_body_bytes, &response.body);
+      return Status::Ok();
     };
   }
 

@@ -63,8 +63,21 @@ class DockerApiClient {
     std::chrono::milliseconds extra_time{0};
     /// A progress stream (image pull): the timeout bounds silence, not the whole call.
     bool streamed = false;
-    HttpResponseParser::BodySink body_sink;  ///< default: HttpResponse::body
+    /// The largest body accepted for the answer: past it the call fails (kRemoteError naming
+    /// the daemon and the call) before more of it is received, so a daemon gone wrong cannot
+    /// exhaust jlrec's memory. Error answers (non-2xx) keep their first
+    /// kErrorBodyBytes only, whatever their size.
+    std::uint64_t max_body_bytes = 1024 * 1024;
+    /// Receives a streamed answer's body as it arrives (error answers' included); it is
+    /// not kept in HttpResponse::body.
+    HttpResponseParser::BodySink body_sink;
+    /// Reads a 2xx answer's body as it arrives (a JSON parser keeping only what it needs)
+    /// instead of collecting it in HttpResponse::body. Ignored with body_sink.
+    HttpBodyReader body_reader;
   };
+
+  /// How much of an error answer's body is kept: enough for Docker's message.
+  static constexpr std::size_t kErrorBodyBytes = 4096;
 
   /// The newest and oldest API versions (1.x) this client speaks.
   static constexpr int kNewestMinorVersion = 41;

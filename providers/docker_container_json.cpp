@@ -94,6 +94,32 @@ std::optional<Healthcheck> HealthcheckFromConfig(const json& config) {
 
 }  // namespace
 
+// The selections name every member the readers below look up: a member read but not
+// selected would read as absent.
+const JsonSelection& ImageInspectSelection() {
+  static const JsonSelection kSelection = {
+      {"RepoDigests", {}},
+      {"Config", {{"Cmd", {}}, {"Labels", {}}, {"Healthcheck", {}}}},
+  };
+  return kSelection;
+}
+
+const JsonSelection& ContainerInspectSelection() {
+  static const JsonSelection kSelection = {
+      {"Id", {}},
+      {"Name", {}},
+      {"Image", {}},
+      {"Created", {}},
+      {"RestartCount", {}},
+      {"Config", {{"Image", {}}, {"Cmd", {}}, {"Labels", {}}, {"Healthcheck", {}}}},
+      {"HostConfig",
+       {{"NetworkMode", {}}, {"Binds", {}}, {"RestartPolicy", {}}, {"PortBindings", {}}}},
+      {"State",
+       {{"Status", {}}, {"Health", {{"Status", {}}}}, {"ExitCode", {}}, {"StartedAt", {}}}},
+  };
+  return kSelection;
+}
+
 Result<ImageDefaults> ImageDefaultsFromInspect(const json& image) {
   try {
     if (!image.is_object()) return Status::RemoteError("image inspect is not an object");

@@ -31,6 +31,7 @@
 #include "model/provider.h"
 #include "model/restart_policy.h"
 #include "model/status.h"
+#include "providers/json_selection.h"
 
 namespace jlrec {
 
@@ -44,6 +45,15 @@ struct ImageDefaults {
 /// The ImageDefaults in a GET /images/{ref}/json answer. kRemoteError if the JSON does not
 /// have the shape Docker gives it.
 Result<ImageDefaults> ImageDefaultsFromInspect(const nlohmann::json& image);
+
+/// The members of a GET /images/{ref}/json answer that ImageDefaultsFromInspect reads, and
+/// RepoDigests: what to parse of an image inspect.
+const JsonSelection& ImageInspectSelection();
+
+/// The members of a GET /containers/{id}/json answer that LiveContainerFromInspect reads:
+/// what to parse of a container inspect (its environment, mounts and network settings are
+/// not read).
+const JsonSelection& ContainerInspectSelection();
 
 /// The LiveContainer described by a GET /containers/{id}/json answer, normalised against
 /// the container's image (`image` may be null when the image is unknown).

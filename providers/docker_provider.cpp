@@ -18,6 +18,33 @@ namespace {
 using nlohmann::json;
 using Query = std::vector<std::pair<std::string, std::string>>;
 
+// The largest answers accepted, by kind of call: far above what a sane daemon sends, far
+// below what would exhaust memory. (Other calls keep the client's default of 1 MiB.)
+constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kListBodyBytes = 64 * kMiB;     // GET /containers/json: ~2 KiB each
+constexpr std::uint64_t kInspectBodyBytes = 16 * kMiB;  // one container, image or exec
+constexpr std::uint64_t kArchiveBodyBytes = 64 * kMiB;  // a file read from a container
+constexpr std::uint64_t kPullBodyBytes = 256 * kMiB;    // a pull's progress stream
+// A pull progress line longer than this is no progress line Docker writes: dropped.
+constexpr std::size_t kLongestPullLine = 1024 * 1024;
+
+// What jlrec reads of a GET /containers/json entry (see ListedContainer).
+const JsonSelection& ListEntrySelection() {
+  static const JsonSelection kSelection = {
+      {"Id", {}}, {"State", {}}, {"Names", {}}, {"Labels", {{std::string(labels::kHost), {}}}}};
+  return kSelection;
+}
+
+// A body reader parsing a 2xx JSON answer into `*out`, keeping what `keep` selects.
+HttpBodyReader JsonInto(json* out, const JsonSelection& keep) {
+  return [out, &keep](HttpResponse&, std::istream& body) {
+    auto parsed = ParseSelectedJson(body, keep);
+    if (!parsed.ok()) return parsed.status();
+    *out = std::move(*parsed);
+    return Status::Ok();
+  };
+}
+
 // A container id or name as one path segment.
 std::string Segment(const std::string& id) { return PercentEncode(id); }
 // An image reference ("registry:5000/repo/name:tag", "name@sha256:...") in a path: Docker
@@ -91,26 +118,24 @@ Result<HttpResponse> DockerProvider::Call(DockerApiClient::Call call) {
   return response;
 }
 
-Result<json> DockerProvider::CallJson(DockerApiClient::Call call) {
-  std::string what = host_ + ": " + call.method + " " + call.path;
+Result<json> DockerProvider::CallJson(DockerApiClient::Call call, const JsonSelection& keep) {
+  json parsed;
+  call.body_reader = JsonInto(&parsed, keep);
   auto response = Call(std::move(call));
   if (!response.ok()) return response.status();
-  try {
-    return json::parse(response->body);
-  } catch (const json::exception& e) {
-    return Status::RemoteError(what + ": answer is not JSON: " + e.what());
-  }
+  return parsed;
 }
 
 Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(const json& filters) {
   DockerApiClient::Call call;
   call.path = "/containers/json";
   call.query = {{"all", "1"}, {"filters", filters.dump()}};
-  auto list = CallJson(std::move(call));
-  if (!list.ok()) return list.status();
+  call.max_body_bytes = kListBodyBytes;
   std::vector<ListedContainer> out;
-  try {
-    for (const auto& item : *list) {
+  // Each entry is read as soon as it is parsed: a list of thousands of containers is never
+  // held as a whole, neither as text nor as a DOM.
+  auto take_entry = [&out](json& item) {
+    try {
       ListedContainer listed;
       listed.id = item.at("Id").get<std::string>();
       if (auto it = item.find("State"); it != item.end() && it->is_string())
@@ -121,10 +146,16 @@ Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(con
         if (auto host = it->find(labels::kHost); host != it->end() && host->is_string())
           listed.host_label = host->get<std::string>();
       out.push_back(std::move(listed));
+      return Status::Ok();
+    } catch (const json::exception& e) {
+      return Status::RemoteError(std::string("unexpected container list JSON: ") + e.what());
     }
-  } catch (const json::exception& e) {
-    return Status::RemoteError(host_ + ": unexpected container list JSON: " + e.what());
-  }
+  };
+  call.body_reader = [&take_entry](HttpResponse&, std::istream& body) {
+    return ParseSelectedJsonArray(body, ListEntrySelection(), take_entry);
+  };
+  auto list = Call(std::move(call));
+  if (!list.ok()) return list.status();
   return out;
 }
 
@@ -190,7 +221,8 @@ Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::
   }
   DockerApiClient::Call call;
   call.path = "/images/" + ImagePath(image_id) + "/json";
-  auto image = CallJson(std::move(call));
+  call.max_body_bytes = kInspectBodyBytes;
+  auto image = CallJson(std::move(call), ImageInspectSelection());
   std::optional<ImageDefaults> defaults;
   std::optional<std::vector<std::string>> repo_digests;
   if (image.ok()) {
@@ -217,7 +249,8 @@ Result<LiveContainer> DockerProvider::InspectContainer(const std::string& id_or_
   if (id_or_name.empty()) return Status::InvalidArgument("empty container id");
   DockerApiClient::Call call;
   call.path = "/containers/" + Segment(id_or_name) + "/json";
-  auto inspect = CallJson(std::move(call));
+  call.max_body_bytes = kInspectBodyBytes;
+  auto inspect = CallJson(std::move(call), ContainerInspectSelection());
   if (!inspect.ok()) return inspect.status();
   std::optional<ImageDefaults> defaults;
   if (auto it = inspect->find("Image");
@@ -283,6 +316,7 @@ Result<std::optional<std::string>> DockerProvider::ReadFileFollowingLinks(const 
   DockerApiClient::Call call;
   call.path = "/containers/" + Segment(id) + "/archive";
   call.query = {{"path", path}};
+  call.max_body_bytes = kArchiveBodyBytes;
   const std::string what = host_ + ": read " + path + " in " + id;
   auto response = api_->Send(call);
   if (!response.ok()) return response.status();
@@ -328,7 +362,7 @@ Result<std::string> DockerProvider::CreateContainer(const CreateContainerRequest
   call.query = {{"name", req.name}};
   call.content_type = "application/json";
   call.body = body->dump();
-  auto created = CallJson(std::move(call));
+  auto created = CallJson(std::move(call), {{"Id", {}}});
   if (!created.ok()) return created.status().WithContext("create " + req.name);
   auto id = created->find("Id");
   if (id == created->end() || !id->is_string())
@@ -423,7 +457,7 @@ Result<int> DockerProvider::Exec(const std::string& id, const std::vector<std::s
       {"AttachStderr", false},
       {"Tty",
        false}}.dump();
-  auto created = CallJson(std::move(create));
+  auto created = CallJson(std::move(create), {{"Id", {}}});
   if (!created.ok()) return created.status();
   auto exec_id_field = created->find("Id");
   if (exec_id_field == created->end() || !exec_id_field->is_string())
@@ -443,7 +477,8 @@ Result<int> DockerProvider::Exec(const std::string& id, const std::vector<std::s
   for (;;) {
     DockerApiClient::Call poll;
     poll.path = "/exec/" + Segment(exec_id) + "/json";
-    auto state = CallJson(std::move(poll));
+    poll.max_body_bytes = kInspectBodyBytes;
+    auto state = CallJson(std::move(poll), {{"Running", {}}, {"ExitCode", {}}});
     if (!state.ok()) return state.status();
     try {
       bool running = state->value("Running", false);
@@ -464,6 +499,9 @@ Result<bool> DockerProvider::HasImage(const std::string& ref) {
   if (ref.empty()) return Status::InvalidArgument("empty image reference");
   DockerApiClient::Call call;
   call.path = "/images/" + ImagePath(ref) + "/json";
+  call.max_body_bytes = kInspectBodyBytes;
+  // Only the status matters: the inspect itself is not read.
+  call.body_reader = [](HttpResponse&, std::istream&) { return Status::Ok(); };
   auto response = api_->Send(call);
   if (!response.ok()) return response.status();
   if (response->status == 404) return false;
@@ -514,15 +552,23 @@ Status DockerProvider::PullImage(const std::string& ref) {
   call.query = {{"fromImage", repository}, {"tag", tag}};
   if (*credential) call.headers.emplace_back("X-Registry-Auth", RegistryAuthHeader(**credential));
   call.streamed = true;
+  call.max_body_bytes = kPullBodyBytes;
+  bool skipping_line = false;  // the rest of an over-long line
   call.body_sink = [&](std::string_view bytes) {
-    if (head.size() < 4096) head.append(bytes.substr(0, 4096 - head.size()));
+    if (head.size() < DockerApiClient::kErrorBodyBytes)
+      head.append(bytes.substr(0, DockerApiClient::kErrorBodyBytes - head.size()));
     pending.append(bytes);
     std::size_t start = 0;
     for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-      consume_line(std::string_view(pending).substr(start, nl - start));
+      if (!skipping_line) consume_line(std::string_view(pending).substr(start, nl - start));
+      skipping_line = false;
       start = nl + 1;
     }
     pending.erase(0, start);
+    if (pending.size() > kLongestPullLine) {
+      pending.clear();
+      skipping_line = true;
+    }
     return Status::Ok();
   };
   auto response = api_->Send(call);
@@ -533,7 +579,7 @@ Status DockerProvider::PullImage(const std::string& ref) {
     return ExplainLoginFailure(DockerErrorStatus(*response, what), what, ref, *credential,
                                DockerErrorMessage(*response));
   }
-  if (!pending.empty()) consume_line(pending);
+  if (!pending.empty() && !skipping_line) consume_line(pending);
   if (!error.empty())
     return ExplainLoginFailure(Status::RemoteError(what + ": " + error), what, ref, *credential,
                                error);
@@ -583,12 +629,15 @@ Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::st
   }
   DockerApiClient::Call call;
   call.path = "/images/" + ImagePath(ref) + "/json";
+  call.max_body_bytes = kInspectBodyBytes;
+  json image;
+  call.body_reader = JsonInto(&image, ImageInspectSelection());
   auto response = api_->Send(call);
   if (!response.ok()) return response.status();
   if (response->status == 404) return std::vector<std::string>();
   if (!response->success()) return DockerErrorStatus(*response, host_ + ": inspect image " + ref);
   try {
-    return RepoDigestsOf(json::parse(response->body));
+    return RepoDigestsOf(image);
   } catch (const json::exception& e) {
     return Status::RemoteError(host_ + ": inspect image " + ref +
                                ": unexpected answer: " + e.what());

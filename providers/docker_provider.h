@@ -54,8 +54,9 @@ class DockerProvider final : public Provider {
  private:
   // Sends `call`; a non-2xx answer becomes DockerErrorStatus.
   Result<HttpResponse> Call(DockerApiClient::Call call);
-  // Sends `call` and parses its 2xx answer as JSON.
-  Result<nlohmann::json> CallJson(DockerApiClient::Call call);
+  // Sends `call` and parses its 2xx answer as JSON as it arrives, building only what `keep`
+  // selects of it.
+  Result<nlohmann::json> CallJson(DockerApiClient::Call call, const JsonSelection& keep);
   // GET /containers/json with `filters`; id, names and jlrec.host label of each match.
   // One entry of GET /containers/json: what is needed before deciding to inspect.
   struct ListedContainer {

@@ -11,6 +11,17 @@ Status Malformed(const std::string& what) {
   return Status::RemoteError("malformed HTTP response: " + what);
 }
 
+// A well-formed answer that is larger than the caller accepts (not malformed: its framing
+// is sound, there is just too much of it).
+Status TooLarge(std::uint64_t limit, const std::string& detail) {
+  std::string size = std::to_string(limit) + " bytes";
+  if (limit % (1024 * 1024) == 0)
+    size = std::to_string(limit / (1024 * 1024)) + " MiB";
+  else if (limit % 1024 == 0)
+    size = std::to_string(limit / 1024) + " KiB";
+  return Status::RemoteError("the answer is larger than the " + size + " accepted for it" + detail);
+}
+
 bool IsTokenChar(char c) {
   if (std::isalnum(static_cast<unsigned char>(c))) return true;
   switch (c) {
@@ -198,8 +209,7 @@ Status HttpResponseParser::EndOfHeaders() {
   }
   if (has_length) {
     if (length > limits_.max_body_bytes)
-      return Malformed("body of " + std::to_string(length) + " bytes exceeds the limit of " +
-                       std::to_string(limits_.max_body_bytes));
+      return TooLarge(limits_.max_body_bytes, " (Content-Length " + std::to_string(length) + ")");
     remaining_ = length;
     state_ = length == 0 ? State::kComplete : State::kFixedBody;
     return Status::Ok();
@@ -237,9 +247,7 @@ Status HttpResponseParser::ParseChunkSize() {
 
 Status HttpResponseParser::DeliverBody(std::string_view bytes) {
   body_bytes_ += bytes.size();
-  if (body_bytes_ > limits_.max_body_bytes)
-    return Malformed("body exceeds the limit of " + std::to_string(limits_.max_body_bytes) +
-                     " bytes");
+  if (body_bytes_ > limits_.max_body_bytes) return TooLarge(limits_.max_body_bytes, "");
   if (sink_) return sink_(bytes);
   response_.body.append(bytes);
   return Status::Ok();

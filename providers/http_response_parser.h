@@ -43,7 +43,13 @@ class HttpResponseParser {
   bool complete() const { return state_ == State::kComplete; }
   /// True once any byte of a response was consumed.
   bool started() const { return started_; }
-  /// The parsed response; call only when complete().
+  /// True once the status line and headers of the final (non-1xx) response are in: its
+  /// body, if any, is what follows.
+  bool head_complete() const {
+    return state_ != State::kStatusLine && state_ != State::kHeaderLine;
+  }
+  /// The parsed response; call only when complete() (or, for all but the body and
+  /// trailers, when head_complete()).
   HttpResponse& response() { return response_; }
 
  private:

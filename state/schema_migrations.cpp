@@ -221,7 +221,16 @@ Status RecordVersion(SqliteDatabase& db, const SchemaMigration& step) {
   return stmt->Run();
 }
 
-Status RefuseNewer(const SqliteDatabase& db, int found, int supported) {
+Status RefuseNewer(SqliteDatabase& db, int found, int supported) {
+  // A version no jlrec wrote is as likely bytes overwritten on disk: a damaged file must say
+  // so, not send the operator looking for a newer jlrec. (Checked only here: quick_check reads
+  // the whole file.)
+  if (Result<SqliteStatement> check = db.Prepare("PRAGMA quick_check(1)"); check.ok()) {
+    Result<bool> row = check->Step();
+    if (!row.ok()) return row.status();
+    if (*row && check->ColumnText(0) != "ok")
+      return db.Error(SQLITE_CORRUPT, "checking the schema version");
+  }
   return Status::IoError("state file " + db.path() + " has schema version " +
                          std::to_string(found) + ", newer than version " +
                          std::to_string(supported) +

@@ -1,5 +1,6 @@
 #include "state/sqlite_db.h"
 
+#include <cerrno>
 #include <string>
 #include <utility>
 
@@ -30,15 +31,49 @@ std::string SqlForMessage(std::string_view sql) {
 
 Status SqliteError(sqlite3* db, int rc, std::string_view context) {
   // The connection's message is only meaningful when it describes this very failure.
-  std::string detail = (db != nullptr && sqlite3_extended_errcode(db) == rc) ? sqlite3_errmsg(db)
-                                                                             : sqlite3_errstr(rc);
-  std::string message = std::string(context) + ": " + detail;
+  const std::string detail = (db != nullptr && sqlite3_extended_errcode(db) == rc)
+                                 ? sqlite3_errmsg(db)
+                                 : sqlite3_errstr(rc);
   const char* code_name = sqlite3_errstr(rc);
-  if (detail != code_name) message += std::string(" (") + code_name + ")";
+  const char* filename = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  const std::string path = filename != nullptr ? filename : "";
+  const std::string file = path.empty() ? "the state file" : "the state file " + path;
+  const std::string where = std::string(context) + ": ";
+  // SQLite says "database or disk is full" for SQLITE_FULL, and only "disk I/O error" when a
+  // full disk fails another write (the WAL's shared memory, a sync): the errno tells.
+  const int system_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
   switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status::IoError(where + "no space left on device (" + path + ")");
+    case SQLITE_IOERR:
+      if (system_errno == ENOSPC)
+        return Status::IoError(where + "no space left on device (" + path + ")");
+      if (system_errno == EDQUOT)
+        return Status::IoError(where + "disk quota exceeded (" + path + ")");
+      break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Status::Timeout(message + "; another jlrec process kept the state file busy");
+      // Not jlrec's own lock (a row of the locks table, held by a named process): SQLite's
+      // lock on the file, which another connection kept past the busy timeout.
+      return Status::Timeout(where + file +
+                             " is locked by another process (SQLite busy): a program holding "
+                             "it open in a write transaction, such as an sqlite3 shell");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      // Not a database at all is also what a file cut short or overwritten at its start
+      // reads as; another file given as --state would be too.
+      return Status::IoError(where + file + " is damaged" +
+                             ((rc & 0xff) == SQLITE_NOTADB ? " or is not a jlrec state file" : "") +
+                             " (" + detail +
+                             "): restore it from a backup, or move it aside to start afresh "
+                             "(its journal and releases are then lost)");
+    default:
+      break;
+  }
+  std::string message = where + detail;
+  if (detail != code_name) message += std::string(" (") + code_name + ")";
+  if (!path.empty() && context.find(path) == std::string_view::npos) message += " [" + path + "]";
+  switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
       return Status::InvalidArgument(message);
     case SQLITE_MISUSE:
@@ -195,7 +230,7 @@ Result<SqliteStatement> SqliteDatabase::Prepare(std::string_view sql) {
 }
 
 Status SqliteDatabase::Error(int rc, std::string_view context) const {
-  return SqliteError(db_, rc, std::string(context) + " [" + path_ + "]");
+  return SqliteError(db_, rc, context);
 }
 
 std::int64_t SqliteDatabase::Changes() const { return sqlite3_changes64(db_); }

@@ -14,9 +14,14 @@
 
 namespace jlrec {
 
-/// The Status for SQLite result code `rc` on connection `db` (may be null): the code is mapped
-/// (busy/locked -> kTimeout, constraint -> kInvalidArgument, misuse/range -> kInternal,
-/// anything else -> kIoError) and the message is "<context>: <sqlite message> (<code name>)".
+/// The Status for SQLite result code `rc` on connection `db` (may be null), its message
+/// starting "<context>: ". What the operator can act on is said plainly, naming the database
+/// file: a full disk (SQLITE_FULL, or an I/O error whose errno is ENOSPC) as kIoError "no
+/// space left on device (PATH)"; SQLite's own lock on the file kept by another connection
+/// (busy/locked) as kTimeout "the state file PATH is locked by another process (SQLite
+/// busy)..."; a damaged file (corrupt, not a database) as kIoError "the state file PATH is
+/// damaged (...)". Otherwise "<sqlite message> (<code name>) [PATH]" with constraint ->
+/// kInvalidArgument, misuse/range -> kInternal, anything else -> kIoError.
 Status SqliteError(sqlite3* db, int rc, std::string_view context);
 
 /// `limit` as an SQL LIMIT value: <= 0 means no limit (SQLite reads a negative LIMIT so).

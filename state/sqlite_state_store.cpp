@@ -207,9 +207,8 @@ class SqliteStateStore final : public StateStore {
   SqliteDatabase db_;
 };
 
-Result<std::unique_ptr<StateStore>> Open(const std::string& path) {
-  Status prepared = PrepareStateFile(path);
-  if (!prepared.ok()) return prepared;
+// Opens the prepared state file `path` and brings its schema up to date.
+Result<std::unique_ptr<StateStore>> OpenPrepared(const std::string& path) {
   Result<SqliteDatabase> db = SqliteDatabase::Open(path);
   if (!db.ok()) return db.status();
   Status s = ConfigureConnection(*db);
@@ -219,6 +218,17 @@ Result<std::unique_ptr<StateStore>> Open(const std::string& path) {
   if (s.ok()) s = TightenStateFiles(path);
   if (!s.ok()) return s;
   return std::unique_ptr<StateStore>(std::make_unique<SqliteStateStore>(std::move(*db)));
+}
+
+Result<std::unique_ptr<StateStore>> Open(const std::string& path) {
+  bool created = false;
+  Status prepared = PrepareStateFile(path, &created);
+  if (!prepared.ok()) return prepared;
+  Result<std::unique_ptr<StateStore>> opened = OpenPrepared(path);
+  // A file this call made but could not make a state file of (a full disk) would be refused
+  // by the next run as an emptied state file.
+  if (!opened.ok() && created) RemoveEmptyStateFile(path);
+  return opened;
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 namespace jlrec {
 
@@ -62,20 +64,58 @@ Status TightenIfPresent(const std::string& path) {
   return Status::Ok();
 }
 
+// The size of `path`, 0 when it does not exist.
+off_t SizeOrZero(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+}
+
+// How long a 0-byte state file may stay so while another process creates it: SQLite writes
+// the header as soon as that process switches it to WAL mode, milliseconds after creating it.
+constexpr std::chrono::milliseconds kCreationGrace{3000};
+
+// True once `path` or its WAL holds bytes, or `path` is gone (its creator failed and removed
+// it), within `grace`.
+bool FilledWithin(const std::string& path, std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || st.st_size > 0 || SizeOrZero(path + "-wal") > 0)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace
 
-Status PrepareStateFile(const std::string& path) {
+Status PrepareStateFile(const std::string& path, bool* created) {
+  if (created != nullptr) *created = false;
   if (path.empty()) return Status::InvalidArgument("the state file path is empty");
   std::filesystem::path file(path);
   Status dirs = CreateMissingDirectories(file.parent_path());
   if (!dirs.ok()) return dirs.WithContext("preparing the state file " + path);
 
-  // O_CREAT with 0600: the umask can only remove bits, so the file is never looser.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  // O_CREAT with 0600: the umask can only remove bits, so the file is never looser. O_EXCL
+  // first, to know whether the file is new.
+  const int flags = O_RDWR | O_CLOEXEC | O_NOCTTY;
+  int fd = ::open(path.c_str(), flags | O_CREAT | O_EXCL, 0600);
+  const bool made = fd >= 0;
+  if (!made && errno == EEXIST) fd = ::open(path.c_str(), flags);
   if (fd < 0) return Status::IoError(Errno("opening the state file " + path, errno));
+  if (created != nullptr) *created = made;
   Status tightened = TightenToOwnerOnly(fd, path);
+  struct stat st {};
+  const bool empty = ::fstat(fd, &st) == 0 && st.st_size == 0;
   ::close(fd);
   if (!tightened.ok()) return tightened;
+  if (!made && empty && !FilledWithin(path, kCreationGrace)) {
+    if (!std::filesystem::exists(path)) return PrepareStateFile(path, created);  // undone: anew
+    return Status::IoError("the state file " + path +
+                           " is empty (0 bytes): what it held is gone; restore it from a "
+                           "backup, or remove it to start afresh (its journal and releases "
+                           "are then lost)");
+  }
   for (const char* suffix : {"-wal", "-shm", "-journal"}) {
     Status companion = TightenIfPresent(path + suffix);
     if (!companion.ok()) return companion;
@@ -89,6 +129,12 @@ Status TightenStateFiles(const std::string& path) {
     if (!tightened.ok()) return tightened;
   }
   return Status::Ok();
+}
+
+void RemoveEmptyStateFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size != 0) return;
+  for (const char* suffix : {"-wal", "-shm", "-journal", ""}) ::unlink((path + suffix).c_str());
 }
 
 }  // namespace jlrec

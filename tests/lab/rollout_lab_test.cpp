@@ -329,7 +329,7 @@ TEST_CASE("an update killed between its upload and its restart is planned as a p
   // The journal says what became of the killed run: the apply after it closed it.
   auto history = json::parse(p.Jlrec({"history", "--json"}).out);
   REQUIRE(history.size() == 3);
-  CHECK(history[1]["result"] == "killed");
+  CHECK(history[1]["result"] == "interrupted");
   CHECK(history[1]["actions"][0]["result"] == "running");
 }
 

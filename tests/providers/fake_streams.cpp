@@ -44,6 +44,53 @@ std::string PercentDecode(const std::string& s) {
   return out;
 }
 
+std::optional<FakeRequest> TakeFakeRequest(std::string& pending) {
+  auto end = pending.find("\r\n\r\n");
+  if (end == std::string::npos) return std::nullopt;
+  FakeRequest request;
+  std::string head = pending.substr(0, end);
+  std::size_t line_end = head.find("\r\n");
+  std::string request_line = head.substr(0, line_end);
+  auto sp1 = request_line.find(' ');
+  auto sp2 = request_line.rfind(' ');
+  request.method = request_line.substr(0, sp1);
+  std::string target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+  auto question = target.find('?');
+  request.path = PercentDecode(target.substr(0, question));
+  if (question != std::string::npos) {
+    std::string query = target.substr(question + 1);
+    std::size_t at = 0;
+    while (at <= query.size()) {
+      auto amp = query.find('&', at);
+      std::string pair = query.substr(at, amp - at);
+      auto eq = pair.find('=');
+      request.query[PercentDecode(pair.substr(0, eq))] =
+          eq == std::string::npos ? "" : PercentDecode(pair.substr(eq + 1));
+      if (amp == std::string::npos) break;
+      at = amp + 1;
+    }
+  }
+  std::size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
+  while (at < head.size()) {
+    auto next = head.find("\r\n", at);
+    std::string line = head.substr(at, next - at);
+    auto colon = line.find(':');
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+    if (next == std::string::npos) break;
+    at = next + 2;
+  }
+  std::size_t length = 0;
+  if (auto it = request.headers.find("content-length"); it != request.headers.end())
+    length = std::stoul(it->second);
+  if (pending.size() < end + 4 + length) return std::nullopt;
+  request.body = pending.substr(end + 4, length);
+  pending.erase(0, end + 4 + length);
+  return request;
+}
+
 std::string HttpReply(int status, const std::string& body, const std::string& content_type) {
   return "HTTP/1.1 " + std::to_string(status) + " Reason\r\nContent-Type: " + content_type +
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -85,6 +132,73 @@ std::string SymlinkTar(const std::string& name, const std::string& target) {
   return header + std::string(1024, '\0');  // two zero blocks end the archive
 }
 
+Status GeneratedReplyStream::WriteAll(std::string_view data, Deadline) {
+  pending_.append(data);
+  while (auto request = TakeFakeRequest(pending_)) queued_.push_back(handler_(*request));
+  return Status::Ok();
+}
+
+void GeneratedReplyStream::GenerateBody(std::size_t capacity, std::string& out) {
+  const RepeatedBodyReply& r = *current_;
+  const std::size_t end = std::min(r.body_size(), body_at_ + capacity);
+  const std::size_t units_end = r.prefix.size() + r.unit.size() * r.count;
+  while (body_at_ < end) {
+    std::size_t n = 0;
+    if (body_at_ < r.prefix.size()) {
+      n = std::min(end, r.prefix.size()) - body_at_;
+      out.append(r.prefix, body_at_, n);
+    } else if (body_at_ < units_end) {
+      const std::size_t in_unit = (body_at_ - r.prefix.size()) % r.unit.size();
+      n = std::min(end - body_at_, r.unit.size() - in_unit);
+      out.append(r.unit, in_unit, n);
+    } else {
+      n = end - body_at_;
+      out.append(r.suffix, body_at_ - units_end, n);
+    }
+    body_at_ += n;
+  }
+}
+
+Result<std::size_t> GeneratedReplyStream::ReadSome(char* buffer, std::size_t capacity, Deadline) {
+  constexpr std::size_t kPiece = 16 * 1024;
+  while (out_.empty()) {
+    if (!current_) {
+      if (queued_.empty()) {
+        closed_ = true;
+        return Status::Timeout("the generated daemon has no answer queued");
+      }
+      current_ = std::move(queued_.front());
+      queued_.pop_front();
+      body_at_ = 0;
+      chunks_ended_ = false;
+      out_ = "HTTP/1.1 " + std::to_string(current_->status) +
+             " Reason\r\nContent-Type: application/json\r\n" +
+             (current_->chunked
+                  ? std::string("Transfer-Encoding: chunked\r\n")
+                  : "Content-Length: " + std::to_string(current_->body_size()) + "\r\n") +
+             "\r\n";
+      continue;
+    }
+    if (!current_->chunked) {
+      GenerateBody(kPiece, out_);
+    } else if (body_at_ < current_->body_size()) {
+      std::string piece;
+      GenerateBody(kPiece, piece);
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      out_ = size + piece + "\r\n";
+    } else if (!chunks_ended_) {
+      out_ = "0\r\n\r\n";
+      chunks_ended_ = true;
+    }
+    if (out_.empty()) current_.reset();  // the whole answer went out
+  }
+  std::size_t n = std::min(capacity, out_.size());
+  std::memcpy(buffer, out_.data(), n);
+  out_.erase(0, n);
+  return n;
+}
+
 /// A connection to a FakeDaemon.
 class FakeDaemonStream : public ByteStream {
  public:
@@ -93,55 +207,13 @@ class FakeDaemonStream : public ByteStream {
   Status WriteAll(std::string_view data, Deadline) override {
     if (dropped()) return Status::Ok();  // lands in a socket the daemon closed
     pending_.append(data);
-    for (;;) {
-      auto end = pending_.find("\r\n\r\n");
-      if (end == std::string::npos) return Status::Ok();
-      FakeRequest request;
-      std::string head = pending_.substr(0, end);
-      std::size_t line_end = head.find("\r\n");
-      std::string request_line = head.substr(0, line_end);
-      auto sp1 = request_line.find(' ');
-      auto sp2 = request_line.rfind(' ');
-      request.method = request_line.substr(0, sp1);
-      std::string target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-      auto question = target.find('?');
-      request.path = PercentDecode(target.substr(0, question));
-      if (question != std::string::npos) {
-        std::string query = target.substr(question + 1);
-        std::size_t at = 0;
-        while (at <= query.size()) {
-          auto amp = query.find('&', at);
-          std::string pair = query.substr(at, amp - at);
-          auto eq = pair.find('=');
-          request.query[PercentDecode(pair.substr(0, eq))] =
-              eq == std::string::npos ? "" : PercentDecode(pair.substr(eq + 1));
-          if (amp == std::string::npos) break;
-          at = amp + 1;
-        }
-      }
-      std::size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
-      while (at < head.size()) {
-        auto next = head.find("\r\n", at);
-        std::string line = head.substr(at, next - at);
-        auto colon = line.find(':');
-        std::string name = line.substr(0, colon);
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        request.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
-        if (next == std::string::npos) break;
-        at = next + 2;
-      }
-      std::size_t length = 0;
-      if (auto it = request.headers.find("content-length"); it != request.headers.end())
-        length = std::stoul(it->second);
-      if (pending_.size() < end + 4 + length) return Status::Ok();
-      request.body = pending_.substr(end + 4, length);
-      pending_.erase(0, end + 4 + length);
+    while (auto request = TakeFakeRequest(pending_)) {
       std::lock_guard lock(daemon_->mu_);
-      daemon_->requests_.push_back(request);
-      replies_ += daemon_->handler_(request);
+      daemon_->requests_.push_back(*request);
+      replies_ += daemon_->handler_(*request);
       ++served_;
     }
+    return Status::Ok();
   }
 
   Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline) override {

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "state/local_process.h"
+#include "state/lock_table.h"
+#include "state/sqlite_db.h"
 #include "state/sqlite_state_store.h"
 #include "state/state_test_support.h"
 
@@ -213,6 +215,34 @@ TEST_CASE("a forced unlock removes a live holder's lock and reports who held it"
   auto nothing = store->ForceUnlock("drift:demo");
   REQUIRE(nothing.ok());
   CHECK_FALSE(nothing->has_value());
+}
+
+TEST_CASE("a state file another process keeps locked in SQLite is named, without unlock advice",
+          "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  test::OpenStoreOrFail(path);  // creates the schema
+  // A foreign process (sqlite3 in a shell, a backup tool) holding SQLite's write lock.
+  auto foreign = SqliteDatabase::Open(path);
+  REQUIRE(foreign.ok());
+  REQUIRE(foreign->Exec("BEGIN EXCLUSIVE").ok());
+
+  auto db = SqliteDatabase::Open(path);
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("PRAGMA busy_timeout = 100").ok());
+  auto refused = AcquireLockIn(*db, Holder(::getpid()), milliseconds(0));
+  REQUIRE_FALSE(refused.ok());
+  const std::string msg = refused.status().message();
+  INFO(msg);
+  // Not kConflict: that is jlrec's own lock, held by a named process.
+  CHECK(refused.status().code() == Status::Code::kTimeout);
+  CHECK_THAT(msg, Catch::Contains("the state file " + path +
+                                  " is locked by another process (SQLite busy)"));
+  CHECK_THAT(msg, !Catch::Contains("unlock"));
+
+  // Once the foreign process lets go, the lock is jlrec's again.
+  REQUIRE(foreign->Exec("COMMIT").ok());
+  CHECK(AcquireLockIn(*db, Holder(::getpid()), milliseconds(0)).ok());
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ TEST_CASE("a new state file and its new directory are readable by the owner only
 TEST_CASE("an existing state file readable by others is tightened to 0600 on open", "[state]") {
   test::TempDir dir;
   const std::string path = dir.File("state.db");
-  std::ofstream(path).close();
+  test::OpenStoreOrFail(path);  // as a jlrec without this check, or a copy, left it
   REQUIRE(::chmod(path.c_str(), 0644) == 0);
   auto store = test::OpenStoreOrFail(path);
   CHECK(PermissionsOf(path) == 0600);
