@@ -108,7 +108,9 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
                        HostSnapshot& snapshot);
 
 /// Refreshes one host through an open provider (the per-host part of RefreshHosts);
-/// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names).
+/// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names). The
+/// first request that gets no answer in time (kTimeout) makes the host unreachable with that
+/// error: no further request waits on it (FencedProvider).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
                          const KnownScripts* known_scripts = nullptr,
                          const std::vector<std::string>* extra_names = nullptr);
