@@ -208,6 +208,9 @@ int ExecuteAndRecord(const Plan& plan, const DesiredState& desired, Reconciler& 
       std::cout << "Skipped: " << plan.actions[i].Ref() << ": " << ReasonText(plan.actions[i])
                 << "\n";
   }
+  for (const auto& [host, first] : result.stopped_answering)
+    std::cout << "Host " << host << " stopped answering: " << first.message()
+              << "\n  (its actions not started by then were skipped)\n";
   std::cout << report.summary << "\n";
   if (!report.error.ok()) {
     std::cerr << "jlrec: " << report.error.message() << "\n";

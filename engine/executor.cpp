@@ -10,6 +10,7 @@
 
 #include "engine/action_runner.h"
 #include "engine/blocking_queue.h"
+#include "engine/fenced_provider.h"
 #include "engine/image_pulls.h"
 #include "engine/rolling_budget.h"
 
@@ -39,7 +40,6 @@ class Scheduler {
             ApplyObserver& observer, RollingBudget budget, ApplyResult& result)
       : plan_(plan),
         graph_(graph),
-        providers_(providers),
         options_(options),
         observer_(observer),
         budget_(std::move(budget)),
@@ -48,6 +48,11 @@ class Scheduler {
         max_per_host_(std::max(1, options.max_per_host)),
         poll_interval_(std::max(options.poll_interval, std::chrono::milliseconds(1))),
         waiting_(graph.size()) {
+    // Every call goes through the fence, so that one unanswered request on a host is the
+    // last one that waits for it.
+    for (const auto& [host, provider] : providers)
+      if (provider != nullptr)
+        fenced_.emplace(host, std::make_unique<FencedProvider>(*provider, fence_));
     settings_.project = plan.project;
     settings_.jlrec_version = options.jlrec_version.empty() ? JLREC_VERSION : options.jlrec_version;
     settings_.stop_grace = options.stop_grace;
@@ -80,12 +85,13 @@ class Scheduler {
     for (ApplyVertexId v : boost::make_iterator_range(boost::vertices(graph_.dag)))
       if (OutcomeOf(v).state == State::kPending) End(v, Ended(State::kNotStarted, stop_reason_));
     result_.mutating_calls = mutating_calls_.load();
+    result_.stopped_answering = fence_->Tripped();
   }
 
  private:
   struct Job {
     ApplyVertexId v;
-    Provider* provider;
+    FencedProvider* provider;
   };
   struct Event {
     ApplyVertexId v;
@@ -137,16 +143,20 @@ class Scheduler {
   void Start(ApplyVertexId v) {
     const PlanAction& a = ActionOf(v);
     ready_[a.host].erase(v);
+    if (std::optional<Status> first = fence_->TrippedBy(a.host)) {
+      End(v, Ended(State::kSkipped, StoppedAnswering(a.host, *first)));
+      return;
+    }
     observer_.OnActionStart(a);
-    auto it = providers_.find(a.host);
-    if (it == providers_.end() || it->second == nullptr) {
+    auto it = fenced_.find(a.host);
+    if (it == fenced_.end()) {
       End(v, Ended(State::kFailed, WhyNoProvider(a.host)));
       return;
     }
     if (TakesContainerDown(a)) budget_.Take(a.desired->groups);
     ++running_;
     ++running_on_host_[a.host];
-    jobs_.Push(Job{v, it->second});
+    jobs_.Push(Job{v, it->second.get()});
   }
 
   Status WhyNoProvider(const std::string& host) const {
@@ -171,7 +181,7 @@ class Scheduler {
   }
 
   // Records the final outcome of `v` and what follows from it: successors whose every
-  // predecessor succeeded become ready; a failure skips every dependent.
+  // predecessor succeeded become ready; a failure or a skip skips every dependent.
   void End(ApplyVertexId v, ActionOutcome outcome) {
     const State state = outcome.state;
     OutcomeOf(v) = std::move(outcome);
@@ -182,17 +192,19 @@ class Scheduler {
         if (--waiting_[t] == 0 && OutcomeOf(t).state == State::kPending)
           ready_[graph_.dag[t].host].insert(t);
       }
+    } else if (state == State::kSkipped) {
+      SkipDependents(v, Status::Cancelled("dependency skipped: " + ActionOf(v).Ref()));
     } else if (state == State::kFailed) {
-      SkipDependents(v);
+      SkipDependents(v, Status::Cancelled("dependency failed: " + ActionOf(v).Ref()));
       if (options_.fail_fast && !stop_starting_)
         StopStarting(
             Status::Cancelled("not started: fail-fast after " + ActionOf(v).Ref() + " failed"));
     }
   }
 
-  void SkipDependents(ApplyVertexId failed) {
-    const Status why = Status::Cancelled("dependency failed: " + ActionOf(failed).Ref());
-    std::vector<ApplyVertexId> stack = {failed};
+  // Skips, with `why`, every action that depends on `v` (directly or not).
+  void SkipDependents(ApplyVertexId v, const Status& why) {
+    std::vector<ApplyVertexId> stack = {v};
     while (!stack.empty()) {
       const ApplyVertexId u = stack.back();
       stack.pop_back();
@@ -228,7 +240,6 @@ class Scheduler {
 
   const Plan& plan_;
   const ApplyGraph& graph_;
-  const std::map<std::string, Provider*>& providers_;
   const ApplyOptions& options_;
   ApplyObserver& observer_;
   RollingBudget budget_;
@@ -237,6 +248,10 @@ class Scheduler {
   const int max_per_host_;
   const std::chrono::milliseconds poll_interval_;
   ActionSettings settings_;
+  // Shared with the workers through fenced_ (thread-safe).
+  std::shared_ptr<HostFence> fence_ = std::make_shared<HostFence>();
+  // The run's providers behind the fence, by host; a host without a provider has none.
+  std::map<std::string, std::unique_ptr<FencedProvider>> fenced_;
 
   std::vector<std::size_t> waiting_;  // unfinished predecessors, per vertex
   // Actions whose predecessors all succeeded, per host, in plan order.

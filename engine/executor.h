@@ -55,6 +55,10 @@ struct ApplyResult {
   int not_started = 0;               ///< fail-fast or interruption came first
   std::uint64_t mutating_calls = 0;  ///< create/start/stop/restart/remove/upload/pull calls
   bool interrupted = false;          ///< should_stop() turned true during the walk
+  /// The hosts that stopped answering (a request got no answer within its timeout), each
+  /// with that first error: their other actions were skipped rather than each waiting out
+  /// the same timeout.
+  std::map<std::string, Status> stopped_answering;
   /// Not ok when the walk could not begin (invalid options, graph not of this plan); every
   /// outcome is then kNotStarted.
   Status error;
@@ -64,8 +68,12 @@ struct ApplyResult {
 /// Provider for every host the plan touches; a missing or null entry fails that host's
 /// actions with options.host_errors[host] (or the plan's refresh error for it). Non-
 /// executable plan entries (conflict, unknown) are kSkipped. A failed action skips its
-/// dependents; independent branches go on. Calls `observer` (may be null) from this
-/// thread only. Blocks until every started action has finished; never throws.
+/// dependents; independent branches go on. Once a call to a host gets no answer within its
+/// timeout (kTimeout, see FencedProvider), that host is given up on for the rest of the
+/// walk: its calls still running fail at once, its actions not started yet are kSkipped
+/// ("host HOST stopped answering: FIRST ERROR"), and so are their dependents; other hosts go
+/// on. Calls `observer` (may be null) from this thread only. Blocks until every started
+/// action has finished; never throws.
 ApplyResult ExecutePlan(const Plan& plan, const ApplyGraph& graph,
                         const std::map<std::string, Provider*>& providers,
                         const ApplyOptions& options, ApplyObserver* observer);

@@ -171,6 +171,17 @@ std::string SummaryOf(const std::string& kind, const ApplyResult& r, bool comple
   return line;
 }
 
+// What the cache records for `host` after an apply during which it stopped answering with
+// `first`: unreachable (the cache keeps its last containers, marked stale).
+HostSnapshot StoppedAnsweringSnapshot(const std::string& host, const Status& first) {
+  HostSnapshot s;
+  s.host = host;
+  s.reachable = false;
+  s.error = "stopped answering during the apply: " + first.message();
+  s.observed_at = std::time(nullptr);
+  return s;
+}
+
 // Every finished apply and rollback of `group` in the journal, newest first, with its
 // release record; `runs` gets their journal records.
 Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std::string& group,
@@ -331,20 +342,29 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
   report.result = ExecutePlan(plan, *graph, providers, options, &recorder);
   const ApplyResult& r = report.result;
   report.complete = !r.interrupted && !r.failed && !r.skipped && !r.not_started && r.error.ok();
-  report.summary = SummaryOf(request.kind, r, report.complete, MillisSince(t0) / 1000);
 
-  // Record what the hosts run now, so the cache (plan --refresh=false, show) is not stale.
+  // Record what the hosts run now, so the cache (plan --refresh=false, show) is not stale. A
+  // host that stopped answering during the apply is not asked again (that would wait out
+  // its timeout once more): the cache marks it unreachable, keeping what it last saw.
   std::map<std::string, Provider*> touched;
-  for (const auto& a : plan.actions)
-    if (IsExecutable(a.kind))
-      if (auto p = providers.find(a.host); p != providers.end()) touched[a.host] = p->second;
+  std::vector<HostSnapshot> after;
+  std::set<std::string> seen;
+  for (const auto& a : plan.actions) {
+    if (!IsExecutable(a.kind) || !seen.insert(a.host).second) continue;
+    if (auto hung = r.stopped_answering.find(a.host); hung != r.stopped_answering.end()) {
+      after.push_back(StoppedAnsweringSnapshot(a.host, hung->second));
+      continue;
+    }
+    if (auto p = providers.find(a.host); p != providers.end()) touched[a.host] = p->second;
+  }
   // Scripts this apply wrote, and the untouched ones the cache vouches for, are not read back.
   std::vector<std::string> touched_hosts;
   for (const auto& [host, p] : touched) touched_hosts.push_back(host);
   auto known =
       options.script_ledger->MergedOver(KnownScriptsFromCache(plan.project, touched_hosts));
-  std::vector<HostSnapshot> after =
-      RefreshOpenHosts(desired, touched, options.parallelism, refresh_.script_key, known.get());
+  for (HostSnapshot& s :
+       RefreshOpenHosts(desired, touched, options.parallelism, refresh_.script_key, known.get()))
+    after.push_back(std::move(s));
   Status written = recorder.write_failure();
   auto note = [&written](const Status& s, const char* what) {
     if (s.ok()) return;
@@ -353,6 +373,8 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
   };
   note(store_.SaveSnapshots(plan.project, after), "updating the state cache");
   note(RecordRelease(plan, r, after, before, providers, *run_id), "recording the release");
+  // The time the run took, the re-read of the hosts included: what the user waited.
+  report.summary = SummaryOf(request.kind, r, report.complete, MillisSince(t0) / 1000);
   const char* outcome = r.interrupted ? "interrupted" : report.complete ? "ok" : "failed";
   note(store_.FinishRun(*run_id, outcome, report.summary), "journal");
   if (!r.error.ok()) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/fenced_provider.h"
 #include "engine/script_env.h"
 #include "model/digest.h"
 
@@ -44,10 +45,15 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
   }
 }
 
-HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
+HostSnapshot RefreshHost(const DesiredState& desired, Provider& unfenced, bool check_image_digests,
                          const std::string& script_key, const KnownScripts* known_scripts,
                          const std::vector<std::string>* extra_names) {
-  const std::string& host = provider.host();
+  const std::string& host = unfenced.host();
+  // One request without an answer settles it: the host is unreachable, and the reads still to
+  // come (a stat per container, a digest check per image) fail at once instead of each
+  // waiting out the same timeout.
+  auto fence = std::make_shared<HostFence>();
+  FencedProvider provider(unfenced, fence);
   std::vector<std::string> names;
   std::set<std::string> images;         // wanted tags: their registry digest is asked
   std::set<std::string> pinned_images;  // wanted digest references: only their existence
@@ -118,6 +124,10 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool c
       }
     }
   }
+  // The image checks note their failures and go on; a host that stopped answering meanwhile
+  // is not "reachable with a few failed checks".
+  if (std::optional<Status> first = fence->TrippedBy(host))
+    return Unreachable(host, first->message());
   return snap;
 }
 

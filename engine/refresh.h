@@ -113,7 +113,9 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
 
 /// Refreshes one host through an open provider (the per-host part of RefreshHosts);
 /// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names);
-/// `script_key` as RefreshOptions::script_key.
+/// `script_key` as RefreshOptions::script_key. The first request that gets no answer in time
+/// (kTimeout) makes the host unreachable with that error: no further request waits on it
+/// (FencedProvider).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
                          const std::string& script_key, const KnownScripts* known_scripts = nullptr,
                          const std::vector<std::string>* extra_names = nullptr);

@@ -520,6 +520,77 @@ TEST_CASE("a host without a provider fails its actions with the reason, others g
   CHECK(f.log().Calls().size() == f.MethodsFor("lab3/x").size() + 1);  // + its HasImage
 }
 
+// Calls on `host` that waited for an answer until their request timeout.
+int TimeoutsPaid(FakeCallLog& log, const std::string& host) {
+  int n = 0;
+  for (const FakeCall& c : log.Calls())
+    n += c.host == host && c.status.code() == Status::Code::kTimeout;
+  return n;
+}
+
+TEST_CASE(
+    "a host that stops answering costs one request timeout: its other actions are skipped "
+    "naming it, other hosts go on",
+    "[executor]") {
+  constexpr milliseconds kRequestTimeout{300};
+  Fixture f(
+      MakePlan({Action(ActionKind::kCreate, "lab1/core", true),
+                Action(ActionKind::kUpdate, "lab2/w1"), Action(ActionKind::kUpdate, "lab2/w2"),
+                Action(ActionKind::kReplace, "lab2/w3"), Action(ActionKind::kCreate, "lab2/w4"),
+                Action(ActionKind::kCreate, "lab3/x"), Action(ActionKind::kUpdate, "lab3/y")}));
+  f.hosts.Host("lab2").Hang(kRequestTimeout);
+  ApplyOptions options = FastOptions();
+  options.max_per_host = 1;  // one at a time there: every later action could wait again
+  options.running_gate_timeout = std::chrono::seconds(5);
+
+  const auto start = std::chrono::steady_clock::now();
+  ApplyResult r = f.Apply(options);
+  const auto took = std::chrono::steady_clock::now() - start;
+
+  CHECK(TimeoutsPaid(f.log(), "lab2") == 1);
+  CHECK(took < 3 * kRequestTimeout);
+  CHECK(r.failed == 1);
+  CHECK(r.skipped == 3);
+  for (const char* ref : {"lab2/w1", "lab2/w2", "lab2/w3", "lab2/w4"}) {
+    const ActionOutcome& o = f.Outcome(r, ref);
+    INFO(ref << ": " << o.error.message());
+    if (o.state == State::kFailed) {
+      CHECK(o.error.code() == Status::Code::kTimeout);
+    } else {
+      CHECK(o.state == State::kSkipped);
+      CHECK_THAT(o.error.message(), Catch::StartsWith("host lab2 stopped answering: lab2: "));
+      CHECK_THAT(o.error.message(), Catch::Contains("no complete answer within 300 ms"));
+    }
+  }
+  CHECK(f.Outcome(r, "lab1/core").state == State::kSucceeded);
+  CHECK(f.Outcome(r, "lab3/x").state == State::kSucceeded);
+  CHECK(f.Outcome(r, "lab3/y").state == State::kSucceeded);
+  REQUIRE(r.stopped_answering.count("lab2") == 1);
+  CHECK_THAT(r.stopped_answering.at("lab2").message(),
+             Catch::Contains("no complete answer within 300 ms"));
+  CHECK(r.stopped_answering.size() == 1);
+}
+
+TEST_CASE("an action skipped because its host stopped answering skips its dependents",
+          "[executor]") {
+  // lab1/a times out first; the core of group g2, on the same host, is then skipped, and the
+  // worker that waits for it is skipped too (not left "not started").
+  Fixture f(MakePlan({Action(ActionKind::kCreate, "lab1/a", false, {"g1"}),
+                      Action(ActionKind::kCreate, "lab1/core", true, {"g2"}),
+                      Action(ActionKind::kCreate, "lab2/w", false, {"g2"})}));
+  f.hosts.Host("lab1").Hang(milliseconds(100));
+  ApplyOptions options = FastOptions();
+  options.max_per_host = 1;
+  ApplyResult r = f.Apply(options);
+  CHECK(TimeoutsPaid(f.log(), "lab1") == 1);
+  CHECK(f.Outcome(r, "lab1/a").state == State::kFailed);
+  CHECK(f.Outcome(r, "lab1/core").state == State::kSkipped);
+  CHECK(f.Outcome(r, "lab2/w").state == State::kSkipped);
+  CHECK(f.Outcome(r, "lab2/w").error.message() == "dependency skipped: lab1/core");
+  CHECK(r.not_started == 0);
+  CHECK(f.MethodsFor("lab2/w").empty());
+}
+
 TEST_CASE("conflicts and unknowns in the plan are reported as skipped, never applied",
           "[executor]") {
   PlanAction conflict = Action(ActionKind::kCreate, "lab1/hand_made");

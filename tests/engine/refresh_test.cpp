@@ -97,5 +97,31 @@ TEST_CASE("refresh leaves a container without /run.sh with no digest", "[refresh
   CHECK(host.log().CallsTo("ReadFile").empty());
 }
 
+TEST_CASE("a host that stops answering during a refresh is unreachable after one request timeout",
+          "[refresh]") {
+  FakeProvider host("lab1");
+  Seed(host, kScript);
+  DesiredState d = OneContainer(kScript);
+  // Three wanted tags: each is checked at its registry through the host's daemon.
+  for (const char* tag : {"reg/base:1", "reg/other:1", "reg/third:1"}) {
+    DesiredContainer c = d.containers[0];
+    c.name = std::string("c-") + tag;
+    c.spec.image = tag;
+    d.containers.push_back(c);
+  }
+  const Status unanswered =
+      Status::Timeout("lab1: GET /distribution: no complete answer within 2s");
+  for (const char* method : {"ResolveImageDigest", "HasImage", "LocalImageDigests"})
+    host.FailAlways(method, "", unanswered);
+
+  HostSnapshot snap = RefreshHost(d, host, /*check_image_digests=*/true, "");
+  int timeouts = 0;
+  for (const FakeCall& c : host.log().Calls())
+    timeouts += c.status.code() == Status::Code::kTimeout;
+  CHECK(timeouts == 1);
+  CHECK_FALSE(snap.reachable);
+  CHECK(snap.error == unanswered.message());
+}
+
 }  // namespace
 }  // namespace jlrec

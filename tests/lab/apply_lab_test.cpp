@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fault_lab.h"
 #include "support/lab_project.h"
 
 using namespace jlrec::testing;
@@ -20,10 +21,6 @@ std::vector<LabUnit> ProductUnits() {
   return {LabUnit{1, {"core"}, {"product"}, true, ""},
           LabUnit{2, {"w1", "w2"}, {"product"}, false, ""},
           LabUnit{3, {"w3"}, {"product"}, false, ""}};
-}
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 struct Ref {
@@ -180,28 +177,21 @@ TEST_CASE("a host lost in the middle of an apply fails only its actions and depe
           "[lab][apply]") {
   LabProject p("e2eapply9");
   auto units = ProductUnits();
-  // The master's health gate takes a few seconds: time to lose host 3 after the refresh.
-  units[0].extra =
-      "    healthcheck: {command: [\"/bin/sh\", \"-c\", \"sleep 4\"], timeout: 60s, interval: "
-      "1s}\n";
+  // Only the master has a health check: jlrec stops itself right before it, after the refresh
+  // and before any worker is touched, and host 3's daemon is stopped at that exact point
+  // (however long stopping it takes).
+  units[0].extra = "    healthcheck: {command: [\"/bin/true\"], timeout: 30s, interval: 1s}\n";
   p.Write(units);
-  pid_t pid = fork();
-  if (pid == 0) {
-    auto r = p.Jlrec({"apply", "product", "--auto-approve"});
-    _exit(r.exit_code);
-  }
-  std::string held;
-  for (int i = 0; i < 300 && !Contains(held, "running"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    held = p.Jlrec({"history"}).out;
-  }
+  StoppedRun run(p, {"apply", "product", "--auto-approve"}, "health check");
+  REQUIRE(run.WaitStopped());
   auto stopped = LabCommand({"stop-docker", "3"});
-  int status = 0;
-  waitpid(pid, &status, 0);
+  run.Continue();
+  const int exit_code = run.Finish();
   auto restarted = LabCommand({"start-docker", "3"});
   REQUIRE(stopped.exit_code == 0);
   REQUIRE(restarted.exit_code == 0);
-  CHECK(WEXITSTATUS(status) == 1);
+  INFO(run.output());
+  CHECK(exit_code == 1);
   CHECK(p.Inspect(1, "core", "{{.State.Running}}") == "true");
   CHECK(p.Inspect(2, "w1", "{{.State.Running}}") == "true");
   CHECK(p.Inspect(2, "w2", "{{.State.Running}}") == "true");

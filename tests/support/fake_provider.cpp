@@ -456,11 +456,17 @@ void FakeProvider::FailAlways(const std::string& method, const std::string& targ
   fail_always_[{method, target}] = std::move(status);
 }
 
+void FakeProvider::Hang(std::chrono::milliseconds request_timeout) {
+  MutexLock lock(mu_);
+  hang_ = request_timeout;
+}
+
 void FakeProvider::ClearFailures() {
   MutexLock lock(mu_);
   fail_next_.clear();
   fail_after_next_.clear();
   fail_always_.clear();
+  hang_.reset();
 }
 
 std::string FakeProvider::NameOfLocked(const std::string& id_or_name) const {
@@ -490,6 +496,16 @@ std::string FakeProvider::ImageOfLocked(const std::string& ref) const {
 
 std::optional<Status> FakeProvider::InjectedFailure(CallScope& call, const std::string& method,
                                                     const std::string& target) {
+  std::optional<std::chrono::milliseconds> hang;
+  {
+    MutexLock lock(mu_);
+    hang = hang_;
+  }
+  if (hang) {  // waited out unlocked: other hosts' calls, and other calls here, go on
+    std::this_thread::sleep_for(*hang);
+    return Status::Timeout(host_ + ": " + method + ": no complete answer within " +
+                           std::to_string(hang->count()) + " ms");
+  }
   MutexLock lock(mu_);
   if (auto it = fail_next_.find(method); it != fail_next_.end() && !it->second.empty()) {
     Status s = it->second.front();

@@ -216,7 +216,11 @@ class FakeProvider : public Provider {
   /// Every call to `method` on container or image `target` ("" = any) returns `status`.
   void FailAlways(const std::string& method, const std::string& target, Status status)
       EXCLUDES(mu_);
-  /// Forgets every injected failure.
+  /// From now on every call waits `request_timeout`, then fails with kTimeout "HOST: no
+  /// complete answer within ...": a host whose daemon stopped answering (SIGSTOPped), as a
+  /// provider with that request timeout sees it. Lifted by ClearFailures.
+  void Hang(std::chrono::milliseconds request_timeout) EXCLUDES(mu_);
+  /// Forgets every injected failure (a Hang included).
   void ClearFailures() EXCLUDES(mu_);
 
   // --- Provider.
@@ -292,6 +296,7 @@ class FakeProvider : public Provider {
   std::map<std::string, std::deque<Status>> fail_next_ GUARDED_BY(mu_);
   std::map<std::string, std::deque<Status>> fail_after_next_ GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, Status> fail_always_ GUARDED_BY(mu_);
+  std::optional<std::chrono::milliseconds> hang_ GUARDED_BY(mu_);  // Hang's request timeout
   std::uint64_t id_counter_ GUARDED_BY(mu_) = 0;
   std::int64_t last_tick_ns_ GUARDED_BY(mu_) = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,14 +74,16 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
   close(out[0]);
   close(err[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  r.max_rss_kb = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
 
-int StartJlrec(const std::vector<std::string>& args,
-               const std::map<std::string, std::string>& env) {
+int StartJlrec(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+               const std::string& output) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   setpgid(0, 0);
@@ -90,8 +93,13 @@ int StartJlrec(const std::vector<std::string>& args,
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int devnull = open("/dev/null", O_WRONLY);
-  dup2(devnull, 1);
+  if (output.empty()) {
+    dup2(open("/dev/null", O_WRONLY), 1);
+  } else {
+    int file = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(file, 1);
+    dup2(file, 2);
+  }
   execv(argv[0], argv.data());
   _exit(127);
 }

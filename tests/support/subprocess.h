@@ -9,9 +9,10 @@ namespace jlrec::testing {
 
 /// What a finished process left behind.
 struct ProcessResult {
-  int exit_code = -1;  ///< exit status, or 128+signal if killed
-  std::string out;     ///< everything written to stdout
-  std::string err;     ///< everything written to stderr
+  int exit_code = -1;   ///< exit status, or 128+signal if killed
+  std::string out;      ///< everything written to stdout
+  std::string err;      ///< everything written to stderr
+  long max_rss_kb = 0;  ///< the process's peak resident memory (getrusage's ru_maxrss)
 };
 
 /// Runs argv[0] (PATH lookup) with `argv`, feeding `input` on stdin, extra `env` entries
@@ -20,10 +21,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
                          const std::map<std::string, std::string>& env = {});
 
 /// Starts the built jlrec binary (JLREC_BINARY) with `args` in its own process group, `env`
-/// added to its environment and stdout to /dev/null, without waiting: for tests that kill,
-/// stop or race it. Returns its pid (the caller reaps it).
+/// added to its environment and stdout to /dev/null (or stdout and stderr to the file
+/// `output`, created or truncated, when given), without waiting: for tests that kill, stop
+/// or race it. Returns its pid (the caller reaps it).
 int StartJlrec(const std::vector<std::string>& args,
-               const std::map<std::string, std::string>& env = {});
+               const std::map<std::string, std::string>& env = {}, const std::string& output = "");
 
 /// Runs the built jlrec binary (JLREC_BINARY) with `args`.
 ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input = "",
