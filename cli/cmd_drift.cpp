@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/plan_flow.h"
+#include "cli/terminal_output.h"
 #include "engine/drift_report.h"
 #include "model/strings.h"
 
@@ -116,7 +117,7 @@ int RunDrift(const std::vector<std::string>& args) {
   const char* summary = check.summary.c_str();
 
   if (json) {
-    std::cout << report.dump(2) << "\n";
+    std::cout << JsonText(report) << "\n";
   } else if (!(quiet && result == "in_sync")) {
     for (const auto& d : items) {
       const std::string groups = Join(d.groups, ",");
@@ -129,7 +130,7 @@ int RunDrift(const std::vector<std::string>& args) {
   }
   int code = result == "error" ? 1 : (result == "drift" ? 2 : 0);
   if (!notify.empty() && code != 0) {
-    std::string failure = Notify(notify, report.dump() + "\n");
+    std::string failure = Notify(notify, JsonText(report, -1) + "\n");
     if (!failure.empty())
       std::cerr << "jlrec: --notify-cmd failed (" << failure << "); the drift result stands (exit "
                 << code << ")\n";
