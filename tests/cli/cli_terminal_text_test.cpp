@@ -287,9 +287,16 @@ TEST_CASE("a hostile SSH banner is shown as escapes by plan, refresh, drift and 
     CHECK(FirstRawControl(r.err) == "");
     CHECK(r.out.find("(banner: " + kBannerShown + ")") != std::string::npos);
   }
+  // drift counts the unreachable hosts' containers as unknown, not drifted.
+  auto drift = s.Jlrec({"drift"});
+  CHECK(drift.out.find("unknown  h2/w1  [product]\n") != std::string::npos);
+  CHECK(drift.out.find(": error: 0 drifted, 2 unknown (hosts h1, h2 unreachable), 0 in sync\n") !=
+        std::string::npos);
   auto json = s.Jlrec({"drift", "--json"});
   CheckAsciiJson(json, 1);
   auto doc = nlohmann::json::parse(json.out);
+  CHECK(doc["summary"]["unknown"] == 2);
+  CHECK(doc["summary"]["drifted"] == 0);
   CHECK(doc["host_errors"][0]["error"].get<std::string>().find(
             "SSH-1.5-\x1b]0;pwned\x07\x1b[2J\xC2\x9B"
             "1m\xEF\xBF\xBD") != std::string::npos);
