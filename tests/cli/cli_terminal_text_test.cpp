@@ -21,6 +21,7 @@
 
 using jlrec::testing::ProcessResult;
 using jlrec::testing::RunJlrec;
+using jlrec::testing::RunProcess;
 
 namespace jlrec {
 namespace {
@@ -364,6 +365,31 @@ TEST_CASE("drift's log warning names a hostile dead lock holder as escapes", "[c
   CHECK(FirstRawControl(r.out) == "");
   CHECK(FirstRawControl(r.err) == "");
   CHECK(r.err.find("lock of ops" + kShownInLog) != std::string::npos);
+}
+
+TEST_CASE("on a terminal, plan's own colours pass the filter while a host's escapes do not",
+          "[cli][terminal]") {
+  HostileSshServer server(kBanner);
+  HostileState s(server.port());
+  // util-linux script(1) gives jlrec a pseudo-terminal for stdout, so it colours its plan.
+  std::string command = std::string(JLREC_BINARY) + " plan --all -m " + s.Path("jlrec.yaml") +
+                        " --state " + s.Path("state.db");
+  auto r = RunProcess({"script", "-qec", command, "/dev/null"}, "", {{"TERM", "xterm"}});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("\x1b[1;31mError:\x1b[0m host h1") != std::string::npos);
+  CHECK(r.out.find("(banner: " + kBannerShown + ")") != std::string::npos);
+  // Nothing else a terminal acts on: without our styles and the pty's CRs, no control is left.
+  std::string rest;
+  for (std::size_t i = 0; i < r.out.size(); ++i) {
+    if (r.out.compare(i, 7, "\x1b[1;31m") == 0)
+      i += 6;
+    else if (r.out.compare(i, 4, "\x1b[0m") == 0)
+      i += 3;
+    else if (r.out[i] != '\r')
+      rest += r.out[i];
+  }
+  CHECK(FirstRawControl(rest) == "");
 }
 
 }  // namespace jlrec
