@@ -5,6 +5,7 @@
 #include <iostream>
 #include <streambuf>
 
+#include "model/mutex.h"
 #include "model/terminal_text.h"
 
 namespace jlrec::cli {
@@ -12,42 +13,52 @@ namespace jlrec::cli {
 namespace {
 
 // The filter in front of one standard stream. Unbuffered: every byte reaches Put, which
-// holds the current line until its '\n' (or a flush) and then writes it escaped.
+// holds the current line until its '\n' (or a flush) and then writes it escaped. As safe to
+// write from several threads as the stdio stream it stands for (apply's progress comes from
+// the executor's thread): each write holds the lock.
 class FilterBuf : public std::streambuf {
  public:
   explicit FilterBuf(std::streambuf* target) : target_(target) {}
-  ~FilterBuf() override { Emit(); }
+  ~FilterBuf() override {
+    MutexLock hold(mu_);
+    Emit();
+  }
 
   std::streambuf* target() const { return target_; }
 
   // One of our own styles, into the line as it is.
   void AppendStyle(const char* code) {
+    MutexLock hold(mu_);
     EscapePending();
     line_ += code;
   }
 
   // Text written as it is, after what is pending.
   void WriteThrough(std::string_view text) {
+    MutexLock hold(mu_);
     Emit();
     target_->sputn(text.data(), static_cast<std::streamsize>(text.size()));
   }
 
  protected:
   int_type overflow(int_type c) override {
+    MutexLock hold(mu_);
     if (!traits_type::eq_int_type(c, traits_type::eof())) Put(traits_type::to_char_type(c));
     return traits_type::not_eof(c);
   }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
+    MutexLock hold(mu_);
     for (std::streamsize i = 0; i < n; ++i) Put(s[i]);
     return n;
   }
   int sync() override {
+    MutexLock hold(mu_);
     Emit();
     return target_->pubsync();
   }
 
  private:
-  void Put(char c) {
+  void Put(char c) REQUIRES(mu_) {
     if (c != '\n') {
       raw_ += c;
       return;
@@ -56,19 +67,20 @@ class FilterBuf : public std::streambuf {
     line_ += '\n';
     Emit();
   }
-  void EscapePending() {
+  void EscapePending() REQUIRES(mu_) {
     line_ += Printable(raw_);
     raw_.clear();
   }
-  void Emit() {
+  void Emit() REQUIRES(mu_) {
     EscapePending();
     target_->sputn(line_.data(), static_cast<std::streamsize>(line_.size()));
     line_.clear();
   }
 
-  std::streambuf* target_;
-  std::string raw_;   ///< text of the current line since the last style, not yet escaped
-  std::string line_;  ///< escaped text and styles, not yet written
+  std::streambuf* const target_;
+  Mutex mu_;
+  std::string raw_ GUARDED_BY(mu_);   ///< the current line since the last style, unescaped
+  std::string line_ GUARDED_BY(mu_);  ///< escaped text and styles, not yet written
 };
 
 // Escapes each message before the wrapped sink formats it.
