@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/plan_flow.h"
+#include "cli/terminal_output.h"
 #include "engine/drift_report.h"
 #include "model/strings.h"
 
@@ -113,25 +114,28 @@ int RunDrift(const std::vector<std::string>& args) {
   if (!check.recorded.ok())
     spdlog::error("could not record the drift check: {}", check.recorded.message());
   const std::string& result = check.result;
-  const auto& items = check.items;
   const auto& report = check.report;
-  const char* summary = check.summary.c_str();
 
   if (json) {
-    std::cout << report.dump(2) << "\n";
+    std::cout << JsonText(report) << "\n";
   } else if (!(quiet && result == "in_sync")) {
-    for (const auto& d : items) {
-      const std::string groups = Join(d.groups, ",");
+    const auto print = [](const DriftItem& d, bool with_detail) {
       std::cout << d.kind << "  " << d.host << (d.container.empty() ? "" : "/" + d.container)
-                << "  [" << groups << "]  " << d.detail << "\n";
-    }
+                << "  [" << Join(d.groups, ",") << "]"
+                << (with_detail ? "  " + d.detail : std::string()) << "\n";
+    };
+    for (const auto& d : check.findings.drifted) print(d, true);
+    // Apart from the drift, without the host's reason on each: its error line gives it.
+    for (const auto& d : check.findings.unknown) print(d, false);
     for (const auto& e : plan.host_errors)
       std::cout << "error  " << e.host << "  " << e.error << "\n";
-    std::cout << "jlrec drift " << plan.project << ": " << summary << "\n";
+    std::cout << "jlrec drift " << plan.project << ": " << check.summary << "\n";
   }
+  // 1 when anything is unknown (or an image exists nowhere), even with drift found beside
+  // it: an unknown container must read neither as in sync (0) nor as only drifted (2).
   int code = result == "error" ? 1 : (result == "drift" ? 2 : 0);
   if (!notify.empty() && code != 0) {
-    std::string failure = Notify(notify, report.dump() + "\n");
+    std::string failure = Notify(notify, JsonText(report, -1) + "\n");
     if (!failure.empty())
       std::cerr << "jlrec: --notify-cmd failed (" << failure << "); the drift result stands (exit "
                 << code << ")\n";

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/run_context.h"
+#include "cli/terminal_output.h"
 #include "model/strings.h"
 
 namespace jlrec::cli {
@@ -135,7 +136,7 @@ int RunHistory(const std::vector<std::string>& args) {
       }
     }
   }
-  if (json) std::cout << doc.dump(2) << "\n";
+  if (json) std::cout << JsonText(doc) << "\n";
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/terminal_output.h"
 #include "manifests/legacy_import.h"
 #include "manifests/legacy_import_output.h"
 #include "manifests/legacy_run_template.h"
@@ -81,7 +82,7 @@ int RunImportLegacy(const std::vector<std::string>& args) {
   }
   std::vector<std::string> review = imported->review;
   if (output.empty()) {
-    std::cout << imported->manifest;
+    WriteVerbatim(std::cout, imported->manifest);
     review.push_back("template: put " + import.template_path +
                      " beside the saved manifest (a copy is in " JLREC_TEMPLATE_DIR
                      "; -o FILE writes it)");

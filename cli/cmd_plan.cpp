@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/plan_flow.h"
 #include "cli/plan_printer.h"
+#include "cli/terminal_output.h"
 #include "engine/plan_json.h"
 
 namespace jlrec::cli {
@@ -52,7 +53,7 @@ int RunPlan(const std::vector<std::string>& args) {
     }
   }
   if (json) {
-    std::cout << PlanToJson(plan, verbose).dump(2) << "\n";
+    std::cout << JsonText(PlanToJson(plan, verbose)) << "\n";
   } else {
     PlanPrintOptions o;
     o.color = !common.no_color && WantColor(STDOUT_FILENO);

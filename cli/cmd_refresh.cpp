@@ -1,4 +1,6 @@
 // `jlrec refresh [GROUP...]`: read the live containers of the groups' hosts into the cache.
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "cli/command.h"
@@ -48,9 +50,9 @@ int RunRefresh(const std::vector<std::string>& args) {
       std::cout << "  " << h.host << ": UNKNOWN: " << h.error << "\n";
     }
   }
-  std::printf("Refreshed %zu host%s in %.2fs: %zu containers seen, %zu host%s failed.\n",
-              hosts.size(), hosts.size() == 1 ? "" : "s", secs, containers, failed.size(),
-              failed.size() == 1 ? "" : "s");
+  std::cout << fmt::format(
+      "Refreshed {} host{} in {:.2f}s: {} containers seen, {} host{} failed.\n", hosts.size(),
+      hosts.size() == 1 ? "" : "s", secs, containers, failed.size(), failed.size() == 1 ? "" : "s");
   if (!failed.empty()) {
     std::string names;
     for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;

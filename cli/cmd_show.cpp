@@ -1,10 +1,13 @@
 // `jlrec show [GROUP]`: the cached live state, per host, without contacting hosts.
+#include <fmt/format.h>
+
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/run_context.h"
+#include "cli/terminal_output.h"
 #include "engine/diff.h"
 
 namespace jlrec::cli {
@@ -78,13 +81,13 @@ int RunShow(const std::vector<std::string>& args) {
                                   {"managed", managed},
                                   {"script_digest", c.script_digest.value_or("")}});
       if (!json)
-        std::printf("  %-28s %-12s %-10s %s%s\n", c.name.c_str(), c.id.substr(0, 12).c_str(),
-                    c.state.c_str(), c.spec.image.c_str(), managed ? "" : "  (unmanaged)");
+        std::cout << fmt::format("  {:<28} {:<12} {:<10} {}{}\n", c.name, c.id.substr(0, 12),
+                                 c.state, c.spec.image, managed ? "" : "  (unmanaged)");
     }
     if (!json && h.containers.empty()) std::cout << "  (no containers)\n";
     doc["hosts"].push_back(jh);
   }
-  if (json) std::cout << doc.dump(2) << "\n";
+  if (json) std::cout << JsonText(doc) << "\n";
   return 0;
 }
 

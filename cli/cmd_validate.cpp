@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/manifest_location.h"
+#include "cli/terminal_output.h"
 #include "manifests/manifest_loader.h"
 #include "manifests/secret_redaction.h"
 
@@ -61,7 +62,7 @@ int RunValidate(const std::vector<std::string>& args) {
                 << " in the manifest (expected HOST/CONTAINER)\n";
       return 1;
     }
-    std::cout << RedactedScript(*found);
+    WriteVerbatim(std::cout, RedactedScript(*found));
   }
   std::cout << *path << ": ok: " << Plural(state.hosts.size(), "host") << ", "
             << Plural(state.groups.size(), "group") << ", "

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/terminal_output.h"
 
 namespace jlrec::cli {
 
@@ -48,6 +49,9 @@ void PrintUsage(std::ostream& os) {
 
 int main(int argc, char** argv) {
   using namespace jlrec::cli;
+  // Everything below writes through the terminal filter, the command's output and errors
+  // alike: text from a host or the state file never reaches the terminal raw.
+  TerminalOutput terminal;
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintUsage(std::cout);

@@ -1,4 +1,6 @@
 #include "cli/plan_printer.h"
+
+#include "cli/terminal_output.h"
 #include "model/strings.h"
 
 #include <unistd.h>
@@ -10,6 +12,8 @@ namespace jlrec::cli {
 
 namespace {
 
+// Our colours go past the terminal filter (cli/terminal_output.h) as Styles; everything
+// else written here is escaped by it.
 const char* ColorOf(ActionKind k) {
   switch (k) {
     case ActionKind::kCreate:
@@ -55,16 +59,16 @@ std::string ActionLabel(const PlanAction& a) {
 void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& os) {
   if (a.adopt && a.kind != ActionKind::kAdopt) {
     // An adoption that also changes the container: the adoption first, on a line of its own.
-    const char* on = o.color ? ColorOf(ActionKind::kAdopt) : "";
+    const Style on{o.color ? ColorOf(ActionKind::kAdopt) : ""};
     os << "  " << on << "  " << ActionSymbol(ActionKind::kAdopt) << " " << a.Ref()
-       << (o.color ? "\033[0m" : "") << "  [" << Join(a.groups) << (a.core ? ", core" : "")
+       << Style{o.color ? "\033[0m" : ""} << "  [" << Join(a.groups) << (a.core ? ", core" : "")
        << "]  adopt\n        made outside jlrec and matches the manifest: adopted as it is\n";
   }
   std::string symbol = ActionSymbol(a.kind);
   if (symbol.empty()) symbol = " ";
   std::string pad(symbol.size() < 3 ? 3 - symbol.size() : 0, ' ');
-  const char* on = o.color ? ColorOf(a.kind) : "";
-  const char* off = o.color ? "\033[0m" : "";
+  const Style on{o.color ? ColorOf(a.kind) : ""};
+  const Style off{o.color ? "\033[0m" : ""};
   os << "  " << on << pad << symbol << " " << a.Ref() << off << "  [" << Join(a.groups)
      << (a.core ? ", core" : "") << "]";
   if (a.kind != ActionKind::kNoop) os << "  " << ActionLabel(a);
@@ -139,8 +143,8 @@ void PrintPlan(const Plan& plan, const PlanPrintOptions& o, std::ostream& os) {
   if (!plan.host_errors.empty()) {
     os << "\n";
     for (const auto& e : plan.host_errors)
-      os << (o.color ? "\033[1;31m" : "") << "Error:" << (o.color ? "\033[0m" : "") << " host "
-         << e.host << " could not be refreshed: " << e.error << "\n";
+      os << Style{o.color ? "\033[1;31m" : ""} << "Error:" << Style{o.color ? "\033[0m" : ""}
+         << " host " << e.host << " could not be refreshed: " << e.error << "\n";
   }
   if (!plan.actions.empty() || !plan.orphans.empty() || !plan.warnings.empty() ||
       !plan.host_errors.empty() || plan.from_cache)

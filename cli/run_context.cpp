@@ -12,6 +12,7 @@
 
 #include "cli/manifest_location.h"
 #include "cli/state_key_for_run.h"
+#include "cli/terminal_output.h"
 #include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
 #include "state/sqlite_state_store.h"
@@ -73,14 +74,16 @@ void SetupLogging(const CommonFlags& f) {
       f.no_color ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   console->set_level(f.debug ? spdlog::level::debug : spdlog::level::warn);
   console->set_pattern("%^%l%$: %v");
-  sinks.push_back(console);
+  // spdlog writes to the C stderr, not through std::cerr's filter: its messages are escaped
+  // on their own (a warning can name a lock holder read from the state file).
+  sinks.push_back(PrintableSink(console));
   if (!f.log_file.empty()) {
     try {
       auto file =
           std::make_shared<spdlog::sinks::rotating_file_sink_mt>(f.log_file, 10 * 1024 * 1024, 3);
       file->set_level(spdlog::level::debug);
       file->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l: %v");
-      sinks.push_back(file);
+      sinks.push_back(PrintableSink(file));  // the log is read on a terminal too
     } catch (const spdlog::spdlog_ex& e) {
       std::cerr << "jlrec: cannot open log file " << f.log_file << ": " << e.what() << "\n";
     }

@@ -450,24 +450,21 @@ Result<OpenProviders> Reconciler::PrepareSavedPlan(Plan& plan, const DesiredStat
 
 DriftCheck Reconciler::CheckDrift(const Plan& plan, std::int64_t checked_at) {
   DriftCheck check;
-  check.items = DriftItemsOf(plan);
+  check.findings = DriftFindingsOf(plan);
   check.result = DriftResultOf(plan);
-  check.report = DriftReportToJson(plan, check.items, checked_at);
-  char summary[256];
-  std::snprintf(summary, sizeof summary, "%s: %zu drifted, %zu in sync, %zu host error%s",
-                check.result == "in_sync" ? "in sync" : check.result.c_str(), check.items.size(),
-                plan.noops.size(), plan.host_errors.size(),
-                plan.host_errors.size() == 1 ? "" : "s");
-  check.summary = summary;
+  check.report = DriftReportToJson(plan, check.findings, checked_at);
+  check.summary = DriftSummaryOf(plan, check.findings);
   DriftCheckRecord rec;
   rec.project = plan.project;
   rec.groups = plan.groups;
   rec.checked_at = checked_at;
   rec.result = check.result;
   rec.detail = check.summary;
-  for (const auto& d : check.items)
-    rec.findings.push_back(
-        {d.container.empty() ? d.host : d.host + "/" + d.container, d.kind, d.detail});
+  // The unknown ones too (class "unknown"): the history shows what a check could not see.
+  for (const auto* list : {&check.findings.drifted, &check.findings.unknown})
+    for (const auto& d : *list)
+      rec.findings.push_back(
+          {d.container.empty() ? d.host : d.host + "/" + d.container, d.kind, d.detail});
   auto recorded = store_.RecordDriftCheck(rec);
   check.recorded = recorded.status();
   return check;

@@ -71,11 +71,12 @@ struct ApplyReport {
 
 /// A drift check, recorded in the state's drift history.
 struct DriftCheck {
-  std::string result;            ///< "in_sync", "drift" or "error"
-  std::vector<DriftItem> items;  ///< what differs, in plan order, orphans last
-  nlohmann::json report;         ///< the JSON report (drift --json, --notify-cmd)
-  std::string summary;           ///< "drift: 2 drifted, 4 in sync, 0 host errors"
-  Status recorded;               ///< whether it reached the drift history
+  std::string result;      ///< "in_sync", "drift" or "error"
+  DriftFindings findings;  ///< what differs, and what could not be read (unknown)
+  nlohmann::json report;   ///< the JSON report (drift --json, --notify-cmd)
+  /// "drift: 2 drifted, 4 in sync"; DriftSummaryOf
+  std::string summary;
+  Status recorded;  ///< whether it reached the drift history
 };
 
 /// A rollback, planned: the desired state pinned to an earlier release and its plan.

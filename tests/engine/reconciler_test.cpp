@@ -169,7 +169,7 @@ TEST_CASE("a failed health gate is remembered until a later apply succeeds", "[r
   CHECK(core.kind == ActionKind::kReplace);
   DriftCheck drift = w.reconciler->CheckDrift(after.plan, 1700000000);
   CHECK(drift.result == "drift");
-  CHECK(drift.items[0].kind == "failed");
+  CHECK(drift.findings.drifted[0].kind == "failed");
 
   ready = true;
   ApplyReport fixed = w.Apply(d, after);
@@ -317,6 +317,47 @@ TEST_CASE("a container made outside jlrec is adopted as it is and managed from t
   REQUIRE(adoptions.ok());
   CHECK(adoptions->size() == 2);
   CHECK(w.Plan(d).plan.actions.empty());
+}
+
+TEST_CASE("drift reports an unreachable host's containers as unknown, apart from the drifted",
+          "[reconciler][drift]") {
+  World w;
+  DesiredState d = Manifest();
+  w.factory->SetUnreachable("h2", "connect to h2:22: Connection refused");
+  PlannedRun run = w.Plan(d);  // h1's core is missing; h2's worker cannot be seen
+  DriftCheck drift = w.reconciler->CheckDrift(run.plan, 1700000000);
+  CHECK(drift.result == "error");
+  REQUIRE(drift.findings.drifted.size() == 1);
+  CHECK(drift.findings.drifted[0].kind == "missing");
+  CHECK(drift.findings.drifted[0].container == "core");
+  REQUIRE(drift.findings.unknown.size() == 1);
+  CHECK(drift.findings.unknown[0].kind == "unknown");
+  CHECK(drift.findings.unknown[0].host == "h2");
+  CHECK(drift.findings.unknown[0].container == "worker");
+  CHECK(drift.summary ==
+        "error: 1 drifted, 1 unknown (host h2 unreachable: h2: connect to h2:22: Connection "
+        "refused), 0 in sync");
+
+  const nlohmann::json& report = drift.report;
+  CHECK(report["result"] == "error");
+  CHECK(report["summary"]["drifted"] == 1);
+  CHECK(report["summary"]["unknown"] == 1);
+  CHECK(report["summary"]["in_sync"] == 0);
+  CHECK(report["summary"]["by_kind"] == nlohmann::json{{"missing", 1}});
+  REQUIRE(report["findings"].size() == 1);
+  CHECK(report["findings"][0]["container"] == "core");
+  REQUIRE(report["unknown"].size() == 1);
+  CHECK(report["unknown"][0]["host"] == "h2");
+  CHECK(report["unknown"][0]["kind"] == "unknown");
+
+  // The history keeps both, each with its class, and the summary as the check's detail.
+  auto history = w.store->ListDriftChecks("jl", 0, 0);
+  REQUIRE(history.ok());
+  REQUIRE(history->size() == 1);
+  CHECK((*history)[0].detail == drift.summary);
+  REQUIRE((*history)[0].findings.size() == 2);
+  CHECK((*history)[0].findings[1].container == "h2/worker");
+  CHECK((*history)[0].findings[1].kind == "unknown");
 }
 
 }  // namespace jlrec
