@@ -46,7 +46,7 @@ int RunPlan(const std::vector<std::string>& args) {
     doc["prune"] = flags.prune;
     doc["replace_unmanaged"] = flags.replace_unmanaged;
     std::ofstream f(out, std::ios::trunc);
-    f << doc.dump(2) << "\n";
+    f << JsonText(doc) << "\n";  // a host's invalid UTF-8 must not make dump() throw
     if (!f.good()) {
       std::cerr << "jlrec: cannot write " << out << "\n";
       return 1;
