@@ -5,10 +5,14 @@
 /// - an error is kInvalidArgument "deploy.py:LINE:COL: error: ..." (the form the CLI prints);
 /// - the same source imports to the same bytes (the import is deterministic);
 /// - an imported manifest is YAML the real loader reads (no YAML syntax error, nothing the
-///   parser throws on) when loaded where import-legacy -o leaves it, the template beside it.
+///   parser throws on) when loaded where import-legacy -o leaves it, the template beside it;
+/// - nothing read from the script becomes YAML structure: the manifest's top-level keys are
+///   jlrec's own, each once, and the loader finds no unknown key anywhere.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "fuzz_check.h"
@@ -51,7 +55,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.getenv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   const std::string path = (Dir().path() / "jlrec.yaml").string();
   const jlrec::LoadResult loaded = jlrec::LoadManifestFromString(imported->manifest, path, options);
+  std::set<std::string> top_level;
+  std::istringstream lines(imported->manifest);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == ' ' || line[0] == '#' || line[0] == '-') continue;
+    const std::string key = line.substr(0, line.find(':'));
+    FUZZ_CHECK(top_level.insert(key).second,
+               "top-level key " + key + " twice:\n" + imported->manifest);
+    FUZZ_CHECK(key == "version" || key == "project" || key == "defaults" || key == "hosts" ||
+                   key == "groups" || key == "units",
+               "top-level line " + line + ":\n" + imported->manifest);
+  }
   for (const auto& d : loaded.diagnostics) {
+    FUZZ_CHECK(d.message.rfind("unknown key", 0) != 0, d.ToString() + "\n" + imported->manifest);
     FUZZ_CHECK(d.message.rfind("YAML syntax error", 0) != 0 &&
                    d.message.rfind("cannot read the manifest", 0) != 0 &&
                    d.message.rfind("cannot load the manifest", 0) != 0,
