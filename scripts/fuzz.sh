@@ -39,11 +39,20 @@ TARGETS=(
   "image_reference            512 -"
 )
 
+# listed NAME: whether TARGETS has a line for NAME.
+listed() { printf '%s\n' "${TARGETS[@]}" | grep -q "^$1 "; }
+
 # Every target the build knows has a line above (a new one cannot be left out by mistake).
 for source in "$FUZZ_DIR"/*_fuzzer.cpp; do
-  name=$(basename "$source" _fuzzer.cpp)
-  printf '%s\n' "${TARGETS[@]}" | grep -q "^$name " || {
+  listed "$(basename "$source" _fuzzer.cpp)" || {
     echo "fuzz.sh: $source has no line in TARGETS" >&2
+    exit 2
+  }
+done
+selected=("$@")
+for name in "${selected[@]}"; do
+  listed "$name" || {
+    echo "fuzz.sh: no target $name (see TARGETS in scripts/fuzz.sh)" >&2
     exit 2
   }
 done
@@ -64,7 +73,6 @@ cmake -S . -B "$BUILD" "${generator[@]}" -DJLREC_FUZZ=ON -DJLREC_BUILD_TESTS=OFF
 }
 cmake --build "$BUILD" -j"$JOBS" --target fuzzers || exit 1
 
-selected=("$@")
 runs=$BUILD/fuzz-runs
 findings=$BUILD/fuzz-findings
 failed=()
