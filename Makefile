@@ -5,7 +5,7 @@ JOBS ?= 2
 LAB := tests/lab/lab.sh
 
 .PHONY: all deps build demo test package-test lab-up lab-down lab-status clean format \
-	check-format thread-safety
+	check-format thread-safety fuzz
 
 all: build
 
@@ -54,6 +54,12 @@ check-format: deps
 thread-safety: build
 	bash scripts/thread-safety-check.sh --probe $(BUILD)
 	bash scripts/thread-safety-check.sh $(BUILD)
+
+# Every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (clang-15, ASan+UBSan, in
+# build-fuzz), on a copy of its committed corpus; fails on any crash, leak or timeout.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,10 +1,35 @@
 #include "engine/plan_json.h"
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
 namespace jlrec {
 
 namespace {
 
 using nlohmann::json;
+
+// Member `name` of `object` as an integer of type T (`absent` when it is missing and has
+// one). nlohmann's get<T>() converts a fraction or an out-of-range number anyway (undefined
+// behaviour for a float), so the type and range are checked here; std::invalid_argument
+// naming the member otherwise.
+template <typename T>
+T IntegerMember(const json& object, const char* name, std::optional<T> absent = std::nullopt) {
+  const auto it = object.find(name);
+  if (it == object.end() && absent) return *absent;
+  const json& value = object.at(name);
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (v <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return static_cast<T>(v);
+  } else if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    if (v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max())
+      return static_cast<T>(v);
+  }
+  throw std::invalid_argument(std::string(name) + " is not an integer in range");
+}
 
 // Only the facts that are set: most reasons have none or one.
 json FactsToJson(const ReasonFacts& f) {
@@ -24,9 +49,9 @@ json FactsToJson(const ReasonFacts& f) {
 ReasonFacts FactsFromJson(const json& j) {
   ReasonFacts f;
   if (auto now = ParseReasonKind(j.value("now", ""))) f.now = *now;
-  f.exit_code = j.value("exit_code", 0);
-  f.restart_count = j.value("restart_count", 0);
-  f.stopped_run = j.value("stopped_run", std::int64_t{0});
+  f.exit_code = IntegerMember<int>(j, "exit_code", 0);
+  f.restart_count = IntegerMember<int>(j, "restart_count", 0);
+  f.stopped_run = IntegerMember<std::int64_t>(j, "stopped_run", 0);
   f.from_cache = j.value("from_cache", false);
   f.holder_project = j.value("holder_project", "");
   f.holder_host = j.value("holder_host", "");
@@ -115,8 +140,8 @@ PlanAction ActionFromJson(const json& j) {
     failure.host = a.host;
     failure.container = a.name;
     failure.action = f->at("action").get<std::string>();
-    failure.run_id = f->at("run_id").get<std::int64_t>();
-    failure.failed_at = f->value("failed_at", std::int64_t{0});
+    failure.run_id = IntegerMember<std::int64_t>(*f, "run_id");
+    failure.failed_at = IntegerMember<std::int64_t>(*f, "failed_at", 0);
     failure.reason = f->at("reason").get<std::string>();
     failure.rolled_back = f->value("rolled_back", false);
     failure.container_id = f->value("container_id", "");
@@ -179,7 +204,7 @@ Result<Plan> PlanFromJson(const nlohmann::json& doc) {
   try {
     if (!doc.is_object() || !doc.contains("format_version"))
       return Status::InvalidArgument("not a jlrec plan (no format_version)");
-    int version = doc.at("format_version").get<int>();
+    int version = IntegerMember<int>(doc, "format_version");
     if (version != kPlanFormatVersion)
       return Status::InvalidArgument("plan format_version " + std::to_string(version) +
                                      " is not supported (this jlrec reads " +
@@ -189,7 +214,7 @@ Result<Plan> PlanFromJson(const nlohmann::json& doc) {
     plan.groups = doc.at("groups").get<std::vector<std::string>>();
     plan.manifest_digest = doc.at("manifest_digest").get<std::string>();
     plan.from_cache = doc.value("from_cache", false);
-    plan.oldest_observation = doc.value("oldest_observation", std::int64_t{0});
+    plan.oldest_observation = IntegerMember<std::int64_t>(doc, "oldest_observation", 0);
     for (const auto& a : doc.at("actions")) plan.actions.push_back(ActionFromJson(a));
     for (const auto& a : doc.at("orphans")) plan.orphans.push_back(ActionFromJson(a));
     for (const auto& e : doc.at("host_errors"))

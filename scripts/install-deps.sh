@@ -16,6 +16,8 @@ PACKAGES=(
   # checks: scripts/thread-safety-check.sh (clang's -Wthread-safety; the build itself is g++)
   # and scripts/check-format.sh (one pinned clang-format, so `make format` and CI agree)
   clang-15 clang-format-14
+  # scripts/fuzz.sh (`make fuzz`): the libFuzzer targets of tests/fuzz, built with clang-15
+  libfuzzer-15-dev
 )
 
 missing=()

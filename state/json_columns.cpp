@@ -269,7 +269,12 @@ Result<std::vector<std::string>> StringListFromJson(const std::string& json_text
 }
 
 std::string StringMapToJson(const std::map<std::string, std::string>& values) {
-  return Dump(values);
+  std::string text = Dump(values);
+  // Dump writes an invalid UTF-8 sequence as U+FFFD, so two keys that differ only there
+  // would be one key twice, which the reader collapses: write what it will read instead.
+  if (text.find("\xEF\xBF\xBD") == std::string::npos) return text;
+  auto read = StringMapFromJson(text, "a map");
+  return read.ok() ? Dump(*read) : text;
 }
 
 Result<std::map<std::string, std::string>> StringMapFromJson(const std::string& json_text,
