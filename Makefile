@@ -5,7 +5,7 @@ JOBS ?= 2
 LAB := tests/lab/lab.sh
 
 .PHONY: all deps build demo test package-test lab-up lab-down lab-status clean format \
-	check-format thread-safety fuzz
+	check-format thread-safety fuzz sanitize-build
 
 all: build
 
@@ -25,14 +25,31 @@ lab-down:
 lab-status:
 	bash $(LAB) status
 
-# The static checks, build, lab up, the whole ctest suite (unit + lab end-to-end), lab down
-# whatever happened, then the .deb: built, installed, run.
-test: check-format build thread-safety lab-up
+# The static checks, the release build, the sanitizer build (clang-15, ASan+UBSan: jlrec, the
+# suite and the fuzz targets), lab up, the whole ctest suite (unit + lab end-to-end) from the
+# release build and again from the sanitizer build, lab down whatever happened, the .deb
+# (built, installed, run), then every fuzz target for FUZZ_SECONDS, FUZZ_JOBS at a time.
+SAN_BUILD ?= build-sanitize
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+# Any sanitizer report fails the test (or the jlrec run) that made it.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+test: check-format build thread-safety sanitize-build lab-up
 	@status=0; \
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) || status=$$?; \
+	[ $$status -ne 0 ] || $(SAN_ENV) ctest --test-dir $(SAN_BUILD) --output-on-failure \
+		-j$(JOBS) || status=$$?; \
 	bash $(LAB) down; \
 	[ $$status -ne 0 ] || bash scripts/package-test.sh $(BUILD) || status=$$?; \
+	[ $$status -ne 0 ] || FUZZ_BUILD=$(SAN_BUILD) FUZZ_WITH_TESTS=1 FUZZ_JOBS=$(FUZZ_JOBS) \
+		bash scripts/fuzz.sh $(FUZZ_SECONDS) || status=$$?; \
 	exit $$status
+
+# jlrec, the whole test suite and the libFuzzer targets with clang-15, AddressSanitizer and
+# UBSan, in $(SAN_BUILD) (scripts/fuzz.sh --build-only).
+sanitize-build: deps
+	FUZZ_BUILD=$(SAN_BUILD) FUZZ_WITH_TESTS=1 JOBS=$(JOBS) bash scripts/fuzz.sh --build-only
 
 package-test: build
 	bash scripts/package-test.sh $(BUILD)
@@ -57,9 +74,8 @@ thread-safety: build
 
 # Every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (clang-15, ASan+UBSan, in
 # build-fuzz), on a copy of its committed corpus; fails on any crash, leak or timeout.
-FUZZ_SECONDS ?= 60
 fuzz: deps
-	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	FUZZ_JOBS=$(FUZZ_JOBS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz

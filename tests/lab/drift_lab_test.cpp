@@ -129,7 +129,8 @@ TEST_CASE("the global timeout bounds a check stuck on a hung (SIGSTOPped) host a
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
   CHECK(Contains(r.out, "error  lab2"));
-  CHECK(Contains(r.out, "timed out"));
+  // Either the deadline ends the wait, or the connect it capped does, a moment before it.
+  CHECK((Contains(r.out, "timed out") || Contains(r.out, "no SSH handshake within")));
   CHECK(secs < 50);  // bounded by --timeout, far below the 60 s connect timeout
   // The refresh capped the hung host's connect at the deadline: its worker was joined, the
   // process did not leave under it.

@@ -6,6 +6,7 @@
 
 #include "fault_lab.h"
 #include "support/hostile_docker_api.h"
+#include "support/sanitizers.h"
 
 using namespace jlrec::testing;
 
@@ -76,20 +77,18 @@ TEST_CASE(
     CHECK(r.exit_code == 1);  // an error, not a crash (128+signal) nor a plan
     CHECK(Contains(r.out, "Error: host lab1"));
     CHECK(seconds < kRequestTimeout + kSlack);
-    // Every other lie is small. A 50 MiB JSON answer costs ~256 MiB today (the whole reply
-    // is buffered, then parsed into a DOM): this bounds what is true now; tighten it once the
-    // reply parse is bounded (issue 16).
-    CHECK(r.max_rss_kb < (mode == HostileDockerApi::Mode::kHugeBody ? 400 : 100) * 1024);
+    // The reply parse is bounded by the call's cap (64 MiB for a container list): the 50 MiB
+    // answer is one JSON string, kept once and copied once (116 MiB peak here, 256 MiB before
+    // the bounded parse); every other lie is small.
+    const std::size_t bound_mib = mode == HostileDockerApi::Mode::kHugeBody ? 200 : 100;
+    CHECK(WithinMemoryBound(r.max_rss_kb * 1024, bound_mib * 1024 * 1024));
   }
   WriteManifest(p, p.lab().Host(1).docker_socket);
   Converge(p);
   CheckRunsExactly(p, 1, {"svc"});
 }
 
-// Issue 16 escapes what a host says before it is printed (another change): until it is in,
-// this documents the gap without failing the suite.
-TEST_CASE("a hostile Docker API's control bytes never reach the terminal raw",
-          "[lab][faults][!mayfail]") {
+TEST_CASE("a hostile Docker API's control bytes never reach the terminal raw", "[lab][faults]") {
   LabProject p("e2efault7");
   double seconds = 0;
   ProcessResult r = PlanAgainst(p, HostileDockerApi::Mode::kControlBytes, seconds);

@@ -92,7 +92,8 @@ TEST_CASE("ReadSourceFile accepts exactly the limit and refuses one byte more", 
 TEST_CASE("ReadSourceFile refuses devices, FIFOs, folders and files over 64 MiB at once",
           "[source-files]") {
   ScratchDir dir;
-  for (const auto& [path, says] : UnusablePaths(dir)) {
+  for (const auto& [unusable, says] : UnusablePaths(dir)) {
+    const std::string path = unusable;  // (clang 15 lambdas cannot capture a binding)
     INFO(path);
     auto read = Bounded<jlrec::Result<std::string>>([&] { return ReadSourceFile(path); }, path);
     REQUIRE_FALSE(read.ok());
@@ -107,7 +108,8 @@ TEST_CASE("ReadSourceFile refuses devices, FIFOs, folders and files over 64 MiB 
 TEST_CASE("-m naming a device, a FIFO, a folder-like file or a huge file is one error",
           "[source-files]") {
   ScratchDir dir;
-  for (const auto& [path, says] : UnusablePaths(dir)) {
+  for (const auto& [unusable, says] : UnusablePaths(dir)) {
+    const std::string path = unusable;     // (clang 15 lambdas cannot capture a binding)
     if (fs::is_directory(path)) continue;  // -m DIR is a folder manifest
     INFO(path);
     LoadResult r = Bounded<LoadResult>([&] { return LoadManifest(path); }, path);
@@ -123,7 +125,8 @@ TEST_CASE("-m naming a device, a FIFO, a folder-like file or a huge file is one 
 TEST_CASE("include: naming a device, a FIFO, a folder or a huge file is an error at the entry",
           "[source-files]") {
   ManifestFixture f;
-  for (const auto& [path, says] : UnusablePaths(f.dir)) {
+  for (const auto& [unusable, says] : UnusablePaths(f.dir)) {
+    const std::string path = unusable;  // (clang 15 lambdas cannot capture a binding)
     INFO(path);
     LoadResult r = Bounded<LoadResult>(
         [&] { return f.Load(std::string(kMinimalManifest) + "include: [" + path + "]\n"); }, path);
@@ -141,7 +144,8 @@ TEST_CASE("include: naming a device, a FIFO, a folder or a huge file is an error
 TEST_CASE("template: naming a device, a FIFO, a folder or a huge file is an error at the key",
           "[source-files]") {
   ManifestFixture f;
-  for (const auto& [path, says] : UnusablePaths(f.dir)) {
+  for (const auto& [unusable, says] : UnusablePaths(f.dir)) {
+    const std::string path = unusable;  // (clang 15 lambdas cannot capture a binding)
     INFO(path);
     std::string yaml = kMinimalManifest;
     Edit(yaml, "template: t.tmpl", "template: " + path);
