@@ -9,6 +9,7 @@
 #include "model/container_spec.h"
 #include "model/state_store.h"
 #include "state/sqlite_state_store.h"
+#include "state/state_key.h"
 
 int main(int argc, char** argv) {
   using namespace jlrec;
@@ -16,7 +17,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MANIFEST STATE_DB\n", argv[0]);
     return 2;
   }
-  auto loaded = LoadManifest(argv[1]);
+  // The state key jlrec will find beside the state file: the snapshots' script digests are
+  // keyed with it, as a refresh would have recorded them.
+  auto key = NewStateKey();
+  if (key.ok()) key = SaveStateKey(argv[2], *key);
+  if (!key.ok()) {
+    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
+    return 1;
+  }
+  LoadOptions options;
+  options.script_key = *key;
+  auto loaded = LoadManifest(argv[1], options);
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.ToString().c_str());
     return 1;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "manifests/shell_quote.h"
+#include "support/sanitizers.h"
 #include "support/subprocess.h"
 
 using Catch::Matchers::Contains;
@@ -131,11 +132,8 @@ namespace {
 // on a FIFO fails the test instead of taking the machine or hanging it.
 // (Under AddressSanitizer, which reserves terabytes of address space, only the time bound.)
 jlrec::testing::ProcessResult RunJlrecBounded(const std::string& args) {
-#if defined(__SANITIZE_ADDRESS__)
-  const std::string memory_bound;
-#else
-  const std::string memory_bound = "ulimit -v 1000000; ";
-#endif
+  const std::string memory_bound =
+      jlrec::testing::kUnderAddressSanitizer ? "" : "ulimit -v 1000000; ";
   return RunProcess(
       {"/bin/sh", "-c",
        memory_bound + "exec timeout 20 " + jlrec::ShellQuote(JLREC_BINARY) + " " + args});

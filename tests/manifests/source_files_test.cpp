@@ -105,7 +105,7 @@ TEST_CASE("ReadSourceFile refuses devices, FIFOs, folders and files over 64 MiB 
   CHECK_THAT(missing.status().message(), Contains("No such file or directory"));
 }
 
-TEST_CASE("-m naming a device, a FIFO, a folder-like file or a huge file is one error",
+TEST_CASE("a manifest (-m) naming a device, a FIFO, a folder-like file or a huge file is one error",
           "[source-files]") {
   ScratchDir dir;
   for (const auto& [unusable, says] : UnusablePaths(dir)) {
