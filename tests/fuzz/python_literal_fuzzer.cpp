@@ -48,7 +48,8 @@ std::string Repr(const PyValue& v) {
         if (c == '\\' || c == '\'') {
           out += '\\';
           out += c;
-        } else if (byte < 0x20 || byte >= 0x7f) {
+        } else if (byte < 0x20 || byte == 0x7f) {
+          // (Bytes from 0x80 stay raw: "\xe9" is the code point U+00E9, two UTF-8 bytes.)
           char escaped[5];
           std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
           out += escaped;
