@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 LAB := tests/lab/lab.sh
 
-.PHONY: all deps configure build build-for-test demo test package-test lab-up lab-down lab-status clean format \
+.PHONY: all deps configure build demo test package-test lab-up lab-down lab-status clean format \
 	check-format thread-safety fuzz sanitize-build
 
 all: build
@@ -18,11 +18,6 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
-# What `make test` needs of the release build: jlrec (the .deb) and the suites whose memory
-# bounds ASan cannot check; every suite runs from the sanitizer build.
-RELEASE_TEST_TARGETS := jlrec test_providers test_lab
-build-for-test: configure
-	cmake --build $(BUILD) -j$(JOBS) --target $(RELEASE_TEST_TARGETS)
 
 lab-up: deps
 	bash $(LAB) up
@@ -33,9 +28,9 @@ lab-down:
 lab-status:
 	bash $(LAB) status
 
-# The static checks, the release build of jlrec and the suites that bound memory, the sanitizer
-# build (clang-15, ASan+UBSan, -Werror: jlrec, the suite and the fuzz targets), lab up, the
-# release provider suite and the lab test that bound memory (ASan cannot), the WHOLE suite
+# The static checks, the release build, the sanitizer build (clang-15, ASan+UBSan, -Werror:
+# jlrec, the suite and the fuzz targets), lab up, the release unit suites and the lab test
+# that bounds memory (ASan cannot), the WHOLE suite
 # (unit + lab end-to-end) from the sanitizer build, lab down whatever happened, the .deb
 # (built, installed, run), then every fuzz target for FUZZ_SECONDS, FUZZ_JOBS at a time. (The
 # lab suite runs once, sanitized: twice would not fit CI's 30 minutes.)
@@ -46,7 +41,7 @@ RELEASE_LAB_TESTS := bounded time and memory
 # Any sanitizer report fails the test (or the jlrec run) that made it.
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-test: check-format build-for-test thread-safety sanitize-build lab-up
+test: check-format build thread-safety sanitize-build lab-up
 	@status=0; \
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE lab || status=$$?; \
 	ctest --test-dir $(BUILD) --output-on-failure -L lab -R "$(RELEASE_LAB_TESTS)" \

@@ -415,7 +415,7 @@ TEST_CASE("hosts sharing a Docker daemon neither orphan nor adopt each other's c
   }
 }
 
-TEST_CASE("unchanged containers are only named; actions carry copies and fingerprints", "[diff]") {
+TEST_CASE("unchanged containers are only named, actions carry copies and fingerprints", "[diff]") {
   auto d = State({Want("h1", "a"), Want("h1", "b")});
   LiveContainer stopped = Matching(d.containers[1]);
   stopped.state = "exited";

@@ -65,7 +65,7 @@ ProcessResult PlanAgainst(const LabProject& p, HostileDockerApi::Mode mode, doub
 
 TEST_CASE(
     "a hostile Docker API behind a lab host: every lie ends in an error naming the host, in "
-    "bounded time and memory; with the real daemon back the project converges",
+    "bounded time and memory, with the real daemon back the project converges",
     "[lab][faults]") {
   LabProject p("e2efault6");
   for (HostileDockerApi::Mode mode : HostileDockerApi::AllModes()) {

@@ -372,7 +372,7 @@ TEST_CASE("an update whose upload is answered late by a paused daemon is never '
   CHECK(Contains(ProcessEnv(p, 1, "svc"), "RUNTIME_MODE=prod_new\n"));
 }
 
-TEST_CASE("every apply is a release record; rollback brings back the first image's digest",
+TEST_CASE("every apply is a release record, rollback brings back the first image's digest",
           "[lab][rollout]") {
   LabProject p("e2eroll9");
   p.Write(One());

@@ -153,7 +153,7 @@ TEST_CASE("a full disk under the state file: a clear error naming it, then a rer
   CheckNoRunStillRunning(History(p, state));
 }
 
-TEST_CASE("an apply that fills the disk mid-run exits non-zero; the next apply closes its run",
+TEST_CASE("an apply that fills the disk mid-run exits non-zero, the next apply closes its run",
           "[lab][faults]") {
   LabProject p("e2efault2");
   jlrec::test::SmallTmpfs disk(1024 * 1024);

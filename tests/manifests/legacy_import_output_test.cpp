@@ -50,7 +50,7 @@ TEST_CASE("an imported manifest is written with the template beside it, no tempo
   CHECK((permissions & std::filesystem::perms::others_read) != std::filesystem::perms::none);
 }
 
-TEST_CASE("an existing manifest is replaced only when asked; a template never is",
+TEST_CASE("an existing manifest is replaced only when asked, a template never is",
           "[legacy][output]") {
   ScratchDir dir;
   dir.Write("jlrec.yaml", "mine\n");

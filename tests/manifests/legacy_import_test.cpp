@@ -263,7 +263,7 @@ TEST_CASE("deploy_system arguments may be positional, keyword, quoted either way
         std::map<std::string, Settings>{{"product", {true, "dev_new"}}, {"test", {false, "qa"}}});
 }
 
-TEST_CASE("a call at module level counts; so does one with no arguments (the defaults)",
+TEST_CASE("a call at module level counts, so does one with no arguments (the defaults)",
           "[legacy]") {
   auto imported =
       Import(Script("deploy_system(group=\"product\", runtime_mode=\"dev\")\n"
@@ -433,7 +433,7 @@ TEST_CASE("the def's defaults are read only where a call or a group needs them",
         "deploy.py:7:1: error: deploy_system() missing required argument 'runtime_mode'");
 }
 
-TEST_CASE("a call under another if, a loop or an else is refused; inside a def it is skipped",
+TEST_CASE("a call under another if, a loop or an else is refused, inside a def it is skipped",
           "[legacy]") {
   CHECK(ImportError(Script("for g in ['product']:\n    deploy_system(group='product')\n")) ==
         "deploy.py:6:5: error: deploy_system(...) under \"for g in ['product']:\" (line 5) may "

@@ -77,7 +77,7 @@ TEST_CASE("call arguments that are not literals are errors at their position",
   CHECK(ArgumentsError("f(\n  'a',\n") == "1:2: '(' is never closed");
 }
 
-TEST_CASE("def parameters: names, literal defaults, annotations; other defaults kept as errors",
+TEST_CASE("def parameters: names, literal defaults, annotations, other defaults kept as errors",
           "[legacy][python-call]") {
   auto parameters = Parameters(
       "def deploy_system(group: str = 'test',\n"

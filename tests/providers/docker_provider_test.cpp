@@ -261,7 +261,7 @@ TEST_CASE("lists project containers and exactly the wanted names", "[providers][
 }
 
 TEST_CASE(
-    "no name query while every wanted name runs under the project's label; one when a "
+    "no name query while every wanted name runs under the project's label, one when a "
     "wanted container is stopped",
     "[providers][docker]") {
   std::string inspect_a = Fixture("inspect_created_ports_health.json");

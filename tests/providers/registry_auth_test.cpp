@@ -224,7 +224,7 @@ TEST_CASE("a config.json that is not the docker CLI's shape is an error that quo
   }
 }
 
-TEST_CASE("the manifest's login for a registry wins; the client config is read once, on need",
+TEST_CASE("the manifest's login for a registry wins, the client config is read once, on need",
           "[providers][registry-auth]") {
   int loads = 0;
   RecordingHelpers helpers;
@@ -252,7 +252,7 @@ TEST_CASE("the manifest's login for a registry wins; the client config is read o
   CHECK(helpers.asked.size() == 1);  // once per registry, however often it is asked
 }
 
-TEST_CASE("without any client config there is no login; a broken one is kUnavailable",
+TEST_CASE("without any client config there is no login, a broken one is kUnavailable",
           "[providers][registry-auth]") {
   RecordingHelpers helpers;
   RegistryAuth none(

@@ -41,7 +41,7 @@ TEST_CASE("an adoption lists back with every field identical, per project, in ho
   CHECK(ListOrFail(*store, "other").size() == 1);
 }
 
-TEST_CASE("a new adoption of the same container replaces the earlier one; clearing forgets it",
+TEST_CASE("a new adoption of the same container replaces the earlier one, clearing forgets it",
           "[state]") {
   test::TempDir dir;
   auto store = test::OpenStoreOrFail(dir.File("state.db"));
