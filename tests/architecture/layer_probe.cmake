@@ -31,6 +31,7 @@ foreach(layer manifests providers state engine)
   probe(${layer} model/desired_state.h allowed)
 endforeach()
 probe(engine engine/executor.h allowed)
+probe(serve engine/reconciler.h allowed)
 probe(manifests manifests/manifest_loader.h allowed)
 probe(providers providers/docker_provider.h allowed)
 probe(state state/sqlite_db.h allowed)
@@ -39,7 +40,9 @@ foreach(pair
     engine:manifests/manifest_loader.h engine:cli/run_context.h
     manifests:providers/docker_provider.h manifests:engine/plan.h manifests:state/sqlite_db.h
     providers:engine/plan.h providers:state/sqlite_db.h providers:manifests/manifest_loader.h
-    state:engine/plan.h state:providers/docker_provider.h state:manifests/manifest_loader.h)
+    state:engine/plan.h state:providers/docker_provider.h state:manifests/manifest_loader.h
+    serve:providers/docker_provider.h serve:state/sqlite_db.h serve:manifests/manifest_loader.h
+    serve:cli/run_context.h engine:serve/server.h)
   string(REPLACE ":" ";" parts "${pair}")
   list(GET parts 0 layer)
   list(GET parts 1 header)
