@@ -3,6 +3,10 @@
 #include <ctime>
 
 namespace jlrec::serve {
+namespace {
+constexpr std::size_t kRecentRuns = 5;
+constexpr int kRecentChecks = 20;
+}  // namespace
 
 FleetSource::FleetSource(const ProjectAccess& access, const ServeOptions& options)
     : access_(access), options_(options) {}
@@ -73,6 +77,16 @@ Result<std::shared_ptr<const FleetData>> FleetSource::Get() {
   auto planned = access_.make_reconciler(**desired, **store)->MakePlan(**desired, request);
   if (!planned.ok()) return planned.status();
   auto view = std::make_shared<FleetData>();
+  const std::string& project = (*desired)->project;
+  // Runs of every project share the journal: the project's newest few, from a bounded read.
+  auto runs = (*store)->ListRuns("", 50, 0);
+  if (!runs.ok()) return runs.status();
+  for (auto& r : *runs)
+    if (r.project == project && view->recent_runs.size() < kRecentRuns)
+      view->recent_runs.push_back(std::move(r));
+  auto checks = (*store)->ListDriftChecks(project, 0, kRecentChecks);
+  if (!checks.ok()) return checks.status();
+  view->recent_checks = std::move(*checks);
   view->desired = *desired;
   view->planned = std::move(*planned);
   view->built_at = std::time(nullptr);

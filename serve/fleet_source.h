@@ -20,6 +20,8 @@ namespace jlrec::serve {
 struct FleetData {
   std::shared_ptr<const DesiredState> desired;  ///< the manifest it was made against
   PlannedRun planned;                           ///< every group, from the state cache
+  std::vector<RunRecord> recent_runs;           ///< the project's newest runs (a few)
+  std::vector<DriftCheckRecord> recent_checks;  ///< the project's newest drift checks (a few)
   std::int64_t built_at = 0;                    ///< unix seconds
 };
 
