@@ -72,7 +72,9 @@ void SetupLogging(const CommonFlags& f) {
   std::vector<spdlog::sink_ptr> sinks;
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
       f.no_color ? spdlog::color_mode::never : spdlog::color_mode::automatic);
-  console->set_level(f.debug ? spdlog::level::debug : spdlog::level::warn);
+  console->set_level(f.debug            ? spdlog::level::debug
+                     : f.info_on_stderr ? spdlog::level::info
+                                        : spdlog::level::warn);
   console->set_pattern("%^%l%$: %v");
   // spdlog writes to the C stderr, not through std::cerr's filter: its messages are escaped
   // on their own (a warning can name a lock holder read from the state file).

@@ -32,6 +32,9 @@ struct CommonFlags {
   double connect_timeout = 10;        ///< seconds
   double request_timeout = 30;        ///< seconds
   double global_timeout = 0;  ///< seconds for the whole refresh (0 = none); drift's --timeout
+  /// Set by a command, not a flag: info lines on stderr too (serve, whose log is its output:
+  /// one line per request and per check).
+  bool info_on_stderr = false;
 };
 
 /// Adds -m, --state, -v, --log-file, --no-color to `desc`.

@@ -87,6 +87,9 @@ Result<std::shared_ptr<const FleetData>> FleetSource::Get() {
   auto checks = (*store)->ListDriftChecks(project, 0, kRecentChecks);
   if (!checks.ok()) return checks.status();
   view->recent_checks = std::move(*checks);
+  auto changes = LastChangesOf(**store, project);
+  if (!changes.ok()) return changes.status();
+  view->last_changes = std::move(*changes);
   view->desired = *desired;
   view->planned = std::move(*planned);
   view->built_at = std::time(nullptr);

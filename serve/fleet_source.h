@@ -12,17 +12,19 @@
 
 #include "engine/reconciler.h"
 #include "model/mutex.h"
+#include "serve/last_change.h"
 #include "serve/serve_deps.h"
 
 namespace jlrec::serve {
 
 /// A fleet view: everything it was made from, immutable once built (shared by requests).
 struct FleetData {
-  std::shared_ptr<const DesiredState> desired;  ///< the manifest it was made against
-  PlannedRun planned;                           ///< every group, from the state cache
-  std::vector<RunRecord> recent_runs;           ///< the project's newest runs (a few)
-  std::vector<DriftCheckRecord> recent_checks;  ///< the project's newest drift checks (a few)
-  std::int64_t built_at = 0;                    ///< unix seconds
+  std::shared_ptr<const DesiredState> desired;     ///< the manifest it was made against
+  PlannedRun planned;                              ///< every group, from the state cache
+  std::vector<RunRecord> recent_runs;              ///< the project's newest runs (a few)
+  std::vector<DriftCheckRecord> recent_checks;     ///< the project's newest drift checks (a few)
+  std::map<std::string, LastChange> last_changes;  ///< LastChangesOf, by "host/container"
+  std::int64_t built_at = 0;                       ///< unix seconds
 };
 
 /// Builds and keeps the fleet view, and the state connection the read routes share.

@@ -198,16 +198,18 @@ nlohmann::json GroupsToJson(const FleetSnapshot& s, const nlohmann::json& drift_
   return doc;
 }
 
+Status NoSuchGroup(const DesiredState& desired, const std::string& group) {
+  std::vector<std::string> names;
+  for (const auto& [name, settings] : desired.groups) names.push_back(name);
+  std::string message = "no group " + QuotedName(group) + " in project " + desired.project;
+  if (auto nearest = NearestName(group, names))
+    message += " (did you mean " + QuotedName(*nearest) + "?)";
+  return Status::NotFound(message);
+}
+
 Result<nlohmann::json> GroupToJson(const FleetSnapshot& s, const std::string& group) {
   const DesiredState& desired = *s.desired;
-  if (desired.groups.count(group) == 0) {
-    std::vector<std::string> names;
-    for (const auto& [name, settings] : desired.groups) names.push_back(name);
-    std::string message = "no group " + QuotedName(group) + " in project " + desired.project;
-    if (auto nearest = NearestName(group, names))
-      message += " (did you mean " + QuotedName(*nearest) + "?)";
-    return Status::NotFound(message);
-  }
+  if (desired.groups.count(group) == 0) return NoSuchGroup(desired, group);
 
   std::vector<const DesiredContainer*> members;
   std::set<std::string> hosts;

@@ -37,6 +37,10 @@ struct FleetSnapshot {
 nlohmann::json GroupsToJson(const FleetSnapshot& s, const nlohmann::json& drift_loop,
                             const std::vector<RunRecord>& recent_runs);
 
+/// kNotFound `no group "x" in project P (did you mean "y"?)`: what every route answers for a
+/// group the manifest does not declare.
+Status NoSuchGroup(const DesiredState& desired, const std::string& group);
+
 /// The `GET /api/v1/groups/{group}` document (kind "group"): its status, counts, observed_at
 /// and age_seconds, and every container of the group (core first, then by host and name)
 /// with its status, state, health, image and digests, drift class, reason, planned action,
