@@ -161,6 +161,9 @@ struct Server::Impl {
   httplib::Server http;
   int port = 0;
   std::atomic<bool> stopped{false};
+  /// The newest successful drift check this server knows of (unix seconds; 0 none), from a
+  /// longer stretch of the history than the fleet view reads.
+  std::atomic<std::int64_t> last_success_at{0};
   Mutex shutdown_mu;
   std::condition_variable shutdown_cv;
   bool shut_down GUARDED_BY(shutdown_mu) = false;  // Shutdown() has finished
@@ -181,6 +184,8 @@ struct Server::Impl {
       return Status::Ok();
     });
     if (!read.ok()) spdlog::warn("metrics: reading the drift history: {}", read.message());
+    if (timing.previous_success_at)
+      last_success_at = std::max(last_success_at.load(), *timing.previous_success_at);
     Status recorded = RecordDriftCheck(metrics, turn.plan, turn.check, timing);
     if (!recorded.ok()) spdlog::error("metrics: {}", recorded.message());
     fleet.Invalidate();
@@ -195,6 +200,7 @@ struct Server::Impl {
     const DriftLoopStatus s = loop.status();
     nlohmann::json last = nullptr;
     std::int64_t last_success = 0;
+    // The newest check may be a cron `jlrec drift`'s: the history says, not the loop.
     for (const auto& c : view.recent_checks) {
       if (last.is_null())
         last = {{"id", c.id},
@@ -202,11 +208,12 @@ struct Server::Impl {
                 {"result", c.result},
                 {"summary", c.detail},
                 {"duration_seconds", s.last_duration}};
-      if (c.result != "error") {
+      if (DriftCheckSucceeded(c.result)) {
         last_success = c.checked_at;
         break;
       }
     }
+    last_success = std::max(last_success, last_success_at.load());
     return {{"interval_seconds", std::chrono::duration<double>(options.interval).count()},
             {"enabled", options.drift_loop},
             {"state", s.state},
