@@ -11,6 +11,8 @@ PACKAGES=(
   nlohmann-json3-dev libkainjow-mustache-dev libarchive-dev catch2
   # lab (tests/lab/lab.sh) and tests
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
+  # the status page's browser test (tests/lab/serve_browser_lab_test.cpp): headless, WebDriver
+  chromium chromium-driver
   # packaging (cpack -G DEB)
   dpkg-dev file
   # checks: scripts/thread-safety-check.sh (clang's -Wthread-safety; the build itself is g++)
