@@ -134,14 +134,7 @@ void HoldBackAdoptions(Plan& plan, const ApplyFlags& flags) {
             << " container(s) made outside jlrec match the manifest (= above) but are not "
                "adopted: apply adopts only with --adopt (or once you confirm it at the "
                "prompt)\n";
-  for (PlanAction& a : plan.actions) {
-    if (!a.adopt) continue;
-    // Held back: a conflict for want of --adopt (ReasonText says so).
-    a.kind = ActionKind::kConflict;
-    a.adopt = false;
-    a.reason_kind = ReasonKind::kAdoptable;
-    a.reason_facts = ReasonFacts{};
-  }
+  jlrec::HoldBackAdoptions(plan);
 }
 
 bool ConfirmApply(const Plan& plan, bool auto_approve, const std::string& verb) {

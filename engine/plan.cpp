@@ -70,6 +70,20 @@ int Plan::Adoptions() const {
   return n;
 }
 
+int HoldBackAdoptions(Plan& plan) {
+  int n = 0;
+  for (PlanAction& a : plan.actions) {
+    if (!a.adopt) continue;
+    // Held back: a conflict for want of --adopt (ReasonText says so).
+    a.kind = ActionKind::kConflict;
+    a.adopt = false;
+    a.reason_kind = ReasonKind::kAdoptable;
+    a.reason_facts = ReasonFacts{};
+    ++n;
+  }
+  return n;
+}
+
 bool Plan::HasChanges() const {
   for (const auto& a : actions)
     if (IsExecutable(a.kind)) return true;

@@ -128,4 +128,8 @@ struct Plan {
   int Adoptions() const;
 };
 
+/// Turns every adoption of `plan` into a `!` entry (a conflict whose reason says how to adopt
+/// it), for an apply that was not told to adopt; returns how many.
+int HoldBackAdoptions(Plan& plan);
+
 }  // namespace jlrec

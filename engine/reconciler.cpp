@@ -333,6 +333,7 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
     return report;
   }
   report.run_id = *run_id;
+  if (request.on_run_begun) request.on_run_begun(*run_id);
 
   ApplyOptions options = request.options;
   if (options.jlrec_version.empty()) options.jlrec_version = JLREC_VERSION;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,9 @@ struct ApplyRequest {
   std::string kind = "apply";  ///< the journal run's kind: "apply" or "rollback"
   std::string owner;           ///< who runs it: user@hostname
   ApplyOptions options;        ///< the executor's settings
+  /// Called once the run is in the journal, before any action starts (a server answers its
+  /// client with the run id then). Empty = nothing.
+  std::function<void(std::int64_t run_id)> on_run_begun;
 };
 
 /// What an apply did.

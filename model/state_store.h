@@ -130,6 +130,8 @@ class StateStore {
   /// at/after `since`.
   virtual Result<std::vector<RunRecord>> ListRuns(const std::string& kind, int limit,
                                                   std::int64_t since) = 0;
+  /// Run `id`, or nullopt when the journal has none.
+  virtual Result<std::optional<RunRecord>> LoadRun(std::int64_t id) = 0;
   /// The actions of run `run_id`, in insertion order.
   virtual Result<std::vector<ActionRecord>> ListActions(std::int64_t run_id) = 0;
   /// Actions of `project`'s runs still marked "running": what a killed jlrec left unfinished

@@ -16,6 +16,7 @@ int HttpStatusOf(ApiErrorCode code) {
       return 405;
     case ApiErrorCode::kStalePlan:
     case ApiErrorCode::kLocked:
+    case ApiErrorCode::kUnappliable:
       return 409;
     case ApiErrorCode::kInternal:
       return 500;
@@ -41,6 +42,8 @@ const char* ApiErrorCodeName(ApiErrorCode code) {
       return "stale_plan";
     case ApiErrorCode::kLocked:
       return "locked";
+    case ApiErrorCode::kUnappliable:
+      return "unappliable";
     case ApiErrorCode::kInternal:
       return "internal";
     case ApiErrorCode::kUnavailable:
@@ -57,15 +60,8 @@ nlohmann::json ApiErrorToJson(const ApiError& error) {
 
 ApiError ApiErrorOf(const Status& status) {
   switch (status.code()) {
-    case Status::Code::kInvalidArgument: {
-      // The engine says "unknown group" / "unknown target" for a selection that names
-      // nothing: that is a missing resource to an HTTP client, not a malformed request.
-      const std::string& m = status.message();
-      const bool unknown = m.find("unknown group") != std::string::npos ||
-                           m.find("no group") != std::string::npos ||
-                           m.find("unknown target") != std::string::npos;
-      return {unknown ? ApiErrorCode::kNotFound : ApiErrorCode::kBadRequest, m};
-    }
+    case Status::Code::kInvalidArgument:
+      return {ApiErrorCode::kBadRequest, status.message()};
     case Status::Code::kNotFound:
       return {ApiErrorCode::kNotFound, status.message()};
     case Status::Code::kConflict:

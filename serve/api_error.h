@@ -18,6 +18,7 @@ enum class ApiErrorCode {
   kMethodNotAllowed,  ///< 405 method_not_allowed
   kStalePlan,         ///< 409 stale_plan: the plan changed since the caller saw it
   kLocked,            ///< 409 locked: another apply holds the project's lock
+  kUnappliable,       ///< 409 unappliable: hosts unreachable or images missing: it cannot run
   kInternal,          ///< 500 internal: the state or the manifest could not be read
   kUnavailable,       ///< 503 unavailable: shutting down
 };
@@ -34,9 +35,9 @@ int HttpStatusOf(ApiErrorCode code);
 const char* ApiErrorCodeName(ApiErrorCode code);
 /// `{"format_version":1,"kind":"error","error":{"code":...,"message":...}}`.
 nlohmann::json ApiErrorToJson(const ApiError& error);
-/// The API error for a failed engine or state call: kInvalidArgument -> 400 (or 404 when it
-/// names an unknown group or target), kNotFound -> 404, kConflict -> 409 stale_plan, the
-/// rest -> 500.
+/// The API error for a failed engine or state call: kInvalidArgument -> 400, kNotFound -> 404,
+/// kConflict -> 409 stale_plan, kCancelled -> 503, the rest -> 500. (Routes check that the
+/// groups and targets they are given exist first, and answer 404 themselves.)
 ApiError ApiErrorOf(const Status& status);
 
 }  // namespace jlrec::serve

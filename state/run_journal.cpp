@@ -106,17 +106,15 @@ Status JournalActionEnd(SqliteDatabase& db, std::int64_t id, const std::string& 
   return MustHaveChanged(db, "action", id);
 }
 
-Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
-                                               int limit, std::int64_t since) {
-  Result<SqliteStatement> select = db.Prepare(
-      "SELECT id, kind, project, groups, started_at, finished_at, result, detail, owner, "
-      "manifest_digest, jlrec_version FROM runs "
-      "WHERE (?1 = '' OR kind = ?1) AND started_at >= ?2 "
-      "ORDER BY started_at DESC, id DESC LIMIT ?3");
-  if (!select.ok()) return select.status();
-  select->BindText(1, kind).BindInt(2, since).BindInt(3, SqlLimit(limit));
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT id, kind, project, groups, started_at, finished_at, result, detail, owner, "
+    "manifest_digest, jlrec_version FROM runs ";
+
+Result<std::vector<RunRecord>> ReadRuns(SqliteStatement& select) {
   std::vector<RunRecord> runs;
-  Status read = ForEachRow(*select, [&](const SqliteStatement& row) {
+  Status read = ForEachRow(select, [&](const SqliteStatement& row) {
     RunRecord run;
     run.id = row.ColumnInt(0);
     run.kind = row.ColumnText(1);
@@ -136,6 +134,28 @@ Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::st
   });
   if (!read.ok()) return read;
   return runs;
+}
+
+}  // namespace
+
+Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
+                                               int limit, std::int64_t since) {
+  Result<SqliteStatement> select = db.Prepare(std::string(kRunColumns) +
+                                              "WHERE (?1 = '' OR kind = ?1) AND started_at >= ?2 "
+                                              "ORDER BY started_at DESC, id DESC LIMIT ?3");
+  if (!select.ok()) return select.status();
+  select->BindText(1, kind).BindInt(2, since).BindInt(3, SqlLimit(limit));
+  return ReadRuns(*select);
+}
+
+Result<std::optional<RunRecord>> JournalLoadRun(SqliteDatabase& db, std::int64_t id) {
+  Result<SqliteStatement> select = db.Prepare(std::string(kRunColumns) + "WHERE id = ?1");
+  if (!select.ok()) return select.status();
+  select->BindInt(1, id);
+  auto runs = ReadRuns(*select);
+  if (!runs.ok()) return runs.status();
+  if (runs->empty()) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(std::move(runs->front()));
 }
 
 Result<std::vector<ActionRecord>> JournalListActions(SqliteDatabase& db, std::int64_t run_id) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ Status JournalActionEnd(SqliteDatabase& db, std::int64_t id, const std::string& 
 /// See StateStore::ListRuns.
 Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
                                                int limit, std::int64_t since);
+/// See StateStore::LoadRun.
+Result<std::optional<RunRecord>> JournalLoadRun(SqliteDatabase& db, std::int64_t id);
 /// See StateStore::ListActions.
 Result<std::vector<ActionRecord>> JournalListActions(SqliteDatabase& db, std::int64_t run_id);
 /// See StateStore::ListUnfinishedActions.

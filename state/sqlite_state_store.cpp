@@ -108,6 +108,9 @@ class SqliteStateStore final : public StateStore {
                                           std::int64_t since) override {
     return Guarded("listing runs", [&] { return JournalListRuns(db_, kind, limit, since); });
   }
+  Result<std::optional<RunRecord>> LoadRun(std::int64_t id) override {
+    return Guarded("reading a run", [&] { return JournalLoadRun(db_, id); });
+  }
 
   Result<std::vector<ActionRecord>> ListActions(std::int64_t run_id) override {
     return Guarded("listing actions", [&] { return JournalListActions(db_, run_id); });
