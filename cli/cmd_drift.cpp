@@ -12,7 +12,9 @@
 #include "cli/plan_flow.h"
 #include "cli/terminal_output.h"
 #include "engine/drift_report.h"
+#include "model/atomic_file.h"
 #include "model/strings.h"
+#include "serve/fleet_metrics.h"
 
 namespace jlrec::cli {
 namespace {
@@ -47,6 +49,33 @@ std::string Notify(const std::string& cmd, const std::string& report) {
   return "killed by signal " + std::to_string(WTERMSIG(status));
 }
 
+// How many recent checks --textfile looks through for the last successful one when this check
+// was not (a week of checks every 10 minutes); older than that, the gauge says 0: none known.
+constexpr int kSuccessLookback = 1000;
+
+// Writes the check's gauges for node_exporter's textfile collector: a complete file each run
+// (in sync included), replaced atomically so the collector never reads half of one, readable
+// by the collector's user. Returns "" or why it could not.
+std::string WriteTextfile(const std::string& path, PlanRun& run, const DriftCheck& check,
+                          std::int64_t checked_at, double seconds) {
+  serve::DriftCheckTiming timing;
+  timing.checked_at = checked_at;
+  timing.duration_seconds = seconds;
+  timing.refresh_seconds = run.planned.refresh_seconds;
+  if (!serve::DriftCheckSucceeded(check.result)) {
+    // The history holds this check too, which is no success: the newest success is older.
+    auto history = run.store->ListDriftChecks(run.plan().project, 0, kSuccessLookback);
+    if (history.ok())
+      timing.previous_success_at = serve::LastSuccessfulCheckAt(*history);
+    else
+      spdlog::warn("--textfile: reading the drift history for the last success: {}",
+                   history.status().message());
+  }
+  Status written =
+      WriteFileAtomically(path, serve::DriftCheckTextfile(run.plan(), check, timing), 0644);
+  return written.ok() ? "" : written.message();
+}
+
 // Leaves with `code`. After a global timeout, refresh workers may still be talking to a hung
 // host: they are waited for (a refresh caps each connect and request at the time the
 // deadline left, so they return soon after it), so that the process does not exit under a
@@ -72,7 +101,7 @@ int RunDrift(const std::vector<std::string>& args) {
   flags.digests_suffice = true;  // no script is uploaded: the resolved-manifest cache will do
   bool json = false, quiet = false;
   double lock_timeout = 0;
-  std::string notify;
+  std::string notify, textfile;
   common.global_timeout = 300;
   po::options_description desc("drift options");
   desc.add_options()("groups", po::value<std::vector<std::string>>(),
@@ -85,7 +114,10 @@ int RunDrift(const std::vector<std::string>& args) {
       "lock-timeout", po::value(&lock_timeout)->default_value(0),
       "seconds to wait for another drift check of this project")(
       "notify-cmd", po::value(&notify),
-      "on drift or error, run this shell command with the JSON report on stdin");
+      "on drift or error, run this shell command with the JSON report on stdin")(
+      "textfile", po::value(&textfile),
+      "write the check's metrics to this file (atomically) for node_exporter's textfile "
+      "collector; see docs/metrics.md");
   AddCommonOptions(desc, common);
   AddHostOptions(desc, common);
   po::variables_map vm;
@@ -93,6 +125,7 @@ int RunDrift(const std::vector<std::string>& args) {
     return *rc;
   SetupLogging(common);
 
+  const auto started = std::chrono::steady_clock::now();
   auto run = MakePlanRun(common, flags, vm, /*default_all=*/true,
                          [&](const DesiredState& d, StateStore& s, ScopedLock& lock) {
                            Status got =
@@ -110,7 +143,9 @@ int RunDrift(const std::vector<std::string>& args) {
   bool timed_out = false;
   for (const auto& e : plan.host_errors)
     if (e.error.find("global timeout") != std::string::npos) timed_out = true;
-  DriftCheck check = run->reconciler->CheckDrift(plan, std::time(nullptr));
+  const std::int64_t checked_at = std::time(nullptr);
+  DriftCheck check = run->reconciler->CheckDrift(plan, checked_at);
+  const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - started;
   if (!check.recorded.ok())
     spdlog::error("could not record the drift check: {}", check.recorded.message());
   const std::string& result = check.result;
@@ -141,6 +176,13 @@ int RunDrift(const std::vector<std::string>& args) {
                 << code << ")\n";
   }
   if (!check.recorded.ok() && code == 0) code = 1;
+  if (!textfile.empty()) {
+    std::string failure = WriteTextfile(textfile, *run, check, checked_at, seconds.count());
+    if (!failure.empty()) {
+      std::cerr << "jlrec: --textfile: " << failure << "\n";
+      if (code == 0) code = 1;
+    }
+  }
   run->lock.Release();  // Finish may leave without running destructors
   return Finish(code, timed_out, common, run->planned.refresh.workers.get());
 }

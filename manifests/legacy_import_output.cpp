@@ -1,13 +1,10 @@
 #include "manifests/legacy_import_output.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <vector>
+
+#include "model/atomic_file.h"
 
 namespace jlrec {
 
@@ -15,73 +12,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Why(int error) { return std::strerror(error); }
-
 // True when something (even a dangling symlink) is at `path`.
 bool Occupied(const fs::path& path) {
   std::error_code ec;
   return fs::exists(fs::symlink_status(path, ec));
-}
-
-// A temporary file beside `path` holding `content`, on disk; returns its name.
-Result<std::string> WriteTemporary(const fs::path& path, const std::string& content) {
-  const std::string pattern =
-      (path.parent_path() / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  std::vector<char> name(pattern.begin(), pattern.end());
-  name.push_back('\0');
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) {
-    return Status::IoError(path.string() +
-                           ": cannot create a temporary file beside it: " + Why(errno));
-  }
-  // mkstemp makes the file 0600; the manifest and template are ordinary files (0666 - umask).
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  int error = ::fchmod(fd, 0666 & ~mask) == 0 ? 0 : errno;
-  for (size_t done = 0; error == 0 && done < content.size();) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno != EINTR) error = errno;
-    if (n > 0) done += static_cast<size_t>(n);
-  }
-  if (error == 0 && ::fsync(fd) != 0) error = errno;
-  if (::close(fd) != 0 && error == 0) error = errno;
-  if (error != 0) {
-    ::unlink(name.data());
-    return Status::IoError(path.string() + ": cannot write: " + Why(error));
-  }
-  return std::string(name.data());
-}
-
-// Moves `temporary` to `path`. Without `replace`, link() makes the name appear only if it is
-// free, with no window between the check and the move.
-Status Publish(const std::string& temporary, const fs::path& path, bool replace) {
-  if (!replace) {
-    if (::link(temporary.c_str(), path.c_str()) == 0) {
-      ::unlink(temporary.c_str());
-      return Status::Ok();
-    }
-    const int error = errno;
-    if (error == EEXIST || Occupied(path)) {
-      ::unlink(temporary.c_str());
-      return Status::Conflict(path.string() + " already exists");
-    }
-    // A filesystem without hard links: the check above, then a rename.
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return Status::IoError(path.string() + ": cannot write: " + Why(error));
-  }
-  return Status::Ok();
-}
-
-// Makes the renames of `folder` durable (best effort: a folder that cannot be opened only
-// loses that guarantee).
-void SyncFolder(const fs::path& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
 }
 
 Status MakeFolder(const fs::path& folder) {
@@ -94,10 +28,10 @@ Status MakeFolder(const fs::path& folder) {
 // Writes a file at `path`, which must not exist yet (kConflict if it appears meanwhile).
 Status WriteNewFile(const fs::path& path, const std::string& content) {
   if (Status s = MakeFolder(path.parent_path()); !s.ok()) return s;
-  auto temporary = WriteTemporary(path, content);
+  auto temporary = WriteTemporaryBeside(path.string(), content);
   if (!temporary.ok()) return temporary.status();
-  Status s = Publish(*temporary, path, false);
-  if (s.ok()) SyncFolder(path.parent_path());
+  Status s = MoveIntoPlace(*temporary, path.string(), /*replace=*/false);
+  if (s.ok()) SyncFolder(path.parent_path().string());
   return s;
 }
 
@@ -114,7 +48,7 @@ Result<LegacyImportOutput> WriteLegacyImport(const std::string& manifest_path,
     return Status::Conflict(manifest_path + " already exists");
   }
   if (Status s = MakeFolder(folder); !s.ok()) return s;
-  auto manifest_temporary = WriteTemporary(manifest_file, manifest);
+  auto manifest_temporary = WriteTemporaryBeside(manifest_file.string(), manifest);
   if (!manifest_temporary.ok()) return manifest_temporary.status();
 
   const fs::path template_file =
@@ -130,11 +64,11 @@ Result<LegacyImportOutput> WriteLegacyImport(const std::string& manifest_path,
       return s;
     }
   }
-  if (Status s = Publish(*manifest_temporary, manifest_file, overwrite); !s.ok()) {
+  if (Status s = MoveIntoPlace(*manifest_temporary, manifest_file.string(), overwrite); !s.ok()) {
     if (output.template_written) ::unlink(template_file.c_str());
     return s;
   }
-  SyncFolder(folder);
+  SyncFolder(folder.string());
   return output;
 }
 

@@ -10,6 +10,7 @@
 #include "manifests/field_formats.h"
 #include "manifests/suggestion.h"
 #include "model/registry_host.h"
+#include "model/suggestion.h"
 
 namespace jlrec {
 

@@ -1,5 +1,7 @@
 #include "model/rfc3339.h"
 
+#include <ctime>
+
 namespace jlrec {
 
 namespace {
@@ -85,6 +87,16 @@ std::optional<std::int64_t> FileModifiedAt(std::string_view stat_key) {
   const std::size_t second = stat_key.find(':', first + 1);
   if (second == std::string_view::npos) return std::nullopt;
   return ParseRfc3339(stat_key.substr(second + 1));
+}
+
+std::string FormatRfc3339Utc(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (::gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
+  char text[32];
+  if (std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    return std::to_string(unix_seconds);
+  return text;
 }
 
 }  // namespace jlrec

@@ -1,9 +1,11 @@
-// RFC 3339 timestamps as Docker writes them (State.StartedAt, a path stat's mtime): UTC "Z"
-// or a numeric offset, with up to nine fractional digits.
+// RFC 3339 timestamps: read as Docker writes them (State.StartedAt, a path stat's mtime): UTC
+// "Z" or a numeric offset, with up to nine fractional digits; written as jlrec shows times
+// (messages, the HTTP API): whole seconds, UTC.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace jlrec {
@@ -16,5 +18,9 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view text);
 /// The modification time (nanoseconds since the epoch) in a Provider::StatFile key
 /// "SIZE:MODE:MTIME"; nullopt when the key has no parsable MTIME (a symlink's "" key).
 std::optional<std::int64_t> FileModifiedAt(std::string_view stat_key);
+
+/// `unix_seconds` as "YYYY-MM-DDTHH:MM:SSZ" (UTC); the number itself when the time cannot be
+/// represented.
+std::string FormatRfc3339Utc(std::int64_t unix_seconds);
 
 }  // namespace jlrec

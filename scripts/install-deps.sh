@@ -9,12 +9,14 @@ PACKAGES=(
   libboost-graph-dev libboost-program-options-dev libboost-dev
   libyaml-cpp-dev libssh-dev libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libkainjow-mustache-dev libarchive-dev catch2
+  # jlrec serve's HTTP server (cpp-httplib: a shared library, linked through its pkg-config)
+  libcpp-httplib-dev
   # lab (tests/lab/lab.sh) and tests
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
-  # the status page's browser test (tests/lab/serve_browser_lab_test.cpp): headless, WebDriver
+  # the browser test of serve's status page (headless Chromium driven through WebDriver)
   chromium chromium-driver
-  # packaging (cpack -G DEB)
-  dpkg-dev file
+  # packaging (cpack -G DEB); systemd-analyze verifies the serve unit in package-test.sh
+  dpkg-dev file systemd
   # checks: scripts/thread-safety-check.sh (clang's -Wthread-safety; the build itself is g++)
   # and scripts/check-format.sh (one pinned clang-format, so `make format` and CI agree)
   clang-15 clang-format-14

@@ -2,9 +2,9 @@
 # Holds the lock contracts (GUARDED_BY, REQUIRES, EXCLUDES: model/thread_annotations.h) with
 # clang's -Wthread-safety. The build is g++, which has no such analysis, so this runs clang
 # on the side, syntax only: over every production source (model, manifests, providers,
-# state, engine, cli) and tests/support/, with the include paths and defines the real build
-# used, read from BUILD_DIR/compile_commands.json. Exits non-zero with clang's diagnostics
-# when a contract is broken (or a file does not compile under clang).
+# state, engine, serve, cli) and tests/support/, with the include paths and defines the real
+# build used, read from BUILD_DIR/compile_commands.json. Exits non-zero with clang's
+# diagnostics when a contract is broken (or a file does not compile under clang).
 #
 #   scripts/thread-safety-check.sh BUILD_DIR          check the tree
 #   scripts/thread-safety-check.sh --probe BUILD_DIR  prove the check bites: clang must reject
@@ -120,7 +120,7 @@ while IFS= read -r line; do
         seen[$file]=1
         case ${file#"$src"/} in
           model/*.cpp | manifests/*.cpp | providers/*.cpp | state/*.cpp | engine/*.cpp | \
-            cli/*.cpp | tests/support/*.cpp)
+            serve/*.cpp | cli/*.cpp | tests/support/*.cpp)
             [[ -z $model_command && $file == "$src"/model/*.cpp ]] && model_command=$command
             if [[ -n ${skip_reason[${file#"$src"/}]:-} ]]; then
               ((probe)) || echo "thread-safety-check: skipped ${file#"$src"/}:" \

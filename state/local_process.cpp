@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
-#include <ctime>
 #include <vector>
 
 namespace jlrec {
@@ -41,16 +40,6 @@ std::int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string FormatUnixTimeUtc(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (::gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
-  char text[32];
-  if (std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-    return std::to_string(unix_seconds);
-  return text;
 }
 
 }  // namespace jlrec

@@ -20,7 +20,4 @@ bool ProcessIsGoneOnThisMachine(std::int64_t pid);
 /// The current time in unix seconds.
 std::int64_t UnixNow();
 
-/// `unix_seconds` as "YYYY-MM-DDTHH:MM:SSZ" (UTC), for messages.
-std::string FormatUnixTimeUtc(std::int64_t unix_seconds);
-
 }  // namespace jlrec

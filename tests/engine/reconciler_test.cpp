@@ -1,18 +1,16 @@
 // The whole pipeline (refresh and cache, plan, apply with its journal, drift, saved plans,
 // locks, failures, rollback, adoption) run against the fake provider and a real state file,
 // without the lab: what the CLI commands do, minus parsing and printing.
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <filesystem>
 
 #include "engine/plan_json.h"
 #include "engine/reconciler.h"
 #include "engine/scoped_lock.h"
 #include "model/digest.h"
-#include "state/sqlite_state_store.h"
 #include "support/fake_provider.h"
+#include "support/pipeline_world.h"
 
 namespace jlrec {
 namespace {
@@ -47,56 +45,15 @@ DesiredState Manifest(const std::string& image = std::string(kRepo) + ":1") {
   return d;
 }
 
-// A throwaway state file, the fake hosts with both images, and the pipeline over them.
-struct World {
+// The fake hosts with both images, and the pipeline over them.
+struct World : PipelineWorld {
   World() {
-    char tmpl[] = "/tmp/jlrec-reconciler-XXXXXX";
-    dir = mkdtemp(tmpl);
-    auto opened = OpenSqliteStateStore(dir + "/state.db");
-    REQUIRE(opened.ok());
-    store = std::move(*opened);
-    factory = std::make_shared<FakeProviderFactory>();
-    for (const char* h : {"h1", "h2"}) {
-      for (const char* tag : {"1", "2"}) {
-        const std::string ref = std::string(kRepo) + ":" + tag;
-        const std::string digest = "sha256:" + Sha256Hex(std::string("content ") + tag);
-        factory->Host(h).AddImage(ref);
-        factory->Host(h).SetRegistryDigest(ref, digest);
-        factory->Host(h).SetLocalImageDigests(ref, {std::string(kRepo) + "@" + digest});
-        factory->Host(h).AddImage(std::string(kRepo) + "@" + digest);
-      }
-    }
-    RefreshOptions options;
-    options.parallelism = 2;
-    reconciler = std::make_unique<Reconciler>(factory, *store, options);
-  }
-  ~World() {
-    reconciler.reset();
-    store.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    for (const char* h : {"h1", "h2"})
+      for (const char* tag : {"1", "2"}) SeedImage(h, kRepo, tag);
   }
   PlannedRun Plan(const DesiredState& d, bool refresh = true) {
-    PlanRequest request;
-    request.groups = {"product"};
-    request.refresh = refresh;
-    auto run = reconciler->MakePlan(d, request);
-    INFO(run.status().ToString());
-    REQUIRE(run.ok());
-    return std::move(*run);
+    return PipelineWorld::Plan(d, {"product"}, refresh);
   }
-  ApplyReport Apply(const DesiredState& d, PlannedRun& run, const std::string& kind = "apply") {
-    ApplyRequest request;
-    request.kind = kind;
-    request.owner = "tester@here";
-    request.options.poll_interval = std::chrono::milliseconds(1);
-    request.options.running_gate_timeout = std::chrono::milliseconds(200);
-    return reconciler->Apply(run.plan, d, run.providers(), &run.live(), request, nullptr);
-  }
-  std::string dir;
-  std::unique_ptr<StateStore> store;
-  std::shared_ptr<FakeProviderFactory> factory;
-  std::unique_ptr<Reconciler> reconciler;
 };
 
 }  // namespace

@@ -33,3 +33,9 @@ TEST_CASE("a stat key's mtime is the time after its second colon", "[rfc3339]") 
   CHECK_FALSE(FileModifiedAt("120:493").has_value());
   CHECK_FALSE(FileModifiedAt("120:493:12345").has_value());
 }
+
+TEST_CASE("unix seconds format as whole-second UTC times that parse back", "[rfc3339]") {
+  CHECK(FormatRfc3339Utc(0) == "1970-01-01T00:00:00Z");
+  CHECK(FormatRfc3339Utc(1796115845) == "2026-12-01T09:04:05Z");
+  CHECK(ParseRfc3339(FormatRfc3339Utc(1796115845)) == std::int64_t{1796115845} * 1000000000);
+}
