@@ -9,7 +9,7 @@ PACKAGES=(
   libboost-graph-dev libboost-program-options-dev libboost-dev
   libyaml-cpp-dev libssh-dev libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libkainjow-mustache-dev libarchive-dev catch2
-  # jlrec serve's HTTP server (cpp-httplib, header-only)
+  # jlrec serve's HTTP server (cpp-httplib: a shared library, linked through its pkg-config)
   libcpp-httplib-dev
   # lab (tests/lab/lab.sh) and tests
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3

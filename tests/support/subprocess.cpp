@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,17 +83,15 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
   return r;
 }
 
-int StartJlrec(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-               const std::string& output) {
+int StartProcess(const std::vector<std::string>& argv,
+                 const std::map<std::string, std::string>& env, const std::string& output) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   setpgid(0, 0);
   for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-  std::vector<std::string> all{JLREC_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   if (output.empty()) {
     dup2(open("/dev/null", O_WRONLY), 1);
   } else {
@@ -100,8 +99,31 @@ int StartJlrec(const std::vector<std::string>& args, const std::map<std::string,
     dup2(file, 1);
     dup2(file, 2);
   }
-  execv(argv[0], argv.data());
+  execvp(args[0], args.data());
   _exit(127);
+}
+
+int StopProcessGroup(int pid, int grace_ms) {
+  // The group may outlive its leader (a browser's children), so it is signalled either way.
+  kill(-pid, SIGTERM);
+  int status = 0;
+  pid_t reaped = 0;
+  for (int waited = 0; waited <= grace_ms; waited += 20) {
+    reaped = waitpid(pid, &status, WNOHANG);
+    if (reaped != 0) break;
+    usleep(20 * 1000);
+  }
+  kill(-pid, SIGKILL);
+  if (reaped == 0) reaped = waitpid(pid, &status, 0);
+  if (reaped != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int StartJlrec(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+               const std::string& output) {
+  std::vector<std::string> all{JLREC_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  return StartProcess(all, env, output);
 }
 
 ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input,

@@ -20,6 +20,20 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
                          const std::map<std::string, std::string>& env = {});
 
+/// Starts `argv` (argv[0] a path, or a name looked up in PATH) in its own process group, `env`
+/// added to its environment and stdout to /dev/null (or stdout and stderr to the file
+/// `output`, created or truncated, when given), without waiting. Returns its pid, which is
+/// also its process group id (the caller reaps it, e.g. with StopProcessGroup).
+int StartProcess(const std::vector<std::string>& argv,
+                 const std::map<std::string, std::string>& env = {},
+                 const std::string& output = "");
+
+/// Ends what StartProcess or StartJlrec started, whatever it left behind in its process
+/// group: SIGTERM to the group, up to `grace_ms` for the leader to exit, then SIGKILL to the
+/// group; reaps the leader. Returns the leader's exit status as ProcessResult::exit_code has
+/// it. Bounded: never waits longer than `grace_ms` plus a moment.
+int StopProcessGroup(int pid, int grace_ms = 3000);
+
 /// Starts the built jlrec binary (JLREC_BINARY) with `args` in its own process group, `env`
 /// added to its environment and stdout to /dev/null (or stdout and stderr to the file
 /// `output`, created or truncated, when given), without waiting: for tests that kill, stop
