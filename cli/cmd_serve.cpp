@@ -89,7 +89,8 @@ int RunServe(const std::vector<std::string>& args) {
       ("listen", po::value(&listen)->default_value(listen),
        "HOST:PORT to serve on; other than loopback only with --token-file")
       ("interval", po::value(&interval_text)->default_value(interval_text),
-       "between two drift checks: 30s, 5m, 1h, ...")
+       "between two drift checks: 30s, 5m, 1h, ...; 0: no drift loop (a cron `jlrec drift` "
+       "keeps the history the server shows)")
       ("token-file", po::value(&token_file),
        "file whose first line is the bearer token POST /api/v1/apply needs (mode 600); "
        "without it the server is read-only")
@@ -112,13 +113,15 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << "jlrec: --listen " << listen << ": expected HOST:PORT (e.g. 127.0.0.1:8080)\n";
     return 1;
   }
-  auto interval = ParseInterval(interval_text);
+  auto interval = interval_text == "0" ? std::optional(std::chrono::milliseconds(0))
+                                       : ParseInterval(interval_text);
   if (!interval) {
     std::cerr << "jlrec: --interval " << interval_text
               << ": expected a duration from 100ms to 7 days, e.g. 30s, 5m, 1h\n";
     return 1;
   }
   options.interval = *interval;
+  options.drift_loop = interval->count() > 0;
   options.apply_parallelism = std::max(1, apply_parallelism);
   if (!token_file.empty()) {
     auto token = ReadToken(token_file);
@@ -188,11 +191,11 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << "jlrec: " << bound.message() << "\n";
     return 1;
   }
-  spdlog::info("jlrec serve: {} on http://{}:{}/ ({}; drift check every {})", manifest,
+  spdlog::info("jlrec serve: {} on http://{}:{}/ ({}; {})", manifest,
                options.listen_host.find(':') != std::string::npos ? "[" + options.listen_host + "]"
                                                                   : options.listen_host,
                server.port(), options.token.empty() ? "read-only" : "applies need the token",
-               interval_text);
+               options.drift_loop ? "drift check every " + interval_text : "no drift loop");
   std::thread waiter([&server, stop_signals] {
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -528,6 +528,9 @@ void Server::Impl::Routes() {
                  res.body.size());
   });
   http.set_payload_max_length(kMaxBody);
+  // The library writes a response's headers and body apart: with Nagle's algorithm, a
+  // kept-alive connection waits out the client's delayed ACK (40 ms) on every answer.
+  http.set_tcp_nodelay(true);
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
   http.set_keep_alive_max_count(1000);
