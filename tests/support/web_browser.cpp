@@ -30,16 +30,24 @@ std::string ReadFile(const std::string& path) {
 }
 
 // Kills every process whose command line names `profile` (the browser's processes outlive a
-// chromedriver that died without closing them; no other process uses that temp folder).
+// chromedriver that died without closing them; no other process uses that temp folder), until
+// none is left or 3 s passed.
 void KillProcessesOf(const std::string& profile) {
   const std::string flag = "--user-data-dir=" + profile;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = ReadFile(entry.path() / "cmdline");
-    for (char& c : cmdline) c = c == '\0' ? ' ' : c;
-    if (cmdline.find(flag) != std::string::npos) kill(std::stoi(name), SIGKILL);
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    int found = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+      const std::string name = entry.path().filename();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::string cmdline = ReadFile(entry.path() / "cmdline");
+      for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+      if (cmdline.find(flag) == std::string::npos) continue;
+      kill(std::stoi(name), SIGKILL);
+      ++found;
+    }
+    if (found == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
