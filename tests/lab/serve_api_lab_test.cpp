@@ -247,3 +247,51 @@ TEST_CASE("serve on the lab answers every route, applies only the plan shown, an
   CHECK(log.find(kSecret) == std::string::npos);
   CHECK(log.find(kToken) == std::string::npos);
 }
+
+TEST_CASE("serve's drift loop gives a hung host one check's timeout, answers meanwhile, goes on",
+          "[lab][serve]") {
+  LabProject p("e2eservehang");
+  p.Write(
+      {LabUnit{1, {"core"}, {"product"}, true, ""}, LabUnit{2, {"w1"}, {"product"}, false, ""}});
+  auto applied = p.Jlrec({"apply", "--all", "--auto-approve"});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+  ServeProcess s(p, {"--interval", "1s", "--timeout", "4", "--request-timeout", "2"});
+  INFO(s.Log());
+
+  // lab2's daemon stops answering: the check that meets it ends at its timeout, as an error
+  // naming lab2's container unknown, and the server answers while it waits.
+  REQUIRE(LabCommand({"pause-docker", "2"}).exit_code == 0);
+  Finally resume([] { LabCommand({"resume-docker", "2"}); });
+  const auto paused_at = std::chrono::steady_clock::now();
+  json hung;
+  double slowest_answer = 0;
+  while (std::chrono::steady_clock::now() - paused_at < std::chrono::seconds(30)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto [status, group] = s.Get("/api/v1/groups/product");
+    slowest_answer =
+        std::max(slowest_answer,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    REQUIRE(status == 200);
+    for (const auto& c : group["containers"])
+      if (c["host"] == "lab2" && c["status"] == "unknown") hung = c;
+    if (!hung.is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_at).count();
+  REQUIRE(!hung.is_null());
+  UNSCOPED_INFO("hung host shown unknown after " << seconds << " s; slowest answer meanwhile "
+                                                 << slowest_answer << " s");
+  CHECK(seconds < 4 + 1 + 6);  // at most the check under way, then one check's timeout
+  CHECK(slowest_answer < 1.0);
+  auto [ds, drift] = s.Get("/api/v1/drift?limit=1");
+  CHECK(drift["checks"][0]["result"] == "error");
+
+  // Once it answers again, the next check finds the fleet in sync.
+  LabCommand({"resume-docker", "2"});
+  json back = s.WaitForContainer(
+      "product", "lab2/" + p.Name("w1"), [](const json& c) { return c["status"] == "in_sync"; },
+      30);
+  CHECK(back["status"] == "in_sync");
+}
