@@ -1,5 +1,6 @@
 // The status page of `jlrec serve` in a real browser (headless Chromium over WebDriver)
-// against the lab: every container shown in sync, a stopped one shown drifted after the next
+// against the lab, serving the example manifest (manifests/lab.yaml): every container shown
+// in sync, a stopped one shown drifted after the next
 // drift loop without a reload, on a laptop and a phone width, the group and run views, and
 // the banner when the server is gone. Screenshots go to tests/output in the build dir.
 #include <httplib.h>
@@ -13,9 +14,11 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "manifests/manifest_loader.h"
 #include "support/finally.h"
 #include "support/lab_project.h"
 #include "support/web_browser.h"
@@ -89,22 +92,49 @@ TEST_CASE(
     "the status page shows every container in sync and then a stopped one drifted at the next "
     "drift loop without a reload, on a laptop and a phone width",
     "[lab][serve][browser]") {
-  LabProject p("e2epage");
-  p.Write({LabUnit{1, {"core"}, {"product"}, true, ""},
-           LabUnit{2, {"w1", "w2"}, {"product"}, false, ""},
-           LabUnit{3, {"t1"}, {"test"}, false, ""}});
-  auto applied = p.Jlrec({"apply", "--all", "--auto-approve"});
+  // The example manifest itself (manifests/lab.yaml, project jiliang), with a state file of
+  // the test's own; its containers are made afresh and removed at the end.
+  const std::string manifest = std::string(JLREC_SOURCE_DIR) + "/manifests/lab.yaml";
+  auto loaded = jlrec::LoadManifest(manifest);
+  REQUIRE(loaded.ok());
+  std::vector<std::string> refs;
+  std::set<std::string> cores;
+  std::string stopped, stopped_name;
+  int stopped_host = 0, product_rows = 0;
+  const auto host_number = [](const std::string& key) { return std::stoi(key.substr(3)); };
+  const auto remove_all = [&] {
+    for (const auto& c : loaded.state->containers)
+      LabDocker(host_number(c.host), {"rm", "-f", c.name});
+  };
+  for (const auto& c : loaded.state->containers) {
+    refs.push_back(c.Ref());
+    const bool product = std::count(c.groups.begin(), c.groups.end(), "product") > 0;
+    product_rows += product;
+    if (c.core) cores.insert(c.Ref());
+    if (!c.core && product && stopped.empty()) {
+      stopped = c.Ref();
+      stopped_name = c.name;
+      stopped_host = host_number(c.host);
+    }
+  }
+  REQUIRE(!cores.empty());
+  REQUIRE(!stopped.empty());
+  LabProject p("e2epage");  // a temp folder (and nothing on the hosts)
+  remove_all();
+  Finally remove_at_end(remove_all);
+  const std::vector<std::string> with_state = {"-m", manifest, "--state", p.dir() + "/state.db"};
+  std::vector<std::string> apply = {"apply", "--all", "--auto-approve"};
+  apply.insert(apply.end(), with_state.begin(), with_state.end());
+  auto applied = jlrec::testing::RunJlrec(apply);
   INFO(applied.out << applied.err);
   REQUIRE(applied.exit_code == 0);
-  const std::string core = "lab1/" + p.Name("core"), stopped = "lab2/" + p.Name("w1");
-  const std::vector<std::string> refs = {core, stopped, "lab2/" + p.Name("w2"),
-                                         "lab3/" + p.Name("t1")};
 
   const int port = FreeLoopbackPort();
   const std::string log = p.dir() + "/serve.log";
-  int serve = StartJlrec({"serve", "-m", p.manifest(), "--listen",
-                          "127.0.0.1:" + std::to_string(port), "--interval", "2s"},
-                         {}, log);
+  std::vector<std::string> serve_args = {"serve", "--listen", "127.0.0.1:" + std::to_string(port),
+                                         "--interval", "2s"};
+  serve_args.insert(serve_args.end(), with_state.begin(), with_state.end());
+  int serve = StartJlrec(serve_args, {}, log);
   Finally stop_serve([&] {
     if (serve > 0) StopProcessGroup(serve, 10000);
   });
@@ -142,7 +172,7 @@ TEST_CASE(
   REQUIRE(in_sync);
   for (const auto& ref : refs) {
     INFO(ref);
-    CHECK(rows[ref].core == (ref == core ? "true" : "false"));
+    CHECK(rows[ref].core == (cores.count(ref) ? "true" : "false"));
     CHECK(Contains(rows[ref].text, "in sync"));  // the colour has a text label
     CHECK(rows[ref].height > 0);
   }
@@ -153,7 +183,7 @@ TEST_CASE(
   browser.Screenshot(out + "/serve-status-page-in-sync.png");
 
   // A container stopped on its host: drifted after the next drift loop, in place.
-  REQUIRE(LabDocker(2, {"stop", "-t", "1", p.Name("w1")}).exit_code == 0);
+  REQUIRE(LabDocker(stopped_host, {"stop", "-t", "1", stopped_name}).exit_code == 0);
   bool drifted = WaitUntil(30, [&] {
     rows = Rows(browser);
     return rows[stopped].status == "drifted";
@@ -208,7 +238,8 @@ TEST_CASE(
     return browser.Run(R"(
       const s = document.querySelectorAll('section.group');
       return s.length === 1 && s[0].dataset.group === 'product' &&
-             s[0].querySelectorAll('tr[data-ref]').length === 3 &&
+             s[0].querySelectorAll('tr[data-ref]').length === )" +
+                       std::to_string(product_rows) + R"( &&
              s[0].textContent.includes('Script digest');)") == true;
   });
   CHECK(group_view);
