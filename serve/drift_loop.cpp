@@ -78,28 +78,30 @@ DriftTurn DriftLoop::RunOnce() {
   auto desired = access_.load_manifest();
   if (!desired.ok()) return finish(DriftTurn::Kind::kFailed, desired.status().message());
   turn.project = desired->project;
+  turn.desired = std::make_shared<const DesiredState>(std::move(*desired));
+  const DesiredState& manifest = *turn.desired;
   auto store = access_.open_store();
   if (!store.ok()) return finish(DriftTurn::Kind::kFailed, store.status().message());
 
   // An apply changes the hosts while it runs: a check then would report its half-done work
   // as drift. Back off until it is over (the CLI's drift does not wait; the loop can).
-  const std::string apply_lock = "apply:" + desired->project;
+  const std::string apply_lock = "apply:" + manifest.project;
   auto holder = (*store)->LockHolder(apply_lock);
   if (!holder.ok()) return finish(DriftTurn::Kind::kFailed, holder.status().message());
   if (*holder)
     return finish(DriftTurn::Kind::kWaiting, "an apply holds the lock: " + HolderText(**holder));
   ScopedLock lock;  // after `store`: released before it closes
-  Status got = lock.Acquire(**store, "drift:" + desired->project, 0, access_.owner);
+  Status got = lock.Acquire(**store, "drift:" + manifest.project, 0, access_.owner);
   if (got.code() == Status::Code::kConflict)
     return finish(DriftTurn::Kind::kWaiting, "another drift check is running: " + got.message());
   if (!got.ok()) return finish(DriftTurn::Kind::kFailed, got.message());
 
   SetState("checking");
-  auto reconciler = access_.make_reconciler(*desired, **store);
+  auto reconciler = access_.make_reconciler(manifest, **store);
   PlanRequest request;
-  for (const auto& [name, group] : desired->groups) request.groups.push_back(name);
+  for (const auto& [name, group] : manifest.groups) request.groups.push_back(name);
   request.refresh = true;
-  auto planned = reconciler->MakePlan(*desired, request);
+  auto planned = reconciler->MakePlan(manifest, request);
   if (!planned.ok()) return finish(DriftTurn::Kind::kFailed, planned.status().message());
   turn.refresh_seconds = planned->refresh_seconds;
 

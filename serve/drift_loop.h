@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -27,8 +28,11 @@ struct DriftTurn {
   double seconds = 0;           ///< wall time of the turn
   double refresh_seconds = 0;   ///< of it, the refresh
   std::string project;          ///< the manifest's project ("" when it did not load)
-  Plan plan;                    ///< the check's plan (kChecked)
-  DriftCheck check;             ///< the check (kChecked)
+  /// The manifest as this turn loaded it (null when it did not load): the server's view
+  /// follows it, so an edit shows from the next check on.
+  std::shared_ptr<const DesiredState> desired;
+  Plan plan;         ///< the check's plan (kChecked)
+  DriftCheck check;  ///< the check (kChecked)
 };
 
 /// The loop's state, for the groups route and the page.

@@ -1,11 +1,14 @@
 #include "serve/fleet_source.h"
 
+#include <spdlog/spdlog.h>
+
 #include <ctime>
 
 namespace jlrec::serve {
 namespace {
 constexpr std::size_t kRecentRuns = 5;
 constexpr int kRecentChecks = 20;
+constexpr std::chrono::seconds kManifestRecheck{10};
 }  // namespace
 
 FleetSource::FleetSource(const ProjectAccess& access, const ServeOptions& options)
@@ -13,16 +16,31 @@ FleetSource::FleetSource(const ProjectAccess& access, const ServeOptions& option
 
 void FleetSource::SetDesired(std::shared_ptr<const DesiredState> desired) {
   MutexLock lock(mu_);
+  desired_loaded_ = std::chrono::steady_clock::now();
   if (desired_ && desired && desired_->manifest_digest == desired->manifest_digest) return;
   desired_ = std::move(desired);
   view_.reset();
 }
 
 Result<std::shared_ptr<const DesiredState>> FleetSource::DesiredLocked() {
-  if (desired_) return desired_;
+  const auto now = std::chrono::steady_clock::now();
+  // With a drift loop, each of its turns hands the manifest over; without one, an edit is
+  // picked up here, a load at most every kManifestRecheck.
+  if (desired_ && (options_.drift_loop || now - desired_loaded_ < kManifestRecheck))
+    return desired_;
   auto loaded = access_.load_manifest();
-  if (!loaded.ok()) return loaded.status();
-  desired_ = std::make_shared<const DesiredState>(std::move(*loaded));
+  if (!loaded.ok()) {
+    if (!desired_) return loaded.status();
+    spdlog::warn("the manifest does not load; still showing the last one that did: {}",
+                 loaded.status().message());
+    desired_loaded_ = now;
+    return desired_;
+  }
+  desired_loaded_ = now;
+  if (!desired_ || desired_->manifest_digest != loaded->manifest_digest) {
+    desired_ = std::make_shared<const DesiredState>(std::move(*loaded));
+    view_.reset();
+  }
   return desired_;
 }
 

@@ -33,7 +33,8 @@ class FleetSource {
   /// `access` and `options` must outlive this.
   FleetSource(const ProjectAccess& access, const ServeOptions& options);
 
-  /// The manifest the view is made against: the one the drift loop (or an apply) loaded last.
+  /// The manifest the view is made against: the one the drift loop (or a refresh) loaded
+  /// last. Without a drift loop, the source loads it again itself every 10 s at most.
   void SetDesired(std::shared_ptr<const DesiredState> desired) EXCLUDES(mu_);
   /// That manifest, loading it now when none was loaded yet; kInvalidArgument when it does not
   /// load.
@@ -57,6 +58,7 @@ class FleetSource {
   Mutex mu_;
   std::unique_ptr<StateStore> store_ GUARDED_BY(mu_);
   std::shared_ptr<const DesiredState> desired_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point desired_loaded_ GUARDED_BY(mu_);
   std::shared_ptr<const FleetData> view_ GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point view_built_ GUARDED_BY(mu_);
 };

@@ -170,6 +170,7 @@ struct Server::Impl {
   Mutex refresh_mu;                                // one POST /api/v1/refresh at a time
 
   void OnTurn(const DriftTurn& turn) {
+    if (turn.desired) fleet.SetDesired(turn.desired);
     if (turn.kind != DriftTurn::Kind::kChecked) return;
     DriftCheckTiming timing;
     timing.checked_at = turn.started_at;

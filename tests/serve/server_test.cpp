@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -76,7 +77,15 @@ struct Served {
       factory->Host(h).SetLocalImageDigests(kImage, {"127.0.0.1:5000/app@" + digest});
     }
     ProjectAccess access;
-    access.load_manifest = [] { return Result<DesiredState>(Manifest()); };
+    auto extra = extra_container;
+    access.load_manifest = [extra] {
+      DesiredState d = Manifest();
+      if (*extra) {  // the operator added a unit
+        d.containers.push_back(Want("h2", "added", false));
+        d.manifest_digest = "m2";
+      }
+      return Result<DesiredState>(std::move(d));
+    };
     const std::string path = dir + "/state.db";
     access.open_store = [path]() -> Result<std::unique_ptr<StateStore>> {
       auto store = OpenSqliteStateStore(path);
@@ -147,6 +156,8 @@ struct Served {
     return nullptr;
   }
   std::string dir;
+  /// Set: the manifest gains container h2/added (an operator's edit).
+  std::shared_ptr<std::atomic<bool>> extra_container = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<FakeProviderFactory> factory;
   std::function<Result<std::unique_ptr<StateStore>>()> open_store;
   std::unique_ptr<Server> server;
@@ -343,6 +354,29 @@ TEST_CASE("serve: the drift loop records checks, shows a stopped container drift
   CHECK(page->status == 200);
   CHECK(page->body.find("<html") != std::string::npos);
   CHECK(s.bodies.find(kSecret) == std::string::npos);
+}
+
+TEST_CASE("serve: an edited manifest shows from the next drift check on", "[serve]") {
+  ServeOptions o;
+  o.drift_loop = true;
+  o.interval = std::chrono::milliseconds(100);
+  o.view_ttl = std::chrono::milliseconds(0);
+  Served s(o);
+  s.ApplyDirectly();
+  auto [before_status, before] = s.Get("/api/v1/groups/product");
+  REQUIRE(before_status == 200);
+  CHECK(before["containers"].size() == 2);
+  *s.extra_container = true;
+  nlohmann::json added;
+  for (int i = 0; i < 100 && added.is_null(); ++i) {
+    auto [status, group] = s.Get("/api/v1/groups/product");
+    for (const auto& c : group["containers"])
+      if (c["ref"] == "h2/added") added = c;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(!added.is_null());
+  CHECK(added["status"] == "drifted");
+  CHECK(added["drift_class"] == "missing");
 }
 
 TEST_CASE("serve: only loopback addresses are loopback", "[serve]") {
