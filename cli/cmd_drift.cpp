@@ -49,10 +49,6 @@ std::string Notify(const std::string& cmd, const std::string& report) {
   return "killed by signal " + std::to_string(WTERMSIG(status));
 }
 
-// How many recent checks --textfile looks through for the last successful one when this check
-// was not (a week of checks every 10 minutes); older than that, the gauge says 0: none known.
-constexpr int kSuccessLookback = 1000;
-
 // Writes the check's gauges for node_exporter's textfile collector: a complete file each run
 // (in sync included), replaced atomically so the collector never reads half of one, readable
 // by the collector's user. Returns "" or why it could not.
@@ -64,7 +60,7 @@ std::string WriteTextfile(const std::string& path, PlanRun& run, const DriftChec
   timing.refresh_seconds = run.planned.refresh_seconds;
   if (!serve::DriftCheckSucceeded(check.result)) {
     // The history holds this check too, which is no success: the newest success is older.
-    auto history = run.store->ListDriftChecks(run.plan().project, 0, kSuccessLookback);
+    auto history = run.store->ListDriftChecks(run.plan().project, 0, serve::kLastSuccessLookback);
     if (history.ok())
       timing.previous_success_at = serve::LastSuccessfulCheckAt(*history);
     else

@@ -112,7 +112,8 @@ DriftTurn DriftLoop::RunOnce() {
     return finish(
         DriftTurn::Kind::kWaiting,
         "an apply began during the check, which was not recorded: " + HolderText(**holder));
-  turn.check = reconciler->CheckDrift(planned->plan, std::time(nullptr));
+  turn.checked_at = std::time(nullptr);
+  turn.check = reconciler->CheckDrift(planned->plan, turn.checked_at);
   turn.plan = std::move(planned->plan);
   if (!turn.check.recorded.ok())
     spdlog::error("could not record the drift check: {}", turn.check.recorded.message());

@@ -25,6 +25,7 @@ struct DriftTurn {
   Kind kind = Kind::kFailed;
   std::string note;             ///< why it waited or failed ("" when checked)
   std::int64_t started_at = 0;  ///< unix seconds
+  std::int64_t checked_at = 0;  ///< unix seconds the check was recorded as made (kChecked)
   double seconds = 0;           ///< wall time of the turn
   double refresh_seconds = 0;   ///< of it, the refresh
   std::string project;          ///< the manifest's project ("" when it did not load)

@@ -45,6 +45,9 @@ inline constexpr double kRefreshBuckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 inline constexpr const char* kDriftResults[] = {"in_sync", "drift", "error"};
 /// The results of an apply run (ApplyRunResult).
 inline constexpr const char* kApplyResults[] = {"ok", "failed", "interrupted", "error"};
+/// How many recent drift checks are read back for the last successful one when a check did
+/// not succeed (a week of checks every 10 minutes); older than that, none is known.
+inline constexpr int kLastSuccessLookback = 1000;
 
 /// When a drift check ran, how long it took, and the last successful one before it.
 struct DriftCheckTiming {

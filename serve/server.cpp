@@ -38,8 +38,6 @@ constexpr const char* kJson = "application/json";
 constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 1000;
-// Drift checks read back for the last successful one (an hour of checks at 3 a minute).
-constexpr int kHistoryForLastSuccess = 200;
 
 // Host names, reasons and errors come from hosts and files: JSON text must stay valid even
 // when they are not UTF-8.
@@ -173,18 +171,21 @@ struct Server::Impl {
     if (turn.desired) fleet.SetDesired(turn.desired);
     if (turn.kind != DriftTurn::Kind::kChecked) return;
     DriftCheckTiming timing;
-    timing.checked_at = turn.started_at;
+    timing.checked_at = turn.checked_at;
     timing.duration_seconds = turn.seconds;
     timing.refresh_seconds = turn.refresh_seconds;
-    // The check was recorded: the history's newest success is this one or, when it did not
-    // succeed, the last one before it.
-    Status read = fleet.WithStore([&](StateStore& store) {
-      auto history = store.ListDriftChecks(turn.project, 0, kHistoryForLastSuccess);
-      if (!history.ok()) return history.status();
-      timing.previous_success_at = LastSuccessfulCheckAt(*history);
-      return Status::Ok();
-    });
-    if (!read.ok()) spdlog::warn("metrics: reading the drift history: {}", read.message());
+    if (DriftCheckSucceeded(turn.check.result)) {
+      timing.previous_success_at = turn.checked_at;
+    } else {
+      // The history holds this check too, which is no success: the newest success is older.
+      Status read = fleet.WithStore([&](StateStore& store) {
+        auto history = store.ListDriftChecks(turn.project, 0, kLastSuccessLookback);
+        if (!history.ok()) return history.status();
+        timing.previous_success_at = LastSuccessfulCheckAt(*history);
+        return Status::Ok();
+      });
+      if (!read.ok()) spdlog::warn("metrics: reading the drift history: {}", read.message());
+    }
     if (timing.previous_success_at)
       last_success_at = std::max(last_success_at.load(), *timing.previous_success_at);
     Status recorded = RecordDriftCheck(metrics, turn.plan, turn.check, timing);
