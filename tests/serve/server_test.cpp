@@ -166,6 +166,15 @@ struct Served {
   std::string bodies;  // every body answered, to search for secrets
 };
 
+// A drift loop every 100 ms, and a view built anew for every request: tests of the loop.
+ServeOptions FastLoop() {
+  ServeOptions o;
+  o.drift_loop = true;
+  o.interval = std::chrono::milliseconds(100);
+  o.view_ttl = std::chrono::milliseconds(0);
+  return o;
+}
+
 ServeOptions WithToken() {
   ServeOptions o = NoLoop();
   o.token = kToken;
@@ -321,11 +330,7 @@ TEST_CASE("serve: an apply while another holds the lock answers 409 locked namin
 
 TEST_CASE("serve: the drift loop records checks, shows a stopped container drifted, and counts",
           "[serve]") {
-  ServeOptions o;
-  o.drift_loop = true;
-  o.interval = std::chrono::milliseconds(100);
-  o.view_ttl = std::chrono::milliseconds(0);
-  Served s(o);
+  Served s(FastLoop());
   s.ApplyDirectly();
   REQUIRE(s.factory->Host("h2").ExitProcess("worker", 137));
   nlohmann::json worker;
@@ -357,11 +362,7 @@ TEST_CASE("serve: the drift loop records checks, shows a stopped container drift
 }
 
 TEST_CASE("serve: an edited manifest shows from the next drift check on", "[serve]") {
-  ServeOptions o;
-  o.drift_loop = true;
-  o.interval = std::chrono::milliseconds(100);
-  o.view_ttl = std::chrono::milliseconds(0);
-  Served s(o);
+  Served s(FastLoop());
   s.ApplyDirectly();
   auto [before_status, before] = s.Get("/api/v1/groups/product");
   REQUIRE(before_status == 200);
