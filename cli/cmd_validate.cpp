@@ -1,10 +1,9 @@
 // `jlrec validate [-m PATH]`: check a manifest without touching any host.
-#include <boost/program_options.hpp>
-
 #include <iostream>
 
 #include "cli/command.h"
 #include "cli/manifest_location.h"
+#include "cli/run_context.h"
 #include "cli/terminal_output.h"
 #include "manifests/manifest_loader.h"
 #include "manifests/secret_redaction.h"
@@ -12,34 +11,25 @@
 namespace jlrec::cli {
 namespace {
 
-namespace po = boost::program_options;
-
 std::string Plural(size_t n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
 int RunValidate(const std::vector<std::string>& args) {
   std::string manifest, show_script;
-  po::options_description options("jlrec validate [-m PATH] [--script HOST/CONTAINER]");
-  options.add_options()("help,h", "show this help");
+  po::options_description options("validate options");
   AddManifestOption(options, &manifest);
   options.add_options()("script",
                         po::value<std::string>(&show_script)->value_name("HOST/CONTAINER"),
                         "also print that container's rendered /run.sh (secrets redacted)");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "jlrec validate: " << e.what() << "\n" << options;
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << "Checks a manifest (syntax, types, names, references, templates) and prints\n"
-                 "FILE:LINE:COL: error|warning: message for each problem; connects to nothing.\n\n"
-              << options;
-    return 0;
-  }
+  if (auto rc = ParseCommandLine(
+          "validate",
+          "[-m PATH] [--script HOST/CONTAINER]\n\n"
+          "Checks a manifest (syntax, types, names, references, templates) and prints\n"
+          "FILE:LINE:COL: error|warning: message for each problem; connects to nothing.",
+          options, "", args, vm))
+    return *rc == 1 ? 2 : *rc;  // validate's usage errors have always exited 2
   auto path = LocateManifest(manifest);
   if (!path.ok()) {
     std::cerr << "jlrec: " << path.status().message() << "\n";

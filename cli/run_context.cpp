@@ -45,12 +45,33 @@ void AddHostOptions(po::options_description& desc, CommonFlags& f, bool with_par
                        "hosts contacted at once");
 }
 
+namespace {
+std::optional<OptionCatalogue>* collecting = nullptr;  // set during CollectOptions only
+}  // namespace
+
+std::optional<OptionCatalogue> CollectOptions(CommandFn command) {
+  std::optional<OptionCatalogue> catalogue;
+  collecting = &catalogue;
+  try {
+    command({});
+  } catch (...) {
+    collecting = nullptr;
+    throw;
+  }
+  collecting = nullptr;
+  return catalogue;
+}
+
 std::optional<int> ParseCommandLine(const std::string& command, const std::string& usage,
                                     const po::options_description& desc,
                                     const std::string& positional,
                                     const std::vector<std::string>& args, po::variables_map& vm) {
   po::options_description all = desc;
   all.add_options()("help,h", "show this help");
+  if (collecting) {  // `jlrec completion` asks what the command accepts: it runs nothing
+    collecting->emplace(OptionCatalogue{all.options(), positional, usage});
+    return 0;
+  }
   po::positional_options_description pos;
   if (!positional.empty()) pos.add(positional.c_str(), -1);
   try {

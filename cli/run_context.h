@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command.h"
 #include "engine/reconciler.h"
 #include "engine/refresh.h"
 #include "engine/scoped_lock.h"
@@ -47,11 +48,27 @@ void AddHostOptions(po::options_description& desc, CommonFlags& flags,
 
 /// Parses `args` into `vm` (with `positional` as the name of the positional list, or "").
 /// Returns an exit code when the command must stop now (--help printed: 0; bad flags: 1,
-/// message printed), nullopt to go on.
+/// message printed; under CollectOptions: 0 at once, nothing parsed), nullopt to go on.
 std::optional<int> ParseCommandLine(const std::string& command, const std::string& usage,
                                     const po::options_description& desc,
                                     const std::string& positional,
                                     const std::vector<std::string>& args, po::variables_map& vm);
+
+/// A command's command line as `jlrec completion` learns it, without running the command.
+struct OptionCatalogue {
+  /// Its options, --help included. Only their names, arity and help are to be read: their
+  /// values are bound to the command's locals, gone once it returned.
+  std::vector<boost::shared_ptr<po::option_description>> options;
+  std::string positional;  ///< the name of its positional list ("" = none)
+  std::string usage;       ///< its usage line, after `jlrec COMMAND`
+};
+
+/// Runs `command` in catalogue mode: its ParseCommandLine records the command line it
+/// accepts and returns 0 without parsing, so the command returns before doing anything.
+/// Every command keeps that contract: it calls ParseCommandLine before any side effect (no
+/// output, log, file, state or host touched before it). nullopt when `command` returned
+/// without calling it (a command breaking the contract; a test runs every command so).
+std::optional<OptionCatalogue> CollectOptions(CommandFn command);
 
 /// Sets up spdlog: warnings and up on stderr (debug with -v), and a rotating file sink with
 /// --log-file.

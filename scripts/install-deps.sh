@@ -13,6 +13,8 @@ PACKAGES=(
   libcpp-httplib-dev
   # lab (tests/lab/lab.sh) and tests
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
+  # the schema tests: plan and drift JSON validated against docs/schemas
+  python3-jsonschema
   # the browser test of serve's status page (headless Chromium driven through WebDriver)
   chromium chromium-driver
   # packaging (cpack -G DEB); package-test.sh: systemd-analyze verifies the units, lintian
