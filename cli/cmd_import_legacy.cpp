@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/run_context.h"
+#include "cli/run_outcome.h"
 #include "cli/terminal_output.h"
 #include "manifests/legacy_import.h"
 #include "manifests/legacy_import_output.h"
@@ -25,6 +27,7 @@ void PrintReview(const std::vector<std::string>& review) {
 int RunImportLegacy(const std::vector<std::string>& args) {
   LegacyImportOptions import;
   std::string file, output;
+  CommonFlags logging;
   po::options_description options("jlrec import-legacy FILE.py [-o FILE [--force]] [options]");
   options.add_options()("help,h", "show this help")(
       "output,o", po::value<std::string>(&output)->value_name("FILE"),
@@ -39,6 +42,7 @@ int RunImportLegacy(const std::vector<std::string>& args) {
       "template",
       po::value<std::string>(&import.template_path)->default_value(import.template_path),
       "startup-script template, relative to where the manifest is saved");
+  AddLoggingOptions(options, logging);
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::string>(&file));
   po::options_description all;
@@ -49,6 +53,11 @@ int RunImportLegacy(const std::vector<std::string>& args) {
   try {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    const std::string hint = SuggestOption(e.get_option_name(), options);
+    std::cerr << "jlrec import-legacy: " << e.what() << (hint.empty() ? "" : ": " + hint) << "\n"
+              << options;
+    return 2;
   } catch (const po::error& e) {
     std::cerr << "jlrec import-legacy: " << e.what() << "\n" << options;
     return 2;
@@ -62,6 +71,11 @@ int RunImportLegacy(const std::vector<std::string>& args) {
               << options;
     return 0;
   }
+  if (Status level = CheckLogLevel(vm); !level.ok()) {
+    std::cerr << "jlrec import-legacy: " << level.message() << "\n";
+    return 2;
+  }
+  SetupLogging(logging);
   if (file.empty()) {
     std::cerr << "jlrec import-legacy: missing FILE.py\n" << options;
     return 2;
@@ -81,6 +95,10 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     return 1;
   }
   std::vector<std::string> review = imported->review;
+  SetOutcomeProject(import.project);
+  AddOutcome("script", file);
+  AddOutcome("output", output.empty() ? "-" : output);
+  AddOutcome("review", review.size());
   if (output.empty()) {
     WriteVerbatim(std::cout, imported->manifest);
     review.push_back("template: put " + import.template_path +
