@@ -21,7 +21,9 @@ PsRow RowOf(const std::string& host, const LiveContainer& lc) {
   r.host = host;
   r.name = lc.name;
   r.state = lc.state;
-  r.health = lc.health;
+  // Docker keeps the last probe's verdict after a stop; like docker ps, only a live process
+  // has a health.
+  if (lc.running() || lc.state == "paused") r.health = lc.health;
   r.image = lc.spec.image;
   r.id = lc.id;
   r.started_at = lc.started_at;

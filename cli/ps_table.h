@@ -25,7 +25,8 @@ struct PsRow {
   /// Docker's State.Status ("running", "exited", ...), "missing" when the host has no such
   /// container, "unknown" when the host could not be read.
   std::string state;
-  std::string health;       ///< "healthy", "unhealthy", "starting", "" without a healthcheck
+  /// "healthy", "unhealthy", "starting"; "" without a healthcheck or a running process
+  std::string health;
   std::string image;        ///< the image it runs ("" when missing or unknown)
   std::string id;           ///< container id ("" when missing or unknown)
   std::string started_at;   ///< RFC 3339, "" if never started

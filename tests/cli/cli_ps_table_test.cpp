@@ -102,6 +102,11 @@ TEST_CASE("rows follow the manifest per host, with missing, unknown, unmanaged a
   };
   HostSnapshot h1 = host("lab1", true, {live("core", "p")});
   HostSnapshot h2 = host("lab2", true, {live("w1", ""), live("taken", ""), live("old", "p")});
+  h1.containers[0].health = "healthy";
+  h2.containers[1].state = "exited";  // Docker keeps its last health verdict: not shown
+  h2.containers[1].health = "unhealthy";
+  h2.containers[1].exit_code = 137;
+  h2.containers[1].finished_at = Ago(120);
   HostSnapshot h3 = host("lab3", false, {}, "connection refused");
   r.hosts = {h1, h2, h3};
   PlanAction orphan;
@@ -131,19 +136,21 @@ TEST_CASE("rows follow the manifest per host, with missing, unknown, unmanaged a
   std::ostringstream table;
   PrintPsTable(rows, kNow, /*color=*/false, table);
   CHECK(table.str() ==
-        "HOST  CONTAINER  GROUP         ROLE    STATE    HEALTH  IMAGE  UPTIME\n"
-        "lab1  core       product       core    running  -       img:1  1m\n"
-        "lab1  gone       product       worker  missing  -       -      -\n"
-        "lab2  w1         product       worker  running  -       img:1  1m\n"
-        "lab2  taken      product       worker  running  -       img:1  1m      unmanaged: not "
-        "made by jlrec (plan shows the conflict)\n"
-        "lab2  old        product,test  worker  running  -       img:1  1m      orphan: not in "
-        "the manifest (plan --prune removes it)\n"
-        "lab3  w3         product       worker  unknown  -       -      -\n");
+        "HOST  CONTAINER  GROUP         ROLE    STATE    HEALTH   IMAGE  UPTIME\n"
+        "lab1  core       product       core    running  healthy  img:1  1m\n"
+        "lab1  gone       product       worker  missing  -        -      -\n"
+        "lab2  w1         product       worker  running  -        img:1  1m\n"
+        "lab2  taken      product       worker  exited   -        img:1  exited (137) 2m ago  "
+        "unmanaged: not made by jlrec (plan shows the conflict)\n"
+        "lab2  old        product,test  worker  running  -        img:1  1m                   "
+        "orphan: not in the manifest (plan --prune removes it)\n"
+        "lab3  w3         product       worker  unknown  -        -      -\n");
 
   std::ostringstream coloured;
   PrintPsTable(rows, kNow, /*color=*/true, coloured);
-  CHECK(coloured.str().find("\033[32mrunning\033[0m  ") != std::string::npos);
+  CHECK(coloured.str().find("\033[32mrunning\033[0m  \033[32mhealthy\033[0m  ") !=
+        std::string::npos);
+  CHECK(coloured.str().find("\033[31mexited\033[0m   ") != std::string::npos);
   CHECK(coloured.str().find("\033[1;31munknown\033[0m") != std::string::npos);
 
   auto doc = PsJson("p", {"product"}, rows, {{"lab3", "connection refused"}}, kNow);
