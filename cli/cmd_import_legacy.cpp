@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/run_context.h"
+#include "cli/run_outcome.h"
 #include "cli/terminal_output.h"
 #include "manifests/legacy_import.h"
 #include "manifests/legacy_import_output.h"
@@ -22,6 +23,7 @@ void PrintReview(const std::vector<std::string>& review) {
 int RunImportLegacy(const std::vector<std::string>& args) {
   LegacyImportOptions import;
   std::string file, output;
+  CommonFlags logging;
   po::options_description options("import-legacy options");
   options.add_options()("file", po::value<std::vector<std::string>>(),
                         "the legacy script (positional)")(
@@ -37,6 +39,7 @@ int RunImportLegacy(const std::vector<std::string>& args) {
       "template",
       po::value<std::string>(&import.template_path)->default_value(import.template_path),
       "startup-script template, relative to where the manifest is saved");
+  AddLoggingOptions(options, logging);
   po::variables_map vm;
   if (auto rc = ParseCommandLine(
           "import-legacy",
@@ -55,6 +58,7 @@ int RunImportLegacy(const std::vector<std::string>& args) {
               << " (see jlrec import-legacy --help)\n";
     return 2;
   }
+  SetupLogging(logging);
   file = files[0];
   if (vm.count("force") && output.empty()) {
     std::cerr << "jlrec import-legacy: --force only applies with -o FILE\n";
@@ -71,6 +75,10 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     return 1;
   }
   std::vector<std::string> review = imported->review;
+  SetOutcomeProject(import.project);
+  AddOutcome("script", file);
+  AddOutcome("output", output.empty() ? "-" : output);
+  AddOutcome("review", review.size());
   if (output.empty()) {
     WriteVerbatim(std::cout, imported->manifest);
     review.push_back("template: put " + import.template_path +
