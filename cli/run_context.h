@@ -77,7 +77,6 @@ struct OptionCatalogue {
 /// without calling it (a command breaking the contract; a test runs every command so).
 std::optional<OptionCatalogue> CollectOptions(CommandFn command);
 
-
 /// "did you mean '--json'?" for an option typed as `typed` ("--jsn", "-json", "--jsn=1")
 /// that `desc` does not know: the nearest of its long options (never `positional`, the
 /// name behind the positional arguments), or "" when none is close.
