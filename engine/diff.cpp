@@ -25,7 +25,7 @@ bool FieldDiffers(const FieldTraits& field, const T& want, const T& have) {
   if constexpr (std::is_same_v<T, std::string>) {
     return NormalValue(field, want) != NormalValue(field, have);
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-    return want != have && (!field.unordered || Sorted(want) != Sorted(have));
+    return want != have && (!field.unordered || SortedValues(want) != SortedValues(have));
   } else {
     return want != have;
   }

@@ -30,7 +30,7 @@ std::string NormalValue(const FieldTraits& field, const std::string& value) {
   return field.empty == Empty::kSameAs && value.empty() ? std::string(field.empty_is) : value;
 }
 
-std::vector<std::string> Sorted(std::vector<std::string> items) {
+std::vector<std::string> SortedValues(std::vector<std::string> items) {
   std::sort(items.begin(), items.end());
   return items;
 }
@@ -42,7 +42,7 @@ std::string FieldText(const FieldTraits& field, const std::string& value) {
 }
 
 std::string FieldText(const FieldTraits& field, const std::vector<std::string>& value) {
-  return ListValue(field.unordered ? Sorted(value) : value);
+  return ListValue(field.unordered ? SortedValues(value) : value);
 }
 
 std::string FieldText(const FieldTraits&, const std::map<std::string, std::string>& value) {
@@ -72,7 +72,7 @@ std::vector<SpecAttribute> DescribeSpec(const ContainerSpec& spec, std::size_t i
         if (attribute.value.size() > inline_width) {
           attribute.value.clear();
           if constexpr (std::is_same_v<T, std::vector<std::string>>)
-            attribute.items = traits.unordered ? Sorted(field.Of(spec)) : field.Of(spec);
+            attribute.items = traits.unordered ? SortedValues(field.Of(spec)) : field.Of(spec);
           else
             attribute.items = LabelItems(field.Of(spec));
         }

@@ -18,7 +18,7 @@ namespace jlrec {
 std::string NormalValue(const FieldTraits& field, const std::string& value);
 
 /// `items` sorted.
-std::vector<std::string> Sorted(std::vector<std::string> items);
+std::vector<std::string> SortedValues(std::vector<std::string> items);
 
 /// A field's value on one line, as a plan's changes show it: "(none)" for nothing (or the
 /// image's default), a list as "[a, b]" (sorted when its order means nothing), labels as
