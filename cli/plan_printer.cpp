@@ -1,10 +1,15 @@
 #include "cli/plan_printer.h"
 
 #include "cli/terminal_output.h"
+#include "engine/diff.h"
+#include "engine/spec_text.h"
+#include "manifests/diagnostic.h"
+#include "manifests/script_diff.h"
 #include "model/strings.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 
@@ -56,7 +61,109 @@ std::string ActionLabel(const PlanAction& a) {
   }
 }
 
-void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& os) {
+// Where an action's explanations start: under the reason, past the action's symbol.
+constexpr const char* kDetail = "          ";
+
+// The image line of a create: the reference, and the digest its tag resolved to when the
+// refresh asked the registry (or why that is not known).
+std::string ImageText(const PlanAction& a, bool from_cache) {
+  const std::string& image = a.desired->spec.image;
+  if (!a.image_digest.empty()) return image + " (" + a.image_digest + ")";
+  if (image.find('@') != std::string::npos) return image;  // a digest already
+  return image + (from_cache ? " (digest unknown: planned from the state cache)"
+                             : " (digest unknown: the registry did not answer in this plan)");
+}
+
+// What a create makes, Terraform-like: the spec's fields (model/spec_fields.h: every field
+// the container is created with), its role, what it waits for, its env (secret values as
+// (sensitive), never the value) and its /run.sh.
+void PrintCreated(const PlanAction& a, bool from_cache, std::ostream& os) {
+  const DesiredContainer& c = *a.desired;
+  struct Row {
+    std::string name, value;
+    std::vector<std::string> items;
+  };
+  std::vector<Row> rows;
+  for (SpecAttribute& attribute : DescribeSpec(c.spec)) {
+    if (attribute.name == "image") attribute.value = ImageText(a, from_cache);
+    rows.push_back({attribute.name, attribute.value, attribute.items});
+  }
+  rows.push_back({"role", c.core ? "core (its group's master)" : "worker", {}});
+  if (!c.depends_on.empty()) rows.push_back({"depends_on", Join(c.depends_on), {}});
+  // A plan from the cache prints the same whether the manifest's resolution came from the
+  // cache too (which keeps no env value and no script) or from a full load.
+  const bool rendered = !from_cache && !c.script.empty();
+  Row env{"env", "", {}};
+  if (!rendered) {
+    env.value = "(not listed: planned from the state cache, which keeps no env values)";
+  } else if (c.env.empty()) {
+    env.value = "(none)";
+  } else {
+    size_t width = 0;
+    for (const auto& [name, value] : c.env) width = std::max(width, name.size());
+    for (const auto& [name, value] : c.env)
+      env.items.push_back(name + std::string(width - name.size(), ' ') + " = " +
+                          (c.secret_env.count(name) ? std::string(kSensitive) : Quoted(value)));
+  }
+  rows.push_back(std::move(env));
+  if (rendered) {
+    const auto lines = std::count(c.script.begin(), c.script.end(), '\n');
+    rows.push_back({"/run.sh", std::to_string(lines) + " lines, rendered from the manifest", {}});
+  }
+  size_t width = 0;
+  for (const Row& r : rows) width = std::max(width, r.name.size());
+  for (const Row& r : rows) {
+    os << kDetail << r.name << ":";
+    if (!r.value.empty()) os << std::string(width - r.name.size() + 1, ' ') << r.value;
+    os << "\n";
+    for (const auto& item : r.items)
+      os << kDetail << "  " << (r.name == "env" ? "" : "- ") << item << "\n";
+  }
+}
+
+// True when `a` rewrites the container's /run.sh.
+bool WritesScript(const PlanAction& a) {
+  return std::any_of(a.changes.begin(), a.changes.end(),
+                     [](const FieldChange& c) { return c.field == "script"; });
+}
+
+const char* ColorOf(ScriptDiffLine::Kind kind) {
+  switch (kind) {
+    case ScriptDiffLine::Kind::kFile:
+      return "\033[1m";
+    case ScriptDiffLine::Kind::kHunk:
+      return "\033[36m";
+    case ScriptDiffLine::Kind::kDelete:
+      return "\033[31m";
+    case ScriptDiffLine::Kind::kInsert:
+      return "\033[32m";
+    default:
+      return "";
+  }
+}
+
+// How the /run.sh an update writes differs from the container's: a unified diff with the
+// secrets hidden (manifests/script_diff.h), or why it cannot be shown.
+void PrintScriptDiff(const PlanAction& a, bool from_cache, const PlanPrintOptions& o,
+                     std::ostream& os) {
+  if (from_cache) {  // the same words whether or not the manifest's resolution was cached
+    os << kDetail
+       << "(no /run.sh diff: planned from the state cache, which keeps no script content)\n";
+    return;
+  }
+  const ScriptDiff diff = DiffRunScript(*a.desired, *a.live);
+  if (!diff.withheld.empty()) {
+    os << kDetail << "(no /run.sh diff: " << diff.withheld << ")\n";
+    return;
+  }
+  for (const ScriptDiffLine& line : diff.lines) {
+    const char* color = o.color ? ColorOf(line.kind) : "";
+    os << kDetail << Style{color} << line.text << Style{*color ? "\033[0m" : ""} << "\n";
+  }
+}
+
+void PrintAction(const PlanAction& a, bool from_cache, const PlanPrintOptions& o,
+                 std::ostream& os) {
   if (a.adopt && a.kind != ActionKind::kAdopt) {
     // An adoption that also changes the container: the adoption first, on a line of its own.
     const Style on{o.color ? ColorOf(ActionKind::kAdopt) : ""};
@@ -75,8 +182,11 @@ void PrintAction(const PlanAction& a, const PlanPrintOptions& o, std::ostream& o
   os << "\n";
   if (std::string reason = ReasonText(a); !reason.empty()) os << "        " << reason << "\n";
   for (const auto& c : a.changes)
-    os << "          " << c.field << ": " << c.old_value << " -> " << c.new_value << "\n";
-  if (!a.pinned_image.empty()) os << "          pinned: " << a.pinned_image << "\n";
+    os << kDetail << c.field << ": " << c.old_value << " -> " << c.new_value << "\n";
+  if (!a.pinned_image.empty()) os << kDetail << "pinned: " << a.pinned_image << "\n";
+  if (a.kind == ActionKind::kCreate && a.desired) PrintCreated(a, from_cache, os);
+  if (a.kind == ActionKind::kUpdate && a.desired && a.live && WritesScript(a))
+    PrintScriptDiff(a, from_cache, o, os);
 }
 
 std::string Age(std::int64_t since) {
@@ -120,7 +230,7 @@ void PrintPlan(const Plan& plan, const PlanPrintOptions& o, std::ostream& os) {
   if (plan.from_cache)
     os << "Planned from the state cache (--refresh=false): oldest observation "
        << Age(plan.oldest_observation) << " old; hosts were not contacted.\n\n";
-  for (const auto& a : plan.actions) PrintAction(a, o, os);
+  for (const auto& a : plan.actions) PrintAction(a, plan.from_cache, o, os);
   if (o.verbose)
     for (const auto& u : plan.noops) {
       PlanAction a;
@@ -128,7 +238,7 @@ void PrintPlan(const Plan& plan, const PlanPrintOptions& o, std::ostream& os) {
       a.name = u.name;
       a.groups = u.groups;
       a.core = u.core;
-      PrintAction(a, o, os);
+      PrintAction(a, plan.from_cache, o, os);
     }
   if (!plan.orphans.empty()) {
     os << "\nOrphaned (use --prune to remove):\n";

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "engine/spec_text.h"
 #include "model/container_spec.h"
 #include "model/image_reference.h"
 #include "model/rfc3339.h"
@@ -19,65 +20,15 @@ namespace jlrec {
 
 namespace {
 
-std::string ListValue(const std::vector<std::string>& v) {
-  return v.empty() ? "(none)" : "[" + Join(v) + "]";
-}
-
-std::string ScalarValue(const std::string& s) { return s.empty() ? "(none)" : s; }
-
-std::string LabelsValue(const std::map<std::string, std::string>& m) {
-  std::vector<std::string> kv;
-  for (const auto& [k, v] : m) kv.push_back(k + "=" + v);
-  return ListValue(kv);
-}
-
-std::string DurationValue(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
-                               : std::to_string(d.count()) + "ms";
-}
-
-std::string HealthcheckValue(const std::optional<Healthcheck>& h) {
-  if (!h) return "(none)";
-  return ListValue(h->command) + " every " + DurationValue(h->interval) + ", timeout " +
-         DurationValue(h->timeout) + ", " + std::to_string(h->retries) + " retries";
-}
-
-std::vector<std::string> Sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-// A string field's value as compared and shown: empty as what it stands for, if anything
-// (restart "" is "no").
-std::string Normal(const FieldTraits& field, const std::string& s) {
-  return field.empty == Empty::kSameAs && s.empty() ? std::string(field.empty_is) : s;
-}
-
 // Whether a field's desired and live values differ, after the field's normalisation.
 template <class T>
 bool FieldDiffers(const FieldTraits& field, const T& want, const T& have) {
   if constexpr (std::is_same_v<T, std::string>) {
-    return Normal(field, want) != Normal(field, have);
+    return NormalValue(field, want) != NormalValue(field, have);
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-    return want != have && (!field.unordered || Sorted(want) != Sorted(have));
+    return want != have && (!field.unordered || SortedValues(want) != SortedValues(have));
   } else {
     return want != have;
-  }
-}
-
-// A field's value as a plan shows it.
-template <class T>
-std::string FieldText(const FieldTraits& field, const T& value) {
-  if constexpr (std::is_same_v<T, std::string>) {
-    return field.empty == Empty::kInvalid ? value : ScalarValue(Normal(field, value));
-  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-    return ListValue(field.unordered ? Sorted(value) : value);
-  } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
-    return LabelsValue(value);
-  } else if constexpr (std::is_same_v<T, std::optional<Healthcheck>>) {
-    return HealthcheckValue(value);
-  } else {
-    static_assert(kUnsupportedFieldType<T>, "a plan has no text for this field type");
   }
 }
 
@@ -103,7 +54,9 @@ std::string Shown(const std::string& name, const std::string& value,
   return secrets.count(name) ? kSensitive : value;
 }
 
-// Which exported variables differ between the live /run.sh and the desired one.
+// Which exported variables differ between the live /run.sh and the desired one. A variable
+// the manifest no longer sets shows no value: it may be a secret of an older manifest (its
+// name no longer in secret_env), as the /run.sh diff hides it.
 std::vector<FieldChange> EnvChanges(const DesiredContainer& want, const LiveContainer& have) {
   std::vector<FieldChange> out;
   if (have.script_env.empty()) return out;  // from the cache: content not known
@@ -117,8 +70,7 @@ std::vector<FieldChange> EnvChanges(const DesiredContainer& want, const LiveCont
     }
   }
   for (const auto& [name, value] : have.script_env)
-    if (!want.env.count(name))
-      out.push_back({"env." + name, Shown(name, value, want.secret_env), "(none)"});
+    if (!want.env.count(name)) out.push_back({"env." + name, kSensitive, "(none)"});
   return out;
 }
 
@@ -606,6 +558,10 @@ Result<Plan> ComputePlan(const DesiredState& desired, const RefreshResult& live,
     a.groups = c->groups;
     a.core = c->core;
     a.desired = *c;
+    if ((a.kind == ActionKind::kCreate || a.kind == ActionKind::kReplace) && snap)
+      if (auto digest = snap->registry_digests.find(c->spec.image);
+          digest != snap->registry_digests.end())
+        a.image_digest = digest->second;
     if (have) {
       a.live = *have;
       a.fingerprint = FingerprintOf(have);

@@ -71,7 +71,12 @@ struct PlanAction {
   std::vector<FieldChange> changes;            ///< per-field reasons
   std::optional<DesiredContainer> desired;     ///< absent for remove and for no-ops
   std::optional<LiveContainer> live;           ///< absent for create / unknown and for no-ops
-  std::string pinned_image;     ///< "repo@sha256:..." when the tag moved; apply runs exactly this
+  std::string pinned_image;  ///< "repo@sha256:..." when the tag moved; apply runs exactly this
+  /// Create and replace: the registry digest ("sha256:...") the desired image's tag resolved
+  /// to in the refresh the plan was made from; "" when not known (a plan from the state cache,
+  /// a registry that did not answer, a digest reference, a saved plan). Shown by `plan`; not
+  /// part of plan JSON.
+  std::string image_digest;
   LiveFingerprint fingerprint;  ///< of the live container; empty for no-ops
   /// The NAME.jlrec-prev container an interrupted replace left (reason kInterrupted): apply
   /// finishes that replace, or puts this container back under its name.

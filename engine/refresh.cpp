@@ -98,6 +98,10 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& unfenced, bool c
     if (script->has_value()) {
       c.script_digest = ScriptDigest(script_key, **script);
       c.script_env = ParseExportBlock(**script);
+      // A script the manifest would rewrite: the plan shows how it differs.
+      if (auto wanted = wanted_script.find(c.name);
+          wanted != wanted_script.end() && *wanted->second != *c.script_digest)
+        c.script_content = std::move(**script);
       // Stat before read: a rewrite in between leaves an older key, so the next refresh
       // reads again rather than trusting a digest the key does not vouch for.
       c.script_stat = **stat;

@@ -88,7 +88,9 @@ struct RefreshOutcome {
 
 /// Refreshes `hosts` (keys of desired.hosts) in parallel: for each, every container of
 /// desired.project plus every container whose name the manifest wants there, the sha256 and
-/// env block of its /run.sh, and (if asked) the registry digest of each wanted image tag.
+/// env block of its /run.sh (and the script itself when it is not the one the manifest
+/// renders: LiveContainer::script_content), and (if asked) the registry digest of each wanted
+/// image tag.
 /// A host that fails at any step is unreachable with the reason, never "empty". Returns by
 /// options.deadline at the latest: hosts still pending then are reported as timed out (their
 /// workers finish in the background, which is why the factory is shared).

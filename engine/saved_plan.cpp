@@ -68,7 +68,12 @@ Status CheckFingerprints(Plan& plan, const std::map<std::string, Provider*>& pro
     if (live.ok()) {
       auto script = provider.ReadFile(live->id, "/run.sh");
       if (!script.ok()) return script.status().WithContext(a.Ref());
-      if (script->has_value()) live->script_digest = ScriptDigest(script_key, **script);
+      if (script->has_value()) {
+        live->script_digest = ScriptDigest(script_key, **script);
+        // As a refresh keeps it: the printed plan shows how it differs from the manifest's.
+        if (a.desired && a.desired->script_digest != *live->script_digest)
+          live->script_content = std::move(**script);
+      }
       now = FingerprintOf(&*live);
       a.live = *live;
     } else if (live.status().code() != Status::Code::kNotFound) {

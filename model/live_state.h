@@ -38,6 +38,11 @@ struct LiveContainer {
   /// Only kept in memory for the plan being made: never written to the state cache, since
   /// it holds secret values in clear.
   std::map<std::string, std::string> script_env;
+  /// That /run.sh itself, when a refresh read it and its digest is not the one the manifest
+  /// wants (the plan shows the diff; a container in sync keeps none, so a large fleet holds
+  /// no scripts). Like script_env, only kept in memory for the plan being made: never
+  /// written to the state cache, since it holds secret values in clear.
+  std::optional<std::string> script_content;
   /// True when the container carries jlrec.project (of any project).
   bool managed() const { return jlrec_labels.count(labels::kProject) != 0; }
   /// True when the container is running (Docker State.Running).

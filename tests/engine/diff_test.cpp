@@ -156,6 +156,20 @@ TEST_CASE("an env change is an in-place update naming the variable, secrets reda
   CHECK(ReasonText(a).find("environment") != std::string::npos);
 }
 
+TEST_CASE("a variable the manifest no longer sets shows no value as it may be an old secret",
+          "[diff]") {
+  auto d = State({Want("h1", "a")});
+  LiveContainer l = Matching(d.containers[0]);
+  l.script_digest = "other";
+  l.script_env["OLD_TOKEN"] = "tok-9f8e7d";
+  Plan plan = MakePlan(d, {{Host("h1", {l})}});
+  const auto& a = Only(plan);
+  REQUIRE(a.changes.size() == 2);
+  CHECK(a.changes[0].field == "env.OLD_TOKEN");
+  CHECK(a.changes[0].old_value == kSensitive);
+  CHECK(a.changes[0].new_value == "(none)");
+}
+
 TEST_CASE("a /run.sh edited by hand is an update that says so", "[diff]") {
   auto d = State({Want("h1", "a")});
   LiveContainer l = Matching(d.containers[0]);
@@ -325,6 +339,23 @@ TEST_CASE("a moved tag is a replace pinned to the registry's digest", "[diff]") 
   CHECK(a.pinned_image == "127.0.0.1:5000/app@sha256:bbbbbbbbbbbbbbbbbbbb");
   CHECK(ReasonText(a).rfind("tag moved sha256:aaaaaaaaaaaa", 0) == 0);
   CHECK(ReasonText(a).find("-> sha256:bbbbbbbbbbbb") != std::string::npos);
+}
+
+TEST_CASE("a create carries the digest its image tag resolved to in the refresh", "[diff]") {
+  auto d = State({Want("h1", "a")});
+  HostSnapshot h = Host("h1", {});
+  std::string want;
+  SECTION("the registry answered") {
+    h.registry_digests["127.0.0.1:5000/app:1"] = "sha256:cccc";
+    want = "sha256:cccc";
+  }
+  SECTION("the registry did not answer") {
+    h.registry_digests["127.0.0.1:5000/app:1"] = "";
+    h.image_check_errors["127.0.0.1:5000/app:1"] = "connection refused";
+  }
+  SECTION("not asked (a plan from the cache)") { h.from_cache = true; }
+  Plan plan = MakePlan(d, {{h}});
+  CHECK(Only(plan).image_digest == want);
 }
 
 TEST_CASE("an unchanged tag digest is not a replace", "[diff]") {

@@ -85,6 +85,31 @@ TEST_CASE("refresh reads /run.sh once, then only stats it while it is unchanged 
   }
 }
 
+TEST_CASE("refresh keeps a /run.sh's content only when the manifest wants another one",
+          "[refresh]") {
+  FakeProvider host("lab1");
+  const std::string edited = std::string(kScript) + "echo edited\n";
+  SECTION("in sync: no content kept") {
+    Seed(host, kScript);
+    HostSnapshot snap = RefreshHost(OneContainer(kScript), host, false, "");
+    REQUIRE(snap.containers.size() == 1);
+    CHECK_FALSE(snap.containers[0].script_content);
+  }
+  SECTION("edited in the container: kept, for the plan's diff") {
+    Seed(host, edited);
+    HostSnapshot snap = RefreshHost(OneContainer(kScript), host, false, "");
+    REQUIRE(snap.containers.size() == 1);
+    CHECK(snap.containers[0].script_content == edited);
+  }
+  SECTION("edited, and the unchanged stat of an earlier read would vouch for it: read anyway") {
+    Seed(host, edited);
+    HostSnapshot first = RefreshHost(OneContainer(edited), host, false, "");
+    KnownScripts known = Remember(first);
+    HostSnapshot again = RefreshHost(OneContainer(kScript), host, false, "", &known);
+    CHECK(again.containers[0].script_content == edited);
+  }
+}
+
 TEST_CASE("refresh leaves a container without /run.sh with no digest", "[refresh]") {
   FakeProvider host("lab1");
   Seed(host, kScript);

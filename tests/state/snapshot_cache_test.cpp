@@ -2,6 +2,9 @@
 // all-or-nothing saves.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include "state/snapshot_blob.h"
 #include "state/sqlite_db.h"
 #include "state/state_test_support.h"
@@ -312,18 +315,46 @@ TEST_CASE("an unreachable refresh keeps the host's encoded snapshot with its row
 namespace jlrec {
 namespace {
 
-TEST_CASE("the encoded snapshot never holds the env values parsed from a /run.sh", "[state]") {
+TEST_CASE("the encoded snapshot never holds the env values or the content of a /run.sh",
+          "[state]") {
   LiveContainer c = test::SampleContainer("web");
   c.script_env["DB_PASSWORD"] = "kept-in-memory-only";
+  c.script_content = "export DB_PASSWORD='script-kept-in-memory-only'\n";
   std::string bytes = EncodeHostContainers({c});
   CHECK(bytes.find("kept-in-memory-only") == std::string::npos);
   auto back = DecodeHostContainers(bytes);
   REQUIRE(back.ok());
   REQUIRE(back->size() == 1);
   CHECK((*back)[0].script_env.empty());
+  CHECK_FALSE((*back)[0].script_content);
   RequireSameContainer((*back)[0], test::SampleContainer("web"));
   for (size_t cut = 0; cut < bytes.size(); cut += 5)
     CHECK_FALSE(DecodeHostContainers(std::string_view(bytes).substr(0, cut)).ok());
+}
+
+}  // namespace
+}  // namespace jlrec
+
+namespace jlrec {
+namespace {
+
+TEST_CASE("a saved snapshot leaves no /run.sh content or env value in the state file", "[state]") {
+  test::TempDir dir;
+  const std::string path = dir.File("state.db");
+  {
+    auto store = test::OpenStoreOrFail(path);
+    LiveContainer c = test::SampleContainer("web");
+    c.script_env["DB_PASSWORD"] = "env-kept-in-memory-only";
+    c.script_content = "export DB_PASSWORD='script-kept-in-memory-only'\n";
+    REQUIRE(store->SaveSnapshots("demo", {test::ReachableSnapshot("h1", 100, {c})}).ok());
+  }
+  std::string bytes;
+  for (const std::string& file : {path, path + "-wal"}) {
+    std::ifstream in(file, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  REQUIRE_FALSE(bytes.empty());
+  CHECK(bytes.find("kept-in-memory-only") == std::string::npos);
 }
 
 }  // namespace
