@@ -458,6 +458,12 @@ void CheckFiles(ProviderUnderTest& put) {
   REQUIRE_OK(p.UploadFile(id, "/contract.txt", "data", 0640));
   CHECK_THAT(StatKey(put, id, "/contract.txt"), Catch::StartsWith("4:416:"));
   CHECK(Read(put, id, "/contract.txt") == std::optional<std::string>("data"));
+  // A file larger than an SSH channel's window (2 MiB from OpenSSH) goes up whole: the write
+  // waits for the window to reopen, with nobody reading meanwhile.
+  std::string large(5 * 1024 * 1024, 'x');
+  for (std::size_t i = 0; i < large.size(); i += 4096) large[i] = static_cast<char>('a' + i % 26);
+  REQUIRE_OK(p.UploadFile(id, "/large.bin", large, 0644));
+  CHECK(Read(put, id, "/large.bin") == large);
 
   // A rewrite changes the key.
   const std::string v2 = script + "# v2\n";
