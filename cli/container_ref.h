@@ -21,7 +21,7 @@ struct ContainerRef {
 
 /// Resolves `ref` against `desired`, without contacting a host:
 ///  - "HOST/NAME": HOST must be a host of the manifest; NAME may be any container on it, one
-///    the manifest does not place there included (a replace's NAME_previous, a container of
+///    the manifest does not place there included (a replace's NAME.jlrec-prev, a container of
 ///    another tool): the host's daemon has the last word on it;
 ///  - "NAME": the container of that name the manifest places on exactly one host, whatever its
 ///    groups.

@@ -45,9 +45,9 @@ TEST_CASE("HOST/NAME names a container of the manifest or any other container on
   CHECK(web->Text() == "lab2/web");
   CHECK(web->in_manifest);
   // A replace's leftover, or a container of another tool: the host's daemon decides.
-  auto previous = ResolveContainerRef(Fleet(), "lab1/web_previous");
+  auto previous = ResolveContainerRef(Fleet(), "lab1/web.jlrec-prev");
   REQUIRE(previous.ok());
-  CHECK(previous->Text() == "lab1/web_previous");
+  CHECK(previous->Text() == "lab1/web.jlrec-prev");
   CHECK_FALSE(previous->in_manifest);
 }
 
