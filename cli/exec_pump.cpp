@@ -96,7 +96,8 @@ Result<ExecOutcome> PumpExecSession(ExecSession& session, bool tty, const ExecEn
         {{output_done.read_end(), POLLIN, 0}, {ends.wake_fd, POLLIN, 0}, {input_fd, POLLIN, 0}}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;  // a signal: its byte is in the wake pipe
-      stopped = true;                // cannot wait any more: let the output thread end
+      // Cannot wait on the input any more: end it, and let the process finish its output.
+      if (input_fd >= 0) end_input();
       break;
     }
     if (fds[0].revents != 0) output_ended = true;
