@@ -11,6 +11,7 @@
 #include <iostream>
 #include <set>
 
+#include "cli/run_outcome.h"
 #include "engine/executor.h"
 #include "engine/reconciler.h"
 
@@ -140,6 +141,7 @@ void HoldBackAdoptions(Plan& plan, const ApplyFlags& flags) {
 bool ConfirmApply(const Plan& plan, bool auto_approve, const std::string& verb) {
   if (auto_approve) return true;
   if (!isatty(STDIN_FILENO)) {
+    AddOutcome("result", "refused");
     std::cerr << "jlrec: refusing to apply without a terminal to confirm on: pass "
                  "--auto-approve (e.g. in cron), or apply a saved plan\n";
     return false;
@@ -160,6 +162,7 @@ bool ConfirmApply(const Plan& plan, bool auto_approve, const std::string& verb) 
   std::string answer;
   std::getline(std::cin, answer);
   if (answer != "yes") {
+    AddOutcome("result", "cancelled");
     std::cout << verb << " cancelled.\n";
     return false;
   }
@@ -187,10 +190,19 @@ int ExecuteAndRecord(const Plan& plan, const DesiredState& desired, Reconciler& 
   std::signal(SIGTERM, OnSignal);
   ApplyReport report = reconciler.Apply(plan, desired, providers, before, request, &progress);
   if (report.run_id == 0) {  // nothing ran
+    AddOutcome("result", "error");
     std::cerr << "jlrec: " << report.error.message() << "\n";
     return 1;
   }
   const ApplyResult& result = report.result;
+  // As the journal records the run (jlrec history).
+  AddOutcome("run", report.run_id);
+  AddOutcome("result", result.interrupted ? "interrupted" : report.complete ? "ok" : "failed");
+  AddOutcome("succeeded", result.succeeded);
+  AddOutcome("failed", result.failed);
+  AddOutcome("rolled_back", result.rolled_back);
+  AddOutcome("skipped", result.skipped);
+  AddOutcome("not_started", result.not_started);
   std::cout << "\n";
   for (size_t i = 0; i < plan.actions.size(); ++i) {
     const ActionOutcome& o = result.outcomes[i];

@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/plan_flow.h"
 #include "cli/plan_printer.h"
+#include "cli/run_outcome.h"
 #include "engine/apply_graph.h"
 #include "engine/executor.h"
 #include "engine/plan_json.h"
@@ -26,7 +27,9 @@ namespace {
 
 // A plan that cannot be applied is refused before any host is touched. Prints why; false then.
 bool RefuseErrors(const Plan& plan) {
+  AddPlanOutcome(plan);
   if (!plan.HasErrors()) return true;
+  AddOutcome("result", "refused");
   if (!plan.host_errors.empty())
     std::cerr << "jlrec: refusing to apply while hosts could not be refreshed (their state is "
                  "unknown); fix them or narrow the run with --target\n";
@@ -41,6 +44,7 @@ bool RefuseErrors(const Plan& plan) {
 
 // A plan with nothing to run: exit 0 only when it also has nothing it must skip.
 int NothingToApply(const Plan& plan) {
+  AddOutcome("result", "no-changes");
   if (!plan.HasConflicts()) return 0;
   std::cerr << "jlrec: nothing was applied, and " << plan.Count(ActionKind::kConflict)
             << " conflict(s) keep the manifest from being reached (see `!` above)\n";
@@ -62,6 +66,7 @@ int ApplySavedPlan(const std::string& path, const CommonFlags& common, const App
     std::cerr << "jlrec: " << path << " is not a saved plan: " << e.what() << "\n";
     return 1;
   }
+  AddOutcome("saved_plan", path);
   auto plan = PlanFromJson(doc);
   if (!plan.ok()) {
     std::cerr << "jlrec: " << path << ": " << plan.status().message() << "\n";
@@ -91,7 +96,7 @@ int ApplySavedPlan(const std::string& path, const CommonFlags& common, const App
   std::map<std::string, Provider*> providers;
   for (const auto& [host, p] : *open) providers[host] = p.get();
   PlanPrintOptions po;
-  po.color = !common.no_color && WantColor(STDOUT_FILENO);
+  po.color = WantColor(STDOUT_FILENO, common.no_color);
   PrintPlan(*plan, po, std::cout);
   HoldBackAdoptions(*plan, f);
   if (!plan->HasChanges()) return NothingToApply(*plan);
@@ -133,7 +138,7 @@ int RunApply(const std::vector<std::string>& args) {
 
   Plan& plan = run->plan();
   PlanPrintOptions po;
-  po.color = !common.no_color && WantColor(STDOUT_FILENO);
+  po.color = WantColor(STDOUT_FILENO, common.no_color);
   PrintPlan(plan, po, std::cout);
   if (!RefuseErrors(plan)) return 1;
   HoldBackAdoptions(plan, f);

@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/plan_flow.h"
+#include "cli/run_outcome.h"
 #include "cli/terminal_output.h"
 #include "engine/drift_report.h"
 #include "model/atomic_file.h"
@@ -78,6 +79,7 @@ std::string WriteTextfile(const std::string& path, PlanRun& run, const DriftChec
 // thread inside libssh or OpenSSL; only if one outlasts even that does the process leave
 // without running its destructors.
 int Finish(int code, bool timed_out, const CommonFlags& common, RefreshWorkers* workers) {
+  LogRunOutcome(code);
   std::cout.flush();
   std::cerr.flush();
   spdlog::default_logger()->flush();
@@ -146,6 +148,12 @@ int RunDrift(const std::vector<std::string>& args) {
     spdlog::error("could not record the drift check: {}", check.recorded.message());
   const std::string& result = check.result;
   const auto& report = check.report;
+  AddOutcome("groups", Join(plan.groups, ","));
+  AddOutcome("result", result);
+  AddOutcome("drifted", check.findings.drifted.size());
+  AddOutcome("unknown", check.findings.unknown.size());
+  if (report.contains("summary")) AddOutcome("in_sync", report["summary"].value("in_sync", 0));
+  AddOutcome("unreachable", plan.host_errors.size());
 
   if (json) {
     std::cout << JsonText(report) << "\n";

@@ -1,11 +1,11 @@
 // `jlrec import-legacy FILE.py [-o FILE] [--force]`: turn the legacy deploy script (its
 // container_list and deploy_system(...) calls) into a manifest, printed on stdout or written
 // with the startup-script template it names beside it; a review list goes to stderr.
-#include <boost/program_options.hpp>
-
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/run_context.h"
+#include "cli/run_outcome.h"
 #include "cli/terminal_output.h"
 #include "manifests/legacy_import.h"
 #include "manifests/legacy_import_output.h"
@@ -15,8 +15,6 @@
 namespace jlrec::cli {
 namespace {
 
-namespace po = boost::program_options;
-
 void PrintReview(const std::vector<std::string>& review) {
   std::cerr << "jlrec import-legacy: review before the first apply:\n";
   for (const auto& item : review) std::cerr << "  - " << item << "\n";
@@ -25,8 +23,10 @@ void PrintReview(const std::vector<std::string>& review) {
 int RunImportLegacy(const std::vector<std::string>& args) {
   LegacyImportOptions import;
   std::string file, output;
-  po::options_description options("jlrec import-legacy FILE.py [-o FILE [--force]] [options]");
-  options.add_options()("help,h", "show this help")(
+  CommonFlags logging;
+  po::options_description options("import-legacy options");
+  options.add_options()("file", po::value<std::vector<std::string>>(),
+                        "the legacy script (positional)")(
       "output,o", po::value<std::string>(&output)->value_name("FILE"),
       "write the manifest to FILE (and the template it names beside it, if missing) "
       "instead of stdout")("force", "replace FILE if it exists")(
@@ -39,33 +39,27 @@ int RunImportLegacy(const std::vector<std::string>& args) {
       "template",
       po::value<std::string>(&import.template_path)->default_value(import.template_path),
       "startup-script template, relative to where the manifest is saved");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::string>(&file));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", 1);
+  AddLoggingOptions(options, logging);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "jlrec import-legacy: " << e.what() << "\n" << options;
+  if (auto rc = ParseCommandLine(
+          "import-legacy",
+          "FILE.py [-o FILE [--force]] [options]\n\n"
+          "Reads the legacy deploy script without running it: container_list becomes\n"
+          "hosts and units; each active deploy_system(...) call sets its group's\n"
+          "enable_monitor and runtime_mode; commented-out calls and\n"
+          "create_group_containers(...) are kept as comments. What was guessed and what\n"
+          "to check is listed on stderr.",
+          options, "file", args, vm))
+    return *rc == 1 ? 2 : *rc;  // import-legacy's usage errors have always exited 2
+  const auto files =
+      vm.count("file") ? vm["file"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (files.size() != 1) {
+    std::cerr << "jlrec import-legacy: " << (files.empty() ? "missing FILE.py" : "give one FILE.py")
+              << " (see jlrec import-legacy --help)\n";
     return 2;
   }
-  if (vm.count("help")) {
-    std::cout << "Reads the legacy deploy script without running it: container_list becomes\n"
-                 "hosts and units; each active deploy_system(...) call sets its group's\n"
-                 "enable_monitor and runtime_mode; commented-out calls and\n"
-                 "create_group_containers(...) are kept as comments. What was guessed and what\n"
-                 "to check is listed on stderr.\n\n"
-              << options;
-    return 0;
-  }
-  if (file.empty()) {
-    std::cerr << "jlrec import-legacy: missing FILE.py\n" << options;
-    return 2;
-  }
+  SetupLogging(logging);
+  file = files[0];
   if (vm.count("force") && output.empty()) {
     std::cerr << "jlrec import-legacy: --force only applies with -o FILE\n";
     return 2;
@@ -81,6 +75,10 @@ int RunImportLegacy(const std::vector<std::string>& args) {
     return 1;
   }
   std::vector<std::string> review = imported->review;
+  SetOutcomeProject(import.project);
+  AddOutcome("script", file);
+  AddOutcome("output", output.empty() ? "-" : output);
+  AddOutcome("review", review.size());
   if (output.empty()) {
     WriteVerbatim(std::cout, imported->manifest);
     review.push_back("template: put " + import.template_path +

@@ -56,13 +56,14 @@ int RunPlan(const std::vector<std::string>& args) {
     std::cout << JsonText(PlanToJson(plan, verbose)) << "\n";
   } else {
     PlanPrintOptions o;
-    o.color = !common.no_color && WantColor(STDOUT_FILENO);
+    o.color = WantColor(STDOUT_FILENO, common.no_color);
     o.verbose = verbose;
     PrintPlan(plan, o, std::cout);
     if (!out.empty())
       std::cout << "Saved the plan to " << out << " (apply it with `jlrec apply " << out << "`).\n";
   }
   int rc = PlanExitCode(plan, detailed);
+  AddPlanOutcome(plan);
   std::cout.flush();
   EndRunBeforeExit(run);
   return rc;

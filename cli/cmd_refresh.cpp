@@ -5,7 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/run_context.h"
-#include "engine/diff.h"
+#include "cli/run_outcome.h"
 
 namespace jlrec::cli {
 namespace {
@@ -22,20 +22,11 @@ int RunRefresh(const std::vector<std::string>& args) {
   if (auto rc = ParseCommandLine("refresh", "[GROUP...] [options]", desc, "groups", args, vm))
     return *rc;
   SetupLogging(common);
-  auto desired = LoadDesiredState(common);
-  if (!desired) return 1;
-  auto groups = SelectGroups(vm, *desired, /*default_all=*/true);
-  if (!groups) return 1;
-  auto selected = SelectContainers(*desired, *groups, {});
-  if (!selected.ok()) {
-    std::cerr << "jlrec: " << selected.status().message() << "\n";
-    return 1;
-  }
-  auto store = OpenStateStore(common, *desired);
-  if (!store) return 1;
-  auto hosts = SelectedHosts(*selected);
+  auto s = SelectFromCommandLine(common, vm);
+  if (!s) return 1;
+  const auto& hosts = s->hosts;
   auto t0 = std::chrono::steady_clock::now();
-  auto out = MakeReconciler(common, *desired, *store)->Refresh(*desired, hosts);
+  auto out = MakeReconciler(common, s->desired, *s->store)->Refresh(s->desired, hosts);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::vector<std::string> failed;
@@ -50,6 +41,10 @@ int RunRefresh(const std::vector<std::string>& args) {
       std::cout << "  " << h.host << ": UNKNOWN: " << h.error << "\n";
     }
   }
+  AddOutcome("hosts", hosts.size());
+  AddOutcome("reachable", hosts.size() - failed.size());
+  AddOutcome("unreachable", failed.size());
+  AddOutcome("containers", containers);
   std::cout << fmt::format(
       "Refreshed {} host{} in {:.2f}s: {} containers seen, {} host{} failed.\n", hosts.size(),
       hosts.size() == 1 ? "" : "s", secs, containers, failed.size(), failed.size() == 1 ? "" : "s");

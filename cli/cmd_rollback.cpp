@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/plan_flow.h"
 #include "cli/plan_printer.h"
+#include "cli/run_outcome.h"
 #include "engine/diff.h"
 #include "engine/refresh.h"
 #include "engine/rollback.h"
@@ -46,6 +47,7 @@ int RunRollback(const std::vector<std::string>& args) {
     return 1;
   }
   const std::string group = vm["groups"].as<std::vector<std::string>>()[0];
+  AddOutcome("group", group);
 
   // The group's live state, under the apply lock: a rollback is an apply.
   auto run = MakePlanRun(common, flags, vm, false,
@@ -54,8 +56,9 @@ int RunRollback(const std::vector<std::string>& args) {
                          });
   if (!run) return 1;
   if (run->plan().HasErrors()) {
+    AddOutcome("result", "refused");
     PlanPrintOptions po;
-    po.color = !common.no_color && WantColor(STDOUT_FILENO);
+    po.color = WantColor(STDOUT_FILENO, common.no_color);
     PrintPlan(run->plan(), po, std::cout);
     std::cerr << "jlrec: refusing to roll back while hosts could not be refreshed\n";
     return 1;
@@ -69,6 +72,8 @@ int RunRollback(const std::vector<std::string>& args) {
   const std::vector<ReleasedContainer>& release = rollback->release;
   const DesiredState& pinned = rollback->pinned;
   Plan* plan = &rollback->plan;
+  AddPlanOutcome(*plan);
+  AddOutcome("to_run", source.id);
   std::cout << "Rollback of group " << group << " to the release of " << source.kind << " #"
             << source.id << " (" << When(source.started_at)
             << (source.owner.empty() ? "" : " by " + source.owner)
@@ -76,13 +81,15 @@ int RunRollback(const std::vector<std::string>& args) {
   for (const auto& ref : rollback->not_in_release)
     std::cout << "Note: " << ref << " is not in that release; it stays on the manifest's image.\n";
   PlanPrintOptions po;
-  po.color = !common.no_color && WantColor(STDOUT_FILENO);
+  po.color = WantColor(STDOUT_FILENO, common.no_color);
   PrintPlan(*plan, po, std::cout);
   if (plan->HasErrors()) {
+    AddOutcome("result", "refused");
     std::cerr << "jlrec: refusing to roll back: some containers cannot be made (see `?` above)\n";
     return 1;
   }
   if (!plan->HasChanges()) {
+    AddOutcome("result", "no-changes");
     std::cout << "Group " << group << " already runs the images of that release.\n";
     return plan->HasConflicts() ? 1 : 0;
   }

@@ -15,6 +15,7 @@
 #include "cli/command.h"
 #include "cli/manifest_location.h"
 #include "cli/run_context.h"
+#include "cli/run_outcome.h"
 #include "cli/state_key_for_run.h"
 #include "manifests/source_files.h"
 #include "serve/server.h"
@@ -174,6 +175,7 @@ int RunServe(const std::vector<std::string>& args) {
       std::cerr << "jlrec: " << desired.status().message() << "\n";
       return 1;
     }
+    SetOutcomeProject(desired->project);
   }
 
   // SIGTERM/SIGINT are taken by one thread (sigwait), never by a handler: shutting down
@@ -191,10 +193,15 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << "jlrec: " << bound.message() << "\n";
     return 1;
   }
-  spdlog::info("jlrec serve: {} on http://{}:{}/ ({}; {})", manifest,
-               options.listen_host.find(':') != std::string::npos ? "[" + options.listen_host + "]"
-                                                                  : options.listen_host,
-               server.port(), options.token.empty() ? "read-only" : "applies need the token",
+  const std::string url_host = options.listen_host.find(':') != std::string::npos
+                                   ? "[" + options.listen_host + "]"
+                                   : options.listen_host;
+  AddOutcome("listen", "http://" + url_host + ":" + std::to_string(server.port()) + "/");
+  AddOutcome("token", options.token.empty() ? "no" : "yes");
+  AddOutcome("drift_interval", options.drift_loop ? interval_text : "off");
+  LogOutcomeEvent("started");
+  spdlog::info("jlrec serve: {} on http://{}:{}/ ({}; {})", manifest, url_host, server.port(),
+               options.token.empty() ? "read-only" : "applies need the token",
                options.drift_loop ? "drift check every " + interval_text : "no drift loop");
   std::thread waiter([&server, stop_signals] {
     int sig = 0;

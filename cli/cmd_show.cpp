@@ -8,7 +8,6 @@
 #include "cli/command.h"
 #include "cli/run_context.h"
 #include "cli/terminal_output.h"
-#include "engine/diff.h"
 
 namespace jlrec::cli {
 namespace {
@@ -33,20 +32,10 @@ int RunShow(const std::vector<std::string>& args) {
   if (auto rc = ParseCommandLine("show", "[GROUP...] [options]", desc, "groups", args, vm))
     return *rc;
   SetupLogging(common);
-  auto desired = LoadDesiredState(common);
-  if (!desired) return 1;
-  auto groups = SelectGroups(vm, *desired, true);
-  if (!groups) return 1;
-  auto selected = SelectContainers(*desired, *groups, {});
-  if (!selected.ok()) {
-    std::cerr << "jlrec: " << selected.status().message() << "\n";
-    return 1;
-  }
-  auto store = OpenStateStore(common, *desired);
-  if (!store) return 1;
-  auto hosts = SelectedHosts(*selected);
-  auto snaps = store->LoadSnapshots(desired->project, hosts);
-  auto records = store->ListCachedHosts(desired->project);
+  auto s = SelectFromCommandLine(common, vm);
+  if (!s) return 1;
+  auto snaps = s->store->LoadSnapshots(s->desired.project, s->hosts);
+  auto records = s->store->ListCachedHosts(s->desired.project);
   if (!snaps.ok() || !records.ok()) {
     std::cerr << "jlrec: reading the state cache: "
               << (!snaps.ok() ? snaps.status() : records.status()).message() << "\n";
@@ -56,8 +45,8 @@ int RunShow(const std::vector<std::string>& args) {
   for (const auto& r : *records) by_host[r.host] = r;
 
   nlohmann::json doc = {{"format_version", 1},
-                        {"project", desired->project},
-                        {"groups", *groups},
+                        {"project", s->desired.project},
+                        {"groups", s->groups},
                         {"hosts", nlohmann::json::array()}};
   for (const auto& h : *snaps) {
     const auto& rec = by_host[h.host];

@@ -3,6 +3,8 @@
 
 #include "cli/command.h"
 #include "cli/run_context.h"
+#include "cli/run_outcome.h"
+#include "model/suggestion.h"
 
 namespace jlrec::cli {
 namespace {
@@ -19,13 +21,21 @@ int RunUnlock(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (auto rc = ParseCommandLine("unlock", "--force [options]", desc, "", args, vm)) return *rc;
   SetupLogging(common);
+  if (which != "apply" && which != "drift") {
+    auto nearest = NearestName(which, {"apply", "drift"});
+    std::cerr << "jlrec unlock: --lock " << which << ": expected apply or drift"
+              << (nearest ? ": did you mean '" + *nearest + "'?" : "") << "\n";
+    return 1;
+  }
   auto desired = LoadDesiredState(common);
   if (!desired) return 1;
   auto store = OpenStateStore(common, *desired);
   if (!store) return 1;
   std::string name = which + ":" + desired->project;
+  AddOutcome("lock", name);
   if (!force) {
     auto holder = store->LockHolder(name);
+    AddOutcome("result", holder.ok() && holder->has_value() ? "held" : "free");
     if (holder.ok() && holder->has_value())
       std::cout << "Lock " << name << " is held by " << (*holder)->owner << " (pid "
                 << (*holder)->pid << " on " << (*holder)->hostname
@@ -39,6 +49,7 @@ int RunUnlock(const std::vector<std::string>& args) {
     std::cerr << "jlrec: " << prev.status().message() << "\n";
     return 1;
   }
+  AddOutcome("result", prev->has_value() ? "removed" : "was-free");
   if (prev->has_value())
     std::cout << "Removed lock " << name << " held by " << (*prev)->owner << " (pid "
               << (*prev)->pid << " on " << (*prev)->hostname << ").\n";

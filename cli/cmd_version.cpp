@@ -5,11 +5,15 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/run_context.h"
 
 namespace jlrec::cli {
 namespace {
 
-int RunVersion(const std::vector<std::string>& /*args*/) {
+int RunVersion(const std::vector<std::string>& args) {
+  po::options_description none("version options");
+  po::variables_map vm;
+  if (auto rc = ParseCommandLine("version", "", none, "", args, vm)) return *rc;
   std::cout << "jlrec " << JLREC_VERSION << "\n"
             << "  libssh   " << ssh_version(0) << " (built with " << SSH_STRINGIFY(LIBSSH_VERSION)
             << ")\n"

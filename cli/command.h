@@ -8,7 +8,9 @@
 namespace jlrec::cli {
 
 /// A subcommand's entry point: `args` excludes the program and subcommand names.
-/// Returns the process exit code.
+/// Returns the process exit code. It hands its options to ParseCommandLine
+/// (cli/run_context.h) before any side effect: `jlrec completion` runs every command so
+/// (CollectOptions) to learn what it accepts, and nothing of it may run then.
 using CommandFn = int (*)(const std::vector<std::string>& args);
 
 /// A registered subcommand.

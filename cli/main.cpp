@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/run_outcome.h"
 #include "cli/terminal_output.h"
+#include "model/suggestion.h"
 
 namespace jlrec::cli {
 
@@ -41,7 +43,31 @@ void PrintUsage(std::ostream& os) {
     name.resize(std::max<size_t>(name.size() + 2, 16), ' ');
     os << "  " << name << c.summary << "\n";
   }
-  os << "\nGlobal: jlrec --version, jlrec --help\n";
+  os << "\nGlobal: jlrec --version, jlrec --help, jlrec help <command>\n";
+}
+
+const CommandInfo* FindCommand(const std::string& name) {
+  auto it = Registry().find(name);
+  return it == Registry().end() ? nullptr : &it->second;
+}
+
+// Why `word` is not a command, with the nearest command when one is close: a typo
+// ("plna"), a command written as a flag ("--plan"), or an option before the command.
+std::string UnknownCommand(const std::string& word) {
+  std::vector<std::string> names;
+  for (const auto& [name, info] : Registry()) names.push_back(name);
+  if (word.size() > 1 && word[0] == '-') {
+    std::string name = word.substr(0, word.find('='));
+    name.erase(0, name.find_first_not_of('-'));
+    if (FindCommand(name)) return "unknown option '" + word + "': did you mean '" + name + "'?";
+    if (auto nearest = NearestName(name, {"help", "version"}))
+      return "unknown option '" + word + "': did you mean '--" + *nearest + "'?";
+    return "unknown option '" + word +
+           "': options go after the command (jlrec <command> [options])";
+  }
+  std::string text = "unknown command '" + word + "'";
+  if (auto nearest = NearestName(word, names)) text += ": did you mean '" + *nearest + "'?";
+  return text;
 }
 }  // namespace
 
@@ -53,22 +79,31 @@ int main(int argc, char** argv) {
   // alike: text from a host or the state file never reaches the terminal raw.
   TerminalOutput terminal;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // `jlrec help plan` is `jlrec plan --help`.
+  if (args.size() >= 2 && args[0] == "help") {
+    if (!FindCommand(args[1])) {
+      std::cerr << "jlrec: " << UnknownCommand(args[1]) << " (see jlrec --help)\n";
+      return 1;
+    }
+    args = {args[1], "--help"};
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintUsage(std::cout);
     return args.empty() ? 1 : 0;
   }
   if (args[0] == "--version" || args[0] == "-V") args[0] = "version";
-  for (const auto& c : AllCommands()) {
-    if (args[0] == c.name) {
-      try {
-        return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
-      } catch (const std::exception& e) {
-        // Library exceptions are caught at the module edges; this is the last guard.
-        std::cerr << "jlrec: internal error: " << e.what() << "\n";
-        return 1;
-      }
+  if (const CommandInfo* c = FindCommand(args[0])) {
+    BeginRunOutcome(c->name);
+    int rc = 1;
+    try {
+      rc = c->run(std::vector<std::string>(args.begin() + 1, args.end()));
+    } catch (const std::exception& e) {
+      // Library exceptions are caught at the module edges; this is the last guard.
+      std::cerr << "jlrec: internal error: " << e.what() << "\n";
     }
+    LogRunOutcome(rc);
+    return rc;
   }
-  std::cerr << "jlrec: unknown command '" << args[0] << "' (see jlrec --help)\n";
+  std::cerr << "jlrec: " << UnknownCommand(args[0]) << " (see jlrec --help)\n";
   return 1;
 }

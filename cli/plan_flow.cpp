@@ -8,7 +8,9 @@
 
 #include "cli/manifest_cache.h"
 #include "cli/manifest_location.h"
+#include "cli/run_outcome.h"
 #include "cli/state_key_for_run.h"
+#include "model/strings.h"
 
 namespace jlrec::cli {
 
@@ -63,6 +65,7 @@ std::optional<PlanRun> MakePlanRun(
     desired = LoadManifestOrReport(*located, std::cerr, *key, &inputs, &diagnostics);
     if (!desired) return std::nullopt;
   }
+  SetOutcomeProject(desired->project);
   spdlog::debug("manifest loaded in {:.1f} ms ({} containers{})", ms_since(phase),
                 desired->containers.size(), desired->digests_only ? ", from the cache" : "");
   auto groups = SelectGroups(vm, *desired, default_all);
@@ -108,6 +111,22 @@ void EndRunBeforeExit(std::optional<PlanRun>& run) {
   // Still reachable (not a leak to a checker): the process ends right after.
   kept_until_exit = new PlanRun(std::move(*run));
   run.reset();
+}
+
+void AddPlanOutcome(const Plan& plan) {
+  SetOutcomeProject(plan.project);
+  AddOutcome("groups", Join(plan.groups, ","));
+  AddOutcome("create", plan.Count(ActionKind::kCreate));
+  AddOutcome("replace", plan.Count(ActionKind::kReplace));
+  AddOutcome("update", plan.Count(ActionKind::kUpdate));
+  AddOutcome("start", plan.Count(ActionKind::kStart));
+  AddOutcome("remove", plan.Count(ActionKind::kRemove));
+  AddOutcome("adopt", plan.Adoptions());
+  AddOutcome("conflict", plan.Count(ActionKind::kConflict));
+  AddOutcome("unknown", plan.Count(ActionKind::kUnknown));
+  AddOutcome("unchanged", plan.noops.size());
+  AddOutcome("orphans", plan.orphans.size());
+  AddOutcome("unreachable", plan.host_errors.size());
 }
 
 int PlanExitCode(const Plan& plan, bool detailed) {

@@ -55,6 +55,11 @@ std::optional<PlanRun> MakePlanRun(
 /// containers, freeing their strings one by one takes longer than the diff.)
 void EndRunBeforeExit(std::optional<PlanRun>& run);
 
+/// Adds `plan`'s groups and counts to the run's outcome line (cli/run_outcome.h): create,
+/// replace, update, start, remove, adopt, conflict, unknown, unchanged, orphans and
+/// unreachable (hosts).
+void AddPlanOutcome(const Plan& plan);
+
 /// Exit code of a plan: 1 when it cannot be applied (an unreachable host, an image that
 /// exists nowhere), else 2 with `detailed` when it has changes or conflicts (the manifest is
 /// not reached either way), else 0.

@@ -89,8 +89,6 @@ std::string Age(std::int64_t since) {
 
 }  // namespace
 
-bool WantColor(int fd) { return isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
-
 std::string PlanSummaryLine(const Plan& plan) {
   // What keeps the manifest from being reached besides the changes: never "match" then.
   std::string notes;

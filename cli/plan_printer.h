@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "cli/color_policy.h"  // WantColor, for the printer's callers
 #include "engine/plan.h"
 
 namespace jlrec::cli {
@@ -20,8 +21,5 @@ void PrintPlan(const Plan& plan, const PlanPrintOptions& options, std::ostream& 
 
 /// The one-line summary: "Plan: N to create, ... N unchanged." or the no-changes line.
 std::string PlanSummaryLine(const Plan& plan);
-
-/// True when `fd` is a terminal and NO_COLOR is unset.
-bool WantColor(int fd);
 
 }  // namespace jlrec::cli

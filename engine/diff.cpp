@@ -13,6 +13,7 @@
 #include "model/rfc3339.h"
 #include "model/spec_fields.h"
 #include "model/strings.h"
+#include "model/suggestion.h"
 
 namespace jlrec {
 
@@ -439,6 +440,35 @@ LiveFingerprint FingerprintOf(const LiveContainer* live) {
   return f;
 }
 
+namespace {
+
+// Why `target` names no container of the selected groups, with what it most likely meant:
+// a container of another group, the one container of that name (HOST/ left out), or the
+// nearest HOST/CONTAINER of the selection (else of the manifest).
+std::string UnknownTarget(const DesiredState& desired, const std::set<std::string>& groups,
+                          const std::string& target) {
+  const std::string head = "target '" + target + "' is not a container of the selected groups";
+  std::vector<std::string> selected, everywhere, same_name;
+  for (const auto& c : desired.containers) {
+    const std::string ref = c.Ref();
+    if (ref == target)
+      return head + " (it is in " + Join(c.groups) + "; name that group, or --all)";
+    const bool in_group = std::any_of(c.groups.begin(), c.groups.end(),
+                                      [&](const std::string& g) { return groups.count(g) > 0; });
+    (in_group ? selected : everywhere).push_back(ref);
+    if (in_group && c.name == target) same_name.push_back(ref);
+  }
+  if (same_name.size() == 1) return head + ": did you mean '" + same_name[0] + "'?";
+  if (same_name.size() > 1)
+    return head + " (containers of that name: " + Join(same_name) + "; name one as HOST/CONTAINER)";
+  auto nearest = NearestName(target, selected);
+  if (!nearest) nearest = NearestName(target, everywhere);
+  if (nearest) return head + ": did you mean '" + *nearest + "'?";
+  return head + " (use HOST/CONTAINER with the manifest's host key)";
+}
+
+}  // namespace
+
 Result<std::vector<const DesiredContainer*>> SelectContainers(
     const DesiredState& desired, const std::vector<std::string>& groups,
     const std::vector<std::string>& targets) {
@@ -447,6 +477,9 @@ Result<std::vector<const DesiredContainer*>> SelectContainers(
     if (!desired.groups.count(g)) {
       std::vector<std::string> known;
       for (const auto& [name, settings] : desired.groups) known.push_back(name);
+      if (auto nearest = NearestName(g, known))
+        return Status::InvalidArgument("unknown group '" + g + "': did you mean '" + *nearest +
+                                       "'?");
       return Status::InvalidArgument("unknown group '" + g + "' (groups: " + Join(known) + ")");
     }
   std::set<std::string> group_set(groups.begin(), groups.end());
@@ -464,10 +497,7 @@ Result<std::vector<const DesiredContainer*>> SelectContainers(
     out.push_back(&c);
   }
   for (const auto& t : target_set)
-    if (!matched.count(t))
-      return Status::InvalidArgument("target '" + t +
-                                     "' is not a container of the selected groups (use "
-                                     "HOST/CONTAINER with the manifest's host key)");
+    if (!matched.count(t)) return Status::InvalidArgument(UnknownTarget(desired, group_set, t));
   return out;
 }
 

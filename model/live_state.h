@@ -26,6 +26,9 @@ struct LiveContainer {
   int exit_code = 0;       ///< Docker State.ExitCode: the last exit's code (meaningful once exited)
   std::string created;     ///< RFC 3339
   std::string started_at;  ///< RFC 3339, "" if never started
+  /// RFC 3339 of the last exit (Docker State.FinishedAt), "" if it never exited; what
+  /// `jlrec ps` shows of a stopped container. Not kept in the state cache.
+  std::string finished_at;
   /// sha256 of /run.sh inside the container; nullopt if the file is absent.
   std::optional<std::string> script_digest;
   /// Provider::StatFile key of /run.sh when script_digest was taken ("" when unknown), so

@@ -115,7 +115,11 @@ const JsonSelection& ContainerInspectSelection() {
       {"HostConfig",
        {{"NetworkMode", {}}, {"Binds", {}}, {"RestartPolicy", {}}, {"PortBindings", {}}}},
       {"State",
-       {{"Status", {}}, {"Health", {{"Status", {}}}}, {"ExitCode", {}}, {"StartedAt", {}}}},
+       {{"Status", {}},
+        {"Health", {{"Status", {}}}},
+        {"ExitCode", {}},
+        {"StartedAt", {}},
+        {"FinishedAt", {}}}},
   };
   return kSelection;
 }
@@ -201,6 +205,8 @@ Result<LiveContainer> LiveContainerFromInspect(const json& inspect, const ImageD
     c.exit_code = static_cast<int>(IntField(state, "ExitCode"));
     c.started_at = StringField(state, "StartedAt");
     if (c.started_at == kZeroTime) c.started_at.clear();
+    c.finished_at = StringField(state, "FinishedAt");
+    if (c.finished_at == kZeroTime) c.finished_at.clear();
     return c;
   } catch (const std::exception& e) {
     return Status::RemoteError(std::string("unexpected container inspect JSON: ") + e.what());

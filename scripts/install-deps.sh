@@ -13,10 +13,13 @@ PACKAGES=(
   libcpp-httplib-dev
   # lab (tests/lab/lab.sh) and tests
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
+  # the schema tests: plan and drift JSON validated against docs/schemas
+  python3-jsonschema
   # the browser test of serve's status page (headless Chromium driven through WebDriver)
   chromium chromium-driver
-  # packaging (cpack -G DEB); systemd-analyze verifies the serve unit in package-test.sh
-  dpkg-dev file systemd
+  # packaging (cpack -G DEB); package-test.sh: systemd-analyze verifies the units, lintian
+  # checks the .deb
+  dpkg-dev file systemd lintian
   # checks: scripts/thread-safety-check.sh (clang's -Wthread-safety; the build itself is g++)
   # and scripts/check-format.sh (one pinned clang-format, so `make format` and CI agree)
   clang-15 clang-format-14

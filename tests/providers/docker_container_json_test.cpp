@@ -79,6 +79,7 @@ TEST_CASE("maps a plain running container", "[providers][docker]") {
   CHECK_FALSE(c->managed());
   CHECK(c->health.empty());
   CHECK_FALSE(c->spec.healthcheck);
+  CHECK(c->finished_at.empty());  // Docker's zero time: it never exited
 }
 
 TEST_CASE("normalises what Docker fills in from the image and its defaults",
@@ -89,6 +90,7 @@ TEST_CASE("normalises what Docker fills in from the image and its defaults",
   inspect["HostConfig"]["NetworkMode"] = "default";
   inspect["HostConfig"]["RestartPolicy"] = {{"Name", ""}, {"MaximumRetryCount", 0}};
   inspect["State"]["StartedAt"] = "0001-01-01T00:00:00Z";
+  inspect["State"]["FinishedAt"] = "2026-11-26T10:00:01.5Z";
   ImageDefaults image{{"/bin/sh"}, {{"maintainer", "base"}, {"version", "1"}}, std::nullopt};
   auto c = LiveContainerFromInspect(inspect, &image);
   REQUIRE(c.ok());
@@ -97,6 +99,7 @@ TEST_CASE("normalises what Docker fills in from the image and its defaults",
   CHECK(c->spec.network_mode.empty());
   CHECK(c->spec.restart == "no");
   CHECK(c->started_at.empty());
+  CHECK(c->finished_at == "2026-11-26T10:00:01.5Z");
 
   // Without the image, nothing is subtracted.
   auto raw = LiveContainerFromInspect(inspect, nullptr);
