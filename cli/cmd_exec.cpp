@@ -14,6 +14,7 @@
 #include "cli/container_host.h"
 #include "cli/exec_pump.h"
 #include "cli/run_context.h"
+#include "cli/run_outcome.h"
 #include "cli/stop_signals.h"
 
 namespace jlrec::cli {
@@ -104,6 +105,8 @@ int RunExec(const std::vector<std::string>& args) {
   // and what they do to the screen is what the operator asked for. Without a terminal the
   // output is text like a log's and goes through the filter.
   const bool tty = force_tty || (!no_tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+  // The command itself is never logged: its arguments may hold a password.
+  AddOutcome("tty", tty ? "yes" : "no");
   StopSignals signals(/*watch_resize=*/tty);
   ExecRequest request;
   request.argv = command;
@@ -144,6 +147,7 @@ int RunExec(const std::vector<std::string>& args) {
     std::cerr << "jlrec: exec " << ref.Text() << ": " << outcome.status().message() << "\n";
     return 1;
   }
+  AddOutcome("started", outcome->started ? "yes" : "no");
   if (!outcome->started)
     std::cerr << "jlrec: exec: '" << command.front() << "' could not be started in " << ref.Text()
               << " (exit " << outcome->exit_code << ")\n";

@@ -9,6 +9,7 @@
 #include "cli/container_host.h"
 #include "cli/container_streams.h"
 #include "cli/run_context.h"
+#include "cli/run_outcome.h"
 #include "cli/stop_signals.h"
 
 namespace jlrec::cli {
@@ -56,6 +57,8 @@ int RunLogs(const std::vector<std::string>& args) {
   SetupLogging(common);
   auto target = ReachContainer(common, refs.front());
   if (!target) return 1;
+  AddOutcome("tail", tail);
+  AddOutcome("follow", request.follow ? "yes" : "no");
 
   // Ctrl-C ends a follow like `docker logs -f`, with the shell's 130; the output written so
   // far is whole.

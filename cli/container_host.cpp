@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/run_outcome.h"
 #include "providers/ssh_provider.h"
 
 namespace jlrec::cli {
@@ -14,6 +15,7 @@ std::optional<ContainerTarget> ReachContainer(const CommonFlags& flags, const st
     std::cerr << "jlrec: " << resolved.status().message() << "\n";
     return std::nullopt;
   }
+  AddOutcome("container", resolved->Text());
   // ResolveContainerRef only returns hosts of the manifest.
   const HostConnection& host = desired->hosts.at(resolved->host);
   auto provider = MakeSshProviderFactory()->Open(host, MakeRefreshOptions(flags).connect);
