@@ -112,6 +112,17 @@ Result<int> FencedProvider::Exec(const std::string& id, const std::vector<std::s
   return result;
 }
 
+Status FencedProvider::StreamLogs(const std::string& id, const LogsRequest& request,
+                                  const OutputSink& sink) {
+  return Forward<Status>([&] { return inner_.StreamLogs(id, request, sink); });
+}
+
+Result<std::unique_ptr<ExecSession>> FencedProvider::StartExec(const std::string& id,
+                                                               const ExecRequest& request) {
+  return Forward<Result<std::unique_ptr<ExecSession>>>(
+      [&] { return inner_.StartExec(id, request); });
+}
+
 Result<bool> FencedProvider::HasImage(const std::string& ref) {
   return Forward<Result<bool>>([&] { return inner_.HasImage(ref); });
 }

@@ -69,6 +69,12 @@ class FencedProvider final : public Provider {
                     int mode) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override;
+  Status StreamLogs(const std::string& id, const LogsRequest& request,
+                    const OutputSink& sink) override;
+  /// The session's own waits are not fenced: they have no deadline (only an interruption
+  /// ends them), so none of them can say the host stopped answering.
+  Result<std::unique_ptr<ExecSession>> StartExec(const std::string& id,
+                                                 const ExecRequest& request) override;
   Result<bool> HasImage(const std::string& ref) override;
   Status PullImage(const std::string& ref) override;
   Result<std::string> ResolveImageDigest(const std::string& ref) override;

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/container_spec.h"
@@ -24,6 +26,76 @@ struct CreateContainerRequest {
   std::string name;                                 ///< container name
   ContainerSpec spec;                               ///< image may be pinned "repo@sha256:..."
   std::map<std::string, std::string> jlrec_labels;  ///< jlrec.* labels, merged with spec.labels
+};
+
+/// Which standard stream of a container's process bytes come from.
+enum class OutputStream { kStdout, kStderr };
+
+/// Receives a container's output as it arrives (a log, an attached exec), stdout and stderr
+/// apart, in the order the daemon sends them; a piece may end anywhere (mid-line, mid
+/// UTF-8 character). A non-ok return ends the transfer with that status.
+using OutputSink = std::function<Status(OutputStream stream, std::string_view bytes)>;
+
+/// What Provider::StreamLogs sends (`docker logs` options).
+struct LogsRequest {
+  std::optional<std::uint64_t> tail;  ///< only the last N lines of the log; nullopt: all of it
+  /// Then go on sending what the container writes, until it stops or `interrupted`.
+  bool follow = false;
+  bool timestamps = false;  ///< each line starts with the RFC 3339 time Docker recorded it at
+  /// Asked every few milliseconds while waiting for output; once true, the call ends with
+  /// kCancelled. Null: never. Must be cheap; called from the calling thread.
+  std::function<bool()> interrupted;
+};
+
+/// A terminal's size in character cells.
+struct TerminalSize {
+  int rows = 0;
+  int columns = 0;
+};
+
+/// What Provider::StartExec runs (`docker exec -i [-t]`).
+struct ExecRequest {
+  /// The command as an argument vector, each element one argument: never run through a shell.
+  std::vector<std::string> argv;
+  /// A pseudo-terminal for the process: input and output are then one raw stream (all of the
+  /// output kStdout), and the end of the input cannot be signalled (CloseInput).
+  bool tty = false;
+  std::optional<TerminalSize> size;  ///< the pseudo-terminal's size at start (tty only)
+  /// As LogsRequest::interrupted, for every wait of the session (ReadOutput, WriteInput);
+  /// called from whichever thread waits, so it must be thread-safe.
+  std::function<bool()> interrupted;
+};
+
+/// How an attached exec ended.
+struct ExecOutcome {
+  int exit_code = 0;  ///< the process's exit code (Docker's ExitCode)
+  /// False when the command never ran (not found, not executable): exit_code is then the
+  /// daemon's 126 or 127, and the daemon's explanation came as output.
+  bool started = true;
+};
+
+/// An exec in a container with its stdin, stdout and stderr attached: the caller pumps the
+/// input and the output itself. ReadOutput may run in one thread while WriteInput and
+/// CloseInput run in another; Resize may be called from any thread. Must not outlive the
+/// provider that started it. Destroying it before the end detaches: the process goes on
+/// (Docker cannot stop an exec) with its input at end of file.
+class ExecSession {
+ public:
+  virtual ~ExecSession() = default;
+  /// Waits (without a deadline: only `interrupted` ends the wait) for the process's next
+  /// output and hands it to `sink`; false once the output ended (the process exited, or closed
+  /// its outputs). kUnavailable when the connection broke, kCancelled when interrupted.
+  virtual Result<bool> ReadOutput(const OutputSink& sink) = 0;
+  /// Sends `bytes` to the process's stdin, waiting (without a deadline) while it does not read.
+  virtual Status WriteInput(std::string_view bytes) = 0;
+  /// Ends the process's stdin (it reads end of file); its output goes on. kInvalidArgument in a
+  /// tty session, where Docker would end the output with it.
+  virtual Status CloseInput() = 0;
+  /// Sets the size of the session's pseudo-terminal (kInvalidArgument without one).
+  virtual Status Resize(TerminalSize size) = 0;
+  /// Once ReadOutput returned false: how the process ended. kTimeout when the daemon does not
+  /// report the end within a request timeout.
+  virtual Result<ExecOutcome> Finish() = 0;
 };
 
 /// One connection to one host's Docker daemon. All methods are thread-safe (an
@@ -78,6 +150,22 @@ class Provider {
   /// Runs `argv` in running container `id`; returns its exit code. kTimeout past `timeout`.
   virtual Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                            std::chrono::milliseconds timeout) = 0;
+
+  /// Sends the log of container `id` (id or name; running or not) to `sink` as Docker keeps
+  /// it: what the process wrote on stdout and on stderr, each to its stream (a container with
+  /// a TTY has one stream: all of it kStdout). Without request.follow it returns at the end of
+  /// the log, each wait for the daemon bounded by the request timeout; with it, it returns when
+  /// the container stops (ok), when interrupted (kCancelled), or when the connection breaks,
+  /// and waits for new lines for as long as that takes. kNotFound if there is no such
+  /// container; kRemoteError when its logging driver cannot be read.
+  virtual Status StreamLogs(const std::string& id, const LogsRequest& request,
+                            const OutputSink& sink) = 0;
+  /// Starts `request.argv` in running container `id` with its standard streams attached (see
+  /// ExecSession). kConflict when the container is not running, kNotFound when there is none,
+  /// kInvalidArgument for an empty command. A command that cannot be started is not an error
+  /// here: the session reports it (ExecOutcome::started).
+  virtual Result<std::unique_ptr<ExecSession>> StartExec(const std::string& id,
+                                                         const ExecRequest& request) = 0;
 
   /// True if image `ref` (tag or digest reference) is present on the host.
   virtual Result<bool> HasImage(const std::string& ref) = 0;

@@ -16,6 +16,11 @@ using Deadline = DeadlineClock::time_point;
 /// The deadline `d` from now.
 inline Deadline DeadlineAfter(std::chrono::milliseconds d) { return DeadlineClock::now() + d; }
 
+/// The deadline of a wait that only an interruption ends (ByteStream::SetInterruption): a
+/// logs follow or an attached exec may rightly wait for hours. Ten years away: it never
+/// passes, and every sum or product of durations made from it stays far from overflowing.
+inline Deadline NoDeadline() { return DeadlineClock::now() + std::chrono::hours(24 * 3653); }
+
 /// Time left until `deadline`, never negative.
 inline std::chrono::milliseconds TimeLeft(Deadline deadline) {
   auto left =

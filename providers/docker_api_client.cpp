@@ -70,6 +70,25 @@ Status DockerErrorStatus(const HttpResponse& response, std::string_view what) {
   }
 }
 
+HttpBodyReader JsonBodyInto(nlohmann::json* out, const JsonSelection& keep) {
+  return [out, &keep](HttpResponse&, std::istream& body) {
+    auto parsed = ParseSelectedJson(body, keep);
+    if (!parsed.ok()) return parsed.status();
+    *out = std::move(*parsed);
+    return Status::Ok();
+  };
+}
+
+Result<nlohmann::json> SendForJson(DockerApiClient& api, DockerApiClient::Call call,
+                                   const JsonSelection& keep, std::string_view what) {
+  nlohmann::json parsed;
+  call.body_reader = JsonBodyInto(&parsed, keep);
+  auto response = api.Send(call);
+  if (!response.ok()) return response.status();
+  if (!response->success()) return DockerErrorStatus(*response, what);
+  return parsed;
+}
+
 DockerApiClient::DockerApiClient(StreamOpener opener, Options options)
     : opener_(std::move(opener)), options_(std::move(options)) {
   if (options_.max_connections < 1) options_.max_connections = 1;
@@ -130,13 +149,7 @@ Result<HttpResponse> DockerApiClient::Send(const Call& call) {
 Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::string& path) {
   const std::string what = options_.peer + ": " + call.method + " " + call.path;
   const auto budget = options_.request_timeout + call.extra_time;
-  HttpRequest request;
-  request.method = call.method;
-  request.target = path + BuildQuery(call.query);
-  request.headers.emplace_back("User-Agent", "jlrec/" JLREC_VERSION);
-  if (!call.content_type.empty()) request.headers.emplace_back("Content-Type", call.content_type);
-  request.headers.insert(request.headers.end(), call.headers.begin(), call.headers.end());
-  request.body = call.body;
+  const HttpRequest request = RequestFor(call, path);
 
   HttpExchangeOptions exchange;
   exchange.deadline = DeadlineAfter(budget);
@@ -188,6 +201,43 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
                              (call.streamed ? " of silence" : "") + " (" + st.message() + ")");
     return st.WithContext(what);
   }
+}
+
+HttpRequest DockerApiClient::RequestFor(const Call& call, const std::string& target) {
+  HttpRequest request;
+  request.method = call.method;
+  request.target = target + BuildQuery(call.query);
+  request.headers.emplace_back("User-Agent", "jlrec/" JLREC_VERSION);
+  if (!call.content_type.empty()) request.headers.emplace_back("Content-Type", call.content_type);
+  request.headers.insert(request.headers.end(), call.headers.begin(), call.headers.end());
+  request.body = call.body;
+  return request;
+}
+
+Result<std::unique_ptr<HttpStream>> DockerApiClient::OpenStream(const Call& call, bool upgrade,
+                                                                std::function<bool()> interrupted) {
+  std::string prefix;
+  {
+    MutexLock lock(mu_);
+    prefix = version_prefix_;
+  }
+  if (prefix.empty()) return Status::Internal("Docker API used before version negotiation");
+  const std::string what = options_.peer + ": " + call.method + " " + call.path;
+  const Deadline deadline = DeadlineAfter(options_.request_timeout + call.extra_time);
+  auto stream = opener_(deadline);
+  if (!stream.ok()) return stream.status().WithContext(what);
+  if (interrupted) (*stream)->SetInterruption(std::move(interrupted));
+  auto opened = HttpStream::Open(std::move(*stream), "docker", RequestFor(call, prefix + call.path),
+                                 upgrade, deadline, kErrorBodyBytes);
+  if (!opened.ok()) {
+    if (opened.status().code() == Status::Code::kTimeout)
+      return Status::Timeout(what + ": no answer within " +
+                             FormatSeconds(options_.request_timeout + call.extra_time) + " (" +
+                             opened.status().message() + ")");
+    return opened.status().WithContext(what);
+  }
+  NoteHostDate((*opened)->response(), std::chrono::system_clock::now());
+  return opened;
 }
 
 std::optional<std::chrono::system_clock::time_point> DockerApiClient::HostClockNow() const {

@@ -23,6 +23,8 @@
 #include "providers/deadline.h"
 #include "providers/http_connection.h"
 #include "providers/http_response.h"
+#include "providers/http_stream.h"
+#include "providers/json_selection.h"
 
 namespace jlrec {
 
@@ -34,6 +36,12 @@ std::string DockerErrorMessage(const HttpResponse& response);
 /// chosen by HTTP status (400 kInvalidArgument, 404 kNotFound, 409 kConflict, else
 /// kRemoteError), prefixed by `what`.
 Status DockerErrorStatus(const HttpResponse& response, std::string_view what);
+
+class DockerApiClient;
+
+/// A body reader (DockerApiClient::Call::body_reader) parsing a 2xx JSON answer into `*out` as
+/// it arrives, building only what `keep` selects (which must outlive the call).
+HttpBodyReader JsonBodyInto(nlohmann::json* out, const JsonSelection& keep);
 
 /// Thread-safe: any number of threads may Send at once.
 class DockerApiClient {
@@ -97,6 +105,19 @@ class DockerApiClient {
   /// Sends `call` under the negotiated version prefix and returns the daemon's answer,
   /// whatever its HTTP status; transport failures are kUnavailable, deadlines kTimeout.
   Result<HttpResponse> Send(const Call& call) EXCLUDES(mu_);
+  /// Sends `call` (its body, query and headers; not its sinks, readers or limits) on a
+  /// connection of its own and returns once the answer's head is in, within the request
+  /// timeout: the caller then reads the body at its own pace, with its own deadlines (a logs
+  /// follow may last hours). The connection is not one of the pool's (not counted against
+  /// max_connections) and closes with the returned stream. With `upgrade` the connection is
+  /// hijacked (exec start): a 101 answer makes it a raw stream both ways. `interrupted` goes to
+  /// the connection (ByteStream::SetInterruption). A non-2xx answer is returned as a stream
+  /// too, its response() holding the first kErrorBodyBytes of its body. Transport failures are
+  /// kUnavailable, deadlines kTimeout, an interruption kCancelled.
+  Result<std::unique_ptr<HttpStream>> OpenStream(const Call& call, bool upgrade,
+                                                 std::function<bool()> interrupted) EXCLUDES(mu_);
+  /// The request timeout this client was made with.
+  std::chrono::milliseconds request_timeout() const { return options_.request_timeout; }
   /// The daemon host's clock now, as the Date headers of its answers tell it: the local
   /// clock plus (latest answer's Date - local time when that answer arrived). A Date is
   /// whole seconds taken before the answer was sent, so this is never later than the host's
@@ -107,6 +128,8 @@ class DockerApiClient {
  private:
   // The pool lock is never held across network I/O, hence EXCLUDES on the pool's users.
   Result<HttpResponse> SendTarget(const Call& call, const std::string& target) EXCLUDES(mu_);
+  // The request `call` makes for `target` (the version prefix already on it).
+  static HttpRequest RequestFor(const Call& call, const std::string& target);
   Result<std::unique_ptr<HttpConnection>> Acquire(Deadline deadline, bool fresh) EXCLUDES(mu_);
   void Release(std::unique_ptr<HttpConnection> connection) EXCLUDES(mu_);
   // Closes a connection that will not be reused and frees its slot.
@@ -131,5 +154,11 @@ class DockerApiClient {
   // nanoseconds (kHostClockUnknown before). Atomic: every sending thread updates it.
   std::atomic<std::int64_t> host_clock_offset_ns_{kHostClockUnknown};
 };
+
+/// Sends `call` through `api` and parses its 2xx JSON answer as it arrives, keeping what
+/// `keep` selects; a non-2xx answer is DockerErrorStatus(answer, `what`), a transport failure
+/// Send's.
+Result<nlohmann::json> SendForJson(DockerApiClient& api, DockerApiClient::Call call,
+                                   const JsonSelection& keep, std::string_view what);
 
 }  // namespace jlrec

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "model/registry_host.h"
+#include "providers/docker_exec_session.h"
 #include "providers/tar_archive.h"
 #include "providers/url_encoding.h"
 
@@ -33,16 +34,6 @@ const JsonSelection& ListEntrySelection() {
   static const JsonSelection kSelection = {
       {"Id", {}}, {"State", {}}, {"Names", {}}, {"Labels", {{std::string(labels::kHost), {}}}}};
   return kSelection;
-}
-
-// A body reader parsing a 2xx JSON answer into `*out`, keeping what `keep` selects.
-HttpBodyReader JsonInto(json* out, const JsonSelection& keep) {
-  return [out, &keep](HttpResponse&, std::istream& body) {
-    auto parsed = ParseSelectedJson(body, keep);
-    if (!parsed.ok()) return parsed.status();
-    *out = std::move(*parsed);
-    return Status::Ok();
-  };
 }
 
 // A container id or name as one path segment.
@@ -88,12 +79,6 @@ std::pair<std::string, std::string> SplitImageReference(const std::string& ref) 
   return {ref, "latest"};
 }
 
-std::string Describe(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& arg : argv) out += (out.empty() ? "" : " ") + arg;
-  return out.size() > 80 ? out.substr(0, 77) + "..." : out;
-}
-
 // RepoDigests of a GET /images/{id}/json answer (null or absent: none); throws
 // json::exception on another shape, like the callers' other reads of that answer.
 std::vector<std::string> RepoDigestsOf(const json& image) {
@@ -119,11 +104,8 @@ Result<HttpResponse> DockerProvider::Call(DockerApiClient::Call call) {
 }
 
 Result<json> DockerProvider::CallJson(DockerApiClient::Call call, const JsonSelection& keep) {
-  json parsed;
-  call.body_reader = JsonInto(&parsed, keep);
-  auto response = Call(std::move(call));
-  if (!response.ok()) return response.status();
-  return parsed;
+  const std::string what = host_ + ": " + call.method + " " + call.path;
+  return SendForJson(*api_, std::move(call), keep, what);
 }
 
 Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(const json& filters) {
@@ -444,7 +426,7 @@ Result<int> DockerProvider::Exec(const std::string& id, const std::vector<std::s
                                  std::chrono::milliseconds timeout) {
   if (argv.empty()) return Status::InvalidArgument("exec: empty command");
   const Deadline deadline = DeadlineAfter(timeout);
-  const std::string what = host_ + ": exec '" + Describe(argv) + "' in " + id;
+  const std::string what = host_ + ": exec '" + DescribeCommand(argv) + "' in " + id;
 
   DockerApiClient::Call create;
   create.method = "POST";
@@ -493,6 +475,55 @@ Result<int> DockerProvider::Exec(const std::string& id, const std::vector<std::s
     std::this_thread::sleep_for(std::min(pause, TimeLeft(deadline)));
     pause = std::min(pause * 2, std::chrono::milliseconds(200));
   }
+}
+
+Status DockerProvider::StreamLogs(const std::string& id, const LogsRequest& request,
+                                  const OutputSink& sink) {
+  const std::string what = host_ + ": logs of " + id;
+  // Whether the log is multiplexed: API 1.41 calls both kinds a raw stream, so only the
+  // container's own Tty setting tells.
+  DockerApiClient::Call inspect;
+  inspect.path = "/containers/" + Segment(id) + "/json";
+  inspect.max_body_bytes = kInspectBodyBytes;
+  auto container = CallJson(std::move(inspect), {{"Config", {{"Tty", {}}}}});
+  if (!container.ok()) return container.status();
+  bool tty = false;
+  if (auto config = container->find("Config"); config != container->end() && config->is_object())
+    if (auto it = config->find("Tty"); it != config->end() && it->is_boolean())
+      tty = it->get<bool>();
+
+  DockerApiClient::Call call;
+  call.path = "/containers/" + Segment(id) + "/logs";
+  call.query = {{"stdout", "1"},
+                {"stderr", "1"},
+                {"follow", request.follow ? "1" : "0"},
+                {"timestamps", request.timestamps ? "1" : "0"},
+                {"tail", request.tail ? std::to_string(*request.tail) : "all"}};
+  auto stream = api_->OpenStream(call, /*upgrade=*/false, request.interrupted);
+  if (!stream.ok()) return stream.status();
+  if (!(*stream)->response().success())
+    return DockerErrorStatus((*stream)->response(), host_ + ": GET " + call.path);
+
+  DockerStreamDemuxer demuxer(sink, what);
+  std::string chunk;
+  for (;;) {
+    // A follow waits for new lines as long as the container runs; otherwise each wait is
+    // bounded like a streamed call's: the timeout is for silence, not for a long log.
+    const Deadline deadline =
+        request.follow ? NoDeadline() : DeadlineAfter(api_->request_timeout());
+    chunk.clear();
+    auto more = (*stream)->Read(&chunk, deadline);
+    if (!more.ok()) return more.status().WithContext(what);
+    if (!*more) break;
+    Status delivered = tty ? sink(OutputStream::kStdout, chunk) : demuxer.Feed(chunk);
+    if (!delivered.ok()) return delivered;
+  }
+  return tty ? Status::Ok() : demuxer.Finish();
+}
+
+Result<std::unique_ptr<ExecSession>> DockerProvider::StartExec(const std::string& id,
+                                                               const ExecRequest& request) {
+  return StartDockerExec(*api_, host_, id, request);
 }
 
 Result<bool> DockerProvider::HasImage(const std::string& ref) {
@@ -631,7 +662,7 @@ Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::st
   call.path = "/images/" + ImagePath(ref) + "/json";
   call.max_body_bytes = kInspectBodyBytes;
   json image;
-  call.body_reader = JsonInto(&image, ImageInspectSelection());
+  call.body_reader = JsonBodyInto(&image, ImageInspectSelection());
   auto response = api_->Send(call);
   if (!response.ok()) return response.status();
   if (response->status == 404) return std::vector<std::string>();

@@ -45,6 +45,10 @@ class DockerProvider final : public Provider {
                     int mode) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override;
+  Status StreamLogs(const std::string& id, const LogsRequest& request,
+                    const OutputSink& sink) override;
+  Result<std::unique_ptr<ExecSession>> StartExec(const std::string& id,
+                                                 const ExecRequest& request) override;
   Result<bool> HasImage(const std::string& ref) override;
   Status PullImage(const std::string& ref) override;
   Result<std::string> ResolveImageDigest(const std::string& ref) override;

@@ -149,7 +149,12 @@ Status HttpResponseParser::ParseFieldLine(
 Status HttpResponseParser::EndOfHeaders() {
   const int status = response_.status;
   if (status >= 100 && status < 200) {
-    if (status == 101) return Malformed("unexpected 101 Switching Protocols");
+    if (status == 101) {
+      if (!upgrade_request_) return Malformed("unexpected 101 Switching Protocols");
+      response_.keep_alive = false;  // the connection now speaks the upgraded protocol
+      state_ = State::kComplete;
+      return Status::Ok();
+    }
     // Interim response (100 Continue, 103 Early Hints): the real one follows.
     response_ = HttpResponse();
     header_bytes_ = 0;

@@ -31,6 +31,10 @@ class HttpResponseParser {
   explicit HttpResponseParser(bool head_request = false, BodySink sink = nullptr,
                               HttpParserLimits limits = {});
 
+  /// The request asked to switch protocols (Upgrade): a 101 answer is then the final one,
+  /// complete at the end of its head, and what follows it belongs to the new protocol.
+  void ExpectUpgrade() { upgrade_request_ = true; }
+
   /// Consumes a prefix of `data`; returns how many bytes were used. Fewer than
   /// data.size() only when the response completed: the rest belongs to whatever follows.
   Result<std::size_t> Feed(std::string_view data);
@@ -51,6 +55,8 @@ class HttpResponseParser {
   /// The parsed response; call only when complete() (or, for all but the body and
   /// trailers, when head_complete()).
   HttpResponse& response() { return response_; }
+  /// The parsed response, read-only (same conditions).
+  const HttpResponse& response() const { return response_; }
 
  private:
   enum class State {
@@ -75,6 +81,7 @@ class HttpResponseParser {
   Status DeliverBody(std::string_view bytes);
 
   bool head_request_;
+  bool upgrade_request_ = false;
   BodySink sink_;
   HttpParserLimits limits_;
   State state_ = State::kStatusLine;

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "providers/ssh_authenticate.h"
@@ -25,6 +27,9 @@ namespace {
 constexpr int kPollSliceMs = 20;
 // Bound for the goodbye messages (channel close, disconnect) of a hung peer.
 constexpr std::chrono::milliseconds kCloseTimeout{1000};
+// The longest a write waits, lock held, for the socket to take bytes the peer's window
+// allows: only a dead connection takes that long, whatever the caller's deadline.
+constexpr std::chrono::milliseconds kLongestFlush{300000};
 // The last bytes of a dial-stdio channel's stderr kept to explain its failure.
 constexpr std::size_t kStderrKeep = 2048;
 
@@ -108,26 +113,69 @@ class SshChannelStream final : public ByteStream {
   }
 
   Status WriteAll(std::string_view data, Deadline deadline) override EXCLUDES(session_->mu_) {
-    MutexLock lock(session_->mu_);
-    if (broken_) return Status::Unavailable(what_ + ": stream already failed");
     std::size_t done = 0;
     while (done < data.size()) {
-      if (Expired(deadline)) {
-        broken_ = true;
-        return Status::Timeout(what_ + ": timed out sending the request");
+      {
+        MutexLock lock(session_->mu_);
+        if (broken_ || write_broken_) return Status::Unavailable(what_ + ": stream already failed");
+        if (Expired(deadline)) {
+          write_broken_ = true;
+          return Status::Timeout(what_ + ": timed out sending the request");
+        }
+        // Only what the peer's window takes is written under the lock, so that the write
+        // never waits for the peer there: a process that stops reading its input until its
+        // output is read (cat) would otherwise hold the lock the reader of that output needs.
+        std::uint32_t window = ssh_channel_window_size(channel_);
+        if (window == 0) {
+          // Let libssh take in what arrived (a window adjustment among it) without reading
+          // this channel's data: the stderr buffer is empty (there is none on a socket
+          // channel; dial-stdio's is drained), and libssh dispatches packets only then.
+          if (dial_stdio_) DrainStderr();
+          if (ssh_channel_poll(channel_, 1) == SSH_ERROR) {
+            write_broken_ = true;
+            return Status::Unavailable(what_ + ": sending failed: " + SshError(session_->session_));
+          }
+          window = ssh_channel_window_size(channel_);
+          if (window == 0 && (ssh_channel_is_closed(channel_) || ssh_channel_is_eof(channel_))) {
+            write_broken_ = true;
+            return Status::Unavailable(what_ + ": the peer closed the stream");
+          }
+        }
+        if (window > 0) {
+          // The call waits only for the socket to take the bytes; bounded by the deadline,
+          // and by kLongestFlush whatever the deadline (every other channel waits for it).
+          SetSshCallTimeout(session_->session_, std::min(deadline, DeadlineAfter(kLongestFlush)));
+          const auto chunk = static_cast<std::uint32_t>(
+              std::min<std::size_t>({data.size() - done, 32 * 1024, window}));
+          int n = ssh_channel_write(channel_, data.data() + done, chunk);
+          if (n == SSH_ERROR) {
+            write_broken_ = true;
+            return Status::Unavailable(what_ + ": sending failed: " + SshError(session_->session_));
+          }
+          done += static_cast<std::size_t>(std::max(n, 0));
+          continue;
+        }
       }
-      // A blocking write waits for the peer's window under the mutex; the call timeout
-      // bounds that wait by the deadline.
-      SetSshCallTimeout(session_->session_, deadline);
-      auto chunk = static_cast<uint32_t>(std::min<std::size_t>(data.size() - done, 32 * 1024));
-      int n = ssh_channel_write(channel_, data.data() + done, chunk);
-      if (n == SSH_ERROR) {
-        broken_ = true;
-        return Status::Unavailable(what_ + ": sending failed: " + SshError(session_->session_));
-      }
-      done += static_cast<std::size_t>(std::max(n, 0));
+      if (Status st = CheckInterruption(/*writing=*/true); !st.ok()) return st;
+      WaitReadable(session_->fd_, deadline);
     }
     return Status::Ok();
+  }
+
+  Status CloseWrite() override EXCLUDES(session_->mu_) {
+    MutexLock lock(session_->mu_);
+    if (broken_ || write_broken_) return Status::Unavailable(what_ + ": stream already failed");
+    SetSshCallTimeout(session_->session_, DeadlineAfter(kCloseTimeout));
+    if (ssh_channel_send_eof(channel_) == SSH_ERROR) {
+      write_broken_ = true;
+      return Status::Unavailable(
+          what_ + ": cannot close the sending side: " + SshError(session_->session_));
+    }
+    return Status::Ok();
+  }
+
+  void SetInterruption(std::function<bool()> interrupted) override {
+    interrupted_ = std::move(interrupted);
   }
 
   Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline deadline) override
@@ -169,17 +217,27 @@ class SshChannelStream final : public ByteStream {
         broken_ = true;
         return Status::Timeout(what_ + ": no data before the deadline");
       }
+      if (Status st = CheckInterruption(/*writing=*/false); !st.ok()) return st;
       WaitReadable(session_->fd_, deadline);
     }
   }
 
   bool Usable() const override EXCLUDES(session_->mu_) {
     MutexLock lock(session_->mu_);
-    return !broken_ && !eof_ && ssh_channel_is_open(channel_) != 0 &&
+    return !broken_ && !write_broken_ && !eof_ && ssh_channel_is_open(channel_) != 0 &&
            ssh_channel_is_eof(channel_) == 0;
   }
 
  private:
+  // kCancelled (and the direction that waited broken) once the interruption says so; ok
+  // otherwise.
+  Status CheckInterruption(bool writing) EXCLUDES(session_->mu_) {
+    if (!interrupted_ || !interrupted_()) return Status::Ok();
+    MutexLock lock(session_->mu_);
+    (writing ? write_broken_ : broken_) = true;
+    return Status::Cancelled(what_ + ": interrupted");
+  }
+
   // Keeps the tail of the exec channel's stderr (docker's complaints) and frees the
   // channel window its bytes occupy.
   void DrainStderr() REQUIRES(session_->mu_) {
@@ -200,7 +258,13 @@ class SshChannelStream final : public ByteStream {
   const bool dial_stdio_;
   const std::string socket_path_;
   const std::string what_;
+  // Set before the stream is shared between threads (SetInterruption), then only called.
+  std::function<bool()> interrupted_;
+  // A failed read breaks the stream; a failed write only its sending side, so that what the
+  // peer sent before it went away can still be read (an exec whose process exited without
+  // reading all of its input).
   bool broken_ GUARDED_BY(session_->mu_) = false;
+  bool write_broken_ GUARDED_BY(session_->mu_) = false;
   bool eof_ GUARDED_BY(session_->mu_) = false;
   std::string stderr_ GUARDED_BY(session_->mu_);
 };

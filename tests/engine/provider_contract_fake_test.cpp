@@ -27,6 +27,8 @@ class FakeUnderTest : public testing::ProviderUnderTest {
         [this](const std::string& container, const std::vector<std::string>& argv) {
           return Run(container, argv);
         });
+    fake_.SetSessionHandler(
+        [](const std::string&, const ExecRequest& request) { return Attached(request); });
   }
 
   Provider& provider() override { return fake_; }
@@ -41,10 +43,17 @@ class FakeUnderTest : public testing::ProviderUnderTest {
   }
 
   // One step of the daemon: a container its restart policy restarts runs again, a running
-  // failing command exits, the health checks of the other running containers are probed.
+  // failing command exits, a running logging command writes its lines, the health checks of
+  // the other running containers are probed.
   void LetTimePass() override {
     for (const auto& [name, c] : fake_.Containers()) {
-      if (c.live.restarting()) {
+      if (c.live.running() && c.live.spec.command == testing::ContractLoggingCommand()) {
+        if (c.log.empty()) {
+          fake_.AppendLog(name, OutputStream::kStdout, "out1\n");
+          fake_.AppendLog(name, OutputStream::kStderr, "err1\n");
+          fake_.AppendLog(name, OutputStream::kStdout, "out2\n");
+        }
+      } else if (c.live.restarting()) {
         fake_.RestartByPolicy(name);
       } else if (c.live.running() && c.live.spec.command == testing::ContractFailingCommand()) {
         fake_.ExitProcess(name, testing::kContractExitCode);
@@ -56,6 +65,32 @@ class FakeUnderTest : public testing::ProviderUnderTest {
   }
 
  private:
+  // What the contract's attached execs do.
+  static Result<FakeExecScript> Attached(const ExecRequest& request) {
+    FakeExecScript script;
+    if (request.argv == testing::ContractOutputCommand()) {
+      script.out = "out\n";
+      script.err = "err\n";
+      script.exit_code = 3;
+    } else if (request.argv == std::vector<std::string>{"cat"}) {
+      script.echo_input = true;
+    } else if (request.argv == testing::ContractTerminalSizeCommand() && request.size) {
+      script.out =
+          std::to_string(request.size->rows) + " " + std::to_string(request.size->columns) + "\r\n";
+    } else if (request.argv == std::vector<std::string>{"/no/such/command"}) {
+      // As Docker 20.10 answers it: the runtime's explanation as output, then 126.
+      script.out =
+          "OCI runtime exec failed: exec failed: unable to start container process: exec: "
+          "\"/no/such/command\": stat /no/such/command: no such file or directory: unknown\r\n";
+      script.exit_code = 126;
+      script.started = false;
+    } else {
+      return Status::Internal("fake: the contract's sessions do not include '" +
+                              request.argv.at(0) + "'");
+    }
+    return script;
+  }
+
   // What `argv` does in container `name`: the commands the contract runs.
   Result<int> Run(const std::string& name, const std::vector<std::string>& argv) const {
     if (argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" &&

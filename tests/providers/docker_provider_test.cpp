@@ -24,6 +24,7 @@ using testing::ChunkedReply;
 using testing::FakeDaemon;
 using testing::FakeRequest;
 using testing::HttpReply;
+using testing::MultiplexedFrame;
 
 std::string Fixture(const std::string& name) {
   std::ifstream in(std::string(JLREC_SOURCE_DIR) + "/tests/providers/data/" + name);
@@ -703,6 +704,202 @@ TEST_CASE("image presence, pulls and digests", "[providers][docker]") {
   Status missing = provider->PullImage("127.0.0.1:5000/lab/base:9");
   CHECK(missing.code() == Status::Code::kNotFound);
   CHECK_THAT(missing.message(), Catch::Contains("manifest unknown"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// StreamLogs and StartExec: frames, chunk lines and heads cut everywhere (the fake daemon hands
+// its answers out 7 bytes at a time).
+
+// A container's output as a sink received it.
+struct Output {
+  std::string out, err;
+  OutputSink Sink() {
+    return [this](OutputStream stream, std::string_view bytes) {
+      (stream == OutputStream::kStderr ? err : out).append(bytes);
+      return Status::Ok();
+    };
+  }
+};
+
+// The 101 Docker answers a hijacked exec start with, followed by `raw`.
+std::string Upgraded(const std::string& raw) {
+  return "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+         "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n" +
+         raw;
+}
+
+// Everything `session` outputs, to its end.
+Output Drain(ExecSession& session) {
+  Output got;
+  for (;;) {
+    auto more = session.ReadOutput(got.Sink());
+    INFO(more.status().ToString());
+    REQUIRE(more.ok());
+    if (!*more) return got;
+  }
+}
+
+TEST_CASE("StreamLogs demultiplexes a chunked log of a container without a TTY",
+          "[providers][docker][logs]") {
+  const std::string frames = MultiplexedFrame(1, "line 1\n") + MultiplexedFrame(2, "oops\n") +
+                             MultiplexedFrame(1, "line 2\n");
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/web/json")
+      return HttpReply(200, R"({"Config":{"Tty":false}})");
+    if (r.path == "/v1.41/containers/web/logs") return ChunkedReply(200, frames, 5);
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  Output got;
+  LogsRequest request;
+  request.tail = 2;
+  request.timestamps = true;
+  REQUIRE(provider->StreamLogs("web", request, got.Sink()).ok());
+  CHECK(got.out == "line 1\nline 2\n");
+  CHECK(got.err == "oops\n");
+  const FakeRequest& logs = daemon.requests().back();
+  CHECK(logs.query ==
+        std::map<std::string, std::string>{
+            {"stdout", "1"}, {"stderr", "1"}, {"follow", "0"}, {"timestamps", "1"}, {"tail", "2"}});
+}
+
+TEST_CASE("StreamLogs passes a TTY container's log on as it is, and asks for all of it by default",
+          "[providers][docker][logs]") {
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/tty/json") return HttpReply(200, R"({"Config":{"Tty":true}})");
+    if (r.path == "/v1.41/containers/tty/logs")
+      return ChunkedReply(200, "\x01\x02 not frames: a terminal's bytes\r\n", 4);
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  Output got;
+  LogsRequest request;
+  request.follow = true;
+  REQUIRE(provider->StreamLogs("tty", request, got.Sink()).ok());
+  CHECK(got.out == "\x01\x02 not frames: a terminal's bytes\r\n");
+  CHECK(daemon.requests().back().query.at("tail") == "all");
+  CHECK(daemon.requests().back().query.at("follow") == "1");
+}
+
+TEST_CASE("StreamLogs of a missing container is not found, and a daemon refusal says why",
+          "[providers][docker][logs]") {
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/nope/json") return Message(404, "No such container: nope");
+    if (r.path == "/v1.41/containers/quiet/json")
+      return HttpReply(200, R"({"Config":{"Tty":false}})");
+    if (r.path == "/v1.41/containers/quiet/logs")
+      return Message(501, "configured logging driver does not support reading");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  Output got;
+  CHECK(provider->StreamLogs("nope", {}, got.Sink()).code() == Status::Code::kNotFound);
+  const Status refused = provider->StreamLogs("quiet", {}, got.Sink());
+  CHECK(refused.code() == Status::Code::kRemoteError);
+  CHECK_THAT(refused.message(),
+             Catch::Contains("configured logging driver does not support reading (HTTP 501)"));
+}
+
+TEST_CASE("StartExec sends the command as an argument vector and pumps a hijacked connection",
+          "[providers][docker][exec]") {
+  const std::vector<std::string> argv = {"printf", "%s|", "a b", "it's", "$(id)", "\"q\"", "*"};
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/web/exec") return HttpReply(201, R"({"Id":"e1"})");
+    if (r.path == "/v1.41/exec/e1/start")
+      return Upgraded(MultiplexedFrame(1, "a b|it's|$(id)|") + MultiplexedFrame(2, "warning\n") +
+                      MultiplexedFrame(1, "\"q\"|*|"));
+    if (r.path == "/v1.41/exec/e1/json")
+      return HttpReply(200, R"({"Running":false,"ExitCode":3,"Pid":4242})");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  ExecRequest request;
+  request.argv = argv;
+  auto session = provider->StartExec("web", request);
+  INFO(session.status().ToString());
+  REQUIRE(session.ok());
+  REQUIRE((*session)->WriteInput("hello\n").ok());
+  REQUIRE((*session)->CloseInput().ok());
+  Output got = Drain(**session);
+  CHECK(got.out == "a b|it's|$(id)|\"q\"|*|");
+  CHECK(got.err == "warning\n");
+  auto outcome = (*session)->Finish();
+  REQUIRE(outcome.ok());
+  CHECK(outcome->exit_code == 3);
+  CHECK(outcome->started);
+  CHECK(daemon.upgraded_input() == "hello\n");
+  CHECK(daemon.input_closed());
+
+  const auto& requests = daemon.requests();
+  const json create = json::parse(requests.at(1).body);
+  CHECK(create.at("Cmd") == json(argv));  // each argument as it is: no shell, no quoting
+  CHECK(create.at("AttachStdin") == true);
+  CHECK(create.at("AttachStdout") == true);
+  CHECK(create.at("AttachStderr") == true);
+  CHECK(create.at("Tty") == false);
+  CHECK(requests.at(2).headers.at("upgrade") == "tcp");
+  CHECK(json::parse(requests.at(2).body) == json{{"Detach", false}, {"Tty", false}});
+}
+
+TEST_CASE("a TTY exec is sized at its start and resized on request, its output raw",
+          "[providers][docker][exec]") {
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/web/exec") return HttpReply(201, R"({"Id":"e2"})");
+    if (r.path == "/v1.41/exec/e2/start") return Upgraded("\x1b[1mbold\x1b[0m\r\n");
+    if (r.path == "/v1.41/exec/e2/resize") return HttpReply(200, "");
+    if (r.path == "/v1.41/exec/e2/json")
+      return HttpReply(200, R"({"Running":false,"ExitCode":0,"Pid":7})");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  ExecRequest request;
+  request.argv = {"sh"};
+  request.tty = true;
+  request.size = TerminalSize{40, 120};
+  auto session = provider->StartExec("web", request);
+  REQUIRE(session.ok());
+  REQUIRE((*session)->Resize(TerminalSize{50, 132}).ok());
+  CHECK((*session)->CloseInput().code() == Status::Code::kInvalidArgument);
+  Output got = Drain(**session);
+  CHECK(got.out == "\x1b[1mbold\x1b[0m\r\n");
+  REQUIRE((*session)->Finish().ok());
+  std::vector<std::map<std::string, std::string>> resizes;
+  for (const auto& r : daemon.requests())
+    if (r.path == "/v1.41/exec/e2/resize") resizes.push_back(r.query);
+  CHECK(resizes == std::vector<std::map<std::string, std::string>>{{{"h", "40"}, {"w", "120"}},
+                                                                   {{"h", "50"}, {"w", "132"}}});
+}
+
+TEST_CASE("StartExec in a stopped container is a conflict, and a command that never ran says so",
+          "[providers][docker][exec]") {
+  FakeDaemon daemon(Daemon([&](const FakeRequest& r) -> std::string {
+    if (r.path == "/v1.41/containers/stopped/exec")
+      return Message(409, "Container 3f2a is not running");
+    if (r.path == "/v1.41/containers/web/exec") return HttpReply(201, R"({"Id":"e3"})");
+    if (r.path == "/v1.41/exec/e3/start")
+      return Upgraded(
+          MultiplexedFrame(1,
+                           "OCI runtime exec failed: exec: \"nope\": executable file not "
+                           "found in $PATH: unknown\r\n"));
+    if (r.path == "/v1.41/exec/e3/json")
+      return HttpReply(200, R"({"Running":false,"ExitCode":126,"Pid":0})");
+    return "";
+  }));
+  auto provider = Provider(daemon);
+  ExecRequest request;
+  request.argv = {"true"};
+  CHECK(provider->StartExec("stopped", request).status().code() == Status::Code::kConflict);
+  request.argv = {};
+  CHECK(provider->StartExec("web", request).status().code() == Status::Code::kInvalidArgument);
+  request.argv = {"nope"};
+  auto session = provider->StartExec("web", request);
+  REQUIRE(session.ok());
+  Output got = Drain(**session);
+  CHECK_THAT(got.out, Catch::Contains("executable file not found"));
+  auto outcome = (*session)->Finish();
+  REQUIRE(outcome.ok());
+  CHECK(outcome->exit_code == 126);
+  CHECK_FALSE(outcome->started);
 }
 
 }  // namespace

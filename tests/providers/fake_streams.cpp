@@ -16,6 +16,11 @@ Status ScriptedStream::WriteAll(std::string_view data, Deadline) {
   return Status::Ok();
 }
 
+Status ScriptedStream::CloseWrite() {
+  script_->write_closed = true;
+  return Status::Ok();
+}
+
 Result<std::size_t> ScriptedStream::ReadSome(char* buffer, std::size_t capacity, Deadline) {
   if (script_->chunks.empty()) {
     ended_ = true;
@@ -107,6 +112,19 @@ std::string ChunkedReply(int status, const std::string& body, std::size_t chunk_
     out += size + piece + "\r\n";
   }
   return out + "0\r\n\r\n";
+}
+
+std::string MultiplexedFrame(unsigned char type, const std::string& payload) {
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  const char header[8] = {static_cast<char>(type),
+                          0,
+                          0,
+                          0,
+                          static_cast<char>(n >> 24),
+                          static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8),
+                          static_cast<char>(n)};
+  return std::string(header, sizeof header) + payload;
 }
 
 std::string SymlinkTar(const std::string& name, const std::string& target) {
@@ -206,18 +224,37 @@ class FakeDaemonStream : public ByteStream {
 
   Status WriteAll(std::string_view data, Deadline) override {
     if (dropped()) return Status::Ok();  // lands in a socket the daemon closed
+    if (upgraded_) {
+      std::lock_guard lock(daemon_->mu_);
+      daemon_->upgraded_input_.append(data);
+      return Status::Ok();
+    }
     pending_.append(data);
     while (auto request = TakeFakeRequest(pending_)) {
       std::lock_guard lock(daemon_->mu_);
       daemon_->requests_.push_back(*request);
       replies_ += daemon_->handler_(*request);
       ++served_;
+      if (request->headers.count("upgrade")) {
+        upgraded_ = true;
+        daemon_->upgraded_input_.append(pending_);  // what came right after the request
+        pending_.clear();
+        break;
+      }
     }
     return Status::Ok();
   }
 
+  Status CloseWrite() override {
+    std::lock_guard lock(daemon_->mu_);
+    daemon_->input_closed_ = true;
+    return Status::Ok();
+  }
+
+  void SetInterruption(std::function<bool()>) override {}  // never waits
+
   Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline) override {
-    if (replies_.empty() && dropped()) return std::size_t{0};
+    if (replies_.empty() && (dropped() || upgraded_)) return std::size_t{0};
     if (replies_.empty()) {
       closed_ = true;
       return Status::Timeout("the fake daemon has no answer queued");
@@ -238,6 +275,7 @@ class FakeDaemonStream : public ByteStream {
   std::string pending_;
   std::string replies_;
   bool closed_ = false;
+  bool upgraded_ = false;  // hijacked: writes are raw input, the end of the replies is EOF
   int served_ = 0;
 };
 

@@ -22,6 +22,7 @@ struct StreamScript {
   bool eof_at_end = true;          ///< when chunks run out: end of stream, else kTimeout
   std::string written;             ///< everything WriteAll received
   bool fail_writes = false;        ///< WriteAll reports a broken stream
+  bool write_closed = false;       ///< CloseWrite was called
 };
 
 /// Replays a StreamScript; never waits (a stream that would block times out at once).
@@ -31,6 +32,8 @@ class ScriptedStream : public ByteStream {
   Status WriteAll(std::string_view data, Deadline deadline) override;
   Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline deadline) override;
   bool Usable() const override { return !ended_; }
+  Status CloseWrite() override;
+  void SetInterruption(std::function<bool()>) override {}  // never waits
 
  private:
   std::shared_ptr<StreamScript> script_;
@@ -59,6 +62,10 @@ std::string HttpReply(int status, const std::string& body,
 /// A chunked response with `body` split into chunks of `chunk_size` bytes.
 std::string ChunkedReply(int status, const std::string& body, std::size_t chunk_size);
 
+/// One frame of Docker's multiplexed stream: the 8-byte header for stream `type` (1 stdout,
+/// 2 stderr, ...) and `payload`'s length, then the payload.
+std::string MultiplexedFrame(unsigned char type, const std::string& payload);
+
 /// A tar holding one symlink `name` -> `target`, as Docker's Go archive/tar writes it.
 std::string SymlinkTar(const std::string& name, const std::string& target);
 
@@ -84,6 +91,8 @@ class GeneratedReplyStream : public ByteStream {
   Status WriteAll(std::string_view data, Deadline deadline) override;
   Result<std::size_t> ReadSome(char* buffer, std::size_t capacity, Deadline deadline) override;
   bool Usable() const override { return !closed_; }
+  Status CloseWrite() override { return Status::Internal("GeneratedReplyStream: no half-close"); }
+  void SetInterruption(std::function<bool()>) override {}  // never waits
 
  private:
   // Appends up to `capacity` bytes of the current reply's body to `out`.
@@ -101,7 +110,10 @@ class GeneratedReplyStream : public ByteStream {
 
 /// An in-memory Docker daemon: each stream it opens parses the requests written to it
 /// and queues `handler`'s raw answer for reading. Streams may be used from several
-/// threads at once (the handler runs under the daemon's lock).
+/// threads at once (the handler runs under the daemon's lock). A request asking to upgrade
+/// (an `Upgrade` header: exec start) hijacks its connection as Docker does: what is written
+/// after it is recorded as raw input (upgraded_input(), CloseWrite as input_closed()), and once
+/// the handler's answer (the head and the whole raw output) is read, the stream ends.
 class FakeDaemon {
  public:
   using Handler = std::function<std::string(const FakeRequest&)>;
@@ -115,6 +127,16 @@ class FakeDaemon {
     std::lock_guard lock(mu_);
     return connections_;
   }
+  /// Everything written on hijacked connections after their upgrade request.
+  std::string upgraded_input() const {
+    std::lock_guard lock(mu_);
+    return upgraded_input_;
+  }
+  /// True once a hijacked connection's sending side was closed (CloseWrite).
+  bool input_closed() const {
+    std::lock_guard lock(mu_);
+    return input_closed_;
+  }
   /// Simulates a daemon that drops idle keep-alive connections: after answering this many
   /// requests, a connection reads as closed (0 = never).
   void DropConnectionsAfter(int requests) { drop_after_ = requests; }
@@ -126,6 +148,8 @@ class FakeDaemon {
   std::vector<FakeRequest> requests_;
   int connections_ = 0;
   int drop_after_ = 0;
+  std::string upgraded_input_;
+  bool input_closed_ = false;
 };
 
 }  // namespace jlrec::testing

@@ -3,8 +3,10 @@
 #include "providers/registry_auth.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <thread>
 #include <utility>
 
@@ -527,6 +529,14 @@ std::optional<Status> FakeProvider::InjectedFailure(CallScope& call, const std::
   return std::nullopt;
 }
 
+Result<std::string> FakeProvider::RunningNameLocked(const std::string& id) {
+  const FakeContainer* c = FindLocked(id);
+  if (!c) return Status::NotFound("No such container: " + id);
+  if (c->live.state != "running")
+    return Status::Conflict("Container " + c->live.id + " is not running");
+  return c->live.name;
+}
+
 std::string FakeProvider::NewIdLocked(const std::string& name) {
   return Sha256Hex(host_ + "/" + name + "/" + std::to_string(++id_counter_));
 }
@@ -771,16 +781,206 @@ Result<int> FakeProvider::Exec(const std::string& id, const std::vector<std::str
   std::string name;
   {
     MutexLock lock(mu_);
-    const FakeContainer* c = FindLocked(id);
-    if (!c) return call.Done(Status::NotFound("No such container: " + id));
-    if (c->live.state != "running")
-      return call.Done(Status::Conflict("Container " + c->live.id + " is not running"));
+    auto running = RunningNameLocked(id);
+    if (!running.ok()) return call.Done(running.status());
     handler = exec_handler_;
-    name = c->live.name;
+    name = *running;
   }
   // The handler runs unlocked: it may be slow, or call back into this provider.
   if (!handler) return call.Done(Result<int>(0));
   return call.Done(handler(name, argv));
+}
+
+/// An attached exec of a FakeProvider, played from its FakeExecScript (see FakeExecScript for
+/// what the process does). Its output waits in a queue that ReadOutput drains.
+class FakeExecSession final : public ExecSession {
+ public:
+  FakeExecSession(FakeProvider& provider, std::size_t record, const FakeExecScript& script,
+                  bool tty, std::function<bool()> interrupted)
+      : provider_(provider),
+        record_(record),
+        tty_(tty),
+        echo_input_(script.echo_input),
+        outcome_{script.exit_code, script.started},
+        interrupted_(std::move(interrupted)) {
+    MutexLock lock(mu_);
+    // With a TTY the process has one output, the terminal.
+    if (!script.out.empty()) pending_.emplace_back(OutputStream::kStdout, script.out);
+    if (!script.err.empty())
+      pending_.emplace_back(tty ? OutputStream::kStdout : OutputStream::kStderr, script.err);
+    exited_ = !echo_input_;
+  }
+
+  Result<bool> ReadOutput(const OutputSink& sink) override {
+    std::pair<OutputStream, std::string> next;
+    {
+      MutexLock lock(mu_);
+      while (pending_.empty() && !exited_) {
+        if (interrupted_ && interrupted_()) return Status::Cancelled("fake exec: interrupted");
+        lock.WaitFor(cv_, std::chrono::milliseconds(1),
+                     [&]() REQUIRES(mu_) { return !pending_.empty() || exited_; });
+      }
+      if (pending_.empty()) {
+        output_ended_ = true;
+        return false;
+      }
+      next = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    if (Status st = sink(next.first, next.second); !st.ok()) return st;
+    return true;
+  }
+
+  Status WriteInput(std::string_view bytes) override {
+    {
+      MutexLock lock(provider_.mu_);
+      if (provider_.exec_sessions_[record_].input_closed)
+        return Status::Unavailable("fake exec: input written after it was closed");
+      provider_.exec_sessions_[record_].input.append(bytes);
+    }
+    MutexLock lock(mu_);
+    if (!echo_input_ || exited_) return Status::Ok();  // the pipe takes it; nobody reads it
+    // In a tty session a ^D ends the input of a process reading it (the terminal's EOF).
+    const std::size_t eof = tty_ ? bytes.find('\x04') : std::string_view::npos;
+    if (eof > 0) pending_.emplace_back(OutputStream::kStdout, std::string(bytes.substr(0, eof)));
+    if (eof != std::string_view::npos) exited_ = true;
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+  Status CloseInput() override {
+    if (tty_) return Status::InvalidArgument("fake exec: a TTY session's input cannot be ended");
+    {
+      MutexLock lock(provider_.mu_);
+      provider_.exec_sessions_[record_].input_closed = true;
+    }
+    MutexLock lock(mu_);
+    exited_ = true;
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+  Status Resize(TerminalSize size) override {
+    if (!tty_) return Status::InvalidArgument("fake exec: no TTY to resize");
+    if (size.rows <= 0 || size.columns <= 0)
+      return Status::InvalidArgument("fake exec: bad terminal size");
+    MutexLock lock(provider_.mu_);
+    provider_.exec_sessions_[record_].resizes.push_back(size);
+    return Status::Ok();
+  }
+
+  Result<ExecOutcome> Finish() override {
+    MutexLock lock(mu_);
+    if (!output_ended_) return Status::Internal("fake exec: Finish before the output ended");
+    return outcome_;
+  }
+
+ private:
+  FakeProvider& provider_;
+  const std::size_t record_;  // index in provider_.exec_sessions_
+  const bool tty_;
+  const bool echo_input_;
+  const ExecOutcome outcome_;
+  const std::function<bool()> interrupted_;
+  Mutex mu_;
+  std::condition_variable cv_;  // notified when output is queued or the process exits
+  std::deque<std::pair<OutputStream, std::string>> pending_ GUARDED_BY(mu_);
+  bool exited_ GUARDED_BY(mu_) = false;        // no more output will come
+  bool output_ended_ GUARDED_BY(mu_) = false;  // ReadOutput returned false
+};
+
+Status FakeProvider::StreamLogs(const std::string& id, const LogsRequest& request,
+                                const OutputSink& sink) {
+  CallScope call(*this, "StreamLogs", id,
+                 {request.tail ? "tail=" + std::to_string(*request.tail) : "tail=all",
+                  request.follow ? "follow" : "", request.timestamps ? "timestamps" : ""});
+  if (auto f = InjectedFailure(call, "StreamLogs", id)) return call.Done(*f);
+  std::size_t next = 0;
+  {
+    MutexLock lock(mu_);
+    const FakeContainer* c = FindLocked(id);
+    if (!c) return call.Done(Status::NotFound("No such container: " + id));
+    if (request.tail && *request.tail < c->log.size()) next = c->log.size() - *request.tail;
+  }
+  for (;;) {
+    std::vector<FakeLogLine> lines;
+    bool running = false;
+    {
+      MutexLock lock(mu_);
+      const FakeContainer* c = FindLocked(id);
+      if (!c) return call.Done(Status::Ok());  // removed while followed: the stream ends
+      lines.assign(c->log.begin() + static_cast<std::ptrdiff_t>(next), c->log.end());
+      next = c->log.size();
+      running = c->live.running();
+    }
+    // The sink runs unlocked: it may be slow, or call back into this provider.
+    for (const FakeLogLine& line : lines)
+      if (Status st =
+              sink(line.stream, request.timestamps ? line.time + " " + line.text : line.text);
+          !st.ok())
+        return call.Done(st);
+    if (!request.follow || !running) return call.Done(Status::Ok());
+    if (request.interrupted && request.interrupted())
+      return call.Done(Status::Cancelled("fake logs: interrupted"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+Result<std::unique_ptr<ExecSession>> FakeProvider::StartExec(const std::string& id,
+                                                             const ExecRequest& request) {
+  CallScope call(*this, "StartExec", id, {Join(request.argv, " "), request.tty ? "tty" : "no tty"});
+  if (auto f = InjectedFailure(call, "StartExec", id)) return call.Done(*f);
+  if (request.argv.empty()) return call.Done(Status::InvalidArgument("exec: empty command"));
+  SessionHandler session_handler;
+  ExecHandler exec_handler;
+  std::string name;
+  {
+    MutexLock lock(mu_);
+    auto running = RunningNameLocked(id);
+    if (!running.ok()) return call.Done(running.status());
+    session_handler = session_handler_;
+    exec_handler = exec_handler_;
+    name = *running;
+  }
+  // The handlers run unlocked, as Exec's does.
+  FakeExecScript script;
+  if (session_handler) {
+    auto got = session_handler(name, request);
+    if (!got.ok()) return call.Done(got.status());
+    script = std::move(*got);
+  } else if (exec_handler) {
+    auto code = exec_handler(name, request.argv);
+    if (!code.ok()) return call.Done(code.status());
+    script.exit_code = *code;
+  }
+  std::size_t record = 0;
+  {
+    MutexLock lock(mu_);
+    record = exec_sessions_.size();
+    exec_sessions_.push_back(FakeExecRecord{name, request, "", false, {}});
+    if (request.tty && request.size) exec_sessions_.back().resizes.push_back(*request.size);
+  }
+  return call.Done(Result<std::unique_ptr<ExecSession>>(
+      std::make_unique<FakeExecSession>(*this, record, script, request.tty, request.interrupted)));
+}
+
+void FakeProvider::SetSessionHandler(SessionHandler handler) {
+  MutexLock lock(mu_);
+  session_handler_ = std::move(handler);
+}
+
+std::vector<FakeExecRecord> FakeProvider::ExecSessions() const {
+  MutexLock lock(mu_);
+  return exec_sessions_;
+}
+
+bool FakeProvider::AppendLog(const std::string& name, OutputStream stream,
+                             const std::string& text) {
+  MutexLock lock(mu_);
+  auto it = containers_.find(name);
+  if (it == containers_.end()) return false;
+  it->second.log.push_back(FakeLogLine{stream, text, NowLocked()});
+  return true;
 }
 
 Result<bool> FakeProvider::HasImage(const std::string& ref) {
@@ -877,6 +1077,14 @@ class FakeProviderHandle : public Provider {
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override {
     return fake_.Exec(id, argv, timeout);
+  }
+  Status StreamLogs(const std::string& id, const LogsRequest& request,
+                    const OutputSink& sink) override {
+    return fake_.StreamLogs(id, request, sink);
+  }
+  Result<std::unique_ptr<ExecSession>> StartExec(const std::string& id,
+                                                 const ExecRequest& request) override {
+    return fake_.StartExec(id, request);
   }
   Result<bool> HasImage(const std::string& ref) override { return fake_.HasImage(ref); }
   Status PullImage(const std::string& ref) override { return fake_.PullImage(ref); }

@@ -107,6 +107,13 @@ class FakeCallLog {
   std::map<std::string, std::chrono::milliseconds> delays_ GUARDED_BY(mu_);
 };
 
+/// One line of a FakeContainer's log.
+struct FakeLogLine {
+  OutputStream stream = OutputStream::kStdout;
+  std::string text;  ///< as written, its '\n' included
+  std::string time;  ///< when it was written (RFC 3339, nine fractional digits); AppendLog sets it
+};
+
 /// A container held by a FakeProvider: its inspected state plus its files.
 struct FakeContainer {
   LiveContainer live;                        ///< what InspectContainer returns
@@ -115,6 +122,31 @@ struct FakeContainer {
   /// path -> time of the last write (nanoseconds since the epoch, on the fake's clock);
   /// AddContainer stamps the files that lack one.
   std::map<std::string, std::int64_t> file_mtimes;
+  /// Its log as Docker keeps it, oldest first (StreamLogs); AppendLog adds to it.
+  std::vector<FakeLogLine> log;
+};
+
+/// What a FakeProvider's attached exec (StartExec) does, as a session handler describes it.
+struct FakeExecScript {
+  std::string out;  ///< written on stdout as soon as it starts
+  std::string err;  ///< written on stderr as soon as it starts
+  /// Reads its input to its end, writing each byte back on stdout (`cat`), and exits then; the
+  /// end of the input is CloseInput, or a ^D (0x04) in a tty session. Otherwise it exits once
+  /// `out` and `err` are read, whatever its input.
+  bool echo_input = false;
+  int exit_code = 0;
+  /// False: the command cannot be started (`out` is then the daemon's explanation, exit_code
+  /// its 126 or 127).
+  bool started = true;
+};
+
+/// What a FakeProvider's attached exec received, for tests to look at.
+struct FakeExecRecord {
+  std::string container;              ///< the container's name
+  ExecRequest request;                ///< as StartExec was given it (argv, tty, size)
+  std::string input;                  ///< every byte written to its stdin
+  bool input_closed = false;          ///< CloseInput was called
+  std::vector<TerminalSize> resizes;  ///< every Resize, in order
 };
 
 /// A Provider for one simulated host, entirely in memory. Behaves like a Docker daemon
@@ -130,6 +162,10 @@ class FakeProvider : public Provider {
   /// The exec behaviour: (container name, argv) -> exit code or error.
   using ExecHandler =
       std::function<Result<int>(const std::string& container, const std::vector<std::string>&)>;
+  /// The attached exec behaviour: (container name, request) -> what the process does, or an
+  /// error for StartExec to return.
+  using SessionHandler = std::function<Result<FakeExecScript>(const std::string& container,
+                                                              const ExecRequest& request)>;
 
   /// A fake host `host` recording into `log` (a private log when null).
   explicit FakeProvider(std::string host, std::shared_ptr<FakeCallLog> log = nullptr);
@@ -205,6 +241,15 @@ class FakeProvider : public Provider {
   bool RestartByPolicy(const std::string& name) EXCLUDES(mu_);
   /// What Exec does (default: exit code 0).
   void SetExecHandler(ExecHandler handler) EXCLUDES(mu_);
+  /// What StartExec's sessions do (default: no output, and the exit code the ExecHandler gives
+  /// for the argv, 0 without one).
+  void SetSessionHandler(SessionHandler handler) EXCLUDES(mu_);
+  /// Every attached exec started so far, oldest first, as it stands now.
+  std::vector<FakeExecRecord> ExecSessions() const EXCLUDES(mu_);
+  /// Appends a line to container `name`'s log (stamped with the fake's clock), where a
+  /// StreamLogs that follows it sees it at once; false if there is no such container.
+  bool AppendLog(const std::string& name, OutputStream stream, const std::string& text)
+      EXCLUDES(mu_);
 
   // --- Failure injection.
   /// The next call to `method` (any target) returns `status` instead of acting.
@@ -243,6 +288,12 @@ class FakeProvider : public Provider {
                     int mode) override EXCLUDES(mu_);
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override EXCLUDES(mu_);
+  /// Follows the log by polling it every millisecond or so (no condition variable to
+  /// wake: AppendLog can be called from the test's own thread).
+  Status StreamLogs(const std::string& id, const LogsRequest& request,
+                    const OutputSink& sink) override EXCLUDES(mu_);
+  Result<std::unique_ptr<ExecSession>> StartExec(const std::string& id,
+                                                 const ExecRequest& request) override EXCLUDES(mu_);
   Result<bool> HasImage(const std::string& ref) override EXCLUDES(mu_);
   Status PullImage(const std::string& ref) override EXCLUDES(mu_);
   Result<std::string> ResolveImageDigest(const std::string& ref) override EXCLUDES(mu_);
@@ -250,10 +301,14 @@ class FakeProvider : public Provider {
 
  private:
   class CallScope;
+  friend class FakeExecSession;
   // The name of the container `id_or_name` designates, or "" if none.
   std::string NameOfLocked(const std::string& id_or_name) const REQUIRES(mu_);
   // The container `id_or_name` designates, or null; valid while mu_ is held.
   FakeContainer* FindLocked(const std::string& id_or_name) REQUIRES(mu_);
+  // The name of running container `id_or_name`, as an exec needs it: kNotFound and kConflict
+  // with Docker's messages otherwise.
+  Result<std::string> RunningNameLocked(const std::string& id_or_name) REQUIRES(mu_);
   // The image (as added or pulled) `ref` designates as Docker looks one up: that reference,
   // its image id, or a digest reference among its repo digests; "" if none.
   std::string ImageOfLocked(const std::string& ref) const REQUIRES(mu_);
@@ -293,6 +348,8 @@ class FakeProvider : public Provider {
   std::map<std::string, AfterStart> state_after_start_ GUARDED_BY(mu_);
   std::map<std::string, std::string> health_after_start_ GUARDED_BY(mu_);
   ExecHandler exec_handler_ GUARDED_BY(mu_);
+  SessionHandler session_handler_ GUARDED_BY(mu_);
+  std::vector<FakeExecRecord> exec_sessions_ GUARDED_BY(mu_);
   std::map<std::string, std::deque<Status>> fail_next_ GUARDED_BY(mu_);
   std::map<std::string, std::deque<Status>> fail_after_next_ GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, Status> fail_always_ GUARDED_BY(mu_);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "model/image_reference.h"
@@ -457,6 +458,12 @@ void CheckFiles(ProviderUnderTest& put) {
   REQUIRE_OK(p.UploadFile(id, "/contract.txt", "data", 0640));
   CHECK_THAT(StatKey(put, id, "/contract.txt"), Catch::StartsWith("4:416:"));
   CHECK(Read(put, id, "/contract.txt") == std::optional<std::string>("data"));
+  // A file larger than an SSH channel's window (2 MiB from OpenSSH) goes up whole: the write
+  // waits for the window to reopen, with nobody reading meanwhile.
+  std::string large(5 * 1024 * 1024, 'x');
+  for (std::size_t i = 0; i < large.size(); i += 4096) large[i] = static_cast<char>('a' + i % 26);
+  REQUIRE_OK(p.UploadFile(id, "/large.bin", large, 0644));
+  CHECK(Read(put, id, "/large.bin") == large);
 
   // A rewrite changes the key.
   const std::string v2 = script + "# v2\n";
@@ -514,6 +521,164 @@ void CheckExec(ProviderUnderTest& put) {
 
   REQUIRE_OK(p.StopContainer(id, kGrace));
   CHECK_STATUS_CODE(Exec(put, id, Shell("exit 0")).status(), kConflict);  // stopped
+}
+
+// A container's output as a sink received it, stdout and stderr apart.
+struct ContractOutput {
+  std::string out, err;
+  OutputSink Sink() {
+    return [this](OutputStream stream, std::string_view bytes) {
+      (stream == OutputStream::kStderr ? err : out).append(bytes);
+      return Status::Ok();
+    };
+  }
+};
+
+// The log of `id` as StreamLogs(`request`) sends it, which must succeed.
+ContractOutput Logs(ProviderUnderTest& put, const std::string& id, const LogsRequest& request) {
+  ContractOutput got;
+  const Status st = put.provider().StreamLogs(id, request, got.Sink());
+  INFO("logs of " << id << ": " << st.ToString());
+  REQUIRE(st.ok());
+  return got;
+}
+
+void CheckLogs(ProviderUnderTest& put) {
+  Provider& p = put.provider();
+  CreateContainerRequest req = Request(put, "logs");
+  req.spec.command = ContractLoggingCommand();
+  const std::string id = Create(put, req);
+  ContractOutput none;
+  CHECK_STATUS_CODE(p.StreamLogs(put.prefix() + "no_such", {}, none.Sink()), kNotFound);
+
+  REQUIRE_OK(p.StartContainer(id));
+  ContractOutput all = Logs(put, id, {});
+  for (int moment = 0; moment < 150 && all.out != "out1\nout2\n"; ++moment) {
+    put.LetTimePass();
+    all = Logs(put, id, {});
+  }
+  // Each stream whole and apart.
+  CHECK(all.out == "out1\nout2\n");
+  CHECK(all.err == "err1\n");
+
+  // The last lines only.
+  LogsRequest tail;
+  tail.tail = 1;
+  const ContractOutput last = Logs(put, id, tail);
+  CHECK(last.out == "out2\n");
+  CHECK(last.err.empty());
+  tail.tail = 0;
+  CHECK(Logs(put, id, tail).out.empty());
+
+  // Each line after the time it was written.
+  LogsRequest timestamps;
+  timestamps.timestamps = true;
+  const ContractOutput stamped = Logs(put, id, timestamps);
+  std::istringstream lines(stamped.out);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    const auto space = line.find(' ');
+    REQUIRE(space != std::string::npos);
+    Nanos(line.substr(0, space));
+    CHECK(line.substr(space + 1) == (count == 0 ? "out1" : "out2"));
+  }
+  CHECK(count == 2);
+
+  // A follow of a running container waits for more until interrupted.
+  const auto start = std::chrono::steady_clock::now();
+  LogsRequest follow;
+  follow.follow = true;
+  follow.tail = 0;
+  follow.interrupted = [start] {
+    return std::chrono::steady_clock::now() - start > milliseconds(300);
+  };
+  ContractOutput followed;
+  CHECK_STATUS_CODE(p.StreamLogs(id, follow, followed.Sink()), Status::Code::kCancelled);
+  CHECK(std::chrono::steady_clock::now() - start < seconds(5));
+
+  // A follow of a stopped container sends the log and returns.
+  REQUIRE_OK(p.StopContainer(id, kGrace));
+  follow.tail.reset();
+  follow.interrupted = nullptr;
+  const ContractOutput stopped = Logs(put, id, follow);
+  CHECK(stopped.out == "out1\nout2\n");
+}
+
+// Reads `session`'s output to its end.
+ContractOutput DrainSession(ExecSession& session) {
+  ContractOutput got;
+  for (;;) {
+    Result<bool> more = session.ReadOutput(got.Sink());
+    INFO(more.status().ToString());
+    REQUIRE(more.ok());
+    if (!*more) return got;
+  }
+}
+
+// An attached exec of `argv` in `id` (with a TTY of `size` when given), which must start.
+std::unique_ptr<ExecSession> StartSession(ProviderUnderTest& put, const std::string& id,
+                                          const std::vector<std::string>& argv,
+                                          std::optional<TerminalSize> size = std::nullopt) {
+  ExecRequest request;
+  request.argv = argv;
+  request.tty = size.has_value();
+  request.size = size;
+  Result<std::unique_ptr<ExecSession>> session = put.provider().StartExec(id, request);
+  INFO("exec " << argv.front() << ": " << session.status().ToString());
+  REQUIRE(session.ok());
+  return std::move(*session);
+}
+
+ExecOutcome Outcome(ExecSession& session) {
+  Result<ExecOutcome> outcome = session.Finish();
+  INFO(outcome.status().ToString());
+  REQUIRE(outcome.ok());
+  return *outcome;
+}
+
+void CheckExecSessions(ProviderUnderTest& put) {
+  Provider& p = put.provider();
+  const std::string id = Create(put, Request(put, "session"));
+  ExecRequest request;
+  request.argv = ContractOutputCommand();
+  // Like Exec, it needs a running container.
+  CHECK_STATUS_CODE(p.StartExec(id, request).status(), kConflict);
+  CHECK_STATUS_CODE(p.StartExec(put.prefix() + "no_such", request).status(), kNotFound);
+  request.argv.clear();
+  CHECK_STATUS_CODE(p.StartExec(id, request).status(), kInvalidArgument);
+  REQUIRE_OK(p.StartContainer(id));
+
+  // Output apart by stream, and the exit code.
+  auto output = StartSession(put, id, ContractOutputCommand());
+  CHECK_STATUS_CODE(output->Resize(TerminalSize{24, 80}), kInvalidArgument);  // no TTY
+  const ContractOutput got = DrainSession(*output);
+  CHECK(got.out == "out\n");
+  CHECK(got.err == "err\n");
+  const ExecOutcome three = Outcome(*output);
+  CHECK(three.exit_code == 3);
+  CHECK(three.started);
+
+  // Input to its end, and what the process made of it.
+  auto cat = StartSession(put, id, {"cat"});
+  REQUIRE_OK(cat->WriteInput("to cat\n"));
+  REQUIRE_OK(cat->CloseInput());
+  CHECK(DrainSession(*cat).out == "to cat\n");
+  CHECK(Outcome(*cat).exit_code == 0);
+
+  // A TTY of the size asked for (its end of line as a terminal writes it), one output.
+  auto tty = StartSession(put, id, ContractTerminalSizeCommand(), TerminalSize{33, 101});
+  CHECK_STATUS_CODE(tty->CloseInput(), kInvalidArgument);
+  const ContractOutput terminal = DrainSession(*tty);
+  CHECK(terminal.out == "33 101\r\n");
+  CHECK(terminal.err.empty());
+  CHECK(Outcome(*tty).exit_code == 0);
+
+  // A command that cannot be started is told apart from one that failed.
+  auto missing = StartSession(put, id, {"/no/such/command"});
+  DrainSession(*missing);
+  const ExecOutcome never = Outcome(*missing);
+  CHECK_FALSE(never.started);
+  CHECK((never.exit_code == 126 || never.exit_code == 127));
 }
 
 void CheckImages(ProviderUnderTest& put) {
@@ -661,6 +826,24 @@ std::vector<std::string> ContractFailingCommand() {
   return {"/bin/sh", "-c", "sleep 1; exit " + std::to_string(kContractExitCode)};
 }
 
+std::vector<std::string> ContractLoggingCommand() {
+  return {"/bin/sh", "-c",
+          "echo out1; echo err1 >&2; sleep 0.2; echo out2; trap 'exit 0' TERM; "
+          "while :; do sleep 3600 & wait $!; done"};
+}
+
+std::vector<std::string> ContractOutputCommand() {
+  return {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"};
+}
+
+std::vector<std::string> ContractTerminalSizeCommand() {
+  // Docker sizes an exec's terminal just after its process started: the first moments of it
+  // may see no size yet.
+  return {"/bin/sh", "-c",
+          "for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); "
+          "[ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.1; done; echo $s"};
+}
+
 void CheckProviderContract(ProviderUnderTest& put) {
   SECTION("ListContainers") { CheckListContainers(put); }
   SECTION("CreateContainer and InspectContainer") { CheckCreateAndInspect(put); }
@@ -670,6 +853,8 @@ void CheckProviderContract(ProviderUnderTest& put) {
   SECTION("RenameContainer") { CheckRename(put); }
   SECTION("UploadFile, ReadFile, StatFile") { CheckFiles(put); }
   SECTION("Exec") { CheckExec(put); }
+  SECTION("StreamLogs") { CheckLogs(put); }
+  SECTION("StartExec and its sessions") { CheckExecSessions(put); }
   SECTION("HasImage, PullImage, ResolveImageDigest, LocalImageDigests") { CheckImages(put); }
   SECTION("health, restart count and exit code as the daemon reports them") {
     CheckDaemonReadback(put);

@@ -24,12 +24,25 @@ inline constexpr int kContractExitCode = 3;
 /// under test that cannot run processes recognises it by value and simulates it.
 std::vector<std::string> ContractFailingCommand();
 
+/// A container command that writes "out1\n" on stdout and "err1\n" on stderr, and "out2\n" on
+/// stdout 0.2 s later, then stays in the foreground and exits 0 on SIGTERM. A provider under
+/// test that cannot run processes recognises it by value and logs those lines once it runs.
+std::vector<std::string> ContractLoggingCommand();
+
+/// An exec command that writes "out\n" on stdout and "err\n" on stderr and exits with 3.
+std::vector<std::string> ContractOutputCommand();
+
+/// An exec command for a TTY session that prints its terminal's size, "ROWS COLUMNS" (waiting
+/// up to a second for Docker to set it).
+std::vector<std::string> ContractTerminalSizeCommand();
+
 /// A provider held to the Provider contract, plus what the contract needs that the
 /// Provider interface does not offer. The contract runs these commands besides
 /// serving_command() and ContractFailingCommand(), as execs and health checks; a provider
 /// that cannot run processes simulates exactly them: `/bin/sh -c "exit N"` exits with N,
 /// `test -f PATH` and `test -x PATH` test a file (an executable one) the contract uploaded,
-/// `sleep N` outlives every timeout the contract gives an exec.
+/// `sleep N` outlives every timeout the contract gives an exec; attached (StartExec) sessions of
+/// ContractOutputCommand(), ContractTerminalSizeCommand(), `cat` and `/no/such/command`.
 class ProviderUnderTest {
  public:
   virtual ~ProviderUnderTest() = default;
@@ -60,7 +73,8 @@ class ProviderUnderTest {
 
 /// Checks every promise of model/provider.h against `put`, one Catch2 SECTION per method
 /// group (ListContainers; CreateContainer and InspectContainer; the lifecycle; renames;
-/// files; Exec; images; what the daemon reports of health, restarts and exits). Call it
+/// files; Exec; StreamLogs; StartExec; images; what the daemon reports of health, restarts and
+/// exits). Call it
 /// from a TEST_CASE that makes a fresh `put` for each run of the test case: Catch2 runs the
 /// case once per SECTION.
 void CheckProviderContract(ProviderUnderTest& put);
