@@ -105,7 +105,7 @@ int RunDrift(const std::vector<std::string>& args) {
   desc.add_options()("groups", po::value<std::vector<std::string>>(),
                      "groups to check (default: all)")("all", po::bool_switch(&flags.all),
                                                        "every group (the default)")(
-      "json", po::bool_switch(&json), "write the report as JSON")(
+      "json", po::bool_switch(&json), "write the report as JSON (docs/drift-json.md)")(
       "quiet,q", po::bool_switch(&quiet), "print nothing when in sync")(
       "timeout", po::value(&common.global_timeout)->default_value(300),
       "seconds for the whole check; then report what is known and exit 1")(

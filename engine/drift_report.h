@@ -42,7 +42,7 @@ std::string DriftSummaryOf(const Plan& plan, const DriftFindings& findings);
 
 /// The drift report JSON (same schema family as the plan: format_version, project, groups,
 /// summary); `kind` = "drift-report". The unknown containers are in "unknown", not in
-/// "findings"; summary.drifted and summary.unknown count them apart (docs/plan-json.md).
+/// "findings"; summary.drifted and summary.unknown count them apart (docs/drift-json.md).
 nlohmann::json DriftReportToJson(const Plan& plan, const DriftFindings& findings,
                                  std::int64_t checked_at);
 
