@@ -1,5 +1,6 @@
 # No test name may hold a ';': CMake splits it there, so catch_discover_tests registers a
-# truncated name that matches no test, and Catch then "passes" having run nothing.
+# truncated name that matches no test, and Catch then "passes" having run nothing. Nor start
+# with '-': ctest hands the name to the binary, which reads it as an option and fails.
 # -DBINARIES=a|b|c (the test binaries).
 string(REPLACE "|" ";" binaries "${BINARIES}")
 set(bad "")
@@ -9,13 +10,13 @@ foreach(binary IN LISTS binaries)
   string(REPLACE ";" "<SEMICOLON>" names "${names}")
   string(REPLACE "\n" ";" lines "${names}")
   foreach(line IN LISTS lines)
-    if(line MATCHES "<SEMICOLON>")
+    if(line MATCHES "<SEMICOLON>" OR line MATCHES "^-")
       string(REPLACE "<SEMICOLON>" "\;" shown "${line}")
       string(APPEND bad "${binary}: ${shown}\n")
     endif()
   endforeach()
 endforeach()
 if(bad)
-  message(FATAL_ERROR "test names with a ';' (ctest would run nothing for them):\n${bad}")
+  message(FATAL_ERROR "test names with a ';' or a leading '-' (ctest cannot run them):\n${bad}")
 endif()
-message(STATUS "no test name holds a ';'")
+message(STATUS "no test name holds a ';' or starts with '-'")

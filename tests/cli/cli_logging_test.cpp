@@ -80,7 +80,7 @@ TEST_CASE("JLREC_LOG sets the level on stderr, in any case, and the flag wins ov
   CHECK(Has(CachedPlan(p, {"--log-level", "info"}).err, "info: outcome: plan clitest: "));
 }
 
-TEST_CASE("--log-file records the run's outcome line while the terminal shows none",
+TEST_CASE("the log file of --log-file records the run's outcome line while the terminal shows none",
           "[cli][logging]") {
   CliProject p;
   const std::string log = p.Path("jlrec.log");
