@@ -72,7 +72,7 @@ int RunHistory(const std::vector<std::string>& args) {
     }
   } else {
     // Applies and rollbacks: every run that changed hosts, with its release record.
-    auto runs = store->ListRuns("", limit, since);
+    auto runs = store->ListRuns(desired->project, "", limit, since);
     if (!runs.ok()) {
       std::cerr << "jlrec: " << runs.status().message() << "\n";
       return 1;

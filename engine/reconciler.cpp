@@ -182,11 +182,12 @@ HostSnapshot StoppedAnsweringSnapshot(const std::string& host, const Status& fir
   return s;
 }
 
-// Every finished apply and rollback of `group` in the journal, newest first, with its
+// Every finished apply and rollback of `project`'s `group` in the journal, newest first, with its
 // release record; `runs` gets their journal records.
-Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std::string& group,
+Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std::string& project,
+                                                   const std::string& group,
                                                    std::map<std::int64_t, RunRecord>& runs) {
-  auto listed = store.ListRuns("", 0, 0);
+  auto listed = store.ListRuns(project, "", 0, 0);
   if (!listed.ok()) return listed.status();
   std::vector<ReleaseCandidate> out;
   for (const RunRecord& r : *listed) {
@@ -474,7 +475,7 @@ DriftCheck Reconciler::CheckDrift(const Plan& plan, std::int64_t checked_at) {
 Result<RollbackPlan> Reconciler::PlanRollback(const DesiredState& desired, const PlannedRun& run,
                                               const std::string& group, std::int64_t to_run) {
   std::map<std::int64_t, RunRecord> runs;
-  auto candidates = CandidatesOf(store_, group, runs);
+  auto candidates = CandidatesOf(store_, desired.project, group, runs);
   if (!candidates.ok()) return candidates.status().WithContext("reading the journal");
   std::int64_t target = to_run;
   if (target == 0) {
@@ -512,9 +513,9 @@ Result<RollbackPlan> Reconciler::PlanRollback(const DesiredState& desired, const
 }
 
 void CloseRunsOfDeadApplies(StateStore& store, const std::string& project) {
-  // The whole journal, not its newest runs: a run killed long ago, behind many runs of other
-  // projects sharing the state file, would otherwise stay "running" for good.
-  auto runs = store.ListRuns("", 0, 0);
+  // The whole journal of the project, not its newest runs: a run killed long ago would
+  // otherwise stay "running" for good.
+  auto runs = store.ListRuns(project, "", 0, 0);
   if (!runs.ok()) {
     spdlog::warn("journal: {}", runs.status().message());
     return;

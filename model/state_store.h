@@ -100,6 +100,8 @@ struct ResolvedManifestRecord {
 /// (RunRecord::detail, ActionRecord::error, HostSnapshot::error, DriftCheckRecord::detail,
 /// DriftFinding::detail, ActionFailure::reason) are stored as given: callers must never put
 /// secret values in them.
+struct StateDump;  // model/state_dump.h
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -126,9 +128,10 @@ class StateStore {
   /// Sets the end time, result and error of action `id`. Committed at once.
   virtual Status RecordActionEnd(std::int64_t id, const std::string& result,
                                  const std::string& error) = 0;
-  /// The newest runs first, at most `limit` (<= 0: no limit), of `kind` ("" = all) started
-  /// at/after `since`.
-  virtual Result<std::vector<RunRecord>> ListRuns(const std::string& kind, int limit,
+  /// The newest runs first, at most `limit` (<= 0: no limit), of `project` ("" = every
+  /// project: a state may hold several) and `kind` ("" = all) started at/after `since`.
+  virtual Result<std::vector<RunRecord>> ListRuns(const std::string& project,
+                                                  const std::string& kind, int limit,
                                                   std::int64_t since) = 0;
   /// Run `id`, or nullopt when the journal has none.
   virtual Result<std::optional<RunRecord>> LoadRun(std::int64_t id) = 0;
@@ -193,6 +196,23 @@ class StateStore {
   virtual Result<std::string> ResolvedManifestDigest(const std::string& manifest) = 0;
   /// Stores `record`, replacing the one of the same manifest.
   virtual Status SaveResolvedManifest(const ResolvedManifestRecord& record) = 0;
+
+  /// Records `key_id` as the id of the state key `project`'s digests are made under (a value
+  /// derived from the key that reveals nothing of it: state/state_key.h), unless one is
+  /// recorded already; returns the recorded one: `key_id`, or another whose key the caller
+  /// does not have (its digests would then never match what the others wrote).
+  virtual Result<std::string> ClaimStateKeyId(const std::string& project,
+                                              const std::string& key_id) = 0;
+
+  /// Everything this state holds that StateDump carries, read in one consistent snapshot.
+  virtual Result<StateDump> ExportState() = 0;
+  /// Writes `dump` in ONE transaction. kConflict, writing nothing, when this state already
+  /// holds anything (journal, drift history, failures, adoptions, cached hosts, key id) of a
+  /// project of the dump, unless `replace`: then those projects' data is deleted first, in
+  /// the same transaction. Other projects are never touched. Runs, actions and drift checks
+  /// get new ids here; the references to them (failures' and adoptions' run_id, release
+  /// records) follow.
+  virtual Status ImportState(const StateDump& dump, bool replace) = 0;
 };
 
 }  // namespace jlrec

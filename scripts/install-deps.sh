@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   cmake g++ make pkg-config
   libboost-graph-dev libboost-program-options-dev libboost-dev
-  libyaml-cpp-dev libssh-dev libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  libyaml-cpp-dev libssh-dev libssl-dev libsqlite3-dev libpq-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libkainjow-mustache-dev libarchive-dev catch2
   # jlrec serve's HTTP server (cpp-httplib: a shared library, linked through its pkg-config)
   libcpp-httplib-dev

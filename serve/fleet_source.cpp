@@ -96,12 +96,9 @@ Result<std::shared_ptr<const FleetData>> FleetSource::Get() {
   if (!planned.ok()) return planned.status();
   auto view = std::make_shared<FleetData>();
   const std::string& project = (*desired)->project;
-  // Runs of every project share the journal: the project's newest few, from a bounded read.
-  auto runs = (*store)->ListRuns("", 50, 0);
+  auto runs = (*store)->ListRuns(project, "", static_cast<int>(kRecentRuns), 0);
   if (!runs.ok()) return runs.status();
-  for (auto& r : *runs)
-    if (r.project == project && view->recent_runs.size() < kRecentRuns)
-      view->recent_runs.push_back(std::move(r));
+  view->recent_runs = std::move(*runs);
   auto checks = (*store)->ListDriftChecks(project, 0, kRecentChecks);
   if (!checks.ok()) return checks.status();
   view->recent_checks = std::move(*checks);

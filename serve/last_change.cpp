@@ -10,15 +10,15 @@ bool ChangesHosts(const RunRecord& run, const std::string& project) {
   return run.project == project && (run.kind == "apply" || run.kind == "rollback");
 }
 
-// The newest `runs` apply and rollback runs of `project`, newest first. The journal lists
-// every project's runs of a shared state file together: when others' crowd the newest rows,
-// a longer listing is read, until it holds `runs` of this project or the whole journal.
+// The newest `runs` apply and rollback runs of `project`, newest first. Its drift and refresh
+// runs share the journal: when they crowd the newest rows, a longer listing is read, until it
+// holds `runs` applies and rollbacks or the project's whole journal.
 Result<std::vector<RunRecord>> NewestRunsOf(StateStore& store, const std::string& project,
                                             int runs) {
   constexpr int kWholeJournal = 0;  // ListRuns' "no limit"
   int limit = runs;
   for (;;) {
-    auto listed = store.ListRuns("", limit, 0);
+    auto listed = store.ListRuns(project, "", limit, 0);
     if (!listed.ok()) return listed.status();
     std::vector<RunRecord> mine;
     for (RunRecord& run : *listed)

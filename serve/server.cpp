@@ -342,11 +342,10 @@ struct Server::Impl {
     if (!desired.ok()) return Fail(res, ApiErrorOf(desired.status()));
     std::vector<RunRecord> runs;
     Status read = fleet.WithStore([&](StateStore& store) {
-      auto listed = store.ListRuns(kind, *limit, 0);
+      // A state may hold several projects' journals: only this one's are answered.
+      auto listed = store.ListRuns((*desired)->project, kind, *limit, 0);
       if (!listed.ok()) return listed.status();
-      // A state file may hold several projects' journals: only this one's are answered.
-      for (auto& r : *listed)
-        if (r.project == (*desired)->project) runs.push_back(std::move(r));
+      runs = std::move(*listed);
       return Status::Ok();
     });
     if (!read.ok()) return Fail(res, ApiErrorOf(read));

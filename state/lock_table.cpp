@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "model/lock_holder.h"
 #include "model/rfc3339.h"
 #include "state/local_process.h"
 
@@ -88,12 +89,6 @@ Result<Attempt> TryOnce(SqliteDatabase& db, const LockInfo& info, const std::str
 }
 
 }  // namespace
-
-std::string DescribeLockHolder(const LockInfo& holder) {
-  return "lock " + holder.name + " is held by " + holder.owner + " (pid " +
-         std::to_string(holder.pid) + " on " + holder.hostname + ") since " +
-         FormatRfc3339Utc(holder.since);
-}
 
 Result<std::optional<LockInfo>> AcquireLockIn(SqliteDatabase& db, const LockInfo& info,
                                               milliseconds timeout) {

@@ -29,7 +29,4 @@ Result<std::optional<LockInfo>> ForceUnlockIn(SqliteDatabase& db, const std::str
 /// The holder of lock `name`, if any.
 Result<std::optional<LockInfo>> LockHolderIn(SqliteDatabase& db, const std::string& name);
 
-/// "lock NAME is held by OWNER (pid PID on HOSTNAME) since TIME", for messages.
-std::string DescribeLockHolder(const LockInfo& holder);
-
 }  // namespace jlrec

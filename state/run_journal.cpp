@@ -138,13 +138,15 @@ Result<std::vector<RunRecord>> ReadRuns(SqliteStatement& select) {
 
 }  // namespace
 
-Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
-                                               int limit, std::int64_t since) {
-  Result<SqliteStatement> select = db.Prepare(std::string(kRunColumns) +
-                                              "WHERE (?1 = '' OR kind = ?1) AND started_at >= ?2 "
-                                              "ORDER BY started_at DESC, id DESC LIMIT ?3");
+Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& project,
+                                               const std::string& kind, int limit,
+                                               std::int64_t since) {
+  Result<SqliteStatement> select =
+      db.Prepare(std::string(kRunColumns) +
+                 "WHERE (?1 = '' OR kind = ?1) AND started_at >= ?2 AND (?4 = '' OR project = ?4) "
+                 "ORDER BY started_at DESC, id DESC LIMIT ?3");
   if (!select.ok()) return select.status();
-  select->BindText(1, kind).BindInt(2, since).BindInt(3, SqlLimit(limit));
+  select->BindText(1, kind).BindInt(2, since).BindInt(3, SqlLimit(limit)).BindText(4, project);
   return ReadRuns(*select);
 }
 

@@ -25,8 +25,9 @@ Result<std::int64_t> JournalActionStart(SqliteDatabase& db, const ActionRecord& 
 Status JournalActionEnd(SqliteDatabase& db, std::int64_t id, const std::string& result,
                         const std::string& error);
 /// See StateStore::ListRuns.
-Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& kind,
-                                               int limit, std::int64_t since);
+Result<std::vector<RunRecord>> JournalListRuns(SqliteDatabase& db, const std::string& project,
+                                               const std::string& kind, int limit,
+                                               std::int64_t since);
 /// See StateStore::LoadRun.
 Result<std::optional<RunRecord>> JournalLoadRun(SqliteDatabase& db, std::int64_t id);
 /// See StateStore::ListActions.

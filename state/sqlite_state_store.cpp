@@ -1,14 +1,15 @@
 // StateStore on one SQLite file: WAL so readers never wait for the writer, a busy timeout so
 // concurrent jlrec processes (a cron drift check during an apply) queue instead of failing,
 // foreign keys so containers, actions and release records never outlive their host and run.
-#include <exception>
 #include <memory>
 #include <utility>
 
+#include "model/state_dump.h"
 #include "model/state_store.h"
 #include "state/adoption_table.h"
 #include "state/drift_history.h"
 #include "state/failure_table.h"
+#include "state/guarded_call.h"
 #include "state/lock_table.h"
 #include "state/release_table.h"
 #include "state/resolved_manifest_table.h"
@@ -26,18 +27,6 @@ namespace {
 // Long enough to outlast any single write transaction of another jlrec process (a full
 // refresh of thousands of containers commits in well under a second).
 constexpr int kBusyTimeoutMs = 15000;
-
-// Library exceptions (std::bad_alloc, nlohmann-json) stop at this boundary as Status values.
-template <typename F>
-auto Guarded(const char* what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string(what) + ": " + e.what());
-  } catch (...) {
-    return Status::Internal(std::string(what) + ": unknown exception");
-  }
-}
 
 Status ConfigureConnection(SqliteDatabase& db) {
   // The busy timeout first: switching to WAL on a fresh file needs the write lock.
@@ -68,142 +57,157 @@ class SqliteStateStore final : public StateStore {
   explicit SqliteStateStore(SqliteDatabase db) : db_(std::move(db)) {}
 
   Status SaveSnapshot(const std::string& project, const HostSnapshot& snapshot) override {
-    return Guarded("saving a host snapshot", [&] {
+    return GuardedCall("saving a host snapshot", [&] {
       return SaveSnapshotsToCache(db_, project, std::vector<HostSnapshot>{snapshot});
     });
   }
 
   Status SaveSnapshots(const std::string& project,
                        const std::vector<HostSnapshot>& snapshots) override {
-    return Guarded("saving host snapshots",
-                   [&] { return SaveSnapshotsToCache(db_, project, snapshots); });
+    return GuardedCall("saving host snapshots",
+                       [&] { return SaveSnapshotsToCache(db_, project, snapshots); });
   }
 
   Result<std::vector<HostSnapshot>> LoadSnapshots(const std::string& project,
                                                   const std::vector<std::string>& hosts) override {
-    return Guarded("loading host snapshots",
-                   [&] { return LoadSnapshotsFromCache(db_, project, hosts); });
+    return GuardedCall("loading host snapshots",
+                       [&] { return LoadSnapshotsFromCache(db_, project, hosts); });
   }
 
   Result<std::int64_t> BeginRun(const RunRecord& run) override {
-    return Guarded("recording a run start", [&] { return JournalBeginRun(db_, run); });
+    return GuardedCall("recording a run start", [&] { return JournalBeginRun(db_, run); });
   }
 
   Status FinishRun(std::int64_t id, const std::string& result, const std::string& detail) override {
-    return Guarded("recording a run end",
-                   [&] { return JournalFinishRun(db_, id, result, detail); });
+    return GuardedCall("recording a run end",
+                       [&] { return JournalFinishRun(db_, id, result, detail); });
   }
 
   Result<std::int64_t> RecordActionStart(const ActionRecord& action) override {
-    return Guarded("recording an action start", [&] { return JournalActionStart(db_, action); });
+    return GuardedCall("recording an action start",
+                       [&] { return JournalActionStart(db_, action); });
   }
 
   Status RecordActionEnd(std::int64_t id, const std::string& result,
                          const std::string& error) override {
-    return Guarded("recording an action end",
-                   [&] { return JournalActionEnd(db_, id, result, error); });
+    return GuardedCall("recording an action end",
+                       [&] { return JournalActionEnd(db_, id, result, error); });
   }
 
-  Result<std::vector<RunRecord>> ListRuns(const std::string& kind, int limit,
-                                          std::int64_t since) override {
-    return Guarded("listing runs", [&] { return JournalListRuns(db_, kind, limit, since); });
+  Result<std::vector<RunRecord>> ListRuns(const std::string& project, const std::string& kind,
+                                          int limit, std::int64_t since) override {
+    return GuardedCall("listing runs",
+                       [&] { return JournalListRuns(db_, project, kind, limit, since); });
   }
   Result<std::optional<RunRecord>> LoadRun(std::int64_t id) override {
-    return Guarded("reading a run", [&] { return JournalLoadRun(db_, id); });
+    return GuardedCall("reading a run", [&] { return JournalLoadRun(db_, id); });
   }
 
   Result<std::vector<ActionRecord>> ListActions(std::int64_t run_id) override {
-    return Guarded("listing actions", [&] { return JournalListActions(db_, run_id); });
+    return GuardedCall("listing actions", [&] { return JournalListActions(db_, run_id); });
   }
 
   Result<std::vector<ActionRecord>> ListUnfinishedActions(const std::string& project) override {
-    return Guarded("listing unfinished actions",
-                   [&] { return JournalListUnfinishedActions(db_, project); });
+    return GuardedCall("listing unfinished actions",
+                       [&] { return JournalListUnfinishedActions(db_, project); });
   }
 
   Status RecordRelease(std::int64_t run_id,
                        const std::vector<ReleasedContainer>& containers) override {
-    return Guarded("recording a release", [&] { return RecordReleaseIn(db_, run_id, containers); });
+    return GuardedCall("recording a release",
+                       [&] { return RecordReleaseIn(db_, run_id, containers); });
   }
 
   Result<std::vector<ReleasedContainer>> ListRelease(std::int64_t run_id) override {
-    return Guarded("reading a release record", [&] { return ListReleaseIn(db_, run_id); });
+    return GuardedCall("reading a release record", [&] { return ListReleaseIn(db_, run_id); });
   }
 
   Status SaveFailure(const std::string& project, const ActionFailure& failure) override {
-    return Guarded("recording a failed action",
-                   [&] { return SaveFailureIn(db_, project, failure); });
+    return GuardedCall("recording a failed action",
+                       [&] { return SaveFailureIn(db_, project, failure); });
   }
 
   Status ClearFailure(const std::string& project, const std::string& host,
                       const std::string& container) override {
-    return Guarded("forgetting a failed action",
-                   [&] { return ClearFailureIn(db_, project, host, container); });
+    return GuardedCall("forgetting a failed action",
+                       [&] { return ClearFailureIn(db_, project, host, container); });
   }
 
   Result<std::vector<ActionFailure>> ListFailures(const std::string& project) override {
-    return Guarded("listing failed actions", [&] { return ListFailuresIn(db_, project); });
+    return GuardedCall("listing failed actions", [&] { return ListFailuresIn(db_, project); });
   }
 
   Status SaveAdoption(const std::string& project, const Adoption& adoption) override {
-    return Guarded("recording an adoption", [&] { return SaveAdoptionIn(db_, project, adoption); });
+    return GuardedCall("recording an adoption",
+                       [&] { return SaveAdoptionIn(db_, project, adoption); });
   }
 
   Status ClearAdoption(const std::string& project, const std::string& host,
                        const std::string& container) override {
-    return Guarded("forgetting an adoption",
-                   [&] { return ClearAdoptionIn(db_, project, host, container); });
+    return GuardedCall("forgetting an adoption",
+                       [&] { return ClearAdoptionIn(db_, project, host, container); });
   }
 
   Result<std::vector<Adoption>> ListAdoptions(const std::string& project) override {
-    return Guarded("listing adoptions", [&] { return ListAdoptionsIn(db_, project); });
+    return GuardedCall("listing adoptions", [&] { return ListAdoptionsIn(db_, project); });
   }
 
   Result<std::optional<LockInfo>> AcquireLock(const LockInfo& info,
                                               std::chrono::milliseconds timeout) override {
-    return Guarded("taking a lock", [&] { return AcquireLockIn(db_, info, timeout); });
+    return GuardedCall("taking a lock", [&] { return AcquireLockIn(db_, info, timeout); });
   }
 
   Status ReleaseLock(const std::string& name, std::int64_t pid) override {
-    return Guarded("releasing a lock", [&] { return ReleaseLockIn(db_, name, pid); });
+    return GuardedCall("releasing a lock", [&] { return ReleaseLockIn(db_, name, pid); });
   }
 
   Result<std::optional<LockInfo>> ForceUnlock(const std::string& name) override {
-    return Guarded("removing a lock", [&] { return ForceUnlockIn(db_, name); });
+    return GuardedCall("removing a lock", [&] { return ForceUnlockIn(db_, name); });
   }
 
   Result<std::optional<LockInfo>> LockHolder(const std::string& name) override {
-    return Guarded("reading a lock", [&] { return LockHolderIn(db_, name); });
+    return GuardedCall("reading a lock", [&] { return LockHolderIn(db_, name); });
   }
 
   Result<std::vector<CachedHostRecord>> ListCachedHosts(const std::string& project) override {
-    return Guarded("listing cached hosts", [&] { return ListCachedHostsOf(db_, project); });
+    return GuardedCall("listing cached hosts", [&] { return ListCachedHostsOf(db_, project); });
   }
 
   Result<std::int64_t> RecordDriftCheck(const DriftCheckRecord& check) override {
-    return Guarded("recording a drift check", [&] { return RecordDriftCheckIn(db_, check); });
+    return GuardedCall("recording a drift check", [&] { return RecordDriftCheckIn(db_, check); });
   }
 
   Result<std::vector<DriftCheckRecord>> ListDriftChecks(const std::string& project,
                                                         std::int64_t since, int limit) override {
-    return Guarded("listing drift checks",
-                   [&] { return ListDriftChecksIn(db_, project, since, limit); });
+    return GuardedCall("listing drift checks",
+                       [&] { return ListDriftChecksIn(db_, project, since, limit); });
   }
 
   Result<std::optional<ResolvedManifestRecord>> LoadResolvedManifest(
       const std::string& manifest) override {
-    return Guarded("reading the resolved manifest cache",
-                   [&] { return LoadResolvedManifestFrom(db_, manifest); });
+    return GuardedCall("reading the resolved manifest cache",
+                       [&] { return LoadResolvedManifestFrom(db_, manifest); });
   }
 
   Result<std::string> ResolvedManifestDigest(const std::string& manifest) override {
-    return Guarded("reading the resolved manifest cache",
-                   [&] { return ResolvedManifestDigestIn(db_, manifest); });
+    return GuardedCall("reading the resolved manifest cache",
+                       [&] { return ResolvedManifestDigestIn(db_, manifest); });
   }
 
   Status SaveResolvedManifest(const ResolvedManifestRecord& record) override {
-    return Guarded("saving the resolved manifest cache",
-                   [&] { return SaveResolvedManifestIn(db_, record); });
+    return GuardedCall("saving the resolved manifest cache",
+                       [&] { return SaveResolvedManifestIn(db_, record); });
+  }
+
+  // Placeholders until the SQLite side of issue 19 lands (its branch implements them).
+  Result<std::string> ClaimStateKeyId(const std::string&, const std::string& key_id) override {
+    return key_id;
+  }
+  Result<StateDump> ExportState() override {
+    return Status::Internal("exporting an SQLite state is not built yet");
+  }
+  Status ImportState(const StateDump&, bool) override {
+    return Status::Internal("importing into an SQLite state is not built yet");
   }
 
  private:
@@ -237,7 +241,7 @@ Result<std::unique_ptr<StateStore>> Open(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path) {
-  return Guarded("opening the state file", [&] { return Open(path); });
+  return GuardedCall("opening the state file", [&] { return Open(path); });
 }
 
 }  // namespace jlrec

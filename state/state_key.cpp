@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "model/digest.h"
+#include "state/state_path.h"
+
 namespace jlrec {
 
 namespace {
@@ -89,6 +92,17 @@ Result<std::string> SaveStateKey(const std::string& state_path, const std::strin
   const std::string path = StateKeyPath(state_path);
   if (Status written = WriteKey(path, key); !written.ok()) return written;
   return ReadKey(path);
+}
+
+std::string DefaultStateKeyPath(const StateLocation& location, const std::string& manifest_path) {
+  if (!location.is_postgres()) return StateKeyPath(location.target);
+  // Beside where the SQLite file would be: the checkout's .jlrec folder.
+  const std::string sqlite_default = DefaultStatePath(manifest_path);
+  return sqlite_default.substr(0, sqlite_default.rfind('/') + 1) + "postgresql-state.key";
+}
+
+std::string StateKeyId(const std::string& key) {
+  return HmacSha256Hex(key, "jlrec state key id v1").substr(0, 32);
 }
 
 }  // namespace jlrec

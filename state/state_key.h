@@ -8,11 +8,23 @@
 #include <string>
 
 #include "model/status.h"
+#include "state/state_location.h"
 
 namespace jlrec {
 
 /// Where the key of the state file `state_path` lives: `<state_path>.key`.
 std::string StateKeyPath(const std::string& state_path);
+
+/// Where the key of the state at `location` lives unless the operator names a key file:
+/// SQLite: StateKeyPath(path). PostgreSQL: `<directory of manifest_path>/.jlrec/
+/// postgresql-state.key` (the key is the team's: every checkout that shares the database
+/// holds a copy, as it holds the manifest).
+std::string DefaultStateKeyPath(const StateLocation& location, const std::string& manifest_path);
+
+/// The public id of `key` (32 hex characters): an HMAC-SHA-256 of a fixed text under the key,
+/// truncated. It tells which key a state's digests are made under, and reveals nothing that
+/// would confirm a guess of the key or of any secret.
+std::string StateKeyId(const std::string& key);
 
 /// The 32-byte key of the state file `state_path`, read from StateKeyPath(). kNotFound when
 /// there is none. kInvalidArgument when the file is not a regular file of 32 bytes (a FIFO or

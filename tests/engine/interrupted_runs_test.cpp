@@ -43,7 +43,7 @@ TEST_CASE("runs the journal still shows running are closed as interrupted by the
 
     CloseRunsOfDeadApplies(s, "jl");
 
-    auto runs = s.ListRuns("", 0, 0);
+    auto runs = s.ListRuns("", "", 0, 0);
     REQUIRE(runs.ok());
     std::map<std::int64_t, RunRecord> by_id;
     for (const auto& r : *runs) by_id[r.id] = r;

@@ -70,7 +70,7 @@ TEST_CASE("plan, apply, then drift: created, journalled with a release record, i
   CHECK(report.result.succeeded == 2);
   CHECK(report.summary.rfind("Apply complete in ", 0) == 0);
 
-  auto runs = w.store->ListRuns("apply", 0, 0);
+  auto runs = w.store->ListRuns("", "apply", 0, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
   CHECK((*runs)[0].result == "ok");

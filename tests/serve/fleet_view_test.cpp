@@ -416,13 +416,13 @@ TEST_CASE("no secret value appears in any document, before or after the secret c
   std::vector<json> docs;
   for (const PlannedRun* run : {&refreshed, &cached}) {
     FleetSnapshot s = w.View(changed, *run);
-    auto runs = w.store->ListRuns("", 0, 0);
+    auto runs = w.store->ListRuns("", "", 0, 0);
     REQUIRE(runs.ok());
     docs.push_back(GroupsToJson(s, json::object(), *runs));
     for (const char* g : {"product", "search"}) docs.push_back(w.Group(s, g));
   }
   REQUIRE(w.Apply(changed).complete);
-  auto runs = w.store->ListRuns("", 0, 0);
+  auto runs = w.store->ListRuns("", "", 0, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 2);
   docs.push_back(RunsToJson(*runs));

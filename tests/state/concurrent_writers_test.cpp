@@ -64,7 +64,7 @@ TEST_CASE("two stores writing the same file from two threads never fail with bus
   INFO(first_a << first_b);
   CHECK(failures == 0);
 
-  auto runs = a->ListRuns("apply", 0, 0);
+  auto runs = a->ListRuns("", "apply", 0, 0);
   REQUIRE(runs.ok());
   CHECK(runs->size() == 2 * kRounds);
   auto hosts = b->LoadSnapshots("demo", {"h1", "h2"});

@@ -41,7 +41,7 @@ off_t SizeOf(const std::string& path) {
 Status UseStore(const std::string& path) {
   auto store = OpenSqliteStateStore(path);
   if (!store.ok()) return store.status();
-  auto runs = (*store)->ListRuns("", 0, 0);
+  auto runs = (*store)->ListRuns("", "", 0, 0);
   if (!runs.ok()) return runs.status();
   if (runs->size() != 50)
     return Status::Internal("the journal holds " + std::to_string(runs->size()) + " runs");

@@ -40,7 +40,7 @@ TEST_CASE("a running run and its started actions are visible to another store at
   Result<std::int64_t> create = writer->RecordActionStart(Action(*run, "create", "h1/master"));
   REQUIRE(create.ok());
 
-  auto runs = reader->ListRuns("", 10, 0);
+  auto runs = reader->ListRuns("", "", 10, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
   CHECK(runs->at(0).id == *run);
@@ -61,7 +61,7 @@ TEST_CASE("a running run and its started actions are visible to another store at
   CHECK(actions->at(0).result == "failed");
   CHECK(actions->at(0).error == "Error response from daemon: boom");
   CHECK(actions->at(0).finished_at >= actions->at(0).started_at);
-  runs = reader->ListRuns("apply", 10, 0);
+  runs = reader->ListRuns("", "apply", 10, 0);
   REQUIRE(runs.ok());
   CHECK(runs->at(0).result == "failed");
   CHECK(runs->at(0).detail == "1 failed");
@@ -92,7 +92,7 @@ TEST_CASE("a process killed mid-run leaves its run and actions on record as runn
   REQUIRE(WTERMSIG(status) == SIGKILL);
 
   auto store = test::OpenStoreOrFail(path);
-  auto runs = store->ListRuns("apply", 0, 0);
+  auto runs = store->ListRuns("", "apply", 0, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
   CHECK(runs->at(0).result == "running");
@@ -116,20 +116,20 @@ TEST_CASE("runs are listed newest first, filtered by kind and start time, up to 
   drift.result = "drift";
   REQUIRE(store->BeginRun(drift).ok());
 
-  auto all = store->ListRuns("", 0, 0);
+  auto all = store->ListRuns("", "", 0, 0);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 4);
   CHECK(all->at(0).started_at == 300);
   CHECK(all->at(1).started_at == 250);
   CHECK(all->at(1).result == "drift");
 
-  auto applies = store->ListRuns("apply", 2, 0);
+  auto applies = store->ListRuns("", "apply", 2, 0);
   REQUIRE(applies.ok());
   REQUIRE(applies->size() == 2);
   CHECK(applies->at(0).started_at == 300);
   CHECK(applies->at(1).started_at == 200);
 
-  auto recent = store->ListRuns("", 0, 250);
+  auto recent = store->ListRuns("", "", 0, 250);
   REQUIRE(recent.ok());
   CHECK(recent->size() == 2);
 }
@@ -162,7 +162,7 @@ TEST_CASE("a run keeps who ran it, with which manifest and which jlrec", "[state
   REQUIRE(store->BeginRun(run).ok());
   REQUIRE(store->BeginRun(ApplyRun(200)).ok());
 
-  auto runs = store->ListRuns("apply", 0, 0);
+  auto runs = store->ListRuns("", "apply", 0, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 2);
   CHECK(runs->at(1).owner == "ops@control-1");

@@ -72,7 +72,7 @@ TEST_CASE("a version 1 state file is migrated to the current version keeping its
   REQUIRE(hosts->at(0).containers.size() == 1);
   CHECK(hosts->at(0).containers[0].name == "web");
   CHECK(hosts->at(0).containers[0].spec.network_mode == "host");
-  auto runs = store->ListRuns("apply", 10, 0);
+  auto runs = store->ListRuns("", "apply", 10, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
   CHECK(runs->at(0).groups == std::vector<std::string>{"product"});
@@ -136,7 +136,7 @@ TEST_CASE("a version 4 state file is migrated to the current version keeping its
   CHECK(web.exit_code == 0);
   CHECK_FALSE(web.spec.healthcheck.has_value());
 
-  auto runs = store->ListRuns("", 0, 0);
+  auto runs = store->ListRuns("", "", 0, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
   CHECK(runs->at(0).detail == "old run");

@@ -58,6 +58,9 @@ LabEnv ReadLabEnv() {
   env.private_user = kv["JLREC_LAB_PRIVATE_USER"];
   env.private_password = kv["JLREC_LAB_PRIVATE_PASSWORD"];
   env.private_image = kv["JLREC_LAB_PRIVATE_IMAGE"];
+  env.postgres_url = kv["JLREC_LAB_POSTGRES_URL"];
+  env.postgres_passfile = kv["JLREC_LAB_POSTGRES_PASSFILE"];
+  env.postgres_admin = kv["JLREC_LAB_POSTGRES_ADMIN"];
   return env;
 }
 

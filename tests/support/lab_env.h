@@ -27,6 +27,12 @@ struct LabEnv {
   /// The registry that requires a login (htpasswd), its lab-only user and password, and the
   /// image it serves; empty when lab.env was written by a lab.sh without it.
   std::string private_registry, private_user, private_password, private_image;
+  /// The lab's PostgreSQL server (issue 19): the URL of its `jlrec` database as role jlrec
+  /// (no password in it), the .pgpass file that holds that role's password (give it as
+  /// PGPASSFILE), and a libpq conninfo of the superuser over the lab's own socket (to make and
+  /// drop scratch databases, or stop the server's sessions). Empty when lab.env was written
+  /// by a lab.sh without it.
+  std::string postgres_url, postgres_passfile, postgres_admin;
   /// Host `n` (1-based).
   LabHost Host(int n) const;
   /// How a manifest reaches host `n` as `user` (the lab's key and known_hosts).
