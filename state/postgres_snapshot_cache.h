@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/state_dump.h"
 #include "model/state_store.h"
 #include "state/pg_connection.h"
 
@@ -20,5 +21,14 @@ Result<std::vector<HostSnapshot>> PgLoadSnapshots(PgConnection& conn, const std:
 /// See StateStore::ListCachedHosts.
 Result<std::vector<CachedHostRecord>> PgListCachedHosts(PgConnection& conn,
                                                         const std::string& project);
+
+/// Writes one host's row, container rows and snapshot value exactly as given (times,
+/// reachability and error included), replacing what `project` had for that host. Opens no
+/// transaction: the caller's (ImportState) holds it.
+Status PgWriteCachedHost(PgConnection& conn, const std::string& project,
+                         const CachedHostRecord& record, const std::vector<LiveContainer>& containers);
+/// Every project's cached hosts with their containers, sorted by project and host (for
+/// ExportState, inside its transaction).
+Result<std::vector<StateDump::Host>> PgReadCachedHosts(PgConnection& conn);
 
 }  // namespace jlrec
