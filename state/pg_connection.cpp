@@ -22,13 +22,55 @@ std::string Trimmed(std::string text) {
   return text;
 }
 
+// The length of the valid UTF-8 sequence at the start of `s` (0: none), as PostgreSQL
+// checks it: no overlong forms, no surrogates, nothing above U+10FFFF, and no NUL.
+std::size_t ValidSequence(std::string_view s) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  const unsigned char b = byte(0);
+  if (b == 0) return 0;
+  if (b < 0x80) return 1;
+  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
+  if (b == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if (b == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (b >= 0xE1 && b <= 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (b == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (b >= 0xF1 && b <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (b == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+// `value` as the server accepts text: each byte that is not part of valid UTF-8 (a NUL
+// included, which libpq would take for the end of the value) becomes U+FFFD. Free text
+// from hosts (an error, a failure reason) may hold any bytes; refusing it would fail the
+// whole refresh or apply record it belongs to. Valid text, nearly all of it, is unchanged.
+std::string ValidText(std::string_view value) {
+  std::string out;
+  std::size_t copied = 0;  // value[0, copied) is in `out` already (once a byte was replaced)
+  bool replaced = false;
+  for (std::size_t i = 0; i < value.size();) {
+    const std::size_t n = ValidSequence(value.substr(i));
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    out.append(value.substr(copied, i - copied)).append("\xEF\xBF\xBD");
+    copied = ++i;
+    replaced = true;
+  }
+  if (!replaced) return std::string(value);
+  return out.append(value.substr(copied));
+}
+
 // Notices ("schema already exists, skipping") are not for the operator.
 void IgnoreNotice(void*, const char*) {}
 
 }  // namespace
 
 PgParams& PgParams::Text(std::string_view value) {
-  values_.emplace_back(std::string(value));
+  values_.emplace_back(ValidText(value));
   formats_.push_back(0);
   return *this;
 }
@@ -101,7 +143,9 @@ Status PgConnection::Prepare() {
   PQsetNoticeProcessor(conn_.get(), &IgnoreNotice, nullptr);
   // jlrec's tables live in their own schema; until the first migration creates it the path
   // names a schema that does not exist, which PostgreSQL allows.
-  return Exec("SET search_path TO jlrec; SET client_min_messages TO warning");
+  return Exec(
+      "SET search_path TO jlrec; SET client_min_messages TO warning; SET client_encoding TO "
+      "'UTF8'");
 }
 
 Status PgConnection::ErrorOf(const PGresult* result, std::string_view sql) const {

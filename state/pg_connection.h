@@ -20,7 +20,9 @@ namespace jlrec {
 /// value is ever parsed as SQL. Text values are sent byte-exact; Bytes as binary (bytea).
 class PgParams {
  public:
-  /// Appends text `value` (any bytes but NUL: PostgreSQL text cannot hold one).
+  /// Appends text `value`, byte-exact when it is valid UTF-8 without NUL (the session's
+  /// client_encoding is UTF8); every other byte is sent as U+FFFD, as PostgreSQL text
+  /// cannot hold it.
   PgParams& Text(std::string_view value);
   /// Appends integer `value`.
   PgParams& Int(std::int64_t value);
