@@ -25,10 +25,12 @@ namespace {
 // uses 7433830066010157056).
 constexpr const char* kImportLock = "SELECT pg_advisory_xact_lock(7433830066010157057)";
 
+// Sorted in byte order (COLLATE "C"), as SQLite sorts and whatever the database's locale.
 Result<std::vector<StateDump::Failure>> ReadFailures(PgConnection& conn) {
   Result<PgResult> rows = conn.Query(
       "SELECT project, host, container, action, container_id, spec_digest, script_digest, "
-      "reason, rolled_back, run_id, failed_at FROM failures ORDER BY project, host, container");
+      "reason, rolled_back, run_id, failed_at FROM failures "
+      "ORDER BY project COLLATE \"C\", host COLLATE \"C\", container COLLATE \"C\"");
   if (!rows.ok()) return rows.status();
   std::vector<StateDump::Failure> failures;
   for (int i = 0; i < rows->rows(); ++i) {
@@ -52,7 +54,8 @@ Result<std::vector<StateDump::Failure>> ReadFailures(PgConnection& conn) {
 Result<std::vector<StateDump::Adopted>> ReadAdoptions(PgConnection& conn) {
   Result<PgResult> rows = conn.Query(
       "SELECT project, host, container, container_id, spec_digest, groups, core, run_id, "
-      "adopted_at FROM adoptions ORDER BY project, host, container");
+      "adopted_at FROM adoptions "
+      "ORDER BY project COLLATE \"C\", host COLLATE \"C\", container COLLATE \"C\"");
   if (!rows.ok()) return rows.status();
   std::vector<StateDump::Adopted> adoptions;
   for (int i = 0; i < rows->rows(); ++i) {
@@ -75,7 +78,8 @@ Result<std::vector<StateDump::Adopted>> ReadAdoptions(PgConnection& conn) {
 }
 
 Result<std::vector<StateDump::KeyId>> ReadKeyIds(PgConnection& conn) {
-  Result<PgResult> rows = conn.Query("SELECT project, key_id FROM state_key_ids ORDER BY project");
+  Result<PgResult> rows =
+      conn.Query("SELECT project, key_id FROM state_key_ids ORDER BY project COLLATE \"C\"");
   if (!rows.ok()) return rows.status();
   std::vector<StateDump::KeyId> key_ids;
   for (int i = 0; i < rows->rows(); ++i) key_ids.push_back({rows->Text(i, 0), rows->Text(i, 1)});

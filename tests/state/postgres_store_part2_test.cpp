@@ -15,6 +15,7 @@
 #include "model/state_dump.h"
 #include "state/pg_connection.h"
 #include "state/postgres_state_store.h"
+#include "state/state_test_support.h"
 
 namespace jlrec {
 namespace {
@@ -585,6 +586,112 @@ TEST_CASE("postgres dump: a hundred thousand actions import and export in second
   CHECK(exported.runs[999].actions.size() == 100);
   CHECK(exported.runs[0].actions[0].error == dump.runs[0].actions[0].error);
   CHECK(exported.runs[990].release == dump.runs[990].release);
+}
+
+// What a store says of `project`'s cache, failures, adoptions and key id, as text.
+std::vector<std::string> Described(StateStore& store, const std::string& project,
+                                   const std::vector<std::string>& hosts) {
+  std::vector<std::string> lines;
+  auto cached = store.ListCachedHosts(project);
+  REQUIRE(cached.ok());
+  for (const CachedHostRecord& h : *cached)
+    lines.push_back("host " + h.host + (h.reachable ? " up " : " down ") + h.error + " " +
+                    std::to_string(h.last_refresh_at) + " " + std::to_string(h.last_success_at) +
+                    " " + std::to_string(h.container_count));
+  auto snapshots = store.LoadSnapshots(project, hosts);
+  REQUIRE(snapshots.ok());
+  for (const HostSnapshot& s : *snapshots) {
+    lines.push_back("snapshot " + s.host + " " + std::to_string(s.observed_at) + " " + s.error);
+    for (const LiveContainer& c : s.containers) {
+      std::string labels;
+      for (const auto& [k, v] : c.jlrec_labels) labels += k + "=" + v + ",";
+      for (const auto& [k, v] : c.spec.labels) labels += k + "=" + v + ",";
+      lines.push_back(" " + c.name + " " + c.id + " " + c.image_id + " " + c.spec.image + " " +
+                      c.state + " " + c.health + " " + std::to_string(c.restart_count) + " " +
+                      std::to_string(c.exit_code) + " " + c.created + " " + c.started_at + " " +
+                      c.script_digest.value_or("(none)") + " " + c.script_stat + " " + labels +
+                      (c.spec.healthcheck ? " healthcheck" : ""));
+    }
+  }
+  auto failures = store.ListFailures(project);
+  REQUIRE(failures.ok());
+  for (const ActionFailure& f : *failures) lines.push_back("failure " + f.Ref() + " " + f.reason);
+  auto adoptions = store.ListAdoptions(project);
+  REQUIRE(adoptions.ok());
+  for (const Adoption& a : *adoptions)
+    lines.push_back("adoption " + a.Ref() + " " + a.container_id);
+  auto key_id = store.ClaimStateKeyId(project, "unclaimed");
+  REQUIRE(key_id.ok());
+  lines.push_back("key " + *key_id);
+  return lines;
+}
+
+TEST_CASE(
+    "postgres dump: cached hosts\\, failures\\, adoptions and key ids move to another database",
+    "[state][postgres]") {
+  ScratchDatabase source_db;
+  REQUIRE_SERVER(source_db);
+  ScratchDatabase target_db;
+  auto source = source_db.Open();
+  const std::int64_t run = *source->BeginRun(ApplyRun(100));
+  REQUIRE(source
+              ->SaveSnapshots(
+                  "demo", {test::ReachableSnapshot(
+                               "h1", 1000,
+                               {test::SampleContainer("web", 0), test::SampleContainer("db", 1),
+                                test::SampleContainer("cache", 2)}),
+                           test::ReachableSnapshot("h2", 1000, {test::SampleContainer("w", 3)})})
+              .ok());
+  HostSnapshot down;
+  down.host = "h2";
+  down.error = "connect: connection refused";
+  down.observed_at = 2000;
+  REQUIRE(source->SaveSnapshot("demo", down).ok());  // h2's container stays, stale
+  ActionFailure failure;
+  failure.host = "h1";
+  failure.container = "web";
+  failure.action = "replace";
+  failure.reason = "health check timed out";
+  failure.run_id = run;
+  failure.failed_at = 150;
+  REQUIRE(source->SaveFailure("demo", failure).ok());
+  Adoption adoption;
+  adoption.host = "h1";
+  adoption.container = "db";
+  adoption.container_id = "0123";
+  adoption.groups = {"product"};
+  adoption.run_id = run;
+  adoption.adopted_at = 160;
+  REQUIRE(source->SaveAdoption("demo", adoption).ok());
+  REQUIRE(source->ClaimStateKeyId("demo", "kid-1").ok());
+
+  const StateDump dump = ExportOrFail(*source);
+  REQUIRE(dump.hosts.size() == 2);
+  CHECK(dump.hosts[0].record.host == "h1");
+  CHECK(dump.hosts[0].containers.size() == 3);
+  CHECK_FALSE(dump.hosts[1].record.reachable);
+  CHECK(dump.hosts[1].containers.size() == 1);
+
+  auto target = target_db.Open();
+  REQUIRE(target->BeginRun(ApplyRun(50, "local")).ok());  // so the run gets another id
+  Status imported = target->ImportState(dump, false);
+  INFO(imported.ToString());
+  REQUIRE(imported.ok());
+  const std::vector<std::string> hosts = {"h1", "h2"};
+  const std::vector<std::string> described = Described(*target, "demo", hosts);
+  CHECK(described == Described(*source, "demo", hosts));
+  CHECK(described.size() == 11);
+  auto runs = target->ListRuns("demo", "", 0, 0);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 1);
+  CHECK(runs->at(0).id != run);
+  CHECK(target->ListFailures("demo")->at(0).run_id == runs->at(0).id);
+  CHECK(target->ListAdoptions("demo")->at(0).run_id == runs->at(0).id);
+
+  // The cache alone makes the project taken: a second import is refused.
+  StateDump hosts_only;
+  hosts_only.hosts = dump.hosts;
+  CHECK(target->ImportState(hosts_only, false).code() == Status::Code::kConflict);
 }
 
 }  // namespace
