@@ -17,4 +17,12 @@ Result<std::vector<DriftCheckRecord>> PgListDriftChecks(PgConnection& conn,
                                                         const std::string& project,
                                                         std::int64_t since, int limit);
 
+/// Every drift check with its findings, first recorded first (for ExportState, inside its
+/// transaction).
+Result<std::vector<DriftCheckRecord>> PgReadDriftHistory(PgConnection& conn);
+/// Writes `checks` as they are, with new ids in their order, findings included, in batches.
+/// kInvalidArgument (writing nothing) when a result is not in_sync, drift or error. Opens no
+/// transaction: the caller's (ImportState) holds it.
+Status PgWriteDriftHistory(PgConnection& conn, const std::vector<DriftCheckRecord>& checks);
+
 }  // namespace jlrec

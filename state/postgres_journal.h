@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/release_record.h"
+#include "model/state_dump.h"
 #include "model/state_store.h"
 #include "state/pg_connection.h"
 
@@ -38,5 +40,19 @@ Status PgRecordRelease(PgConnection& conn, std::int64_t run_id,
                        const std::vector<ReleasedContainer>& containers);
 /// See StateStore::ListRelease.
 Result<std::vector<ReleasedContainer>> PgListRelease(PgConnection& conn, std::int64_t run_id);
+
+/// Every run, first recorded first, each with its actions and release record (for
+/// ExportState, inside its transaction).
+Result<std::vector<StateDump::Run>> PgReadJournal(PgConnection& conn);
+/// Writes `runs` as they are (times, results and all) in batches, with new ids in their
+/// order, each run's actions and release record going with it; returns each run's old id
+/// -> new id. kInvalidArgument when two runs have the same id. Opens no transaction: the
+/// caller's (ImportState) holds it.
+Result<std::unordered_map<std::int64_t, std::int64_t>> PgWriteJournal(
+    PgConnection& conn, const std::vector<StateDump::Run>& runs);
+/// `count` new values of the identity column "id" of `table` (schema-qualified), ascending:
+/// rows written with them sort as they were given.
+Result<std::vector<std::int64_t>> PgNewIds(PgConnection& conn, const char* table,
+                                           std::size_t count);
 
 }  // namespace jlrec
