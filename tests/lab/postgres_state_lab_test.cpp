@@ -347,8 +347,10 @@ TEST_CASE("state migrate copies an SQLite state into PostgreSQL: same history, s
   auto sqlite_plan = p.Jlrec({"plan", "product", "--refresh=false"}, "", on_sqlite);
   REQUIRE(sqlite_plan.exit_code == 0);
 
+  // -m: a PostgreSQL state's key lives beside the manifest; migrate copies the key there.
   auto migrate = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"state", "migrate", "--from", sqlite, "--to", p.state()};
+    std::vector<std::string> args = {"state",   "migrate", "--from",     sqlite,      "--to",
+                                     p.state(), "-m",      p.manifest(), "--no-color"};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunJlrec(args, "", p.StateEnv());
   };
@@ -356,17 +358,18 @@ TEST_CASE("state migrate copies an SQLite state into PostgreSQL: same history, s
   INFO(migrated.out << migrated.err);
   REQUIRE(migrated.exit_code == 0);
   CHECK_FALSE(Contains(migrated.out + migrated.err, ReadFile(p.lab().postgres_passfile)));
+  // The digests in it were made under the SQLite state's key: the checkout has it now.
+  REQUIRE(std::filesystem::exists(p.state_key_path()));
+  CHECK(KeyIdOf(p.state_key_path()) == KeyIdOf(jlrec::StateKeyPath(sqlite)));
 
-  // The digests in it were made under the SQLite state's key: the checkout keeps that key.
-  const std::map<std::string, std::string> key = {{"JLREC_STATE_KEY", jlrec::StateKeyPath(sqlite)}};
-  const json pg_runs = History(p, {}, key);
-  const json pg_checks = History(p, {"--drift"}, key);
+  const json pg_runs = History(p);
+  const json pg_checks = History(p, {"--drift"});
   REQUIRE(pg_runs.size() == runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i)
     CHECK(RunSummary(pg_runs[i]) == RunSummary(runs[i]));
   CHECK(pg_checks == checks);
   // The cached plan reads the same snapshot; a refreshed one finds the stopped container.
-  auto pg_plan = p.Jlrec({"plan", "product", "--refresh=false"}, "", key);
+  auto pg_plan = p.Jlrec({"plan", "product", "--refresh=false"});
   INFO(pg_plan.out << pg_plan.err);
   CHECK(pg_plan.exit_code == 0);
   auto body = [](const std::string& out) {  // without the "state cache" line's age
@@ -377,7 +380,7 @@ TEST_CASE("state migrate copies an SQLite state into PostgreSQL: same history, s
     return kept;
   };
   CHECK(body(pg_plan.out) == body(sqlite_plan.out));
-  auto fresh = p.Jlrec({"plan", "product", "--detailed-exitcode"}, "", key);
+  auto fresh = p.Jlrec({"plan", "product", "--detailed-exitcode"});
   CHECK(fresh.exit_code == 2);
   CHECK(Contains(fresh.out, "lab2/" + p.Name("w1")));
 
@@ -389,7 +392,7 @@ TEST_CASE("state migrate copies an SQLite state into PostgreSQL: same history, s
   auto forced = migrate({"--force"});
   INFO(forced.out << forced.err);
   CHECK(forced.exit_code == 0);
-  CHECK(History(p, {}, key).size() == runs.size());
+  CHECK(History(p).size() == runs.size());
 }
 
 TEST_CASE("PostgreSQL restarted in the middle of a refresh: a clear error, no partial snapshot",
