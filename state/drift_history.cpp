@@ -4,6 +4,7 @@
 
 #include "state/json_columns.h"
 #include "state/local_process.h"
+#include "state/sqlite_joined_transaction.h"
 
 namespace jlrec {
 
@@ -36,7 +37,7 @@ Result<std::int64_t> RecordDriftCheckIn(SqliteDatabase& db, const DriftCheckReco
       "INSERT INTO drift_findings (check_id, container, kind, detail) VALUES (?1, ?2, ?3, ?4)");
   if (!insert_finding.ok()) return insert_finding.status();
 
-  Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
+  Result<JoinedTransaction> tx = JoinedTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
   if (!tx.ok()) return tx.status();
   insert_check->BindText(1, check.project)
       .BindText(2, StringListToJson(check.groups))
@@ -70,7 +71,7 @@ Result<std::vector<DriftCheckRecord>> ListDriftChecksIn(SqliteDatabase& db,
   Result<SqliteStatement> select_findings = db.Prepare(
       "SELECT container, kind, detail FROM drift_findings WHERE check_id = ?1 ORDER BY id");
   if (!select_findings.ok()) return select_findings.status();
-  Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kRead);
+  Result<JoinedTransaction> tx = JoinedTransaction::Begin(db, SqliteTransaction::Mode::kRead);
   if (!tx.ok()) return tx.status();
 
   select_checks->BindText(1, project).BindInt(2, since).BindInt(3, SqlLimit(limit));

@@ -12,10 +12,10 @@
 
 namespace jlrec {
 
-/// See StateStore::RecordDriftCheck.
+/// See StateStore::RecordDriftCheck. One write transaction: the caller's when one is open.
 Result<std::int64_t> RecordDriftCheckIn(SqliteDatabase& db, const DriftCheckRecord& check);
 
-/// See StateStore::ListDriftChecks.
+/// See StateStore::ListDriftChecks. One read transaction: the caller's when one is open.
 Result<std::vector<DriftCheckRecord>> ListDriftChecksIn(SqliteDatabase& db,
                                                         const std::string& project,
                                                         std::int64_t since, int limit);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "state/json_columns.h"
+#include "state/sqlite_joined_transaction.h"
 
 namespace jlrec {
 
@@ -45,7 +46,7 @@ Status RecordReleaseIn(SqliteDatabase& db, std::int64_t run_id,
   Result<SqliteStatement> insert = db.Prepare(kInsertReleased);
   if (!insert.ok()) return insert.status();
 
-  Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
+  Result<JoinedTransaction> tx = JoinedTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
   if (!tx.ok()) return tx.status();
   // Under the write lock, so the run cannot disappear before the rows are in.
   Status s = RequireRun(db, run_id);

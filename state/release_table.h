@@ -13,8 +13,8 @@
 namespace jlrec {
 
 /// See StateStore::RecordRelease: deletes the run's earlier rows and inserts `containers`
-/// in order, in one write transaction; kNotFound (nothing written) when run `run_id` is not
-/// in the journal.
+/// in order, in one write transaction (the caller's when one is open); kNotFound (nothing written)
+/// when run `run_id` is not in the journal.
 Status RecordReleaseIn(SqliteDatabase& db, std::int64_t run_id,
                        const std::vector<ReleasedContainer>& containers);
 

@@ -179,6 +179,16 @@ CREATE TABLE adoptions (
 );
 )sql";
 
+// Version 6: the id of the state key each project's digests are made under
+// (StateStore::ClaimStateKeyId), so a checkout holding another key is told instead of
+// silently writing digests that never match.
+constexpr const char* kStateKeyIds = R"sql(
+CREATE TABLE state_key_ids (
+  project TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL               -- StateKeyId of the key: reveals nothing of it
+);
+)sql";
+
 constexpr const char* kCreateVersionTable = R"sql(
 CREATE TABLE schema_version (
   version INTEGER PRIMARY KEY,
@@ -247,6 +257,7 @@ const std::vector<SchemaMigration>& StateSchemaMigrations() {
       {4, "host snapshot values and the resolved manifest cache", kFastCachedPlan},
       {5, "run provenance, restart counts and exit codes, release records, failures, adoptions",
        kReleasesAndFailures},
+      {6, "state key ids", kStateKeyIds},
   };
   return migrations;
 }

@@ -6,6 +6,7 @@
 #include "state/json_columns.h"
 #include "state/local_process.h"
 #include "state/snapshot_blob.h"
+#include "state/sqlite_joined_transaction.h"
 
 namespace jlrec {
 
@@ -217,7 +218,7 @@ Status SaveSnapshotsToCache(SqliteDatabase& db, const std::string& project,
   if (!valid.ok()) return valid;
   Result<SaveStatements> statements = PrepareSaveStatements(db);
   if (!statements.ok()) return statements.status();
-  Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
+  Result<JoinedTransaction> tx = JoinedTransaction::Begin(db, SqliteTransaction::Mode::kWrite);
   if (!tx.ok()) return tx.status();
 
   const std::int64_t now = UnixNow();
@@ -238,7 +239,7 @@ Result<std::vector<HostSnapshot>> LoadSnapshotsFromCache(SqliteDatabase& db,
   Result<SqliteStatement> select_containers = db.Prepare(kSelectContainers);
   if (!select_containers.ok()) return select_containers.status();
   // One read transaction: every host comes from the same committed state.
-  Result<SqliteTransaction> tx = SqliteTransaction::Begin(db, SqliteTransaction::Mode::kRead);
+  Result<JoinedTransaction> tx = JoinedTransaction::Begin(db, SqliteTransaction::Mode::kRead);
   if (!tx.ok()) return tx.status();
 
   std::vector<HostSnapshot> snapshots(hosts.size());

@@ -17,6 +17,8 @@
 #include "state/schema_migrations.h"
 #include "state/snapshot_cache.h"
 #include "state/sqlite_db.h"
+#include "state/sqlite_key_ids.h"
+#include "state/sqlite_state_dump.h"
 #include "state/sqlite_state_store.h"
 #include "state/state_file.h"
 
@@ -199,15 +201,18 @@ class SqliteStateStore final : public StateStore {
                        [&] { return SaveResolvedManifestIn(db_, record); });
   }
 
-  // Placeholders until the SQLite side of issue 19 lands (its branch implements them).
-  Result<std::string> ClaimStateKeyId(const std::string&, const std::string& key_id) override {
-    return key_id;
+  Result<std::string> ClaimStateKeyId(const std::string& project,
+                                      const std::string& key_id) override {
+    return GuardedCall("recording the state key id",
+                       [&] { return ClaimStateKeyIdIn(db_, project, key_id); });
   }
+
   Result<StateDump> ExportState() override {
-    return Status::Internal("exporting an SQLite state is not built yet");
+    return GuardedCall("exporting the state", [&] { return ExportSqliteState(db_); });
   }
-  Status ImportState(const StateDump&, bool) override {
-    return Status::Internal("importing into an SQLite state is not built yet");
+
+  Status ImportState(const StateDump& dump, bool replace) override {
+    return GuardedCall("importing a state", [&] { return ImportSqliteState(db_, dump, replace); });
   }
 
  private:
