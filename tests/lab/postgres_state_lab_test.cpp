@@ -300,7 +300,7 @@ TEST_CASE("serve and the CLI on one PostgreSQL state see each other's runs", "[l
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   // The CLI's apply is in the server's journal.
-  json runs = get("/api/v1/runs")["runs"];
+  json runs = get("/api/v1/runs?kind=apply")["runs"];
   REQUIRE(!runs.empty());
   CHECK(runs[0]["id"] == cli_run["id"]);
   CHECK(runs[0]["owner"] == cli_run["owner"]);
@@ -308,6 +308,7 @@ TEST_CASE("serve and the CLI on one PostgreSQL state see each other's runs", "[l
 
   // The server's apply is in the CLI's journal.
   json plan = get("/api/v1/plan?groups=product");
+  REQUIRE(plan["actions"].size() == 1);  // w3, which only the server's manifest has
   httplib::Headers auth = {{"Authorization", "Bearer " + token}};
   json body = {{"groups", {"product"}}, {"plan_fingerprint", plan["plan_fingerprint"]}};
   auto started = http.Post("/api/v1/apply", auth, body.dump(), "application/json");
