@@ -13,6 +13,9 @@ PACKAGES=(
   libcpp-httplib-dev
   # lab (tests/lab/lab.sh) and tests
   docker.io openssh-server openssh-client busybox-static docker-registry apache2-utils curl sqlite3
+  # the lab's PostgreSQL server (lab.sh runs its own cluster on 127.0.0.1:5433; the package's
+  # system cluster 15/main stays unused)
+  postgresql-15 postgresql-client-15 openssl
   # the schema tests: plan and drift JSON validated against docs/schemas
   python3-jsonschema
   # the browser test of serve's status page (headless Chromium driven through WebDriver)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The jlrec lab: simulated Docker hosts on loopback, each a real sshd with its own real
 # dockerd, plus two local image registries: an open one and one that requires a login
-# (htpasswd). Everything stays on 127.0.0.0/8.
+# (htpasswd), and a PostgreSQL 15 server of its own. Everything stays on 127.0.0.0/8.
 #
 #   lab.sh up [N]            start N hosts (default 3, or as many as already run), idempotent
 #   lab.sh down              stop exactly what `up` started, remove containers and data
@@ -11,12 +11,17 @@
 #   lab.sh stop-docker N | start-docker N   stop/start host N's dockerd
 #   lab.sh pause-docker N | resume-docker N SIGSTOP/SIGCONT host N's dockerd (daemon hangs)
 #   lab.sh preload [IMAGE...]               pull lab images on every host (speed for tests)
+#   lab.sh postgres-stop | postgres-start   stop (fast) / start the lab's PostgreSQL
+#   lab.sh postgres-restart                 restart it (fast), wait until it accepts connections
 #   lab.sh env                              print the connection settings (shell format)
 #
 # Host N: sshd on 127.0.0.(N+1):2222, user root, dockerd socket $LAB/hN/docker.sock.
 # Registries: 127.0.0.1:5000 (open), 127.0.0.1:5001 (login; user and password in lab.env).
 # User jlreclab (created by `up`, removed by `down` only if `up` created it) logs in with the
 # same key but is in no docker group: the user that cannot open the docker socket.
+# PostgreSQL 15 (Debian's binaries, never the system cluster 15/main nor its service): data
+# $LAB/postgres/data, 127.0.0.1:5433 (role jlrec, scram-sha-256, its password in the .pgpass
+# file $LAB/postgres/pgpass) and socket /run/jlrec-lab/postgres (superuser postgres, trust).
 # Benchmark labs (JLREC_LAB_SHARED_DOCKERDS=K) let N hosts share K dockerds.
 set -euo pipefail
 
@@ -41,6 +46,17 @@ PRIVATE_IMAGE="$PRIVATE_REG_ADDR/jlrec-lab/private:1"
 SHARED_DOCKERDS="${JLREC_LAB_SHARED_DOCKERDS:-0}"
 UNPRIVILEGED_USER=jlreclab
 MAX_HOSTS=254
+# The lab's PostgreSQL server. Port 5433: Debian's own cluster, if ever started, takes 5432.
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_ADDR=127.0.0.1
+PG_PORT=5433
+PG_DIR="$LAB/postgres"
+PG_DATA="$PG_DIR/data"
+PG_SOCKET_DIR="$RUN/postgres"
+PG_LOG="$PG_DIR/postgres.log"
+PG_PASSFILE="$PG_DIR/pgpass"
+PG_ROLE=jlrec
+PG_DATABASE=jlrec
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
@@ -66,6 +82,9 @@ ensure_packages() {
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v curl >/dev/null || missing+=(curl)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [[ -x "$PG_BIN/postgres" ]] || missing+=(postgresql-15)
+  [[ -x "$PG_BIN/psql" ]] || missing+=(postgresql-client-15)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -73,7 +92,8 @@ ensure_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   # The docker.io package may have started the system daemon where systemd runs; the lab
-  # does not need it and never uses /var/run/docker.sock.
+  # does not need it and never uses /var/run/docker.sock. Likewise postgresql-15 creates
+  # the cluster 15/main (port 5432) and may start it: the lab never starts, stops or uses it.
 }
 
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
@@ -249,6 +269,11 @@ write_known_hosts_and_env() {
     echo "JLREC_LAB_PRIVATE_USER=$PRIVATE_REG_USER"
     echo "JLREC_LAB_PRIVATE_PASSWORD=$(private_password)"
     echo "JLREC_LAB_PRIVATE_IMAGE=$PRIVATE_IMAGE"
+    # The password of role jlrec is only in the passfile (give it as PGPASSFILE). The admin
+    # value is a libpq conninfo, unquoted as every value here (`lab.sh env` quotes for a shell).
+    echo "JLREC_LAB_POSTGRES_URL=postgresql://$PG_ROLE@$PG_ADDR:$PG_PORT/$PG_DATABASE"
+    echo "JLREC_LAB_POSTGRES_PASSFILE=$PG_PASSFILE"
+    echo "JLREC_LAB_POSTGRES_ADMIN=host=$PG_SOCKET_DIR port=$PG_PORT user=postgres dbname=postgres"
     for ((n = 1; n <= count; n++)); do
       echo "JLREC_LAB_H${n}_ADDRESS=$(host_addr "$n")"
       echo "JLREC_LAB_H${n}_DOCKER_SOCKET=$(docker_sock "$n")"
@@ -405,6 +430,159 @@ build_private_image() {
   rm -rf "$LAB/builder" "$RUN/builder"
 }
 
+# ---- PostgreSQL -----------------------------------------------------------------------------
+# The server refuses to run as root: every server-side command runs as the postgres OS user,
+# from / (root's working directory may be closed to it), with nothing taken from the
+# caller's PG* environment.
+pg_as() { (cd / && env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE -u PGPASSWORD \
+  runuser -u postgres -- "$@"); }
+
+pg_running() { [[ -f "$PG_DATA/PG_VERSION" ]] && pg_as "$PG_BIN/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1; }
+
+pg_ready() { "$PG_BIN/pg_isready" -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres; }
+
+# psql as the superuser over the lab's socket; SQL on stdin, stops at the first error.
+pg_admin_psql() {
+  pg_as "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres \
+    -d postgres
+}
+
+port_taken() { (exec 3<>"/dev/tcp/$PG_ADDR/$PG_PORT") 2>/dev/null; }
+
+pg_log_tail() { tail -n 20 "$PG_LOG" 2>/dev/null | sed 's/^/  postgres: /' >&2 || true; }
+
+# The settings the lab owns, rewritten at every `up` (postgresql.conf includes this file).
+write_pg_config() {
+  cat >"$PG_DATA/jlrec-lab.conf" <<EOC
+# jlrec lab settings (written by tests/lab/lab.sh up; edits are lost at the next up)
+listen_addresses = '$PG_ADDR'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCKET_DIR'
+# Tests open many sessions (a lock session per jlrec process, serve, the contract suite).
+max_connections = 200
+# A 2-core shared box: small memory, no parallel workers, no JIT for tiny queries.
+shared_buffers = 32MB
+work_mem = 4MB
+maintenance_work_mem = 16MB
+max_worker_processes = 4
+max_parallel_workers_per_gather = 0
+max_parallel_maintenance_workers = 0
+jit = off
+# Durability stays as in production (the tests restart the server mid-refresh); less WAL
+# only because no replica ever reads it.
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+wal_level = minimal
+max_wal_senders = 0
+password_encryption = 'scram-sha-256'
+lc_messages = 'C'
+timezone = 'UTC'
+log_timezone = 'UTC'
+log_line_prefix = '%m [%p] %q%u@%d '
+log_min_messages = warning
+EOC
+  cat >"$PG_DATA/pg_hba.conf" <<EOC
+# jlrec lab (written by tests/lab/lab.sh up): the superuser over the lab's own socket only,
+# role $PG_ROLE over loopback TCP with its password; nothing else.
+local all postgres trust
+host all $PG_ROLE $PG_ADDR/32 scram-sha-256
+EOC
+  chown postgres: "$PG_DATA/jlrec-lab.conf" "$PG_DATA/pg_hba.conf"
+  chmod 0600 "$PG_DATA/jlrec-lab.conf" "$PG_DATA/pg_hba.conf"
+}
+
+init_pg() {
+  mkdir -p "$PG_DIR"
+  chmod 0755 "$PG_DIR"  # the postgres user passes through it to its data and log
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    rm -rf "$PG_DATA"
+    install -d -o postgres -g postgres -m 0700 "$PG_DATA"
+    pg_as "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C --auth-local=trust \
+      --auth-host=scram-sha-256 >"$PG_DIR/initdb.log" 2>&1 ||
+      die "initdb of $PG_DATA failed (see $PG_DIR/initdb.log)"
+    echo "include = 'jlrec-lab.conf'" >>"$PG_DATA/postgresql.conf"
+  fi
+  chown postgres: "$PG_DATA"
+  chmod 0700 "$PG_DATA"
+  write_pg_config
+  # The socket dir admits only postgres (and root): `local all postgres trust` must not make
+  # every local user a superuser.
+  install -d -o postgres -g postgres -m 0700 "$PG_SOCKET_DIR"
+  [[ -f "$PG_LOG" ]] || install -o postgres -g postgres -m 0600 /dev/null "$PG_LOG"
+}
+
+start_pg() {  # the server only; `up` also sets up its role
+  [[ $EUID -eq 0 ]] || die "run as root (it runs PostgreSQL as the postgres user)"
+  [[ -f "$PG_DATA/PG_VERSION" ]] || die "the lab's PostgreSQL is not set up: run lab.sh up"
+  pg_running && { wait_for 60 "PostgreSQL on $PG_ADDR:$PG_PORT" pg_ready; return 0; }
+  port_taken && die "$PG_ADDR:$PG_PORT is taken by a process that is not the lab's PostgreSQL" \
+    "(see: ss -ltnp 'sport = :$PG_PORT'); stop it, or the lab cannot start its server"
+  install -d -o postgres -g postgres -m 0700 "$PG_SOCKET_DIR"
+  pg_as "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s >/dev/null 2>&1 ||
+    { pg_log_tail; die "PostgreSQL did not start on $PG_ADDR:$PG_PORT (see $PG_LOG)"; }
+  wait_for 60 "PostgreSQL on $PG_ADDR:$PG_PORT (see $PG_LOG)" pg_ready
+}
+
+stop_pg() {
+  [[ -f "$PG_DATA/PG_VERSION" ]] || return 0
+  pg_running || return 0
+  if ! pg_as "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 -s >/dev/null 2>&1; then
+    local pid
+    pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
+    log "PostgreSQL did not stop within 60s (see $PG_LOG); killing postmaster ${pid:-?}"
+    if [[ "$pid" =~ ^[0-9]+$ ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+}
+
+restart_pg() {
+  [[ $EUID -eq 0 ]] || die "run as root (it runs PostgreSQL as the postgres user)"
+  pg_running || { start_pg; return 0; }
+  pg_as "$PG_BIN/pg_ctl" restart -D "$PG_DATA" -l "$PG_LOG" -m fast -w -t 60 -s >/dev/null 2>&1 ||
+    { pg_log_tail; die "PostgreSQL did not restart (see $PG_LOG)"; }
+  wait_for 60 "PostgreSQL on $PG_ADDR:$PG_PORT (see $PG_LOG)" pg_ready
+}
+
+# Role jlrec and its database. The password is made at the first `up` (hex: nothing to quote
+# in SQL or in .pgpass), kept in the .pgpass file only, and set through psql's stdin: never
+# in a command line, and never in the server's log (an error would log the statement).
+setup_pg_role() {
+  if [[ ! -s "$PG_PASSFILE" ]] || ! grep -q "^$PG_ADDR:$PG_PORT:\*:$PG_ROLE:[0-9a-f]\{48\}\$" "$PG_PASSFILE"; then
+    (umask 077 && printf '%s:%s:*:%s:%s\n' "$PG_ADDR" "$PG_PORT" "$PG_ROLE" "$(openssl rand -hex 24)" \
+      >"$PG_PASSFILE.tmp") && mv "$PG_PASSFILE.tmp" "$PG_PASSFILE"
+  fi
+  chmod 0600 "$PG_PASSFILE"  # libpq ignores a .pgpass that others can read
+  local password
+  password=$(cut -d: -f5 "$PG_PASSFILE")
+  pg_admin_psql >/dev/null <<EOS
+SET log_min_error_statement = panic;
+SET log_statement = 'none';
+SELECT format('CREATE ROLE %I LOGIN', '$PG_ROLE')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') \gexec
+ALTER ROLE $PG_ROLE WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$password';
+SELECT format('CREATE DATABASE %I OWNER %I', '$PG_DATABASE', '$PG_ROLE')
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DATABASE') \gexec
+EOS
+}
+
+up_pg() {
+  init_pg
+  start_pg
+  # A server already up reads the pg_hba.conf and settings just rewritten.
+  pg_as "$PG_BIN/pg_ctl" reload -D "$PG_DATA" -s >/dev/null
+  setup_pg_role
+}
+
+pg_status() {
+  if pg_running && pg_ready; then
+    echo "postgres $PG_ADDR:$PG_PORT up (data $PG_DATA, log $PG_LOG)"
+  elif pg_running; then
+    echo "postgres $PG_ADDR:$PG_PORT starting or not accepting connections (see $PG_LOG)"
+  else
+    echo "postgres down"
+  fi
+}
+
 cmd_up() {
   [[ $EUID -eq 0 ]] || die "run as root (it starts sshd and dockerd)"
   local count=${1:-}
@@ -423,6 +601,7 @@ cmd_up() {
   start_private_registry
   build_images
   build_private_image
+  up_pg
   local n names=()
   if [[ "$SHARED_DOCKERDS" -gt 0 ]]; then
     for ((n = 1; n <= SHARED_DOCKERDS && n <= count; n++)); do names+=("d$n"); done
@@ -445,7 +624,7 @@ cmd_up() {
   write_known_hosts_and_env "$count"
   log "up: $count hosts ($((count - sshd_started)) already running, $sshd_started sshd started," \
     "$started dockerd started), registries $REG_ADDR and $PRIVATE_REG_ADDR (login)," \
-    "in $((SECONDS - t0))s"
+    "PostgreSQL $PG_ADDR:$PG_PORT, in $((SECONDS - t0))s"
   log "settings: $LAB/lab.env, hosts: $LAB/hosts.yaml, key: $LAB/client/id_ed25519"
 }
 
@@ -465,6 +644,7 @@ cmd_down() {
   wait
   stop_pidfile "$LAB/registry/registry.pid" "registry"
   stop_pidfile "$(private_registry_dir)/registry.pid" "registry (login)"
+  stop_pg
   remove_unprivileged_user
   # dockerd unmounts its layers on exit, but not the netns it bind-mounts under the
   # exec-root; nothing may be rm'd through a mount.
@@ -498,6 +678,21 @@ cmd_status() {
   else
     echo "registry (login) down"
   fi
+  pg_status
+}
+
+# lab.env as shell assignments: its values are literal (one KEY=VALUE a line, as the tests
+# read them); a value with spaces (the PostgreSQL admin conninfo) is quoted here.
+print_env() {
+  [[ -f "$LAB/lab.env" ]] || die "the lab is not up (no $LAB/lab.env)"
+  local line
+  while IFS= read -r line; do
+    if [[ "$line" == \#* || "$line" != *=* ]]; then
+      printf '%s\n' "$line"
+    else
+      printf '%s=%q\n' "${line%%=*}" "${line#*=}"
+    fi
+  done <"$LAB/lab.env"
 }
 
 need_host() {
@@ -526,7 +721,7 @@ main() {
     up) cmd_up "$@" ;;
     down) cmd_down ;;
     status) cmd_status ;;
-    env) cat "$LAB/lab.env" ;;
+    env) print_env ;;
     stop-host) need_host "${1:-}" stop-host && stop_pidfile "$(host_dir "$1")/sshd.pid" "sshd h$1" ;;
     start-host) need_host "${1:-}" start-host && start_sshd "$1" &&
       wait_for 30 "sshd of host $1" sshd_listening "$1" ;;
@@ -538,7 +733,10 @@ main() {
     start-docker) need_host "${1:-}" start-docker && start_dockerd "$(docker_index "$1")" &&
       wait_dockerd "$(docker_index "$1")" ;;
     preload) cmd_preload "$@" ;;
-    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    postgres-stop) [[ $EUID -eq 0 ]] || die "run as root"; stop_pg ;;
+    postgres-start) start_pg ;;
+    postgres-restart) restart_pg ;;
+    *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }
 
