@@ -211,7 +211,7 @@ class StateStore {
   /// project of the dump, unless `replace`: then those projects' data is deleted first, in
   /// the same transaction. Other projects are never touched. Runs, actions and drift checks
   /// get new ids here; the references to them (failures' and adoptions' run_id, release
-  /// records) follow.
+  /// records) follow (a run_id naming a run the dump does not hold becomes 0).
   virtual Status ImportState(const StateDump& dump, bool replace) = 0;
 };
 

@@ -120,12 +120,13 @@ std::string Joined(const std::vector<std::string>& names) {
   return out;
 }
 
-// A run id as written: the new id of a run the dump carried, else as it was (a failure or
-// adoption may outlive its run).
+// A run id as written: the new id of a run the dump carried, else 0 (a failure or adoption
+// may outlive its run, and the old id could name an unrelated run here), as the SQLite
+// store's import does.
 std::int64_t Remapped(const std::unordered_map<std::int64_t, std::int64_t>& new_id,
                       std::int64_t run_id) {
   auto found = new_id.find(run_id);
-  return found != new_id.end() ? found->second : run_id;
+  return found != new_id.end() ? found->second : 0;
 }
 
 Status WriteFailures(PgConnection& conn, const std::vector<StateDump::Failure>& failures,

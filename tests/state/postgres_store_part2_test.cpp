@@ -387,7 +387,7 @@ StateDump SampleDump() {
   failure.failed_at = 1005;
   dump.failures.push_back({"demo", failure});
   failure.container = "c2";
-  failure.run_id = 42;  // its run is not in the dump: kept as it is
+  failure.run_id = 42;  // its run is not in the dump: 0 in the target
   dump.failures.push_back({"demo", failure});
   Adoption adoption;
   adoption.host = "h2";
@@ -484,7 +484,7 @@ TEST_CASE(
   CHECK(ids[1] < ids[2]);
   REQUIRE(exported.failures.size() == 2);
   CHECK(exported.failures[0].failure.run_id == ids[1]);
-  CHECK(exported.failures[1].failure.run_id == 42);
+  CHECK(exported.failures[1].failure.run_id == 0);
   REQUIRE(exported.adoptions.size() == 1);
   CHECK(exported.adoptions[0].adoption.run_id == ids[2]);
 
