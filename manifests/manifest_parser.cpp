@@ -836,6 +836,24 @@ void FileParser::ParseState(const SourceLocation& key_at, const YAML::Node& v,
     sink_.Error(v_at, "\"state\" is empty");
     return;
   }
+  // The CLI refuses a password in a state URL with libpq's parser; this catches the usual
+  // forms for `jlrec validate`, which opens no state. Never quoted back: it holds a secret.
+  const std::string& url = v.Scalar();
+  const bool postgres = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  if (postgres) {
+    const std::size_t authority = url.find("://") + 3;
+    const std::size_t end = url.find_first_of("/?", authority);
+    const std::string userinfo_host = url.substr(authority, end - authority);
+    const std::size_t at_sign = userinfo_host.rfind('@');
+    const bool in_userinfo = at_sign != std::string::npos &&
+                             userinfo_host.substr(0, at_sign).find(':') != std::string::npos;
+    if (in_userinfo || url.find("password=") != std::string::npos) {
+      sink_.Error(v_at,
+                  "the state URL holds a password: leave it out of the manifest and give it as "
+                  "for every PostgreSQL client: PGPASSWORD, ~/.pgpass or PGPASSFILE");
+      return;
+    }
+  }
   if (decl_->state) {
     sink_.Error(v_at, "state is already set at " + decl_->state->where.file + ":" +
                           std::to_string(decl_->state->where.line));
