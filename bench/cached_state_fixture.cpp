@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   // The state key jlrec will find beside the state file: the snapshots' script digests are
   // keyed with it, as a refresh would have recorded them.
   auto key = NewStateKey();
-  if (key.ok()) key = SaveStateKey(argv[2], *key);
+  if (key.ok()) key = SaveStateKeyFile(StateKeyPath(argv[2]), *key);
   if (!key.ok()) {
     std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
     return 1;

@@ -20,9 +20,9 @@ namespace {
 // How an option's value completes, by its long name: the files, the fixed lists, the
 // manifest's names. Any other value (a number, a duration, an image) is free text.
 CompletionOption ValueOf(const std::string& long_name) {
-  static const std::set<std::string> kFiles = {"manifest",    "state",      "log-file",
-                                               "known-hosts", "ssh-config", "token-file",
-                                               "out",         "output",     "textfile"};
+  static const std::set<std::string> kFiles = {
+      "manifest",   "state", "log-file", "known-hosts", "ssh-config",
+      "token-file", "out",   "output",   "textfile",    "state-key"};
   static const std::map<std::string, std::vector<std::string>> kChoices = {
       {"log-level", {"trace", "debug", "info", "warn", "error"}},
       {"lock", {"apply", "drift"}},

@@ -19,6 +19,7 @@
 #include "cli/state_key_for_run.h"
 #include "manifests/source_files.h"
 #include "serve/server.h"
+#include "state/open_state_store.h"
 
 namespace jlrec::cli {
 namespace {
@@ -145,8 +146,10 @@ int RunServe(const std::vector<std::string>& args) {
     return 1;
   }
   const std::string manifest = *located;
-  const std::string state_path = StatePathFor(common, manifest);
-  auto key = StateKeyFor(state_path);
+  const StateChoice* chosen = StateFor(common, manifest);
+  if (!chosen) return 1;
+  const StateChoice state = *chosen;
+  auto key = StateKeyFor(state.key_path);
   if (!key.ok()) {
     std::cerr << "jlrec: " << key.status().message() << "\n";
     return 1;
@@ -160,10 +163,9 @@ int RunServe(const std::vector<std::string>& args) {
       return Status::InvalidArgument("the manifest does not load: " + diagnostics.str());
     return std::move(*desired);
   };
-  access.open_store = [state_path]() -> Result<std::unique_ptr<StateStore>> {
-    auto store = OpenStateStoreAt(state_path);
-    if (!store) return Status::IoError("cannot open the state file " + state_path);
-    return store;
+  access.open_store = [location = state.location]() -> Result<std::unique_ptr<StateStore>> {
+    // Its own error, not OpenStateStoreAt's print: a request's failure is the API's to tell.
+    return jlrec::OpenStateStore(location);
   };
   access.make_reconciler = [common](const DesiredState& desired, StateStore& store) {
     return MakeReconciler(common, desired, store);
@@ -176,6 +178,10 @@ int RunServe(const std::vector<std::string>& args) {
       return 1;
     }
     SetOutcomeProject(desired->project);
+    // The state must take this checkout's key before the server writes anything keyed (a
+    // drift check's digests): a key the state does not hold stops it here, with what to do.
+    auto store = OpenStateStoreAt(state.location);
+    if (!store || !ClaimStateKeyOrReport(*store, desired->project, state)) return 1;
   }
 
   // SIGTERM/SIGINT are taken by one thread (sigwait), never by a handler: shutting down

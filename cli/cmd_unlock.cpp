@@ -4,6 +4,7 @@
 #include "cli/command.h"
 #include "cli/run_context.h"
 #include "cli/run_outcome.h"
+#include "model/lock_holder.h"
 #include "model/suggestion.h"
 
 namespace jlrec::cli {
@@ -31,28 +32,41 @@ int RunUnlock(const std::vector<std::string>& args) {
   if (!desired) return 1;
   auto store = OpenStateStore(common, *desired);
   if (!store) return 1;
+  const StateChoice* state = StateFor(common, desired->manifest_path);
+  const bool shared = state && state->location.is_postgres();
   std::string name = which + ":" + desired->project;
   AddOutcome("lock", name);
   if (!force) {
     auto holder = store->LockHolder(name);
-    AddOutcome("result", holder.ok() && holder->has_value() ? "held" : "free");
-    if (holder.ok() && holder->has_value())
-      std::cout << "Lock " << name << " is held by " << (*holder)->owner << " (pid "
-                << (*holder)->pid << " on " << (*holder)->hostname
-                << "). Pass --force to remove it.\n";
-    else
+    if (!holder.ok()) {
+      AddOutcome("result", "error");
+      std::cerr << "jlrec: " << holder.status().message() << "\n";
+      return 1;
+    }
+    AddOutcome("result", holder->has_value() ? "held" : "free");
+    if (!holder->has_value()) {
       std::cout << "Lock " << name << " is free.\n";
+      return 1;
+    }
+    std::cout << "Lock " << name << ": " << DescribeLockHolder(**holder) << ".\n";
+    // PostgreSQL frees a lock with its holder's session: a lock still held has a live holder.
+    if (shared)
+      std::cout << "It is freed when that process ends (the database ends its session); "
+                   "--force is refused while it lives.\n";
+    else
+      std::cout << "Pass --force to remove it (only if that process is gone).\n";
     return 1;
   }
   auto prev = store->ForceUnlock(name);
   if (!prev.ok()) {
-    std::cerr << "jlrec: " << prev.status().message() << "\n";
+    // kConflict: the holder's session lives (PostgreSQL): the message names it.
+    AddOutcome("result", prev.status().code() == Status::Code::kConflict ? "refused" : "error");
+    std::cerr << "jlrec unlock: " << prev.status().message() << "\n";
     return 1;
   }
   AddOutcome("result", prev->has_value() ? "removed" : "was-free");
   if (prev->has_value())
-    std::cout << "Removed lock " << name << " held by " << (*prev)->owner << " (pid "
-              << (*prev)->pid << " on " << (*prev)->hostname << ").\n";
+    std::cout << "Removed lock " << name << ", " << DescribeLockHolder(**prev) << ".\n";
   else
     std::cout << "Lock " << name << " was free.\n";
   return 0;

@@ -43,19 +43,21 @@ std::optional<PlanRun> MakePlanRun(
     std::cerr << "jlrec: " << located.status().message() << "\n";
     return std::nullopt;
   }
-  const std::string state_path = StatePathFor(common, *located);
-  auto key = StateKeyFor(state_path);
+  const StateChoice* state = StateFor(common, *located);
+  if (!state) return std::nullopt;
+  auto key = StateKeyFor(state->key_path);
   if (!key.ok()) {
     std::cerr << "jlrec: " << key.status().message() << "\n";
     return std::nullopt;
   }
   PlanRun run;
   std::optional<DesiredState> desired;
-  // Only an existing state file is opened before the manifest is known to be valid, so a
-  // broken manifest never leaves a new state file behind.
+  // Only an existing state file (or a database) is opened before the manifest is known to
+  // be valid, so a broken manifest never leaves a new state file behind.
   std::error_code ec;
-  if (!flags.refresh && flags.digests_suffice && std::filesystem::exists(state_path, ec)) {
-    run.store = OpenStateStoreAt(state_path);
+  if (!flags.refresh && flags.digests_suffice &&
+      (state->location.is_postgres() || std::filesystem::exists(state->location.target, ec))) {
+    run.store = OpenStateStoreAt(state->location);
     if (!run.store) return std::nullopt;
     desired = LoadCachedManifest(*located, *run.store, *key, std::cerr);
   }
@@ -77,9 +79,11 @@ std::optional<PlanRun> MakePlanRun(
   }
 
   if (!run.store) {
-    run.store = OpenStateStoreAt(state_path);
+    run.store = OpenStateStoreAt(state->location);
     if (!run.store) return std::nullopt;
   }
+  // Before anything keyed is written: a checkout whose key is not the state's is refused.
+  if (!ClaimStateKeyOrReport(*run.store, desired->project, *state)) return std::nullopt;
   SaveManifestCache(*located, *desired, inputs, diagnostics, *run.store, *key);
   if (before_refresh && !before_refresh(*desired, *run.store, run.lock)) return std::nullopt;
 

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <map>
+#include <tuple>
 #include <utility>
 
 #include "cli/color_policy.h"
@@ -22,15 +24,19 @@
 #include "model/suggestion.h"
 #include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
-#include "state/sqlite_state_store.h"
-#include "state/state_path.h"
+#include "state/open_state_store.h"
 
 namespace jlrec::cli {
 
 void AddCommonOptions(po::options_description& desc, CommonFlags& f) {
   desc.add_options()("manifest,m", po::value(&f.manifest),
                      "manifest file or directory (default: $JLREC_MANIFEST, else ./jlrec.yaml)")(
-      "state", po::value(&f.state), "state file (default: .jlrec/state.db beside the manifest)");
+      "state", po::value(&f.state)->value_name("FILE|URL"),
+      "state: an SQLite file or postgresql://USER@HOST[:PORT]/DB (default: $JLREC_STATE, else "
+      "the manifest's state:, else .jlrec/state.db beside the manifest)")(
+      "state-key", po::value(&f.state_key)->value_name("FILE"),
+      "the state key file (default: $JLREC_STATE_KEY, else STATE.key for a file, "
+      ".jlrec/postgresql-state.key beside the manifest for PostgreSQL)");
   AddLoggingOptions(desc, f);
 }
 
@@ -218,7 +224,9 @@ std::optional<DesiredState> LoadDesiredState(const CommonFlags& f) {
     std::cerr << "jlrec: " << located.status().message() << "\n";
     return std::nullopt;
   }
-  auto key = StateKeyFor(StatePathFor(f, *located));
+  const StateChoice* state = StateFor(f, *located);
+  if (!state) return std::nullopt;
+  auto key = StateKeyFor(state->key_path);
   if (!key.ok()) {
     std::cerr << "jlrec: " << key.status().message() << "\n";
     return std::nullopt;
@@ -228,22 +236,44 @@ std::optional<DesiredState> LoadDesiredState(const CommonFlags& f) {
   return desired;
 }
 
-std::string StatePathFor(const CommonFlags& f, const std::string& manifest_path) {
-  return f.state.empty() ? DefaultStatePath(manifest_path) : f.state;
+const StateChoice* StateFor(const CommonFlags& f, const std::string& manifest_path) {
+  // One choice per process: the manifest's state: is read once, whoever asks.
+  static std::map<std::tuple<std::string, std::string, std::string>, StateChoice> chosen;
+  const auto key = std::make_tuple(f.state, f.state_key, manifest_path);
+  if (auto it = chosen.find(key); it != chosen.end()) return &it->second;
+  auto choice = ChooseState(f.state, f.state_key, manifest_path);
+  if (!choice.ok()) {
+    std::cerr << "jlrec: " << choice.status().message() << "\n";
+    return nullptr;
+  }
+  // A shared state is worth naming in the log (never a password: the URL holds none).
+  if (choice->location.is_postgres()) AddOutcome("state", choice->location.Display());
+  return &chosen.emplace(key, std::move(*choice)).first->second;
 }
 
 std::unique_ptr<StateStore> OpenStateStore(const CommonFlags& f, const DesiredState& desired) {
-  return OpenStateStoreAt(StatePathFor(f, desired.manifest_path));
+  const StateChoice* state = StateFor(f, desired.manifest_path);
+  if (!state) return nullptr;
+  auto store = OpenStateStoreAt(state->location);
+  if (!store || !ClaimStateKeyOrReport(*store, desired.project, *state)) return nullptr;
+  return store;
 }
 
-std::unique_ptr<StateStore> OpenStateStoreAt(const std::string& path) {
-  auto store = OpenSqliteStateStore(path);
+std::unique_ptr<StateStore> OpenStateStoreAt(const StateLocation& location) {
+  auto store = jlrec::OpenStateStore(location);
   if (!store.ok()) {
-    std::cerr << "jlrec: state " << path << ": " << store.status().message() << "\n";
+    std::cerr << "jlrec: state " << location.Display() << ": " << store.status().message() << "\n";
     return nullptr;
   }
-  SavePendingStateKey(path);
   return std::move(*store);
+}
+
+bool ClaimStateKeyOrReport(StateStore& store, const std::string& project,
+                           const StateChoice& state) {
+  Status claimed = ClaimStateKey(store, project, state.key_path);
+  if (!claimed.ok())
+    std::cerr << "jlrec: state " << state.location.Display() << ": " << claimed.message() << "\n";
+  return claimed.ok();
 }
 
 RefreshOptions MakeRefreshOptions(const CommonFlags& f) {
@@ -270,8 +300,8 @@ std::unique_ptr<Reconciler> MakeReconciler(const CommonFlags& flags, const Desir
   // providers keep it for the pulls of an apply that follows.
   options.connect.registry_auth = MakeRegistryAuth(desired.registries);
   // The key the manifest's digests were made under (already known: the manifest is loaded).
-  if (auto key = StateKeyFor(StatePathFor(flags, desired.manifest_path)); key.ok())
-    options.script_key = *key;
+  if (const StateChoice* state = StateFor(flags, desired.manifest_path))
+    if (auto key = StateKeyFor(state->key_path); key.ok()) options.script_key = *key;
   return std::make_unique<Reconciler>(MakeSshProviderFactory(), store, std::move(options));
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/state_choice.h"
 #include "engine/reconciler.h"
 #include "engine/refresh.h"
 #include "engine/scoped_lock.h"
@@ -24,14 +25,15 @@ namespace po = boost::program_options;
 
 /// Flags every host-touching subcommand accepts.
 struct CommonFlags {
-  std::string manifest;               ///< -m/--manifest ("" = $JLREC_MANIFEST, else ./jlrec.yaml)
-  std::string state;                  ///< --state ("" = .jlrec/state.db beside the manifest)
-  bool debug = false;                 ///< -v: debug logging (= --log-level debug)
-  std::string log_level;              ///< --log-level ("" = -v, else $JLREC_LOG, else warn)
-  std::string log_file;               ///< --log-file ("" = $JLREC_LOG_FILE; rotated)
-  bool no_color = false;              ///< --no-color
-  std::string known_hosts;            ///< --known-hosts
-  std::string ssh_config;             ///< --ssh-config ("" = ~/.ssh/config, /etc/ssh/ssh_config)
+  std::string manifest;     ///< -m/--manifest ("" = $JLREC_MANIFEST, else ./jlrec.yaml)
+  std::string state;        ///< --state ("" = $JLREC_STATE, the manifest's state:, .jlrec/state.db)
+  std::string state_key;    ///< --state-key ("" = $JLREC_STATE_KEY, else beside the state)
+  bool debug = false;       ///< -v: debug logging (= --log-level debug)
+  std::string log_level;    ///< --log-level ("" = -v, else $JLREC_LOG, else warn)
+  std::string log_file;     ///< --log-file ("" = $JLREC_LOG_FILE; rotated)
+  bool no_color = false;    ///< --no-color
+  std::string known_hosts;  ///< --known-hosts
+  std::string ssh_config;   ///< --ssh-config ("" = ~/.ssh/config, /etc/ssh/ssh_config)
   bool accept_new_host_keys = false;  ///< --accept-new-host-keys
   int parallelism = 32;               ///< hosts refreshed at once
   double connect_timeout = 10;        ///< seconds
@@ -42,7 +44,7 @@ struct CommonFlags {
   bool info_on_stderr = false;
 };
 
-/// Adds -m, --state and the logging options (AddLoggingOptions) to `desc`.
+/// Adds -m, --state, --state-key and the logging options (AddLoggingOptions) to `desc`.
 void AddCommonOptions(po::options_description& desc, CommonFlags& flags);
 /// Adds -v, --log-level, --log-file, --no-color to `desc`.
 void AddLoggingOptions(po::options_description& desc, CommonFlags& flags);
@@ -105,14 +107,22 @@ void SetupLogging(const CommonFlags& flags);
 /// Finds and loads the manifest (printing diagnostics to stderr); nullopt on any error.
 std::optional<DesiredState> LoadDesiredState(const CommonFlags& flags);
 
-/// Opens the state store (--state, else beside the manifest); prints the error on failure.
+/// The state and key file of a run on the manifest at `manifest_path` (ChooseState with
+/// --state and --state-key), the same for every call of one process; prints why and returns
+/// nullptr when a value is bad.
+const StateChoice* StateFor(const CommonFlags& flags, const std::string& manifest_path);
+
+/// Opens the state store of `desired` (StateFor) and checks that it holds the project's
+/// digests under this checkout's key (ClaimStateKey); prints the error on failure.
 std::unique_ptr<StateStore> OpenStateStore(const CommonFlags& flags, const DesiredState& desired);
 
-/// The state file path: --state, else beside the manifest at `manifest_path`.
-std::string StatePathFor(const CommonFlags& flags, const std::string& manifest_path);
+/// Opens the state store at `location`; prints the error on failure. The caller claims the
+/// key (ClaimStateKeyOrReport) once the project is known, before anything keyed is written.
+std::unique_ptr<StateStore> OpenStateStoreAt(const StateLocation& location);
 
-/// Opens the state store at `path`; prints the error on failure.
-std::unique_ptr<StateStore> OpenStateStoreAt(const std::string& path);
+/// ClaimStateKey for `project` with `state`'s key file; prints the error and returns false
+/// when the store refuses the key or cannot be asked.
+bool ClaimStateKeyOrReport(StateStore& store, const std::string& project, const StateChoice& state);
 
 /// Refresh settings from the flags.
 RefreshOptions MakeRefreshOptions(const CommonFlags& flags);

@@ -52,10 +52,10 @@ struct LoadSession {
   }
 
   void Parse(const std::string& yaml, const std::string& path, bool is_root,
-             std::vector<Located<std::string>>* includes) {
+             std::vector<Located<std::string>>* includes, bool is_included = false) {
     try {
-      all_yaml &=
-          ParseManifestFile(yaml, path, ManifestFileRole{is_root}, getenv, &decl, includes, sink);
+      all_yaml &= ParseManifestFile(yaml, path, ManifestFileRole{is_root, is_included}, getenv,
+                                    &decl, includes, sink);
     } catch (const std::exception& e) {
       sink.Error(SourceLocation{path, 0, 0}, std::string("cannot load the manifest: ") + e.what());
       all_yaml = false;
@@ -73,7 +73,7 @@ struct LoadSession {
         continue;
       }
       if (auto text = Read(include.value, include.where)) {
-        Parse(*text, include.value, false, nullptr);
+        Parse(*text, include.value, false, nullptr, /*is_included=*/true);
       }
     }
   }

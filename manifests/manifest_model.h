@@ -94,6 +94,8 @@ struct UnitDecl {
 struct ManifestDecl {
   std::string path;  ///< what the user gave (file or folder)
   std::optional<Located<std::string>> project;
+  /// The `state:` key (the CLI reads it before the load: manifests/state_setting.h).
+  std::optional<Located<std::string>> state;
   std::optional<Located<int>> max_per_host;
   SettingsLayer defaults;
   std::optional<SourceLocation> defaults_at;  ///< where `defaults:` was declared, if it was

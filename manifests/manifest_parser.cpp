@@ -18,9 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTopLevelKeys = {"version",       "project", "include",   "defaults",
-                                                "host_defaults", "hosts",   "groups",    "units",
-                                                "max_per_host",  "apply",   "registries"};
+const std::vector<std::string> kTopLevelKeys = {
+    "version", "project", "include",      "defaults", "host_defaults", "hosts",
+    "groups",  "units",   "max_per_host", "apply",    "registries",    "state"};
 const std::vector<std::string> kLayerKeys = {
     "image", "command",    "network_mode", "volumes",     "restart",        "ports",       "labels",
     "env",   "secret_env", "template",     "healthcheck", "enable_monitor", "runtime_mode"};
@@ -148,6 +148,8 @@ class FileParser {
   void ParseUnits(const YAML::Node& node, const SourceLocation& at);
   void ParseUnit(const YAML::Node& node, const SourceLocation& at);
   void SetMaxPerHost(const YAML::Node& value, const SourceLocation& at);
+  void ParseState(const SourceLocation& key_at, const YAML::Node& v, const SourceLocation& v_at,
+                  const ManifestFileRole& role);
   void ParseRegistries(const YAML::Node& node, const SourceLocation& at);
   void ParseRegistry(const std::string& registry, const YAML::Node& node, const SourceLocation& at,
                      RegistryDecl* out);
@@ -816,6 +818,50 @@ void FileParser::ParseRegistry(const std::string& registry, const YAML::Node& no
     sink_.Error(at, what + " has no \"password\" (a ${VAR} reference)");
 }
 
+void FileParser::ParseState(const SourceLocation& key_at, const YAML::Node& v,
+                            const SourceLocation& v_at, const ManifestFileRole& role) {
+  // Where the state lives decides the key the load's digests are made under, so it is read
+  // before the load, from the files a load starts from: never from an included one.
+  if (role.is_included) {
+    sink_.Error(key_at,
+                "\"state\" is only allowed in the top manifest file (or a file of a manifest "
+                "folder)");
+    return;
+  }
+  if (!v.IsScalar()) {
+    TypeError(v_at, "state", "a string (an SQLite file or a postgresql:// URL)", v);
+    return;
+  }
+  if (v.Scalar().empty()) {
+    sink_.Error(v_at, "\"state\" is empty");
+    return;
+  }
+  // The CLI refuses a password in a state URL with libpq's parser; this catches the usual
+  // forms for `jlrec validate`, which opens no state. Never quoted back: it holds a secret.
+  const std::string& url = v.Scalar();
+  const bool postgres = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  if (postgres) {
+    const std::size_t authority = url.find("://") + 3;
+    const std::size_t end = url.find_first_of("/?", authority);
+    const std::string userinfo_host = url.substr(authority, end - authority);
+    const std::size_t at_sign = userinfo_host.rfind('@');
+    const bool in_userinfo = at_sign != std::string::npos &&
+                             userinfo_host.substr(0, at_sign).find(':') != std::string::npos;
+    if (in_userinfo || url.find("password=") != std::string::npos) {
+      sink_.Error(v_at,
+                  "the state URL holds a password: leave it out of the manifest and give it as "
+                  "for every PostgreSQL client: PGPASSWORD, ~/.pgpass or PGPASSFILE");
+      return;
+    }
+  }
+  if (decl_->state) {
+    sink_.Error(v_at, "state is already set at " + decl_->state->where.file + ":" +
+                          std::to_string(decl_->state->where.line));
+    return;
+  }
+  decl_->state = Located<std::string>{v.Scalar(), v_at};
+}
+
 void FileParser::ParseRoot(const YAML::Node& root, const ManifestFileRole& role,
                            std::vector<Located<std::string>>* includes) {
   const SourceLocation file_at{path_, 1, 1};
@@ -885,6 +931,8 @@ void FileParser::ParseRoot(const YAML::Node& root, const ManifestFileRole& role,
                            const SourceLocation& value_at) { SetMaxPerHost(value, value_at); });
         } else if (key == "registries") {
           ParseRegistries(v, v_at);
+        } else if (key == "state") {
+          ParseState(key_at, v, v_at, role);
         }
       });
 }

@@ -14,6 +14,9 @@ namespace jlrec {
 /// How one manifest file takes part in a (possibly multi-file) manifest.
 struct ManifestFileRole {
   bool is_root = true;  ///< the file given by the user: the only one allowed `include:`
+  /// A file the root file includes: it may not set `state:` (read before the load, from the
+  /// file given or a folder's files only: manifests/state_setting.h).
+  bool is_included = false;
 };
 
 /// Parses one YAML document `yaml` read from `path` and merges it into `decl`; every

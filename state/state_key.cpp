@@ -75,9 +75,7 @@ Status WriteKey(const std::string& path, const std::string& key) {
 
 std::string StateKeyPath(const std::string& state_path) { return state_path + ".key"; }
 
-Result<std::string> LoadStateKey(const std::string& state_path) {
-  return ReadKey(StateKeyPath(state_path));
-}
+Result<std::string> LoadStateKeyFile(const std::string& key_path) { return ReadKey(key_path); }
 
 Result<std::string> NewStateKey() {
   std::string key(kKeyBytes, '\0');
@@ -86,12 +84,27 @@ Result<std::string> NewStateKey() {
   return key;
 }
 
-Result<std::string> SaveStateKey(const std::string& state_path, const std::string& key) {
+Result<std::string> SaveStateKeyFile(const std::string& key_path, const std::string& key) {
   if (key.size() != kKeyBytes)
     return Status::InvalidArgument("a state key has " + std::to_string(kKeyBytes) + " bytes");
-  const std::string path = StateKeyPath(state_path);
-  if (Status written = WriteKey(path, key); !written.ok()) return written;
-  return ReadKey(path);
+  // The PostgreSQL key's default home (<manifest dir>/.jlrec/) may not exist yet: no state
+  // file was ever made there.
+  const std::size_t slash = key_path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    const std::string folder = key_path.substr(0, slash);
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST)
+      return Status::IoError(Errno("cannot make the folder of the state key", folder));
+  }
+  if (Status written = WriteKey(key_path, key); !written.ok()) return written;
+  return ReadKey(key_path);
+}
+
+Status RemoveStateKeyFile(const std::string& key_path, const std::string& key) {
+  auto there = ReadKey(key_path);
+  if (!there.ok() || *there != key) return Status::Ok();
+  if (::unlink(key_path.c_str()) != 0 && errno != ENOENT)
+    return Status::IoError(Errno("cannot remove the state key", key_path));
+  return Status::Ok();
 }
 
 std::string DefaultStateKeyPath(const StateLocation& location, const std::string& manifest_path) {

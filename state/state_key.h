@@ -26,18 +26,23 @@ std::string DefaultStateKeyPath(const StateLocation& location, const std::string
 /// would confirm a guess of the key or of any secret.
 std::string StateKeyId(const std::string& key);
 
-/// The 32-byte key of the state file `state_path`, read from StateKeyPath(). kNotFound when
-/// there is none. kInvalidArgument when the file is not a regular file of 32 bytes (a FIFO or
-/// a symbolic link is never followed into), or anyone may read it (its mode gives "other"
-/// any access).
-Result<std::string> LoadStateKey(const std::string& state_path);
+/// The 32-byte key in the key file `key_path` (for an SQLite state: StateKeyPath(state)).
+/// kNotFound when there is none. kInvalidArgument when the file is not a regular file of 32
+/// bytes (a FIFO or a symbolic link is never followed into), or anyone may read it (its mode
+/// gives "other" any access).
+Result<std::string> LoadStateKeyFile(const std::string& key_path);
 
-/// A new random key, for a state file that has none yet.
+/// A new random key, for a state that has none yet.
 Result<std::string> NewStateKey();
 
-/// Writes `key` (mode 0600, synced, whole before it is visible) as the key of `state_path`
+/// Writes `key` (mode 0600, synced, whole before it is visible) to the key file `key_path`
 /// unless one is there already, and returns the key that is there now: `key`, or the one a
-/// concurrent jlrec saved first.
-Result<std::string> SaveStateKey(const std::string& state_path, const std::string& key);
+/// concurrent jlrec saved first. The file's folder is made (mode 0700) when it is missing,
+/// not its parents.
+Result<std::string> SaveStateKeyFile(const std::string& key_path, const std::string& key);
+
+/// Removes the key file `key_path` when it holds `key` (a key this process saved and must
+/// not leave behind); ok when it is gone or holds another key.
+Status RemoveStateKeyFile(const std::string& key_path, const std::string& key);
 
 }  // namespace jlrec

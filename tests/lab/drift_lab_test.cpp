@@ -151,7 +151,7 @@ TEST_CASE("two concurrent drift checks of one project don't both run", "[lab][dr
   }
   // Wait until the first holds the drift lock (`unlock` without --force only reports).
   for (int i = 0; i < 300; ++i) {
-    if (Contains(p.Jlrec({"unlock", "--lock", "drift"}).out, "is held by")) break;
+    if (Contains(p.Jlrec({"unlock", "--lock", "drift"}).out, "locked by")) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   auto second = p.Jlrec({"drift", "--quiet"});
