@@ -28,9 +28,10 @@ std::vector<Adoption> ListOrFail(StateStore& store, const std::string& project) 
 }
 
 TEST_CASE("an adoption lists back with every field identical, per project, in host order",
-          "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   REQUIRE(store->SaveAdoption("jl", AdoptionOf("h2", "b")).ok());
   REQUIRE(store->SaveAdoption("jl", AdoptionOf("h1", "z")).ok());
   REQUIRE(store->SaveAdoption("other", AdoptionOf("h1", "a")).ok());
@@ -42,9 +43,10 @@ TEST_CASE("an adoption lists back with every field identical, per project, in ho
 }
 
 TEST_CASE("a new adoption of the same container replaces the earlier one, clearing forgets it",
-          "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   Adoption first = AdoptionOf("h1", "web");
   Adoption again = first;
   again.container_id = "another";

@@ -18,9 +18,11 @@ DriftCheckRecord Check(std::int64_t at, const std::string& result,
   return check;
 }
 
-TEST_CASE("drift checks are recorded with their findings and listed newest first", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("drift checks are recorded with their findings and listed newest first",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   const std::vector<DriftFinding> findings = {{"h1/master", "stopped", "exited (137)"},
                                               {"h2/worker", "script_changed", "sha256 abc != def"},
                                               {"h3", "unknown", "connect: connection refused"}};
@@ -57,18 +59,21 @@ TEST_CASE("drift checks are recorded with their findings and listed newest first
   CHECK(other->empty());
 }
 
-TEST_CASE("a drift check with an unknown result is refused and nothing is recorded", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a drift check with an unknown result is refused and nothing is recorded",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   auto refused = store->RecordDriftCheck(Check(100, "maybe", {{"h1/a", "missing", ""}}));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == Status::Code::kInvalidArgument);
   CHECK(store->ListDriftChecks("demo", 0, 0)->empty());
 }
 
-TEST_CASE("a drift check recorded with no time gets the current time", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a drift check recorded with no time gets the current time", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   REQUIRE(store->RecordDriftCheck(Check(0, "error")).ok());
   auto checks = store->ListDriftChecks("demo", 0, 0);
   REQUIRE(checks.ok());

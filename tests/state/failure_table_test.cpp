@@ -30,9 +30,10 @@ std::vector<ActionFailure> ListOrFail(StateStore& store, const std::string& proj
   return std::move(*listed);
 }
 
-TEST_CASE("a saved failure lists back with every field identical", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a saved failure lists back with every field identical", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   ActionFailure kept = Failure("h1", "web", "exit 1: \"quoted\"\nsecond line ✓");
   ActionFailure bare;  // what a failure knows at the least
   bare.host = "h2";
@@ -42,13 +43,14 @@ TEST_CASE("a saved failure lists back with every field identical", "[state]") {
   REQUIRE(store->SaveFailure("demo", bare).ok());
 
   // A second store object (as another process would) reads the same thing back.
-  auto reader = test::OpenStoreOrFail(dir.File("state.db"));
+  auto reader = state.Open();
   CHECK(ListOrFail(*reader, "demo") == std::vector<ActionFailure>{kept, bare});
 }
 
-TEST_CASE("a new failure of the same container replaces the earlier one", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a new failure of the same container replaces the earlier one", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   REQUIRE(store->SaveFailure("demo", Failure("h1", "web")).ok());
   REQUIRE(store->SaveFailure("demo", Failure("h1", "db")).ok());
   ActionFailure later = Failure("h1", "web", "start: port is already allocated");
@@ -60,9 +62,10 @@ TEST_CASE("a new failure of the same container replaces the earlier one", "[stat
   CHECK(ListOrFail(*store, "demo") == std::vector<ActionFailure>{Failure("h1", "db"), later});
 }
 
-TEST_CASE("clearing a failure forgets only it, and clearing none is fine", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("clearing a failure forgets only it, and clearing none is fine", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   REQUIRE(store->SaveFailure("demo", Failure("h1", "web")).ok());
   REQUIRE(store->SaveFailure("demo", Failure("h2", "web")).ok());
   REQUIRE(store->SaveFailure("other", Failure("h1", "web")).ok());
@@ -76,9 +79,10 @@ TEST_CASE("clearing a failure forgets only it, and clearing none is fine", "[sta
   CHECK(ListOrFail(*store, "demo").size() == 1);
 }
 
-TEST_CASE("failures are listed by host then container, each project its own", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("failures are listed by host then container, each project its own", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   for (const auto& [host, container] : std::vector<std::pair<std::string, std::string>>{
            {"h2", "a"}, {"h10", "b"}, {"h1", "z"}, {"h1", "B"}, {"h1", "a"}})
     REQUIRE(store->SaveFailure("demo", Failure(host, container)).ok());

@@ -2,7 +2,6 @@
 // order, replaced as a whole, gone with its run.
 #include <catch2/catch.hpp>
 
-#include "state/sqlite_db.h"
 #include "state/state_test_support.h"
 
 namespace jlrec {
@@ -42,9 +41,11 @@ std::vector<ReleasedContainer> ListOrFail(StateStore& store, std::int64_t run_id
   return std::move(*listed);
 }
 
-TEST_CASE("a release record reads back in recorded order with every field identical", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a release record reads back in recorded order with every field identical",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   const std::int64_t run = BeginApply(*store);
   ReleasedContainer gone = Released("h2", "old", "succeeded");
   gone.action = "remove";
@@ -59,13 +60,14 @@ TEST_CASE("a release record reads back in recorded order with every field identi
   REQUIRE(store->RecordRelease(run, record).ok());
 
   // A second store object (as another process would) reads the same thing back.
-  auto reader = test::OpenStoreOrFail(dir.File("state.db"));
+  auto reader = state.Open();
   CHECK(ListOrFail(*reader, run) == record);
 }
 
-TEST_CASE("a run with no recorded release has an empty release record", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a run with no recorded release has an empty release record", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   const std::int64_t run = BeginApply(*store);
   const std::int64_t other = BeginApply(*store);
   REQUIRE(store->RecordRelease(other, {Released("h1", "web")}).ok());
@@ -73,9 +75,10 @@ TEST_CASE("a run with no recorded release has an empty release record", "[state]
   CHECK(ListOrFail(*store, 77).empty());
 }
 
-TEST_CASE("recording a run's release again replaces its earlier record only", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("recording a run's release again replaces its earlier record only", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   const std::int64_t run = BeginApply(*store);
   const std::int64_t other = BeginApply(*store);
   REQUIRE(store->RecordRelease(run, {Released("h1", "a"), Released("h1", "b")}).ok());
@@ -90,9 +93,11 @@ TEST_CASE("recording a run's release again replaces its earlier record only", "[
   CHECK(ListOrFail(*store, other) == std::vector<ReleasedContainer>{Released("h9", "z")});
 }
 
-TEST_CASE("recording the release of a run the journal does not hold is not found", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("recording the release of a run the journal does not hold is not found",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   std::vector<ReleasedContainer> record;
   SECTION("with containers") { record = {Released("h1", "web")}; }
   SECTION("empty") {}
@@ -102,42 +107,34 @@ TEST_CASE("recording the release of a run the journal does not hold is not found
   CHECK(ListOrFail(*store, 77).empty());
 }
 
-TEST_CASE("a release record is deleted together with its run", "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
-  auto store = test::OpenStoreOrFail(path);
+TEST_CASE("a release record is deleted together with its run", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   const std::int64_t run = BeginApply(*store);
   const std::int64_t kept = BeginApply(*store);
   REQUIRE(store->RecordRelease(run, {Released("h1", "a"), Released("h2", "b")}).ok());
   REQUIRE(store->RecordRelease(kept, {Released("h1", "a")}).ok());
-  {
-    Result<SqliteDatabase> db = SqliteDatabase::Open(path);
-    REQUIRE(db.ok());
-    REQUIRE(db->Exec("PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = " + std::to_string(run))
-                .ok());
-    Result<SqliteStatement> rows =
-        db->Prepare("SELECT COUNT(*) FROM release_containers WHERE run_id = ?1");
-    REQUIRE(rows.ok());
-    rows->BindInt(1, run);
-    REQUIRE(*rows->Step());
-    CHECK(rows->ColumnInt(0) == 0);
-  }
+  // SQLite enforces foreign keys per connection: this one must ask for them, as jlrec's do.
+  const std::string pragma =
+      state.backend() == test::StateBackend::kSqlite ? "PRAGMA foreign_keys = ON; " : "";
+  REQUIRE(state.ExecSql(pragma + "DELETE FROM runs WHERE id = " + std::to_string(run)).ok());
+  auto left = state.QueryText("SELECT COUNT(*) FROM release_containers WHERE run_id = " +
+                              std::to_string(run));
+  REQUIRE(left.ok());
+  CHECK(*left == "0");
   CHECK(ListOrFail(*store, run).empty());
   CHECK(ListOrFail(*store, kept).size() == 1);
 }
 
 TEST_CASE("a release record with a malformed groups list is an error naming the column",
-          "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
-  auto store = test::OpenStoreOrFail(path);
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   const std::int64_t run = BeginApply(*store);
   REQUIRE(store->RecordRelease(run, {Released("h1", "web")}).ok());
-  {
-    Result<SqliteDatabase> db = SqliteDatabase::Open(path);
-    REQUIRE(db.ok());
-    REQUIRE(db->Exec("UPDATE release_containers SET groups = '[\"product\"'").ok());
-  }
+  REQUIRE(state.ExecSql("UPDATE release_containers SET groups = '[\"product\"'").ok());
   auto listed = store->ListRelease(run);
   REQUIRE_FALSE(listed.ok());
   CHECK(listed.status().code() == Status::Code::kIoError);

@@ -16,9 +16,11 @@ ResolvedManifestRecord Record(const std::string& manifest, const std::string& di
   return r;
 }
 
-TEST_CASE("a resolved manifest record loads back byte for byte, by manifest path", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a resolved manifest record loads back byte for byte, by manifest path",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   auto none = store->LoadResolvedManifest("/m/jlrec.yaml");
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
@@ -28,7 +30,7 @@ TEST_CASE("a resolved manifest record loads back byte for byte, by manifest path
 
   REQUIRE(store->SaveResolvedManifest(Record("/m/jlrec.yaml", "d1")).ok());
   REQUIRE(store->SaveResolvedManifest(Record("/other/jlrec.yaml", "d9")).ok());
-  auto reader = test::OpenStoreOrFail(dir.File("state.db"));
+  auto reader = state.Open();
   auto got = reader->LoadResolvedManifest("/m/jlrec.yaml");
   REQUIRE(got.ok());
   REQUIRE(got->has_value());
@@ -40,9 +42,10 @@ TEST_CASE("a resolved manifest record loads back byte for byte, by manifest path
   CHECK(*reader->ResolvedManifestDigest("/other/jlrec.yaml") == "d9");
 }
 
-TEST_CASE("saving a manifest's resolution again replaces its record", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("saving a manifest's resolution again replaces its record", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   REQUIRE(store->SaveResolvedManifest(Record("/m/jlrec.yaml", "d1")).ok());
   ResolvedManifestRecord newer = Record("/m/jlrec.yaml", "d2");
   newer.model = "newer";

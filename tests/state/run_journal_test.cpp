@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "state/sqlite_state_store.h"
+#include "state/open_state_store.h"
 #include "state/state_test_support.h"
 
 namespace jlrec {
@@ -29,11 +29,12 @@ ActionRecord Action(std::int64_t run_id, const std::string& kind, const std::str
   return action;
 }
 
-TEST_CASE("a running run and its started actions are visible to another store at once", "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
-  auto writer = test::OpenStoreOrFail(path);
-  auto reader = test::OpenStoreOrFail(path);
+TEST_CASE("a running run and its started actions are visible to another store at once",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto writer = state.Open();
+  auto reader = state.Open();
 
   Result<std::int64_t> run = writer->BeginRun(ApplyRun());
   REQUIRE(run.ok());
@@ -68,14 +69,17 @@ TEST_CASE("a running run and its started actions are visible to another store at
   CHECK(runs->at(0).finished_at > 0);
 }
 
-TEST_CASE("a process killed mid-run leaves its run and actions on record as running", "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
+TEST_CASE("a process killed mid-run leaves its run and actions on record as running",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  Result<StateLocation> location = ParseStateLocation(state.location());
+  REQUIRE(location.ok());
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
     // No Catch2 in the child: any failure shows up as a wrong exit instead of SIGKILL.
-    auto store = OpenSqliteStateStore(path);
+    auto store = OpenStateStore(*location);
     if (!store.ok()) ::_exit(10);
     auto run = (*store)->BeginRun(ApplyRun());
     if (!run.ok()) ::_exit(11);
@@ -91,7 +95,7 @@ TEST_CASE("a process killed mid-run leaves its run and actions on record as runn
   REQUIRE(WIFSIGNALED(status));
   REQUIRE(WTERMSIG(status) == SIGKILL);
 
-  auto store = test::OpenStoreOrFail(path);
+  auto store = state.Open();
   auto runs = store->ListRuns("", "apply", 0, 0);
   REQUIRE(runs.ok());
   REQUIRE(runs->size() == 1);
@@ -107,9 +111,10 @@ TEST_CASE("a process killed mid-run leaves its run and actions on record as runn
 }
 
 TEST_CASE("runs are listed newest first, filtered by kind and start time, up to the limit",
-          "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   for (std::int64_t t : {100, 300, 200}) REQUIRE(store->BeginRun(ApplyRun(t)).ok());
   RunRecord drift = ApplyRun(250);
   drift.kind = "drift";
@@ -134,9 +139,10 @@ TEST_CASE("runs are listed newest first, filtered by kind and start time, up to 
   CHECK(recent->size() == 2);
 }
 
-TEST_CASE("actions are listed in the order they were started", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("actions are listed in the order they were started", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   auto run = store->BeginRun(ApplyRun());
   REQUIRE(run.ok());
   auto other = store->BeginRun(ApplyRun());
@@ -152,9 +158,10 @@ TEST_CASE("actions are listed in the order they were started", "[state]") {
   CHECK(actions->at(2).run_id == *run);
 }
 
-TEST_CASE("a run keeps who ran it, with which manifest and which jlrec", "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+TEST_CASE("a run keeps who ran it, with which manifest and which jlrec", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   RunRecord run = ApplyRun(100);
   run.owner = "ops@control-1";
   run.manifest_digest = "sha256:4f2a";
@@ -175,9 +182,10 @@ TEST_CASE("a run keeps who ran it, with which manifest and which jlrec", "[state
 }
 
 TEST_CASE("unfinished actions are the running ones of the project's runs, newest first",
-          "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   auto older = store->BeginRun(ApplyRun(100));
   auto newer = store->BeginRun(ApplyRun(200));
   RunRecord elsewhere = ApplyRun(300);
@@ -224,10 +232,45 @@ TEST_CASE("unfinished actions are the running ones of the project's runs, newest
   CHECK(none->empty());
 }
 
+TEST_CASE("runs are listed by project when one is named, every project's when none is",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
+  RunRecord other = ApplyRun(150);
+  other.project = "other";
+  RunRecord other_drift = ApplyRun(250);
+  other_drift.project = "other";
+  other_drift.kind = "drift";
+  for (const RunRecord& run : {ApplyRun(100), other, ApplyRun(200), other_drift})
+    REQUIRE(store->BeginRun(run).ok());
+
+  auto started = [](const Result<std::vector<RunRecord>>& runs) {
+    REQUIRE(runs.ok());
+    std::vector<std::int64_t> at;
+    for (const RunRecord& run : *runs) at.push_back(run.started_at);
+    return at;
+  };
+  using Times = std::vector<std::int64_t>;
+  CHECK(started(store->ListRuns("demo", "", 0, 0)) == Times{200, 100});
+  CHECK(started(store->ListRuns("other", "", 0, 0)) == Times{250, 150});
+  CHECK(started(store->ListRuns("other", "apply", 0, 0)) == Times{150});
+  CHECK(started(store->ListRuns("other", "", 1, 0)) == Times{250});
+  CHECK(started(store->ListRuns("demo", "", 0, 150)) == Times{200});
+  CHECK(started(store->ListRuns("", "", 0, 0)) == Times{250, 200, 150, 100});
+  CHECK(started(store->ListRuns("nobody", "", 0, 0)).empty());
+  auto runs = store->ListRuns("other", "drift", 0, 0);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 1);
+  CHECK(runs->at(0).project == "other");
+  CHECK(runs->at(0).kind == "drift");
+}
+
 TEST_CASE("finishing or ending what the journal does not hold is reported as not found",
-          "[state]") {
-  test::TempDir dir;
-  auto store = test::OpenStoreOrFail(dir.File("state.db"));
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  auto store = state.Open();
   CHECK(store->FinishRun(77, "ok", "").code() == Status::Code::kNotFound);
   CHECK(store->RecordActionEnd(77, "succeeded", "").code() == Status::Code::kNotFound);
   CHECK(store->RecordActionStart(Action(77, "create", "h1/a")).status().code() ==

@@ -1,8 +1,10 @@
-// Schema versions: a new file gets the current schema, an older one is migrated in place,
-// a newer one or a foreign database is refused untouched.
+// Schema versions: a new state gets the current schema, an older SQLite file is migrated in
+// place, a newer state or a foreign database is refused untouched.
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "state/open_state_store.h"
+#include "state/postgres_schema.h"
 #include "state/schema_migrations.h"
 #include "state/sqlite_state_store.h"
 #include "state/state_file.h"
@@ -35,12 +37,22 @@ void Exec(SqliteDatabase& db, const std::string& sql) {
   REQUIRE(s.ok());
 }
 
-TEST_CASE("a new state file is created at the current schema version", "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
-  test::OpenStoreOrFail(path);
+// The schema version this jlrec writes on `backend`.
+int CurrentVersionOf(test::StateBackend backend) {
+  return backend == test::StateBackend::kSqlite
+             ? kCurrentVersion
+             : static_cast<int>(PostgresStateMigrations().size());
+}
+
+TEST_CASE("a new state is created at the current schema version", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  state.Open();
   CHECK(kCurrentVersion >= 5);
-  CHECK(VersionOf(path) == kCurrentVersion);
+  auto version = state.QueryText("SELECT MAX(version) FROM schema_version");
+  INFO(version.status().ToString());
+  REQUIRE(version.ok());
+  CHECK(*version == std::to_string(CurrentVersionOf(state.backend())));
 }
 
 TEST_CASE("a version 1 state file is migrated to the current version keeping its data", "[state]") {
@@ -174,27 +186,28 @@ TEST_CASE("a version 4 state file is migrated to the current version keeping its
   CHECK(*failures == std::vector<ActionFailure>{failure});
 }
 
-TEST_CASE("a state file from a newer jlrec is refused naming both versions and left unchanged",
-          "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
-  test::OpenStoreOrFail(path);
+TEST_CASE("a state from a newer jlrec is refused naming both versions and left unchanged",
+          "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  state.Open();  // creates the schema
+  const int current = CurrentVersionOf(state.backend());
   int newer = 0;
-  SECTION("far ahead") { newer = 99; }
-  SECTION("one version ahead") { newer = kCurrentVersion + 1; }
-  {
-    SqliteDatabase db = OpenRaw(path);
-    Exec(db,
-         "INSERT INTO schema_version VALUES (" + std::to_string(newer) + ", 0, 'from the future')");
-  }
-  Result<std::unique_ptr<StateStore>> store = OpenSqliteStateStore(path);
+  SECTION("far ahead") { newer = 999; }
+  SECTION("one version ahead") { newer = current + 1; }
+  REQUIRE(state
+              .ExecSql("INSERT INTO schema_version VALUES (" + std::to_string(newer) +
+                       ", 0, 'from the future')")
+              .ok());
+  Result<StateLocation> where = ParseStateLocation(state.location());
+  REQUIRE(where.ok());
+  Result<std::unique_ptr<StateStore>> store = OpenStateStore(*where);
   REQUIRE_FALSE(store.ok());
   CHECK(store.status().code() == Status::Code::kIoError);
-  CHECK_THAT(store.status().message(),
-             Catch::Contains("schema version " + std::to_string(newer)) &&
-                 Catch::Contains("version " + std::to_string(kCurrentVersion)) &&
-                 Catch::Contains(path));
-  CHECK(VersionOf(path) == newer);
+  CHECK_THAT(store.status().message(), Catch::Contains("schema version " + std::to_string(newer)) &&
+                                           Catch::Contains("version " + std::to_string(current)) &&
+                                           Catch::Contains(state.location()));
+  CHECK(*state.QueryText("SELECT MAX(version) FROM schema_version") == std::to_string(newer));
 }
 
 TEST_CASE("an SQLite database that is not a jlrec state file is refused untouched", "[state]") {
@@ -241,11 +254,13 @@ TEST_CASE("migrations numbered out of order are rejected as a bug", "[state]") {
   CHECK(migrated.code() == Status::Code::kInternal);
 }
 
-TEST_CASE("two stores creating the same new file at once both succeed", "[state]") {
-  test::TempDir dir;
-  const std::string path = dir.File("state.db");
+TEST_CASE("two stores creating the same new state at once both succeed", "[state][contract]") {
+  test::ScratchState state(EACH_STATE_BACKEND);
+  INFO(state.Name());
+  Result<StateLocation> where = ParseStateLocation(state.location());
+  REQUIRE(where.ok());
   Status first, second;
-  auto open = [&path](Status& out) { out = OpenSqliteStateStore(path).status(); };
+  auto open = [&where](Status& out) { out = OpenStateStore(*where).status(); };
   std::thread a(open, std::ref(first));
   std::thread b(open, std::ref(second));
   a.join();
@@ -253,7 +268,8 @@ TEST_CASE("two stores creating the same new file at once both succeed", "[state]
   INFO(first.ToString() << " / " << second.ToString());
   CHECK(first.ok());
   CHECK(second.ok());
-  CHECK(VersionOf(path) == kCurrentVersion);
+  CHECK(*state.QueryText("SELECT MAX(version) FROM schema_version") ==
+        std::to_string(CurrentVersionOf(state.backend())));
 }
 
 }  // namespace

@@ -1,7 +1,14 @@
 #include "state/state_test_support.h"
-#include "state/sqlite_state_store.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
+
+#include "state/open_state_store.h"
+#include "state/sqlite_db.h"
+#include "state/sqlite_state_store.h"
+#include "support/lab_env.h"
+#include "support/subprocess.h"
 
 namespace jlrec::test {
 
@@ -10,6 +17,81 @@ std::unique_ptr<StateStore> OpenStoreOrFail(const std::string& path) {
   INFO(store.status().ToString());
   REQUIRE(store.ok());
   return std::move(*store);
+}
+
+const char* BackendName(StateBackend backend) {
+  return backend == StateBackend::kSqlite ? "SQLite" : "PostgreSQL";
+}
+
+ScratchState::ScratchState(StateBackend backend) : backend_(backend) {
+  if (backend == StateBackend::kSqlite) {
+    dir_ = std::make_unique<TempDir>();
+    location_ = dir_->File("state.db");
+  } else {
+    postgres_ = std::make_unique<testing::ScratchPostgresDatabase>();
+    location_ = postgres_->url();
+  }
+}
+
+ScratchState::~ScratchState() = default;
+
+std::string ScratchState::Name() const { return std::string(BackendName(backend_)) + " state"; }
+
+std::unique_ptr<StateStore> ScratchState::Open() const {
+  Result<StateLocation> where = ParseStateLocation(location_);
+  INFO(where.status().ToString());
+  REQUIRE(where.ok());
+  REQUIRE(where->is_postgres() == (backend_ == StateBackend::kPostgres));
+  Result<std::unique_ptr<StateStore>> store = OpenStateStore(*where);
+  INFO(Name() << " " << location_ << ": " << store.status().ToString());
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+Status ScratchState::ExecSql(const std::string& sql) const {
+  if (postgres_) return postgres_->AdminExec(sql);
+  Result<SqliteDatabase> db = SqliteDatabase::Open(location_);
+  if (!db.ok()) return db.status();
+  return db->Exec(sql);
+}
+
+Result<std::string> ScratchState::QueryText(const std::string& sql) const {
+  if (postgres_) {
+    Result<testing::AdminRows> rows = postgres_->AdminQuery(sql);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty() || rows->front().empty()) return Status::NotFound("no row: " + sql);
+    return rows->front().front();
+  }
+  Result<SqliteDatabase> db = SqliteDatabase::Open(location_);
+  if (!db.ok()) return db.status();
+  Result<SqliteStatement> stmt = db->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no row: " + sql);
+  return stmt->ColumnText(0);
+}
+
+std::string ScratchState::BlobLiteral(const std::string& hex) const {
+  return postgres_ ? "'\\x" + hex + "'::bytea" : "X'" + hex + "'";
+}
+
+std::string ScratchState::EverythingStored() const {
+  if (postgres_) {
+    // The superuser's conninfo with this database: a later dbname overrides the first.
+    const std::string conninfo =
+        testing::ReadLabEnv().postgres_admin + " dbname=" + postgres_->name();
+    testing::ProcessResult dump = testing::RunProcess({"pg_dump", "--no-password", "-d", conninfo});
+    INFO(dump.err);
+    REQUIRE(dump.exit_code == 0);
+    return dump.out;
+  }
+  std::string bytes;
+  for (const std::string& file : {location_, location_ + "-wal"}) {
+    std::ifstream in(file, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return bytes;
 }
 
 LiveContainer SampleContainer(const std::string& name, int variant) {
@@ -45,6 +127,16 @@ LiveContainer SampleContainer(const std::string& name, int variant) {
   if (variant % 3 != 2) c.script_digest = "d1635" + v + name;
   if (variant % 3 == 0) c.script_stat = "1030:493:2026-11-26T12:24:51Z";
   return c;
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) {
+    hex += digits[c >> 4];
+    hex += digits[c & 15];
+  }
+  return hex;
 }
 
 HostSnapshot ReachableSnapshot(const std::string& host, std::int64_t observed_at,
