@@ -193,7 +193,11 @@ const std::vector<PostgresMigration>& PostgresStateMigrations() {
 }
 
 Result<int> ReadPostgresSchemaVersion(PgConnection& conn) {
-  Result<PgResult> table = conn.Query("SELECT to_regclass('jlrec.schema_version') IS NOT NULL");
+  // pg_tables, not to_regclass(): a process that waited for the migration lock must see
+  // the table the other one just created (to_regclass answered from a stale catalog cache).
+  Result<PgResult> table = conn.Query(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = 'jlrec' AND "
+      "tablename = 'schema_version')");
   if (!table.ok()) return table.status();
   if (!table->Bool(0, 0)) return 0;
   Result<PgResult> version =
