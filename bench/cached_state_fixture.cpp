@@ -1,6 +1,7 @@
-// Fills a state file with snapshots that exactly match a manifest (as if every container
-// had been applied and refreshed), so `jlrec plan --all --refresh=false` can be timed at
-// scale without hosts. Usage: cached_state_fixture MANIFEST STATE_DB
+// Fills a state with snapshots that exactly match a manifest (as if every container had been
+// applied and refreshed), so `jlrec plan --all --refresh=false` can be timed at scale without
+// hosts. Usage: cached_state_fixture MANIFEST STATE, STATE a file path or a postgresql:// URL
+// (as --state takes); the key goes where jlrec looks for it without --state-key.
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -8,7 +9,7 @@
 #include "manifests/manifest_loader.h"
 #include "model/container_spec.h"
 #include "model/state_store.h"
-#include "state/sqlite_state_store.h"
+#include "state/open_state_store.h"
 #include "state/state_key.h"
 
 int main(int argc, char** argv) {
@@ -17,10 +18,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MANIFEST STATE_DB\n", argv[0]);
     return 2;
   }
-  // The state key jlrec will find beside the state file: the snapshots' script digests are
-  // keyed with it, as a refresh would have recorded them.
+  auto location = ParseStateLocation(argv[2]);
+  if (!location.ok()) {
+    std::fprintf(stderr, "%s\n", location.status().ToString().c_str());
+    return 1;
+  }
+  // The state key jlrec will find (beside the state file, or for PostgreSQL beside the
+  // manifest): the snapshots' script digests are keyed with it, as a refresh would have
+  // recorded them.
   auto key = NewStateKey();
-  if (key.ok()) key = SaveStateKeyFile(StateKeyPath(argv[2]), *key);
+  if (key.ok()) key = SaveStateKeyFile(DefaultStateKeyPath(*location, argv[1]), *key);
   if (!key.ok()) {
     std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
     return 1;
@@ -58,9 +65,16 @@ int main(int argc, char** argv) {
   }
   std::vector<HostSnapshot> snaps;
   for (auto& [k, h] : by_host) snaps.push_back(std::move(h));
-  auto store = OpenSqliteStateStore(argv[2]);
+  auto store = OpenStateStore(*location);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  // The key's id, as jlrec's first run would claim it.
+  auto claimed = (*store)->ClaimStateKeyId(desired.project, StateKeyId(*key));
+  if (!claimed.ok() || *claimed != StateKeyId(*key)) {
+    std::fprintf(stderr, "the state holds another key id for project %s\n",
+                 desired.project.c_str());
     return 1;
   }
   Status s = (*store)->SaveSnapshots(desired.project, snaps);

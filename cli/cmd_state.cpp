@@ -69,21 +69,12 @@ Result<std::string> KeyFile(const StateLocation& location, const std::string& fl
                                    location.Display() + " beside (-m, $JLREC_MANIFEST, " +
                                    "./jlrec.yaml): name its key file with " + flag_name);
   if (file.empty()) file = DefaultStateKeyPath(location, manifest);
-  // The key functions name a key by its state: the state at P has its key at P.key.
-  const std::string suffix = StateKeyPath("");
-  if (file.size() <= suffix.size() || !file.ends_with(suffix))
-    return Status::InvalidArgument(std::string(flag_name) + " " + file +
-                                   ": a state key file's name ends in " + suffix);
   return file;
-}
-
-std::string KeyOwner(const std::string& key_file) {
-  return key_file.substr(0, key_file.size() - StateKeyPath("").size());
 }
 
 // The key at `key_file`, nullopt when there is none.
 Result<std::optional<std::string>> ReadKey(const std::string& key_file) {
-  Result<std::string> key = LoadStateKey(KeyOwner(key_file));
+  Result<std::string> key = LoadStateKeyFile(key_file);
   if (key.ok()) return std::optional<std::string>(std::move(*key));
   if (key.status().code() == Status::Code::kNotFound) return std::optional<std::string>();
   return key.status();
@@ -236,7 +227,7 @@ Status WriteKey(const std::string& key, const std::string& to_key) {
       return Status::IoError("cannot create " + folder.string() + ": " + ec.message());
     ::chmod(folder.c_str(), 0700);
   }
-  Result<std::string> saved = SaveStateKey(KeyOwner(to_key), key);
+  Result<std::string> saved = SaveStateKeyFile(to_key, key);
   if (!saved.ok()) return saved.status();
   if (*saved != key)
     return Status::Conflict("another state key appeared at " + to_key + " meanwhile");

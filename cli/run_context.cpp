@@ -25,6 +25,7 @@
 #include "providers/registry_auth.h"
 #include "providers/ssh_provider.h"
 #include "state/open_state_store.h"
+#include "state/state_key.h"
 
 namespace jlrec::cli {
 
@@ -270,7 +271,9 @@ std::unique_ptr<StateStore> OpenStateStoreAt(const StateLocation& location) {
 
 bool ClaimStateKeyOrReport(StateStore& store, const std::string& project,
                            const StateChoice& state) {
-  Status claimed = ClaimStateKey(store, project, state.key_path);
+  const bool sole_copy =
+      !state.location.is_postgres() && state.key_path == StateKeyPath(state.location.target);
+  Status claimed = ClaimStateKey(store, project, state.key_path, sole_copy);
   if (!claimed.ok())
     std::cerr << "jlrec: state " << state.location.Display() << ": " << claimed.message() << "\n";
   return claimed.ok();

@@ -38,7 +38,8 @@ Result<std::string> StateKeyFor(const std::string& key_path) {
   return made;
 }
 
-Status ClaimStateKey(StateStore& store, const std::string& project, const std::string& key_path) {
+Status ClaimStateKey(StateStore& store, const std::string& project, const std::string& key_path,
+                     bool sole_copy) {
   if (auto key = StateKeyFor(key_path); !key.ok()) return key.status();
   RunKey& entry = Keys()[key_path];
   bool made_here = false;
@@ -65,6 +66,22 @@ Status ClaimStateKey(StateStore& store, const std::string& project, const std::s
     return claimed.status();
   }
   if (*claimed == id) return Status::Ok();
+  if (made_here && sole_copy) {
+    // The state's own key file was deleted: nobody holds the old key any more.
+    spdlog::warn(
+        "the state key {} was missing: a new one replaces the lost key (id {}). Digests "
+        "recorded under the lost key no longer match: a plan may show /run.sh updates for "
+        "containers it has not refreshed since",
+        key_path, *claimed);
+    Status forgotten = store.ForgetStateKeyId(project);
+    if (forgotten.ok()) claimed = store.ClaimStateKeyId(project, id);
+    if (forgotten.ok() && claimed.ok() && *claimed == id) return Status::Ok();
+    if (!forgotten.ok()) claimed = forgotten;
+    if (!claimed.ok()) {
+      forget_new_key();
+      return claimed.status();
+    }
+  }
   forget_new_key();
   return Status::Conflict(
       "project " + project + "'s digests in this state were made under another state key (id " +

@@ -26,7 +26,12 @@ Result<std::string> StateKeyFor(const std::string& key_path);
 /// checkout out) and removed again unless the store accepted it. kConflict when the store's
 /// digests were made under another key: the message names both ids and the key file, and says
 /// to copy the team's key there or to point --state-key at it (the key itself is never
-/// shown). An error saving the key, or the store's error, as it is.
-Status ClaimStateKey(StateStore& store, const std::string& project, const std::string& key_path);
+/// shown). An error saving the key, or the store's error, as it is. `sole_copy`: the key file
+/// is the only place that key ever lived (an SQLite state's own `<file>.key`): when it is gone
+/// the old key is lost for good, so a new key replaces it in the store (with a warning) rather
+/// than locking the state out; a shared state's key (PostgreSQL) is the team's, and another
+/// checkout still has it.
+Status ClaimStateKey(StateStore& store, const std::string& project, const std::string& key_path,
+                     bool sole_copy);
 
 }  // namespace jlrec::cli

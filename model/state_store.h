@@ -203,6 +203,9 @@ class StateStore {
   /// does not have (its digests would then never match what the others wrote).
   virtual Result<std::string> ClaimStateKeyId(const std::string& project,
                                               const std::string& key_id) = 0;
+  /// Forgets the key id recorded for `project` (its key is lost for good: the next claim
+  /// records another); ok when there is none.
+  virtual Status ForgetStateKeyId(const std::string& project) = 0;
 
   /// Everything this state holds that StateDump carries, read in one consistent snapshot.
   virtual Result<StateDump> ExportState() = 0;

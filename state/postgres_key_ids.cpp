@@ -21,4 +21,8 @@ Result<std::string> PgClaimStateKeyId(PgConnection& conn, const std::string& pro
   return recorded->Text(0, 0);
 }
 
+Status PgForgetStateKeyId(PgConnection& conn, const std::string& project) {
+  return conn.Run("DELETE FROM state_key_ids WHERE project = $1", PgParams().Text(project));
+}
+
 }  // namespace jlrec

@@ -11,4 +11,7 @@ namespace jlrec {
 Result<std::string> PgClaimStateKeyId(PgConnection& conn, const std::string& project,
                                       const std::string& key_id);
 
+/// See StateStore::ForgetStateKeyId.
+Status PgForgetStateKeyId(PgConnection& conn, const std::string& project);
+
 }  // namespace jlrec

@@ -41,7 +41,8 @@ class PostgresStateStore final : public StateStore {
 
   Status SaveSnapshots(const std::string& project,
                        const std::vector<HostSnapshot>& snapshots) override {
-    return Call("saving host snapshots", [&] { return PgSaveSnapshots(conn_, project, snapshots); });
+    return Call("saving host snapshots",
+                [&] { return PgSaveSnapshots(conn_, project, snapshots); });
   }
 
   Result<std::vector<HostSnapshot>> LoadSnapshots(const std::string& project,
@@ -174,6 +175,10 @@ class PostgresStateStore final : public StateStore {
                                       const std::string& key_id) override {
     return Call("recording the state key id",
                 [&] { return PgClaimStateKeyId(conn_, project, key_id); });
+  }
+
+  Status ForgetStateKeyId(const std::string& project) override {
+    return Call("forgetting the state key id", [&] { return PgForgetStateKeyId(conn_, project); });
   }
 
   Result<StateDump> ExportState() override {

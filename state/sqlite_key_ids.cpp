@@ -67,4 +67,11 @@ Status InsertStateKeyIdIn(SqliteDatabase& db, const std::string& project,
   return Status::Ok();
 }
 
+Status ForgetStateKeyIdIn(SqliteDatabase& db, const std::string& project) {
+  Result<SqliteStatement> remove = db.Prepare("DELETE FROM state_key_ids WHERE project = ?1");
+  if (!remove.ok()) return remove.status();
+  remove->BindText(1, project);
+  return remove->Run();
+}
+
 }  // namespace jlrec

@@ -17,6 +17,9 @@ namespace jlrec {
 Result<std::string> ClaimStateKeyIdIn(SqliteDatabase& db, const std::string& project,
                                       const std::string& key_id);
 
+/// Deletes the key id recorded for `project`, if any.
+Status ForgetStateKeyIdIn(SqliteDatabase& db, const std::string& project);
+
 /// Every recorded key id, sorted by project. Joins the caller's transaction, if any.
 Result<std::vector<StateDump::KeyId>> ListStateKeyIdsIn(SqliteDatabase& db);
 

@@ -207,6 +207,11 @@ class SqliteStateStore final : public StateStore {
                        [&] { return ClaimStateKeyIdIn(db_, project, key_id); });
   }
 
+  Status ForgetStateKeyId(const std::string& project) override {
+    return GuardedCall("forgetting the state key id",
+                       [&] { return ForgetStateKeyIdIn(db_, project); });
+  }
+
   Result<StateDump> ExportState() override {
     return GuardedCall("exporting the state", [&] { return ExportSqliteState(db_); });
   }

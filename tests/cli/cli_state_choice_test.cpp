@@ -11,6 +11,7 @@
 #include "cli/cli_project.h"
 #include "cli/state_choice.h"
 #include "cli/state_key_for_run.h"
+#include "model/state_dump.h"
 #include "state/sqlite_state_store.h"
 #include "state/state_key.h"
 #include "support/subprocess.h"
@@ -203,6 +204,10 @@ class KeyIdStore : public StateStore {
     if (recorded.empty()) recorded = id;
     return recorded;
   }
+  Status ForgetStateKeyId(const std::string&) override {
+    recorded.clear();
+    return Status::Ok();
+  }
 #define JLREC_UNUSED(ret, name, ...) \
   ret name(__VA_ARGS__) override { return Status::Internal("unused"); }
   JLREC_UNUSED(Status, SaveSnapshot, const std::string&, const HostSnapshot&)
@@ -251,10 +256,10 @@ TEST_CASE("a checkout's new key is kept once the state accepted its id", "[cli][
   REQUIRE(key.ok());
   CHECK(LoadStateKeyFile(key_path).status().code() == Status::Code::kNotFound);  // not yet
   KeyIdStore store;
-  REQUIRE(cli::ClaimStateKey(store, "keyed", key_path).ok());
+  REQUIRE(cli::ClaimStateKey(store, "keyed", key_path, false).ok());
   CHECK(store.recorded == StateKeyId(*key));
   CHECK(*LoadStateKeyFile(key_path) == *key);
-  CHECK(cli::ClaimStateKey(store, "keyed", key_path).ok());  // the same key: accepted again
+  CHECK(cli::ClaimStateKey(store, "keyed", key_path, false).ok());  // the same key: accepted again
 }
 
 TEST_CASE(
@@ -269,7 +274,7 @@ TEST_CASE(
     const std::string key_path = c.Path(".jlrec/postgresql-state.key");
     auto key = cli::StateKeyFor(key_path);
     REQUIRE(key.ok());
-    Status refused = cli::ClaimStateKey(store, "keyed", key_path);
+    Status refused = cli::ClaimStateKey(store, "keyed", key_path, false);
     REQUIRE(refused.code() == Status::Code::kConflict);
     CHECK_THAT(refused.message(),
                Catch::Contains("another state key (id " + store.recorded + ")") &&
@@ -285,10 +290,23 @@ TEST_CASE(
     auto made = NewStateKey();
     REQUIRE(made.ok());
     REQUIRE(SaveStateKeyFile(key_path, *made).ok());
-    Status refused = cli::ClaimStateKey(store, "keyed", key_path);
+    Status refused = cli::ClaimStateKey(store, "keyed", key_path, false);
     CHECK(refused.code() == Status::Code::kConflict);
     CHECK(*LoadStateKeyFile(key_path) == *made);
   }
+}
+
+TEST_CASE("an SQLite state whose own key file was deleted gets a new key instead of refusing",
+          "[cli][state][key]") {
+  Checkout c;
+  KeyIdStore store;
+  store.recorded = std::string(32, 'a');  // the lost key's id
+  const std::string key_path = c.Path("state.db.key");
+  auto key = cli::StateKeyFor(key_path);
+  REQUIRE(key.ok());
+  REQUIRE(cli::ClaimStateKey(store, "keyed", key_path, /*sole_copy=*/true).ok());
+  CHECK(store.recorded == StateKeyId(*key));
+  CHECK(*LoadStateKeyFile(key_path) == *key);
 }
 
 TEST_CASE("jlrec takes its state from JLREC_STATE and its key from JLREC_STATE_KEY",

@@ -95,7 +95,7 @@ std::string MakeSource(const std::string& path) {
   REQUIRE(store->SaveSnapshots("clitest", {host}).ok());
   auto key = NewStateKey();
   REQUIRE(key.ok());
-  REQUIRE(SaveStateKey(path, *key).ok());
+  REQUIRE(SaveStateKeyFile(StateKeyPath(path), *key).ok());
   REQUIRE(store->ClaimStateKeyId("clitest", StateKeyId(*key)).ok());
   return *key;
 }
@@ -117,7 +117,7 @@ TEST_CASE("state migrate copies an SQLite state and its key into a new SQLite st
   CHECK(r.out.find(key) == std::string::npos);
   CHECK(r.err.find(key) == std::string::npos);
 
-  auto copied = LoadStateKey(dir.Path("sub/b.db"));
+  auto copied = LoadStateKeyFile(StateKeyPath(dir.Path("sub/b.db")));
   REQUIRE(copied.ok());
   CHECK(*copied == key);
   struct stat st {};
@@ -186,12 +186,12 @@ TEST_CASE("state migrate refuses a missing source\\, the same state twice and a 
 
   auto other = NewStateKey();
   REQUIRE(other.ok());
-  REQUIRE(SaveStateKey(dir.Path("b.db"), *other).ok());
+  REQUIRE(SaveStateKeyFile(StateKeyPath(dir.Path("b.db")), *other).ok());
   ProcessResult clash = Migrate({"--from", dir.Path("a.db"), "--to", dir.Path("b.db")});
   CHECK(clash.exit_code == 1);
   CHECK_THAT(clash.err, Catch::Contains("holds another state key: refusing to overwrite it"));
   CHECK_FALSE(std::filesystem::exists(dir.Path("b.db")));
-  auto kept = LoadStateKey(dir.Path("b.db"));
+  auto kept = LoadStateKeyFile(StateKeyPath(dir.Path("b.db")));
   REQUIRE(kept.ok());
   CHECK(*kept == *other);
 }

@@ -13,7 +13,7 @@ const std::string kRest =
     "hosts:\n  h1: {address: 127.0.0.2}\n"
     "groups:\n  g: {runtime_mode: test}\n"
     "defaults:\n  image: busybox:1\n  template: t.tmpl\n"
-    "units:\n  - {host: h1, dockers: [c1], group: [g]}\n";
+    "units:\n  - {host: h1, dockers: [c1], group: [g], core: true}\n";
 
 TEST_CASE("the manifest's state: is read alone\\, at its position\\, without the rest",
           "[manifest][state]") {

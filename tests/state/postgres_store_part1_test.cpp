@@ -1,12 +1,11 @@
-// The PostgreSQL store against a real server (JLREC_TEST_POSTGRES_URL, e.g. the lab's): the
+// The PostgreSQL store against the lab's server (a pooled scratch database): the
 // refresh cache, failures, adoptions, resolved manifests and key ids as the SQLite store keeps
 // them, and what only PostgreSQL does: advisory locks across sessions, freed by the server
 // the moment their holder is killed, and a refresh whose session dies leaving nothing half
-// written. Without a server configured every case passes with a warning (the lab's contract
-// suite runs them in CI).
+// written.
 //
-// Each test process works in a database of its own (created when the role may, else the
-// URL's own) and every case in projects and lock names of its own.
+// Each test process works in a database of its own (support/postgres_scratch.h) and every
+// case in projects and lock names of its own.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "state/postgres_snapshot_cache.h"
 #include "state/postgres_state_store.h"
 #include "state/state_test_support.h"
+#include "support/postgres_scratch.h"
 
 namespace jlrec {
 namespace {
@@ -52,38 +52,18 @@ class TestServer {
     return std::move(*conn);
   }
 
-  ~TestServer() {
-    if (database_.empty()) return;
-    Result<PgConnection> conn = PgConnection::Open(base_url_, "jlrec test");
-    if (conn.ok()) (void)conn->Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
-  }
+  ~TestServer() = default;
 
  private:
-  TestServer() {
-    const char* url = std::getenv("JLREC_TEST_POSTGRES_URL");
-    if (url == nullptr || *url == '\0') return;
-    base_url_ = url_ = url;
-    Result<PgConnection> conn = PgConnection::Open(base_url_, "jlrec test");
-    if (!conn.ok()) return;  // every case then fails opening the store, with the reason
-    const std::string name = "jlrec_test_" + std::to_string(::getpid());
-    if (conn->Exec("CREATE DATABASE " + name).ok()) {
-      database_ = name;
-      // A later dbname keyword of a URI overrides its path.
-      url_ = base_url_ + (base_url_.find('?') == std::string::npos ? "?" : "&") + "dbname=" + name;
-    }
-  }
+  TestServer() : db_(std::make_unique<testing::ScratchPostgresDatabase>()), url_(db_->url()) {}
 
-  std::string base_url_, url_, database_;
+  std::unique_ptr<testing::ScratchPostgresDatabase> db_;
+  std::string url_;
   int counter_ = 0;
 };
 
-#define SKIP_WITHOUT_SERVER()                                                    \
-  do {                                                                           \
-    if (!TestServer::Get().configured()) {                                       \
-      WARN("JLREC_TEST_POSTGRES_URL is not set: PostgreSQL store case skipped"); \
-      return;                                                                    \
-    }                                                                            \
-  } while (false)
+// The lab's server is required (ScratchPostgresDatabase fails the case naming how to start it).
+#define SKIP_WITHOUT_SERVER() (void)TestServer::Get()
 
 std::unique_ptr<StateStore> OpenStore() {
   Result<std::unique_ptr<StateStore>> store = OpenPostgresStateStore(TestServer::Get().url());

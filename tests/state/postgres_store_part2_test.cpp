@@ -1,7 +1,5 @@
-// The PostgreSQL store's journal, release records, drift history and dump against a real
-// server (JLREC_TEST_POSTGRES_URL, e.g. the lab's postgresql://jlrec@127.0.0.1:5433/jlrec):
-// each test case on a database of its own, created and dropped here. Without the variable
-// the cases pass with a warning (the two-backend contract suite covers CI).
+// The PostgreSQL store's journal, release records, drift history and dump against the lab's
+// server: each test case on a database of its own (support/postgres_scratch.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -16,67 +14,29 @@
 #include "state/pg_connection.h"
 #include "state/postgres_state_store.h"
 #include "state/state_test_support.h"
+#include "support/postgres_scratch.h"
 
 namespace jlrec {
 namespace {
 
-// `url` with its database name replaced by `database`.
-std::string WithDatabase(const std::string& url, const std::string& database) {
-  const std::size_t authority = url.find("://");
-  const std::size_t slash = url.find('/', authority == std::string::npos ? 0 : authority + 3);
-  const std::size_t query = url.find('?');
-  if (slash == std::string::npos || (query != std::string::npos && slash > query)) {
-    const std::size_t end = query == std::string::npos ? url.size() : query;
-    return url.substr(0, end) + "/" + database + url.substr(end);
-  }
-  const std::size_t end = query == std::string::npos ? url.size() : query;
-  return url.substr(0, slash + 1) + database + url.substr(end);
-}
-
-// A database of its own for one test case, dropped at the end. Empty url(): no server.
+// A database of its own for one test case, leased from the lab's server.
 class ScratchDatabase {
  public:
-  ScratchDatabase() {
-    const char* base = std::getenv("JLREC_TEST_POSTGRES_URL");
-    if (base == nullptr || *base == '\0') return;
-    static std::atomic<int> counter{0};
-    name_ = "jlrec_part2_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    Result<PgConnection> admin = PgConnection::Open(base, "jlrec-test");
-    INFO(admin.status().ToString());
-    REQUIRE(admin.ok());
-    admin_.emplace(std::move(*admin));
-    REQUIRE(admin_->Exec("DROP DATABASE IF EXISTS " + name_).ok());
-    Status created = admin_->Exec("CREATE DATABASE " + name_);
-    INFO(created.ToString());
-    REQUIRE(created.ok());
-    url_ = WithDatabase(base, name_);
-  }
-  ~ScratchDatabase() {
-    if (admin_) (void)admin_->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-
-  const std::string& url() const { return url_; }
+  const std::string& url() const { return db_.url(); }
 
   std::unique_ptr<StateStore> Open() const {
-    Result<std::unique_ptr<StateStore>> store = OpenPostgresStateStore(url_);
+    Result<std::unique_ptr<StateStore>> store = OpenPostgresStateStore(url());
     INFO(store.status().ToString());
     REQUIRE(store.ok());
     return std::move(*store);
   }
 
  private:
-  std::string name_;
-  std::string url_;
-  std::optional<PgConnection> admin_;
+  testing::ScratchPostgresDatabase db_;
 };
 
-#define REQUIRE_SERVER(db)                                                           \
-  if ((db).url().empty()) {                                                          \
-    WARN("JLREC_TEST_POSTGRES_URL is not set: the PostgreSQL store was not tested"); \
-    return;                                                                          \
-  }
+// The lab's server is required (ScratchPostgresDatabase fails the case naming how to start it).
+#define REQUIRE_SERVER(db) (void)(db)
 
 RunRecord ApplyRun(std::int64_t started_at = 0, const std::string& project = "demo") {
   RunRecord run;

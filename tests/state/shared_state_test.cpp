@@ -33,6 +33,12 @@ TEST_CASE("the first state key id claimed for a project is kept and a different 
   CHECK(ClaimOrFail(*second, "other", "k2") == "k2");
   CHECK(ClaimOrFail(*first, "other", "k1") == "k2");
   CHECK(ClaimOrFail(*state.Open(), "demo", "k3") == "k1");
+  // A forgotten id (its key lost for good) lets the next claim record another; only that
+  // project's.
+  REQUIRE(second->ForgetStateKeyId("demo").ok());
+  REQUIRE(second->ForgetStateKeyId("never-claimed").ok());
+  CHECK(ClaimOrFail(*first, "demo", "k3") == "k3");
+  CHECK(ClaimOrFail(*first, "other", "k1") == "k2");
 }
 
 TEST_CASE("two stores claiming a new project's state key id at once agree on one",

@@ -3,11 +3,9 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <random>
 #include <thread>
 
 #include "support/lab_env.h"
@@ -40,7 +38,11 @@ PGconn* ConnectAdmin(const std::string& database, std::string& error) {
   const char* keys[] = {"dbname", database.empty() ? nullptr : "dbname", nullptr};
   const char* values[] = {conninfo.c_str(), database.empty() ? nullptr : database.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 1);
-  if (conn != nullptr && PQstatus(conn) == CONNECTION_OK) return conn;
+  if (conn != nullptr && PQstatus(conn) == CONNECTION_OK) {
+    // Notices ("drop cascades to table ...") are not the test's output.
+    PQclear(PQexec(conn, "SET client_min_messages TO warning"));
+    return conn;
+  }
   error = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
   while (!error.empty() && error.back() == '\n') error.pop_back();
   PQfinish(conn);
@@ -51,14 +53,6 @@ Status ErrorOf(PGconn* conn, PGresult* result, const std::string& sql) {
   std::string message = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn);
   while (!message.empty() && message.back() == '\n') message.pop_back();
   return Status::IoError("admin statement `" + sql + "`: " + message);
-}
-
-// "jlrec_t<pid>_<n>_<random>": unique to this process and test, a plain SQL identifier.
-std::string UniqueDatabaseName() {
-  static std::atomic<int> counter{0};
-  std::random_device random;
-  return "jlrec_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-         std::to_string(random() % 1000000);
 }
 
 }  // namespace
@@ -155,24 +149,44 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
   return url.substr(0, path) + "/" + database + url.substr(end);
 }
 
-ScratchPostgresDatabase::ScratchPostgresDatabase() {
+// Databases are leased from a pool ("jlrec_pool_<n>") rather than made per test: CREATE
+// DATABASE costs the lab's server a second or more (it copies and syncs a template), and every
+// PostgreSQL case of the suite runs in a process of its own. A lease is a session-level
+// advisory lock held by this object's own admin session, so two test processes (ctest -j)
+// never share a database, and a killed test's lease ends with its session. A leased database
+// is emptied first: its other sessions ended and jlrec's schema dropped.
+ScratchPostgresDatabase::ScratchPostgresDatabase()
+    : lease_(std::make_unique<PostgresAdminSession>()) {
   const LabEnv env = ReadLabEnv();
-  name_ = UniqueDatabaseName();
-  Status created = testing::AdminExec("CREATE DATABASE " + name_ + " OWNER jlrec");
-  INFO(created.ToString());
-  REQUIRE(created.ok());
+  constexpr int kPoolKey = 0x6a6c7263;  // "jlrc": the pool's advisory lock class
+  for (int n = 0; name_.empty(); ++n) {
+    REQUIRE(n < 64);
+    Result<AdminRows> got = lease_->Query(
+        "SELECT pg_try_advisory_lock(" + std::to_string(kPoolKey) + ", " + std::to_string(n) + ")");
+    INFO(got.status().ToString());
+    REQUIRE(got.ok());
+    if (got->at(0).at(0) == "t") name_ = "jlrec_pool_" + std::to_string(n);
+  }
+  Result<AdminRows> exists =
+      lease_->Query("SELECT count(*) FROM pg_database WHERE datname = '" + name_ + "'");
+  INFO(exists.status().ToString());
+  REQUIRE(exists.ok());
+  Status ready = Status::Ok();
+  if (exists->at(0).at(0) == "0") {
+    ready = lease_->Exec("CREATE DATABASE " + name_ + " OWNER jlrec");
+  } else {
+    ready = lease_->Exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ + "'");
+    if (ready.ok()) ready = testing::AdminExec("DROP SCHEMA IF EXISTS jlrec CASCADE", name_);
+  }
+  INFO(ready.ToString());
+  REQUIRE(ready.ok());
   url_ = WithDatabase(env.postgres_url, name_);
   // The stores this test opens read the role's password as any libpq program does.
   ::setenv("PGPASSFILE", env.postgres_passfile.c_str(), 1);
 }
 
-ScratchPostgresDatabase::~ScratchPostgresDatabase() {
-  std::string error;
-  PGconn* conn = ConnectAdmin("", error);
-  if (conn == nullptr) return;  // the server went away: nothing left to drop here
-  PQclear(PQexec(conn, ("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)").c_str()));
-  PQfinish(conn);
-}
+ScratchPostgresDatabase::~ScratchPostgresDatabase() = default;  // the lease ends with its session
 
 Status ScratchPostgresDatabase::AdminExec(const std::string& sql) const {
   PostgresAdminSession session(name_);

@@ -3,6 +3,7 @@
 // store's session as a server restart would).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ Result<std::vector<int>> SessionsOf(const std::string& database);
 /// `url` (a libpq URI) with its database name replaced by `database`, its parameters kept.
 std::string WithDatabase(const std::string& url, const std::string& database);
 
-/// A fresh, empty database on the lab's PostgreSQL server for one test: created owned by
-/// role jlrec, dropped (WITH (FORCE), whoever is still connected) when destroyed. Sets
+/// An empty database on the lab's PostgreSQL server for one test, owned by role jlrec: leased
+/// from a pool of databases reused across tests (made once, emptied at each lease: its other
+/// sessions ended, jlrec's schema dropped), this test's alone until destroyed. Sets
 /// PGPASSFILE for this process to the lab's .pgpass, so that jlrec's stores connect as the
 /// role jlrec as an operator's would. Fails the current test with "start the lab: bash
 /// tests/lab/lab.sh up" when the lab or its server is not up.
@@ -65,7 +67,7 @@ class ScratchPostgresDatabase {
   ScratchPostgresDatabase(const ScratchPostgresDatabase&) = delete;
   ScratchPostgresDatabase& operator=(const ScratchPostgresDatabase&) = delete;
 
-  /// The database's name (unique to this process and test).
+  /// The database's name (this test's alone while the object lives).
   const std::string& name() const { return name_; }
   /// Its URL as role jlrec, without a password: what `--state` takes.
   const std::string& url() const { return url_; }
@@ -76,6 +78,7 @@ class ScratchPostgresDatabase {
   Result<AdminRows> AdminQuery(const std::string& sql) const;
 
  private:
+  std::unique_ptr<PostgresAdminSession> lease_;  // holds the pool lease (an advisory lock)
   std::string name_;
   std::string url_;
 };
