@@ -306,10 +306,17 @@ TEST_CASE("serve and the CLI on one PostgreSQL state see each other's runs", "[l
   CHECK(runs[0]["owner"] == cli_run["owner"]);
   CHECK(runs[0]["result"] == "ok");
 
-  // The server's apply is in the CLI's journal.
+  // The server's apply is in the CLI's journal. Its plan is from the shared cache, where the
+  // host only the server's manifest uses was never refreshed: refreshed first, so the plan
+  // shown is the one the apply will find.
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  auto refreshed =
+      http.Post("/api/v1/refresh", auth, R"({"groups": ["product"]})", "application/json");
+  REQUIRE(refreshed);
+  INFO(refreshed->body);
+  REQUIRE(refreshed->status == 200);
   json plan = get("/api/v1/plan?groups=product");
   REQUIRE(plan["actions"].size() == 1);  // w3, which only the server's manifest has
-  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
   json body = {{"groups", {"product"}}, {"plan_fingerprint", plan["plan_fingerprint"]}};
   auto started = http.Post("/api/v1/apply", auth, body.dump(), "application/json");
   REQUIRE(started);
