@@ -34,11 +34,11 @@ lab-status:
 # that bounds memory (ASan cannot), the WHOLE suite
 # (unit + lab end-to-end) from the sanitizer build, lab down whatever happened, the .deb
 # (built, installed, run), then every fuzz target for TEST_FUZZ_SECONDS, FUZZ_JOBS at a time.
-# (The lab suite runs once, sanitized, and the fuzz runs are 15 s in CI rather than `make
+# (The lab suite runs once, sanitized, and the fuzz runs are 10 s in CI rather than `make
 # fuzz`'s 60: both to fit CI's 30 minutes.)
 SAN_BUILD ?= build-sanitize
 FUZZ_SECONDS ?= 60
-TEST_FUZZ_SECONDS ?= 15
+TEST_FUZZ_SECONDS ?= 10
 FUZZ_JOBS ?= 2
 RELEASE_LAB_TESTS := bounded time and memory
 # Any sanitizer report fails the test (or the jlrec run) that made it.
