@@ -26,7 +26,8 @@ Result<std::vector<CachedHostRecord>> PgListCachedHosts(PgConnection& conn,
 /// reachability and error included), replacing what `project` had for that host. Opens no
 /// transaction: the caller's (ImportState) holds it.
 Status PgWriteCachedHost(PgConnection& conn, const std::string& project,
-                         const CachedHostRecord& record, const std::vector<LiveContainer>& containers);
+                         const CachedHostRecord& record,
+                         const std::vector<LiveContainer>& containers);
 /// Every project's cached hosts with their containers, sorted by project and host (for
 /// ExportState, inside its transaction).
 Result<std::vector<StateDump::Host>> PgReadCachedHosts(PgConnection& conn);
