@@ -78,6 +78,10 @@ CompletionCommand Describe(const CommandInfo& info, const OptionCatalogue& catal
     command.positional = CompletionValue::kChoices;
     command.positional_choices = {"bash", "zsh", "fish"};
   }
+  if (p == "subcommand") {  // jlrec state migrate
+    command.positional = CompletionValue::kChoices;
+    command.positional_choices = {"migrate"};
+  }
   return command;
 }
 

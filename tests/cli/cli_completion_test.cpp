@@ -167,6 +167,8 @@ TEST_CASE("bash completes subcommands and each subcommand's options from their d
         Words{"--no-color", "--notify-cmd"});
   CHECK(BashComplete(script, {"jlrec", "validate", "--s"}).words == Words{"--script"});
   CHECK(BashComplete(script, {"jlrec", "completion", ""}).words == Words{"bash", "fish", "zsh"});
+  CHECK(BashComplete(script, {"jlrec", "state", "mi"}).words == Words{"migrate"});
+  CHECK(BashComplete(script, {"jlrec", "state", "migrate", "--fo"}).words == Words{"--force"});
   CHECK(BashComplete(script, {"jlrec", "unlock", "--lock", ""}).words == Words{"apply", "drift"});
   // Not the scripts' own --names, and nothing for a value that is free text.
   CHECK(BashComplete(script, {"jlrec", "completion", "-"}).words == Words{"--help", "-h"});
