@@ -6,6 +6,8 @@
 #include <ctime>
 #include <utility>
 
+#include "model/lock_holder.h"
+
 namespace jlrec {
 
 ScopedLock::ScopedLock(ScopedLock&& other) noexcept
@@ -33,8 +35,10 @@ Status ScopedLock::Acquire(StateStore& store, const std::string& name, double ti
       store.AcquireLock(info_, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
   if (!got.ok()) return got.status();
   if (got->has_value())
-    spdlog::warn("took over the {} lock of {} (pid {} on {}, since {}): that process is gone", name,
-                 (*got)->owner, (*got)->pid, (*got)->hostname, (*got)->since);
+    // Both backends: SQLite took the lock over from a dead pid of this machine; PostgreSQL's
+    // server had freed it when the holder's session ended, leaving its row behind.
+    spdlog::warn("took the {} lock: its previous holder is gone ({})", name,
+                 DescribeLockHolder(**got));
   store_ = &store;
   return Status::Ok();
 }

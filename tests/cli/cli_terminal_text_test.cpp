@@ -364,7 +364,7 @@ TEST_CASE("drift's log warning names a hostile dead lock holder as escapes", "[c
   INFO(r.out << r.err);
   CHECK(FirstRawControl(r.out) == "");
   CHECK(FirstRawControl(r.err) == "");
-  CHECK(r.err.find("lock of ops" + kShownInLog) != std::string::npos);
+  CHECK(r.err.find("previous holder is gone (locked by ops" + kShownInLog) != std::string::npos);
 }
 
 TEST_CASE("on a terminal, plan's own colours pass the filter while a host's escapes do not",
