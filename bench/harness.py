@@ -5,19 +5,24 @@
     harness.py report [options]   render BENCHMARKS.md and the plot from the results JSON
 
 `run` needs root and the lab (tests/lab/lab.sh): for each host count H it brings up a lab
-of H hosts, creates H x C containers with `jlrec apply`, and measures
+of H hosts (or, with --use-running-lab, uses the lab as it is and removes its own containers
+afterwards), creates H x C containers with `jlrec apply`, and measures
   * jlrec apply (fresh) and the no-op apply after it, counting Docker events in the no-op
     windows (a no-op apply must not mutate anything);
   * the serial reference: per-container create + start on the dockerd sockets, one after
     another, summed;
   * paired rounds: A = `jlrec plan --all` (full refresh), B = ssh_floor_probe at the same
-    parallelism, N = a no-op `jlrec apply`, alternating A B N A B N ...;
+    parallelism, N = a no-op `jlrec apply`, alternating A B N A B N ..., at every RTT of
+    --rtt-ms: above 0 each of them through bench/latency_relay (bench/relay.py), with the
+    relay's proof (the floor's handshake vs the turns it saw x RTT) and, from one more
+    `jlrec plan -v`, jlrec's own count of requests and round trips per host;
   * the OpenSSH fan-out (context figure);
 and, without a lab, `jlrec plan --all --refresh=false` on a generated 10,000-container cache.
 Wall time is measured from fork to reap for every command alike; peak RSS is ru_maxrss from
 os.wait4. One failed H is recorded as such and the next H still runs.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -33,6 +38,8 @@ import tempfile
 import threading
 import time
 import traceback
+
+from relay import Relay
 
 PROJECT = "bench"  # gen_manifest.py's project name; the floor probe filters on it
 IMAGE = "127.0.0.1:5000/jlrec-lab/base:1"
@@ -152,6 +159,186 @@ def summary(values):
 
 
 # ---------------------------------------------------------------------------------------
+# Latency (bench/relay.py) and round trips
+
+
+def rtt_key(rtt):
+    """The results key of an RTT in ms: "0", "20", "2.5"."""
+    return f"{rtt:g}"
+
+
+def write_relay_manifest(src, dst, hosts, relay):
+    """src's manifest with every host behind the relay. The relay listens on each host's own
+    address (bench/relay.py) on one port, so only host_defaults' port and known_hosts
+    change; both lines are checked to be there exactly once, as gen_manifest.py writes them."""
+    ports = set()
+    for _, addr, port, _ in hosts:
+        ra, rp = relay.endpoint(addr, port)
+        if ra != addr:
+            raise RuntimeError(f"relay endpoint {ra} for {addr}: the manifest would need new addresses")
+        ports.add((port, rp))
+    if len(ports) != 1:
+        raise RuntimeError(f"hosts behind the relay on several ports {sorted(ports)}")
+    (port, relay_port), = ports
+    with open(src) as f:
+        lines = f.read().split("\n")
+    want = {f"  port: {port}": f"  port: {relay_port}",
+            "  known_hosts: ": f"  known_hosts: {relay.known_hosts}"}
+    for prefix, new in want.items():
+        idx = [i for i, line in enumerate(lines) if line == prefix or
+               (prefix.endswith(": ") and line.startswith(prefix))]
+        if len(idx) != 1:
+            raise RuntimeError(f"{src}: expected one line {prefix!r}, found {len(idx)}")
+        lines[idx[0]] = new
+    with open(dst, "w") as f:
+        f.write("\n".join(lines))
+
+
+def relay_summary(stats):
+    """The relay's statistics without the per-connection list (kept small in the JSON)."""
+    if not stats:
+        return None
+    out = {k: v for k, v in stats.items() if k != "per_connection"}
+    out["turns_per_connection"] = [c["turns"] for c in stats.get("per_connection", [])]
+    return out
+
+
+def parse_floor_phases(reported):
+    """{"handshake": ms, ...}: the probe's "phases_ms" line (medians over hosts)."""
+    for line in reported.splitlines():
+        if line.startswith("phases_ms "):
+            out = {}
+            for kv in line.split()[1:]:
+                k, _, v = kv.partition("=")
+                out[k] = None if v == "-" else float(v)
+            return out
+    return None
+
+
+def floor_host_phases(reported):
+    """{"addr:port": {"handshake": ms, ...}} from the probe's per-host "phase" lines."""
+    out = {}
+    for line in reported.splitlines():
+        if line.startswith("phase "):
+            fields = line.split()
+            out[fields[1]] = {k: (None if v == "-" else float(v))
+                              for k, _, v in (kv.partition("=") for kv in fields[2:])}
+    return out
+
+
+def handshake_turns(reported, stats):
+    """The turns the relay saw on each floor connection before its handshake ended, and
+    before its last phase ended (the probe's own per-host phase times), medians over hosts.
+
+    A turn is timed when the relay reads the server's first bytes after the client's; the
+    client gets them one-way later. A turn counts for a phase iff the client had it before
+    the phase ended (times from the accept, which is the probe's connect on loopback): a
+    reply the client did not wait for (e.g. the server's EXT_INFO after NEWKEYS) is not
+    part of the handshake's cost."""
+    phases = floor_host_phases(reported)
+    if not stats or not phases:
+        return None
+    hs, session = [], []
+    one_way = stats.get("one_way_ms", 0)
+    for conn in stats.get("per_connection", []):
+        ph = phases.get(conn["listen"])
+        if not ph or ph.get("handshake") is None:
+            continue
+        hs.append(sum(1 for t in conn["turn_ms"] if t + one_way <= ph["handshake"]))
+        if all(ph.get(k) is not None for k in ("handshake", "auth", "channel", "request")):
+            end = ph["handshake"] + ph["auth"] + ph["channel"] + ph["request"]
+            session.append(sum(1 for t in conn["turn_ms"] if t + one_way <= end))
+    if not hs:
+        return None
+    return {"handshake": statistics.median(hs), "session": statistics.median(session) if session else None,
+            "connections": len(hs), "connect_delay_ms": stats.get("connect_delay_ms")}
+
+
+def floor_session_ms(reported):
+    """Median over hosts of the sum of the probe's four phases (ms), or None."""
+    totals = [sum(ph.values()) for ph in floor_host_phases(reported).values()
+              if all(v is not None for v in ph.values()) and len(ph) == 4]
+    return statistics.median(totals) if totals else None
+
+
+def relay_proof(r, rtt):
+    """The relay's proof at one RTT: the floor probe's handshake (and whole session) against
+    the baseline at RTT 0 plus (turns the relay saw + 1 for the emulated TCP connect) x RTT.
+    Medians over the rounds. Returns a dict (also stored in the results) or None."""
+    sections = rtt_sections(r)
+    at, base = sections.get(rtt_key(rtt)), sections.get("0")
+    if rtt == 0 or not at:
+        return None
+    rounds = [x["floor"] for x in at["rounds"] if x["floor"].get("handshake_turns")]
+    if not rounds:
+        return None
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    def phase(fl, name):
+        return (fl.get("phases") or {}).get(name)
+
+    proof = {"rtt_ms": rtt,
+             "handshake_ms": med(phase(fl, "handshake") for fl in rounds),
+             "handshake_turns": med(fl["handshake_turns"]["handshake"] for fl in rounds),
+             "session_ms": med(floor_session_ms(fl.get("reported", "")) for fl in rounds),
+             "session_turns": med(fl["handshake_turns"]["session"] for fl in rounds)}
+    connect_rtts = 1 if (rounds[0]["handshake_turns"].get("connect_delay_ms") or 0) > 0 else 0
+    # The baseline: the same rounds' floor through a relay without delay (the same hop);
+    # results without it fall back to the direct floor at RTT 0.
+    base_rounds = [fl["relay_at_zero"] for fl in rounds if fl.get("relay_at_zero")]
+    proof["baseline"] = "relay without delay, same rounds"
+    if not base_rounds:
+        base_rounds = [x["floor"] for x in base["rounds"]] if base else []
+        proof["baseline"] = "direct, RTT 0 rounds"
+    proof["baseline_handshake_ms"] = med(phase(fl, "handshake") for fl in base_rounds)
+    proof["baseline_session_ms"] = med(floor_session_ms(fl.get("reported", "")) for fl in base_rounds)
+    for part in ("handshake", "session"):
+        turns, b = proof[f"{part}_turns"], proof[f"baseline_{part}_ms"]
+        proof[f"{part}_expected_ms"] = None if turns is None or b is None else \
+            b + (turns + connect_rtts) * rtt
+    at["proof"] = proof
+
+    def f(v):
+        return "?" if v is None else f"{v:.0f}"
+    return (f"floor handshake {f(proof['handshake_ms'])} ms, expected {f(proof['handshake_expected_ms'])} ms "
+            f"= {f(proof['baseline_handshake_ms'])} ms at 0 delay + ({proof['handshake_turns']:g} turns + "
+            f"{connect_rtts} TCP connect) x {rtt:g} ms; whole session {f(proof['session_ms'])} ms, expected "
+            f"{f(proof['session_expected_ms'])} ms ({f(proof['session_turns'])} turns)")
+
+
+ROUND_TRIPS_RE = re.compile(r"round trips: (\S+) requests=(\d+) sequential=(\d+) "
+                            r"connect_ms=([\d.]+) requests_ms=([\d.]+)")
+
+
+def parse_round_trips(stderr_path):
+    """{host: {requests, sequential, connect_ms, requests_ms}} from `jlrec plan -v` stderr;
+    {} when this jlrec prints no such lines (unknown, not zero)."""
+    out = {}
+    try:
+        with open(stderr_path, errors="replace") as f:
+            for line in f:
+                m = ROUND_TRIPS_RE.search(line)
+                if m:
+                    out[m.group(1)] = {"requests": int(m.group(2)), "sequential": int(m.group(3)),
+                                       "connect_ms": float(m.group(4)),
+                                       "requests_ms": float(m.group(5))}
+    except OSError:
+        pass
+    return out
+
+
+def rtt_sections(r):
+    """{rtt key: {"rounds": [...], ...}} of one host count; results written before the RTT
+    dimension have their rounds at RTT 0."""
+    if "rtt" in r:
+        return r["rtt"]
+    return {"0": {"rtt_ms": 0, "rounds": r.get("rounds", [])}} if r.get("rounds") else {}
+
+
+# ---------------------------------------------------------------------------------------
 # The lab
 
 
@@ -165,6 +352,15 @@ class Lab:
     def up(self, hosts, shared):
         env = dict(os.environ, JLREC_LAB_SHARED_DOCKERDS=str(shared))
         run_checked(["bash", self.script, "up", str(hosts)], env=env, timeout=1200)
+        settings = {}
+        for line in run_checked(["bash", self.script, "env"]).splitlines():
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                settings[k] = v
+        return settings
+
+    def settings(self):
+        """The running lab's settings (lab.sh env), without touching the lab."""
         settings = {}
         for line in run_checked(["bash", self.script, "env"]).splitlines():
             if "=" in line and not line.startswith("#"):
@@ -243,22 +439,55 @@ class HostCountRun:
 
     def run(self):
         a, H = self.a, self.H
-        shared = math.ceil(H / a.hosts_per_dockerd) if H >= a.shared_from else 0
+        if a.use_running_lab:
+            # The lab as it is (others may be using it): not taken down, not brought up, no
+            # preload; the bench's own containers are removed before and after.
+            settings = self.lab.settings()
+            if H > int(settings["JLREC_LAB_HOSTS"]):
+                raise RuntimeError(f"the running lab has {settings['JLREC_LAB_HOSTS']} hosts, "
+                                   f"not {H}")
+            hosts = lab_hosts(settings, H)
+            sockets = [h[3] for h in hosts]
+            shared = len(set(sockets)) if len(set(sockets)) < len(sockets) else 0
+        else:
+            shared = math.ceil(H / a.hosts_per_dockerd) if H >= a.shared_from else 0
         self.r.update({"hosts": H, "containers_per_host": a.containers, "containers": H * a.containers,
                        "shared_dockerds": shared, "status": "running"})
+        if a.use_running_lab:
+            self.sockets = sockets
+            self.remove_bench_containers()
+            try:
+                return self.measure_all(settings, hosts, shared)
+            finally:
+                self.remove_bench_containers()
         self.lab.down()
         self.log(f"lab up ({H} hosts, {'%d shared dockerds' % shared if shared else 'one dockerd each'})")
         settings = self.lab.up(H, shared)
         hosts = lab_hosts(settings, H)
         self.sockets = [h[3] for h in hosts]
-        with open(self.hosts_file, "w") as f:
-            for _, addr, port, sock in hosts:
-                f.write(f"{addr} {port} {sock}\n")
-        self.identity = settings["JLREC_LAB_IDENTITY"]
-        self.known_hosts = settings["JLREC_LAB_KNOWN_HOSTS"]
         # The image is pulled before the fresh apply: the apply figure is then about
         # creating and starting containers, like the serial reference it is compared with.
         self.lab.preload(shared)
+        self.measure_all(settings, hosts, shared)
+
+    def remove_bench_containers(self):
+        """Removes the containers of the bench's project (on a running lab only)."""
+        flt = "%7B%22label%22%3A%5B%22jlrec.project%3D" + PROJECT + "%22%5D%7D"
+        for sock in sorted(set(self.sockets)):
+            code, _, body = curl_unix(sock, "GET", f"/containers/json?all=1&filters={flt}")
+            if code != 200:
+                raise RuntimeError(f"list containers on {sock}: HTTP {code}")
+            for c in json.loads(body):
+                curl_unix(sock, "DELETE", f"/containers/{c['Id']}?force=1&v=1")
+
+    def measure_all(self, settings, hosts, shared):
+        a, H = self.a, self.H
+        with open(self.hosts_file, "w") as f:
+            for _, addr, port, sock in hosts:
+                f.write(f"{addr} {port} {sock}\n")
+        self.hosts = hosts
+        self.identity = settings["JLREC_LAB_IDENTITY"]
+        self.known_hosts = settings["JLREC_LAB_KNOWN_HOSTS"]
         gen = [sys.executable, os.path.join(a.src, "bench", "gen_manifest.py"),
                str(H), str(a.containers), str(a.groups(H)), self.manifest]
         if shared:
@@ -268,9 +497,11 @@ class HostCountRun:
         self.fresh_apply()
         self.noop_first()
         self.plan_check()
-        self.rounds()
+        for rtt in self.a.rtt_ms:
+            self.rounds(rtt)
         self.openssh()
-        self.serial_reference()
+        if not self.a.skip_serial:
+            self.serial_reference()
         self.r["status"] = "ok"
 
     def fresh_apply(self):
@@ -284,10 +515,11 @@ class HostCountRun:
                                f"{tail_of(self.out('apply-fresh.err'))}")
         self.log(f"fresh apply: {m['wall_s']:.2f} s")
 
-    def noop_apply(self, tag):
+    def noop_apply(self, tag, argv_jlrec=None):
         """A no-op apply with the Docker events of its window."""
         since = time.time()
-        m = measure(self.jlrec("apply", "--all", "--auto-approve"), self.out(f"apply-{tag}.out"),
+        argv_jlrec = argv_jlrec or self.jlrec
+        m = measure(argv_jlrec("apply", "--all", "--auto-approve"), self.out(f"apply-{tag}.out"),
                     self.out(f"apply-{tag}.err"))
         # dockerd stamps an event when it handles the call; the window closes a little
         # after the process was reaped so a late stamp is not missed.
@@ -315,31 +547,92 @@ class HostCountRun:
                      f"{self.r['plan_check']['output_tail']}")
         self.save()
 
-    def rounds(self):
-        """A B N A B N ...: plan, floor, no-op apply, back to back, so a slow moment of
-        this noisy machine hits a whole round rather than one side of the comparison."""
+    def rounds(self, rtt):
+        """A B N A B N ... at one RTT: plan, floor, no-op apply, back to back, so a slow moment
+        of this noisy machine hits a whole round rather than one side of the comparison.
+        At RTT > 0 each measured command runs through its own latency_relay (bench/relay.py,
+        same delay, same addresses), so the relay's wire statistics are that command's."""
         P = str(self.t["plan_parallelism"])
-        floor = [self.t["ssh_floor_probe"], self.hosts_file, self.identity, self.known_hosts, P, PROJECT]
-        rounds = self.r["rounds"] = []
+        key = rtt_key(rtt)
+        at = self.r.setdefault("rtt", {})[key] = {"rtt_ms": rtt, "rounds": []}
+        rounds = at["rounds"]
+        tag = f"RTT {key} ms"
         for i in range(self.a.repeats):
-            plan = measure(self.jlrec("plan", "--all"), self.out("plan.out"), self.out("plan.err"))
+            with self.relayed(rtt, "plan") as (argv_jlrec, _, _, relay):
+                plan = measure(argv_jlrec("plan", "--all"), self.out("plan.out"), self.out("plan.err"))
+            plan["relay"] = relay_summary(relay.stats())
             if plan["rc"] != 0:
                 raise RuntimeError(f"plan exited {plan['rc']}:\n{tail_of(self.out('plan.err'))}")
-            fl = measure(floor, self.out("floor.out"), self.out("floor.err"))
+            with self.relayed(rtt, "floor") as (_, hosts_file, known_hosts, relay):
+                floor = [self.t["ssh_floor_probe"], hosts_file, self.identity, known_hosts, P, PROJECT,
+                         "--phases"]
+                fl = measure(floor, self.out("floor.out"), self.out("floor.err"))
             fl["reported"] = open(self.out("floor.out")).read().strip()
             if fl["rc"] != 0:
                 raise RuntimeError(f"ssh_floor_probe exited {fl['rc']}: {fl['reported']}\n"
                                    f"{tail_of(self.out('floor.err'))}")
-            noop = self.noop_apply("noop")
+            fl["phases"] = parse_floor_phases(fl["reported"])
+            fl["relay"] = relay_summary(relay.stats())
+            fl["handshake_turns"] = handshake_turns(fl["reported"], relay.stats())
+            if rtt > 0:
+                # The proof's baseline: the floor through a relay without delay, i.e. the
+                # same extra hop (on a loaded machine each hop waits for the scheduler).
+                with self.relayed(0, "floor0", relay_at_zero=True) as (_, hosts_file, known_hosts, relay0):
+                    floor0 = [self.t["ssh_floor_probe"], hosts_file, self.identity, known_hosts, P,
+                              PROJECT, "--phases"]
+                    f0 = measure(floor0, self.out("floor0.out"), self.out("floor0.err"))
+                f0["reported"] = open(self.out("floor0.out")).read().strip()
+                f0["phases"] = parse_floor_phases(f0["reported"])
+                f0["relay"] = relay_summary(relay0.stats())
+                fl["relay_at_zero"] = f0
+            with self.relayed(rtt, "noop") as (argv_jlrec, _, _, relay):
+                noop = self.noop_apply("noop", argv_jlrec)
+            noop["relay"] = relay_summary(relay.stats())
             rounds.append({"plan": plan, "floor": fl, "noop": noop,
                            "plan_over_floor": plan["wall_s"] / fl["wall_s"],
                            "noop_over_plan": noop["wall_s"] / plan["wall_s"]})
             self.save()
-            self.log(f"round {i + 1}/{self.a.repeats}: plan {plan['wall_s'] * 1000:.0f} ms "
+            self.log(f"{tag} round {i + 1}/{self.a.repeats}: plan {plan['wall_s'] * 1000:.0f} ms "
                      f"{mib(plan['rss_kb'])}, floor {fl['wall_s'] * 1000:.0f} ms "
                      f"{mib(fl['rss_kb'])} (ratio {plan['wall_s'] / fl['wall_s']:.2f}), "
                      f"no-op apply {noop['wall_s'] * 1000:.0f} ms, rc {noop['rc']}, "
                      f"mutating events {noop['events']['mutating']}")
+        # The round trips jlrec itself counts (`plan -v`, if this jlrec prints them), in one
+        # more run outside the measured ones: verbose output is no part of the figures.
+        with self.relayed(rtt, "census") as (argv_jlrec, _, _, relay):
+            m = measure(argv_jlrec("plan", "--all", "-v"), self.out("plan-v.out"), self.out("plan-v.err"))
+        at["census"] = {"rc": m["rc"], "wall_s": m["wall_s"], "relay": relay_summary(relay.stats()),
+                        "hosts": parse_round_trips(self.out("plan-v.err"))}
+        self.save()
+        proof = relay_proof(self.r, rtt)
+        if proof:
+            self.log(f"{tag} relay proof: {proof}")
+
+    @contextlib.contextmanager
+    def relayed(self, rtt, tag, relay_at_zero=False):
+        """(jlrec argv maker, floor hosts file, known_hosts, relay) for one command at `rtt`:
+        direct at 0 (unless relay_at_zero); else a relay in front of every host and a
+        manifest naming it."""
+        one_way = rtt / 2
+        work = self.out(f"relay-{tag}")
+        endpoints = [(addr, port) for _, addr, port, _ in self.hosts]
+        with Relay(self.t["build"], endpoints, one_way, self.known_hosts, work,
+                   relay_at_zero=relay_at_zero) as relay:
+            if relay.direct:
+                yield self.jlrec_argv(self.manifest), self.hosts_file, self.known_hosts, relay
+                return
+            hosts_file = os.path.join(work, "hosts.txt")
+            with open(hosts_file, "w") as f:
+                for _, addr, port, sock in self.hosts:
+                    ra, rp = relay.endpoint(addr, port)
+                    f.write(f"{ra} {rp} {sock}\n")
+            manifest = os.path.join(os.path.dirname(self.manifest), f"jlrec-relay-{tag}.yaml")
+            write_relay_manifest(self.manifest, manifest, self.hosts, relay)
+            yield self.jlrec_argv(manifest), hosts_file, relay.known_hosts, relay
+
+    def jlrec_argv(self, manifest):
+        return lambda *argv: [self.t["jlrec"], *argv, "-m", manifest, "--state", self.state,
+                              "--no-color"]
 
     def openssh(self):
         argv = ["bash", os.path.join(self.a.src, "bench", "openssh_fanout.sh"), self.hosts_file,
@@ -522,13 +815,18 @@ def cmd_run(args):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if os.geteuid() != 0:
         sys.exit("bench: run as root (the lab starts sshd and dockerd)")
-    tools = {name: os.path.join(args.build, name) for name in ("jlrec", "ssh_floor_probe",
-                                                                 "cached_state_fixture")}
+    names = ["jlrec", "ssh_floor_probe"]
+    if not args.skip_cached:
+        names.append("cached_state_fixture")
+    if any(rtt > 0 for rtt in args.rtt_ms):
+        names.append("latency_relay")
+    tools = {name: os.path.join(args.build, name) for name in names}
     for name, path in tools.items():
         if not os.access(path, os.X_OK):
             sys.exit(f"bench: {path} missing; build it first (bench/run.sh does)")
     if not os.access(GNU_TIME, os.X_OK):
         sys.exit(f"bench: {GNU_TIME} missing (apt-get install time)")
+    tools["build"] = args.build
     tools["plan_parallelism"] = default_parallelism(tools["jlrec"], "plan")
     tools["apply_parallelism"] = default_parallelism(tools["jlrec"], "apply")
     os.makedirs(args.work, exist_ok=True)
@@ -556,6 +854,10 @@ def cmd_run(args):
         "shared_from": args.shared_from,
         "hosts_per_dockerd": args.hosts_per_dockerd,
         "serial_max": args.serial_max,
+        "rtt_ms": args.rtt_ms,
+        "relay": "bench/latency_relay: each chunk delayed RTT/2 each way, upstream connect "
+                 "delayed 1.5 RTT (the TCP handshake)",
+        "running_lab": args.use_running_lab,
     })
     # A merge that measures no host count keeps the header of the run the host figures come
     # from (parameters, commit, date); the cached plan's own commit is in its measured_at.
@@ -597,10 +899,11 @@ def cmd_run(args):
                 raise
             finally:
                 save()
-                try:
-                    lab.down()
-                except Exception as e:
-                    log(f"lab down failed: {e}")
+                if not args.use_running_lab:
+                    try:
+                        lab.down()
+                    except Exception as e:
+                        log(f"lab down failed: {e}")
     finally:
         save()
     log(f"done: {args.results}" + (f" ({failures} part(s) failed)" if failures else ""))
@@ -623,6 +926,10 @@ def fmt_mb(kb):  # MB = 10^6 bytes, the unit the targets are written in
     return "–" if kb is None else f"{kb * 1024 / 1e6:.1f}"
 
 
+def fmt_num(v):
+    return "–" if v is None else f"{v:g}"
+
+
 def fmt_x(r):
     return "–" if r is None else f"{r:.2f}"
 
@@ -633,13 +940,26 @@ def mmm(stat, fmt):
     return fmt(stat["min"]), fmt(stat["median"]), fmt(stat["max"])
 
 
-def host_stats(r):
-    """The summaries the report and the plot need, from one host count's raw results."""
-    rounds = r.get("rounds", [])
+def host_stats(r, rtt="0"):
+    """The summaries the report and the plot need, from one host count's raw results at one
+    RTT (its key: "0", "20"). The fresh apply and its first no-op apply are at RTT 0."""
+    section = rtt_sections(r).get(rtt, {})
+    rounds = section.get("rounds", [])
     noops = [x["noop"] for x in rounds]
-    if r.get("noop_first"):
+    if r.get("noop_first") and rtt == "0":
         noops = [r["noop_first"]] + noops
+    census = list((section.get("census") or {}).get("hosts", {}).values())
     return {
+        "rtt": rtt,
+        "requests": summary([h["requests"] for h in census]),
+        "sequential": summary([h["sequential"] for h in census]),
+        "census_hosts": len(census),
+        "plan_turns": summary([statistics.median(x["plan"]["relay"]["turns_per_connection"])
+                               for x in rounds if (x["plan"].get("relay") or {}).get("turns_per_connection")]),
+        "relay_cpu": summary([(x[k]["relay"]["cpu_user_s"] + x[k]["relay"]["cpu_sys_s"]) / x[k]["wall_s"]
+                              for x in rounds for k in ("plan", "floor", "noop") if x[k].get("relay")]),
+        "floor_handshake": summary([(x["floor"].get("phases") or {}).get("handshake") for x in rounds]),
+        "proof": section.get("proof"),
         "plan_wall": summary([x["plan"]["wall_s"] for x in rounds]),
         "plan_rss": summary([x["plan"]["rss_kb"] for x in rounds]),
         "floor_wall": summary([x["floor"]["wall_s"] for x in rounds]),
@@ -652,11 +972,17 @@ def host_stats(r):
         "noop_events": sum(x["events"]["total"] for x in noops) if noops else None,
         "noop_count": len(noops),
         "noop_capped": any(x["events"].get("capped") for x in noops),
-        "openssh_wall": summary([x["wall_s"] for x in r.get("openssh", []) if x["rc"] == 0]),
-        "openssh_failed": sum(1 for x in r.get("openssh", []) if x["rc"] != 0),
-        "fresh": (r.get("fresh_apply") or {}).get("wall_s"),
-        "serial": (r.get("serial_ref") or {}).get("create_start_sum_s"),
+        "openssh_wall": summary([x["wall_s"] for x in r.get("openssh", []) if x["rc"] == 0])
+        if rtt == "0" else None,
+        "openssh_failed": sum(1 for x in r.get("openssh", []) if x["rc"] != 0) if rtt == "0" else 0,
+        "fresh": (r.get("fresh_apply") or {}).get("wall_s") if rtt == "0" else None,
+        "serial": (r.get("serial_ref") or {}).get("create_start_sum_s") if rtt == "0" else None,
     }
+
+
+def rtt_keys(r):
+    """The RTT keys of one host count, in increasing RTT."""
+    return sorted(rtt_sections(r), key=float) or ["0"]
 
 
 def render_plot(results, png):
@@ -721,9 +1047,16 @@ def target_rows(results):
         rows.append((target, v, p))
 
     s250 = stats.get(250, {})
-    r = s250.get("ratio")
-    add("plan at H=250: jlrec/floor ≤ 1.3 (median of paired ratios)",
-        r and f"{r['median']:.2f}", r and r["median"] <= 1.3)
+    for rtt, limit in (("0", 1.3), ("20", 1.2)):
+        r = host_stats(hosts["250"], rtt)["ratio"] if "250" in hosts else None
+        add(f"plan --all H=250 RTT {rtt}: jlrec/floor ≤ {limit} (median of paired ratios)",
+            r and f"{r['median']:.2f}", r and r["median"] <= limit)
+    # jlrec's own count (`plan -v`); the worst median over every host count and RTT measured.
+    seq = [(host_stats(hr, k)["sequential"], H, k) for H, hr in hosts.items() for k in rtt_keys(hr)]
+    seq = [(st["median"], H, k) for st, H, k in seq if st]
+    worst = max(seq, key=lambda x: (x[0], int(x[1]))) if seq else None
+    add("plan: sequential round trips per host after connect ≤ 2 (median over hosts, worst H/RTT)",
+        worst and f"{worst[0]:g} (H={worst[1]}, RTT {worst[2]} ms)", worst and worst[0] <= 2)
     rss = s250.get("plan_rss")
     add("plan at H=250: peak RSS < 150 MB (max of runs)", rss and f"{fmt_mb(rss['max'])} MB",
         rss and rss["max"] * 1024 / 1e6 < 150)
@@ -742,7 +1075,15 @@ def target_rows(results):
         nr = stats[H]["noop_ratio"]
         add(f"no-op apply at H={H}: ≤ 1.2× plan time (median of paired ratios)",
             nr and f"{nr['median']:.2f}×", nr and nr["median"] <= 1.2)
-    measured = {H: s for H, s in stats.items() if s["noop_mutating"] is not None}
+    # Every no-op apply counts, at every RTT.
+    measured = {}
+    for H, hr in hosts.items():
+        parts = [host_stats(hr, k) for k in rtt_keys(hr)]
+        parts = [p for p in parts if p["noop_mutating"] is not None]
+        if parts:
+            measured[int(H)] = {"noop_mutating": sum(p["noop_mutating"] for p in parts),
+                                "noop_count": sum(p["noop_count"] for p in parts),
+                                "noop_capped": any(p["noop_capped"] for p in parts)}
     if measured:
         total = sum(s["noop_mutating"] for s in measured.values())
         detail = ", ".join(f"H={H}: {s['noop_mutating']} in {s['noop_count']}" for H, s in sorted(measured.items()))
@@ -812,13 +1153,13 @@ def cmd_report(args):
 
     L.append("## Figures")
     L.append("")
-    L.append("| H | containers | figure | unit | runs | min | median | max |")
-    L.append("|---:|---:|---|---|---:|---:|---:|---:|")
+    L.append("| H | RTT ms | containers | figure | unit | runs | min | median | max |")
+    L.append("|---:|---:|---:|---|---|---:|---:|---:|---:|")
     notes = []
     for H in sorted(results.get("hosts", {}), key=int):
         r = results["hosts"][H]
-        s = host_stats(r)
         n = r.get("containers", "?")
+        s0 = host_stats(r)
         if r.get("shared_dockerds"):
             notes.append(f"H={H}: {r['shared_dockerds']} shared dockerds.")
         if r.get("status") == "error":
@@ -829,58 +1170,84 @@ def cmd_report(args):
         if (r.get("plan_check") or {}).get("rc") not in (0, None):
             notes.append(f"H={H}: `jlrec plan --all --detailed-exitcode` exited "
                          f"{r['plan_check']['rc']} after the apply (expected 0, no changes).")
-        if s["noop_capped"]:
-            notes.append(f"H={H}: at least one dockerd logged ≥ 256 events during a no-op apply: its "
-                         "event log overflowed, so the event counts are lower bounds.")
-        if s["openssh_failed"]:
-            notes.append(f"H={H}: {s['openssh_failed']} OpenSSH fan-out run(s) failed (not in the figures).")
+        if s0["openssh_failed"]:
+            notes.append(f"H={H}: {s0['openssh_failed']} OpenSSH fan-out run(s) failed (not in the figures).")
+        for rtt in rtt_keys(r):
+            s = host_stats(r, rtt)
+            if s["noop_capped"]:
+                notes.append(f"H={H} RTT {rtt} ms: at least one dockerd logged ≥ 256 events during a no-op "
+                             "apply: its event log overflowed, so the event counts are lower bounds.")
+            census = (rtt_sections(r).get(rtt) or {}).get("census")
+            if census and not census.get("hosts"):
+                notes.append(f"H={H} RTT {rtt} ms: `jlrec plan -v` printed no `round trips:` lines "
+                             "(this jlrec does not count them): requests and round trips unknown.")
+            proof = s["proof"]
+            if proof and proof.get("handshake_expected_ms") is not None:
+                notes.append(
+                    f"H={H} RTT {rtt} ms, relay proof: the floor probe's handshake took "
+                    f"{proof['handshake_ms']:.0f} ms, expected {proof['handshake_expected_ms']:.0f} ms = "
+                    f"{proof['baseline_handshake_ms']:.0f} ms ({proof.get('baseline', 'RTT 0')}) + "
+                    f"({proof['handshake_turns']:g} turns "
+                    f"the relay saw + 1 for the TCP connect) × {rtt} ms; its whole session "
+                    f"{fmt_num(proof['session_ms'])} ms, expected {fmt_num(proof['session_expected_ms'])} ms "
+                    f"({fmt_num(proof['session_turns'])} turns + 1).")
 
-        def row(figure, unit, stat, fmt):
-            if stat:
-                L.append(f"| {H} | {n} | {figure} | {unit} | {stat['n']} | " + " | ".join(mmm(stat, fmt)) + " |")
+            def row(figure, unit, stat, fmt):
+                if stat:
+                    L.append(f"| {H} | {rtt} | {n} | {figure} | {unit} | {stat['n']} | "
+                             + " | ".join(mmm(stat, fmt)) + " |")
 
-        def one(figure, unit, value, fmt):
-            if value is not None:
-                v = fmt(value)
-                L.append(f"| {H} | {n} | {figure} | {unit} | 1 | {v} | {v} | {v} |")
+            def one(figure, unit, value, fmt):
+                if value is not None:
+                    v = fmt(value)
+                    L.append(f"| {H} | {rtt} | {n} | {figure} | {unit} | 1 | {v} | {v} | {v} |")
 
-        row("jlrec plan --all (full refresh): wall", "ms", s["plan_wall"], fmt_ms)
-        row("jlrec plan --all: peak RSS", "MB", s["plan_rss"], fmt_mb)
-        row("floor (ssh_floor_probe): wall", "ms", s["floor_wall"], fmt_ms)
-        row("floor: peak RSS", "MB", s["floor_rss"], fmt_mb)
-        row("**jlrec/floor, paired per round**", "×", s["ratio"], fmt_x)
-        row("OpenSSH + curl fan-out (context): wall", "ms", s["openssh_wall"], fmt_ms)
-        one("jlrec apply, fresh (creates every container): wall", "s", s["fresh"], fmt_s)
-        sr = r.get("serial_ref") or {}
-        if sr:
-            label = "serial reference: Σ create+start" + (
-                f" (mean of {sr['measured']} × {sr['containers']})" if sr.get("extrapolated") else "")
-            one(label, "s", sr.get("create_start_sum_s"), fmt_s)
-            one("serial reference incl. /run.sh upload: Σ create+upload+start", "s",
-                sr.get("create_upload_start_sum_s"), fmt_s)
-            row("serial reference: one create+start", "ms", sr.get("per_container_create_start_s"), fmt_ms)
-            if s["fresh"] and sr.get("create_start_sum_s"):
-                one("fresh apply speed-up over the serial reference", "×",
-                    sr["create_start_sum_s"] / s["fresh"], fmt_x)
-        row("jlrec apply, no-op: wall", "ms", s["noop_wall"], fmt_ms)
-        row("jlrec apply, no-op: peak RSS", "MB", s["noop_rss"], fmt_mb)
-        row("no-op apply/plan, paired per round", "×", s["noop_ratio"], fmt_x)
-        if s["noop_mutating"] is not None:
-            L.append(f"| {H} | {n} | no-op apply: mutating Docker events (all no-op runs) | count | "
-                     f"{s['noop_count']} | | {s['noop_mutating']} (of {s['noop_events']} events) | |")
+            row("jlrec plan --all (full refresh): wall", "ms", s["plan_wall"], fmt_ms)
+            row("jlrec plan --all: peak RSS", "MB", s["plan_rss"], fmt_mb)
+            row("floor (ssh_floor_probe): wall", "ms", s["floor_wall"], fmt_ms)
+            row("floor: peak RSS", "MB", s["floor_rss"], fmt_mb)
+            row("**jlrec/floor, paired per round**", "×", s["ratio"], fmt_x)
+            row("plan: requests per host (`plan -v`, over hosts)", "count", s["requests"], fmt_num)
+            row("plan: sequential round trips per host after connect (`plan -v`, over hosts)", "count",
+                s["sequential"], fmt_num)
+            row("plan: turns per SSH connection seen by the relay (median per run)", "count",
+                s["plan_turns"], fmt_num)
+            row("floor: handshake phase (TCP + SSH key exchange), median over hosts", "ms",
+                s["floor_handshake"] and {k: (v / 1000 if k != "n" else v)
+                                          for k, v in s["floor_handshake"].items()}, fmt_ms)
+            row("relay CPU (user+sys) / wall, per measured command", "×", s["relay_cpu"], fmt_x)
+            row("OpenSSH + curl fan-out (context): wall", "ms", s["openssh_wall"], fmt_ms)
+            one("jlrec apply, fresh (creates every container): wall", "s", s["fresh"], fmt_s)
+            sr = (r.get("serial_ref") or {}) if rtt == "0" else {}
+            if sr:
+                label = "serial reference: Σ create+start" + (
+                    f" (mean of {sr['measured']} × {sr['containers']})" if sr.get("extrapolated") else "")
+                one(label, "s", sr.get("create_start_sum_s"), fmt_s)
+                one("serial reference incl. /run.sh upload: Σ create+upload+start", "s",
+                    sr.get("create_upload_start_sum_s"), fmt_s)
+                row("serial reference: one create+start", "ms", sr.get("per_container_create_start_s"), fmt_ms)
+                if s["fresh"] and sr.get("create_start_sum_s"):
+                    one("fresh apply speed-up over the serial reference", "×",
+                        sr["create_start_sum_s"] / s["fresh"], fmt_x)
+            row("jlrec apply, no-op: wall", "ms", s["noop_wall"], fmt_ms)
+            row("jlrec apply, no-op: peak RSS", "MB", s["noop_rss"], fmt_mb)
+            row("no-op apply/plan, paired per round", "×", s["noop_ratio"], fmt_x)
+            if s["noop_mutating"] is not None and s["noop_count"]:
+                L.append(f"| {H} | {rtt} | {n} | no-op apply: mutating Docker events (all no-op runs) | "
+                         f"count | {s['noop_count']} | | {s['noop_mutating']} (of {s['noop_events']} events) | |")
     cached = results.get("cached", {})
     if cached.get("runs"):
         n = cached.get("containers")
         hc = cached.get("hosts")
         wall = summary([x["wall_s"] for x in cached["runs"]])
         rss = summary([x["rss_kb"] for x in cached["runs"]])
-        L.append(f"| {hc} | {n} | jlrec plan --all --refresh=false (cached): wall | ms | {wall['n']} | "
+        L.append(f"| {hc} | – | {n} | jlrec plan --all --refresh=false (cached): wall | ms | {wall['n']} | "
                  + " | ".join(mmm(wall, fmt_ms)) + " |")
-        L.append(f"| {hc} | {n} | jlrec plan --all --refresh=false: peak RSS | MB | {rss['n']} | "
+        L.append(f"| {hc} | – | {n} | jlrec plan --all --refresh=false: peak RSS | MB | {rss['n']} | "
                  + " | ".join(mmm(rss, fmt_mb)) + " |")
         cold = cached.get("cold")
         if cold:
-            L.append(f"| {hc} | {n} | the first such plan after a manifest change (full load): "
+            L.append(f"| {hc} | – | {n} | the first such plan after a manifest change (full load): "
                      f"wall / peak RSS | ms / MB | 1 | | {fmt_ms(cold['wall_s'])} / "
                      f"{fmt_mb(cold['rss_kb'])} | |")
         if cached.get("check_rc") not in (0, None):
@@ -954,6 +1321,12 @@ def main():
     r.add_argument("--results", default=default_results)
     r.add_argument("--merge", action="store_true",
                    help="keep other host counts already in the results file")
+    r.add_argument("--rtt-ms", default="0 20",
+                   help="round-trip times (ms) the rounds run at, through bench/latency_relay")
+    r.add_argument("--use-running-lab", action="store_true",
+                   help="measure on the lab as it is (no lab down/up/preload; H <= its hosts); "
+                        "the bench's containers are removed afterwards")
+    r.add_argument("--skip-serial", action="store_true", help="no serial reference")
 
     rep = sub.add_parser("report", help="render BENCHMARKS.md and the plot")
     rep.add_argument("--results", default=default_results)
@@ -964,6 +1337,9 @@ def main():
     args = p.parse_args()
     if args.cmd == "run":
         args.hosts = [int(x) for x in args.hosts.split()]
+        args.rtt_ms = [float(x) for x in args.rtt_ms.split()]
+        if any(x < 0 for x in args.rtt_ms):
+            p.error("--rtt-ms: RTTs are >= 0")
         args.cached_shape = [int(x) for x in args.cached_shape.split()]
         args.work = args.work or os.path.join(args.build, "bench-work")
         # gen_manifest's groups: one per 10 hosts at least 1, like the cached shape

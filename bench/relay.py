@@ -12,7 +12,9 @@ RELAY_PORT_TRIES ports are tried). A manifest then only changes its port (and kn
 not its addresses. Two endpoints on one address get consecutive ports.
 
 one_way_ms == 0 starts nothing: endpoint() returns its input and known_hosts the file given,
-so a caller's code path is the same with and without latency (stats() is then {}).
+so a caller's code path is the same with and without latency (stats() is then {}); unless
+relay_at_zero=True, which runs the relay without delay: the cost of the extra hop itself
+(the baseline of the relay's proof; on a loaded machine each hop waits for the scheduler).
 Standard library only (the harness's rule).
 """
 import json
@@ -32,10 +34,11 @@ class Relay:
     """A latency_relay process for the duration of a `with` block (see the module doc)."""
 
     def __init__(self, build_dir, endpoints, one_way_ms, known_hosts, workdir,
-                 connect_delay=True):
+                 connect_delay=True, relay_at_zero=False):
         self.binary = os.path.join(build_dir, "latency_relay")
         self.endpoints = [(str(a), int(p)) for a, p in endpoints]
         self.one_way_ms = float(one_way_ms)
+        self.direct = self.one_way_ms == 0 and not relay_at_zero
         self.source_known_hosts = known_hosts
         self.workdir = workdir
         self.connect_delay = connect_delay
@@ -50,7 +53,7 @@ class Relay:
 
     def endpoint(self, addr, port):
         """(address, port) to connect to instead of (addr, port)."""
-        if self.one_way_ms == 0:
+        if self.direct:
             return (addr, int(port))
         return self._map[(str(addr), int(port))]
 
@@ -66,7 +69,7 @@ class Relay:
     # -- lifecycle ---------------------------------------------------------------------
 
     def __enter__(self):
-        if self.one_way_ms == 0:
+        if self.direct:
             return self
         if not os.access(self.binary, os.X_OK):
             raise RuntimeError(f"{self.binary} missing: cmake --build BUILD --target latency_relay")

@@ -9,6 +9,8 @@
 # Settings (environment):
 #   BENCH_HOSTS="1 10 50 100 250"   host counts H ("" = none: only the cached plan, no lab)
 #   BENCH_CONTAINERS=4              containers per host C
+#   BENCH_RTT_MS="0 20"             round-trip times (ms) the paired rounds run at; above 0 every
+#                                   measured command goes through bench/latency_relay
 #   REPEATS=7                       paired rounds (plan, floor, no-op apply) and cached plans
 #   BENCH_OPENSSH_REPEATS=3         OpenSSH fan-out runs (context figure)
 #   BENCH_SHARED_FROM=50            from this H, hosts share ceil(H/BENCH_HOSTS_PER_DOCKERD)
@@ -52,9 +54,10 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  log "building jlrec, ssh_floor_probe, cached_state_fixture (Release) in $BUILD"
+  log "building jlrec, ssh_floor_probe, cached_state_fixture, latency_relay (Release) in $BUILD"
   cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD" -j"$(nproc)" --target jlrec ssh_floor_probe cached_state_fixture
+  cmake --build "$BUILD" -j"$(nproc)" --target jlrec ssh_floor_probe cached_state_fixture \
+    latency_relay
 fi
 
 # The lab is left down whatever happens; the harness also takes it down after each H.
@@ -66,6 +69,7 @@ trap 'exit 130' INT TERM
 args=(run --src "$SRC" --build "$BUILD"
   --hosts "${BENCH_HOSTS-1 10 50 100 250}"
   --containers "${BENCH_CONTAINERS:-4}"
+  --rtt-ms "${BENCH_RTT_MS:-0 20}"
   --repeats "${REPEATS:-7}"
   --openssh-repeats "${BENCH_OPENSSH_REPEATS:-3}"
   --shared-from "${BENCH_SHARED_FROM:-50}"
