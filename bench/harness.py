@@ -926,6 +926,10 @@ def fmt_mb(kb):  # MB = 10^6 bytes, the unit the targets are written in
     return "–" if kb is None else f"{kb * 1024 / 1e6:.1f}"
 
 
+def fmt_ms0(v):  # a value already in ms
+    return "–" if v is None else f"{v:.0f}"
+
+
 def fmt_num(v):
     return "–" if v is None else f"{v:g}"
 
@@ -959,6 +963,10 @@ def host_stats(r, rtt="0"):
         "relay_cpu": summary([(x[k]["relay"]["cpu_user_s"] + x[k]["relay"]["cpu_sys_s"]) / x[k]["wall_s"]
                               for x in rounds for k in ("plan", "floor", "noop") if x[k].get("relay")]),
         "floor_handshake": summary([(x["floor"].get("phases") or {}).get("handshake") for x in rounds]),
+        "floor0_handshake": summary([((x["floor"].get("relay_at_zero") or {}).get("phases") or {}).get("handshake")
+                                     for x in rounds]),
+        "relay_late": summary([x[k]["relay"].get("late_ms_mean") for x in rounds
+                               for k in ("plan", "floor", "noop") if x[k].get("relay")]),
         "proof": section.get("proof"),
         "plan_wall": summary([x["plan"]["wall_s"] for x in rounds]),
         "plan_rss": summary([x["plan"]["rss_kb"] for x in rounds]),
@@ -1189,7 +1197,7 @@ def cmd_report(args):
                     f"{proof['baseline_handshake_ms']:.0f} ms ({proof.get('baseline', 'RTT 0')}) + "
                     f"({proof['handshake_turns']:g} turns "
                     f"the relay saw + 1 for the TCP connect) × {rtt} ms; its whole session "
-                    f"{fmt_num(proof['session_ms'])} ms, expected {fmt_num(proof['session_expected_ms'])} ms "
+                    f"{fmt_ms0(proof['session_ms'])} ms, expected {fmt_ms0(proof['session_expected_ms'])} ms "
                     f"({fmt_num(proof['session_turns'])} turns + 1).")
 
             def row(figure, unit, stat, fmt):
@@ -1215,7 +1223,13 @@ def cmd_report(args):
             row("floor: handshake phase (TCP + SSH key exchange), median over hosts", "ms",
                 s["floor_handshake"] and {k: (v / 1000 if k != "n" else v)
                                           for k, v in s["floor_handshake"].items()}, fmt_ms)
+            row("floor through a relay without delay (the proof's baseline): handshake phase", "ms",
+                s["floor0_handshake"] and {k: (v / 1000 if k != "n" else v)
+                                           for k, v in s["floor0_handshake"].items()}, fmt_ms)
             row("relay CPU (user+sys) / wall, per measured command", "×", s["relay_cpu"], fmt_x)
+            row("relay: mean lateness of a chunk after its due time, per measured command", "ms",
+                s["relay_late"] and {k: (v / 1000 if k != "n" else v) for k, v in s["relay_late"].items()},
+                fmt_ms)
             row("OpenSSH + curl fan-out (context): wall", "ms", s["openssh_wall"], fmt_ms)
             one("jlrec apply, fresh (creates every container): wall", "s", s["fresh"], fmt_s)
             sr = (r.get("serial_ref") or {}) if rtt == "0" else {}
