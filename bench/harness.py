@@ -200,6 +200,7 @@ def relay_summary(stats):
         return None
     out = {k: v for k, v in stats.items() if k != "per_connection"}
     out["turns_per_connection"] = [c["turns"] for c in stats.get("per_connection", [])]
+    out["causal_turns_per_connection"] = [c.get("causal_turns") for c in stats.get("per_connection", [])]
     return out
 
 
@@ -244,10 +245,13 @@ def handshake_turns(reported, stats):
         ph = phases.get(conn["listen"])
         if not ph or ph.get("handshake") is None:
             continue
-        hs.append(sum(1 for t in conn["turn_ms"] if t + one_way <= ph["handshake"]))
+        # Causal turns (the server spoke after the client's bytes reached it); a relay
+        # without them (older) counts plain direction changes.
+        times = conn.get("causal_turn_ms", conn["turn_ms"])
+        hs.append(sum(1 for t in times if t + one_way <= ph["handshake"]))
         if all(ph.get(k) is not None for k in ("handshake", "auth", "channel", "request")):
             end = ph["handshake"] + ph["auth"] + ph["channel"] + ph["request"]
-            session.append(sum(1 for t in conn["turn_ms"] if t + one_way <= end))
+            session.append(sum(1 for t in times if t + one_way <= end))
     if not hs:
         return None
     return {"handshake": statistics.median(hs), "session": statistics.median(session) if session else None,

@@ -14,6 +14,7 @@
 // One thread, epoll, non-blocking sockets, a timerfd armed at the earliest due chunk.
 // Prints "ready N" once its N listeners listen; on SIGTERM/SIGINT it writes --stats (JSON:
 // connections, bytes each way, turns = direction changes client->server to server->client
+// (and causal turns: those where the server spoke after the client's bytes reached it)
 // as read off the wire, per connection and summed, its own CPU time) and exits 0. Exit 3:
 // a listen address is in use (the caller may retry on another port); 2: bad usage or map.
 #include <arpa/inet.h>
@@ -86,6 +87,12 @@ struct Conn {
   int last_dir = -1;
   uint64_t turns = 0;
   std::vector<double> turn_ms;  // when each turn was read, ms after the accept
+  // A causal turn: the server spoke after the client's latest bytes had been delivered to
+  // it, so it may be answering them. A plain turn also counts server bytes sent before the
+  // client's reached it (both sides talking at once), which no one waited a round trip for.
+  uint64_t causal_turns = 0;
+  std::vector<double> causal_turn_ms;
+  bool client_spoke = false;  // client bytes read since the last causal turn
   size_t route = 0;
   Clock::time_point accepted;
   bool read_paused[2] = {false, false};
@@ -105,6 +112,8 @@ struct Finished {
   uint64_t turns, c2s, s2c;
   double seconds;
   std::vector<double> turn_ms;
+  uint64_t causal_turns;
+  std::vector<double> causal_turn_ms;
 };
 
 // The epoll token of a socket: connection id and side; listeners and the fds of the loop
@@ -187,20 +196,25 @@ class Relay {
     auto now = Clock::now();
     for (const auto& [id, c] : conns_)
       all.push_back({c->route, c->turns, c->pipe[kClient].bytes, c->pipe[kServer].bytes,
-                     std::chrono::duration<double>(now - c->accepted).count(), c->turn_ms});
-    uint64_t turns = 0, c2s = 0, s2c = 0;
-    std::vector<uint64_t> per;
+                     std::chrono::duration<double>(now - c->accepted).count(), c->turn_ms,
+                     c->causal_turns, c->causal_turn_ms});
+    uint64_t turns = 0, causal = 0, c2s = 0, s2c = 0;
+    std::vector<uint64_t> per, per_causal;
     for (const auto& f : all) {
       turns += f.turns;
+      causal += f.causal_turns;
       c2s += f.c2s;
       s2c += f.s2c;
       per.push_back(f.turns);
+      per_causal.push_back(f.causal_turns);
     }
-    std::sort(per.begin(), per.end());
-    double median = 0;
-    if (!per.empty())
-      median = per.size() % 2 ? per[per.size() / 2]
-                              : (per[per.size() / 2 - 1] + per[per.size() / 2]) / 2.0;
+    auto median_of = [](std::vector<uint64_t> v) {
+      if (v.empty()) return 0.0;
+      std::sort(v.begin(), v.end());
+      size_t n = v.size();
+      return n % 2 ? static_cast<double>(v[n / 2]) : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+    };
+    double median = median_of(per);
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
@@ -213,6 +227,7 @@ class Relay {
       << ", \"errors\": " << errors_ << ", \"dropped\": " << dropped_
       << ", \"bytes_client_to_server\": " << c2s << ", \"bytes_server_to_client\": " << s2c
       << ", \"turns\": " << turns << ", \"turns_median\": " << median
+      << ", \"causal_turns\": " << causal << ", \"causal_turns_median\": " << median_of(per_causal)
       << ", \"cpu_user_s\": " << secs(ru.ru_utime) << ", \"cpu_sys_s\": " << secs(ru.ru_stime)
       << ", \"chunks\": " << late_count_
       << ", \"late_ms_mean\": " << (late_count_ ? late_sum_ms_ / late_count_ : 0)
@@ -224,6 +239,9 @@ class Relay {
         << "\", \"turns\": " << all[i].turns << ", \"c2s\": " << all[i].c2s
         << ", \"s2c\": " << all[i].s2c << ", \"seconds\": " << all[i].seconds << ", \"turn_ms\": [";
       for (size_t k = 0; k < all[i].turn_ms.size(); ++k) o << (k ? ", " : "") << all[i].turn_ms[k];
+      o << "], \"causal_turns\": " << all[i].causal_turns << ", \"causal_turn_ms\": [";
+      for (size_t k = 0; k < all[i].causal_turn_ms.size(); ++k)
+        o << (k ? ", " : "") << all[i].causal_turn_ms[k];
       o << "]}";
     }
     o << "]}\n";
@@ -370,9 +388,16 @@ class Relay {
       p.queue.push_back({due, {}, true});
       UpdateEvents(c, side);
     } else {
+      double at = std::chrono::duration<double, std::milli>(now - c.accepted).count();
       if (side == kServer && c.last_dir == kClient) {
         ++c.turns;
-        c.turn_ms.push_back(std::chrono::duration<double, std::milli>(now - c.accepted).count());
+        c.turn_ms.push_back(at);
+      }
+      if (side == kClient) c.client_spoke = true;
+      if (side == kServer && c.client_spoke && c.pipe[kClient].queue.empty()) {
+        ++c.causal_turns;
+        c.causal_turn_ms.push_back(at);
+        c.client_spoke = false;
       }
       c.last_dir = side;
       p.bytes += static_cast<uint64_t>(n);
@@ -485,7 +510,7 @@ class Relay {
       }
     finished_.push_back({c.route, c.turns, c.pipe[kClient].bytes, c.pipe[kServer].bytes,
                          std::chrono::duration<double>(Clock::now() - c.accepted).count(),
-                         std::move(c.turn_ms)});
+                         std::move(c.turn_ms), c.causal_turns, std::move(c.causal_turn_ms)});
     conns_.erase(c.id);  // c is gone from here on
   }
 
