@@ -146,28 +146,24 @@ Result<HttpResponse> DockerApiClient::Send(const Call& call) {
   return SendTarget(call, prefix + call.path);
 }
 
-Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::string& path) {
-  const std::string what = options_.peer + ": " + call.method + " " + call.path;
-  const auto budget = options_.request_timeout + call.extra_time;
-  const HttpRequest request = RequestFor(call, path);
-
+HttpExchangeOptions DockerApiClient::ExchangeFor(
+    const Call& call, std::optional<std::chrono::system_clock::time_point>* first_body_byte) const {
   HttpExchangeOptions exchange;
-  exchange.deadline = DeadlineAfter(budget);
+  exchange.deadline = DeadlineAfter(options_.request_timeout + call.extra_time);
   exchange.max_body_bytes = call.max_body_bytes;
   if (call.streamed) exchange.idle_timeout = options_.request_timeout;
   // The Date header is written before the body: a streamed answer (a pull) may go on for
   // minutes, and the end of it would make the host's clock look that much behind.
-  std::optional<std::chrono::system_clock::time_point> first_body_byte;
   if (call.body_sink) {
-    exchange.body_sink = [&call, &first_body_byte](std::string_view bytes) {
-      if (!first_body_byte) first_body_byte = std::chrono::system_clock::now();
+    exchange.body_sink = [&call, first_body_byte](std::string_view bytes) {
+      if (!*first_body_byte) *first_body_byte = std::chrono::system_clock::now();
       return call.body_sink(bytes);
     };
   } else {
     // Only what is used of the body is held: the start of an error answer (its message),
     // and a 2xx answer as the caller's reader keeps it, or whole up to the limit.
-    exchange.body_reader = [&call, &first_body_byte](HttpResponse& response, std::istream& body) {
-      first_body_byte = std::chrono::system_clock::now();
+    exchange.body_reader = [&call, first_body_byte](HttpResponse& response, std::istream& body) {
+      *first_body_byte = std::chrono::system_clock::now();
       if (!response.success()) {
         ReadAtMost(body, kErrorBodyBytes, &response.body);
         return Status::Ok();
@@ -177,16 +173,36 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
       return Status::Ok();
     };
   }
+  return exchange;
+}
+
+Status DockerApiClient::CallFailure(const Call& call, const Status& st) const {
+  const std::string what = options_.peer + ": " + call.method + " " + call.path;
+  if (st.code() == Status::Code::kTimeout)
+    return Status::Timeout(what + ": no complete answer within " +
+                           FormatSeconds(call.streamed
+                                             ? options_.request_timeout
+                                             : options_.request_timeout + call.extra_time) +
+                           (call.streamed ? " of silence" : "") + " (" + st.message() + ")");
+  return st.WithContext(what);
+}
+
+Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::string& path) {
+  const HttpRequest request = RequestFor(call, path);
+  std::optional<std::chrono::system_clock::time_point> first_body_byte;
+  const HttpExchangeOptions exchange = ExchangeFor(call, &first_body_byte);
 
   // A reused keep-alive connection may have been dropped by the daemon while idle; that
   // shows as the stream closing before any response byte, and one retry on a fresh
   // connection is safe because the daemon never saw the request.
   for (int attempt = 0;; ++attempt) {
     auto connection = Acquire(exchange.deadline, attempt > 0);
-    if (!connection.ok()) return connection.status().WithContext(what);
+    if (!connection.ok()) return CallFailure(call, connection.status());
     const bool reused = (*connection)->completed_exchanges() > 0;
     first_body_byte.reset();
+    const auto started = std::chrono::steady_clock::now();
     auto response = (*connection)->Exchange(request, exchange);
+    RecordWait(started, 1, 0);
     if (response.ok())
       NoteHostDate(*response, first_body_byte.value_or(std::chrono::system_clock::now()));
     const bool retry =
@@ -194,13 +210,121 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
     Release(std::move(*connection));
     if (response.ok()) return response;
     if (retry) continue;
-    Status st = response.status();
-    if (st.code() == Status::Code::kTimeout)
-      return Status::Timeout(what + ": no complete answer within " +
-                             FormatSeconds(call.streamed ? options_.request_timeout : budget) +
-                             (call.streamed ? " of silence" : "") + " (" + st.message() + ")");
-    return st.WithContext(what);
+    return CallFailure(call, response.status());
   }
+}
+
+std::vector<Result<HttpResponse>> DockerApiClient::SendPipelined(const std::vector<Call>& calls) {
+  std::vector<Result<HttpResponse>> results(calls.size(), Status::Internal("not sent"));
+  if (calls.empty()) return results;
+  std::string prefix;
+  {
+    MutexLock lock(mu_);
+    prefix = version_prefix_;
+  }
+  std::vector<std::size_t> todo;  // indices of the calls still to send
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const Call& call = calls[i];
+    if (prefix.empty()) {
+      results[i] = Status::Internal("Docker API used before version negotiation");
+    } else if (call.method != "GET" && call.method != "HEAD") {
+      results[i] = CallFailure(
+          call, Status::InvalidArgument("only GET and HEAD are pipelined (a read can be resent)"));
+    } else if (call.streamed || call.body_sink) {
+      results[i] = CallFailure(
+          call, Status::InvalidArgument("a streamed answer or a body sink is not pipelined"));
+    } else {
+      todo.push_back(i);
+    }
+  }
+
+  for (bool resent = false; !todo.empty(); resent = true) {
+    std::vector<HttpRequest> requests;
+    std::vector<HttpExchangeOptions> exchanges;
+    // One per call, sized before ExchangeFor takes pointers into it.
+    std::vector<std::optional<std::chrono::system_clock::time_point>> first_body_byte(todo.size());
+    Deadline deadline = Deadline::max();
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const Call& call = calls[todo[k]];
+      requests.push_back(RequestFor(call, prefix + call.path));
+      exchanges.push_back(ExchangeFor(call, &first_body_byte[k]));
+      deadline = std::min(deadline, exchanges.back().deadline);
+    }
+    auto connection = Acquire(deadline, resent);
+    if (!connection.ok()) {
+      for (std::size_t index : todo)
+        results[index] = CallFailure(calls[index], connection.status());
+      break;
+    }
+    const bool reused = (*connection)->completed_exchanges() > 0;
+    const auto started = std::chrono::steady_clock::now();
+    auto answers = (*connection)->ExchangeAll(requests, exchanges);
+    RecordWait(started, static_cast<int>(requests.size()), 0);
+    const auto answered = static_cast<std::size_t>((*connection)->batch_answered());
+    // What was cut off by the connection may go again, once: on a reused connection even
+    // before any answer (the daemon had dropped it while idle), on a fresh one only after an
+    // answer (else the daemon itself is refusing).
+    const bool resend =
+        !resent && (*connection)->cut_off() && answered < todo.size() && (reused || answered > 0);
+    Release(std::move(*connection));
+    std::vector<std::size_t> again;
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const std::size_t index = todo[k];
+      if (resend && k >= answered) {
+        again.push_back(index);
+      } else if (answers[k].ok()) {
+        NoteHostDate(*answers[k], first_body_byte[k].value_or(std::chrono::system_clock::now()));
+        results[index] = std::move(answers[k]);
+      } else {
+        results[index] = CallFailure(calls[index], answers[k].status());
+      }
+    }
+    todo = std::move(again);
+  }
+  return results;
+}
+
+DockerApiClient::Traffic DockerApiClient::TrafficSince(
+    std::chrono::steady_clock::time_point since) const {
+  std::vector<Wait> waits;
+  {
+    MutexLock lock(mu_);
+    for (const Wait& wait : waits_)
+      if (wait.start >= since) waits.push_back(wait);
+  }
+  Traffic traffic;
+  for (const Wait& wait : waits) {
+    traffic.requests += wait.requests;
+    traffic.streams_opened += wait.streams;
+  }
+  // The longest chain of waits each begun after the previous one ended is the largest set of
+  // pairwise disjoint intervals, which taking the earliest-ending one that fits finds.
+  std::sort(waits.begin(), waits.end(), [](const Wait& a, const Wait& b) { return a.end < b.end; });
+  std::optional<std::chrono::steady_clock::time_point> chain_end;
+  for (const Wait& wait : waits) {
+    if (chain_end && wait.start < *chain_end) continue;
+    ++traffic.sequential_round_trips;
+    chain_end = wait.end;
+  }
+  // The union of the intervals: sorted by start, each adds what reaches past the covered end.
+  std::sort(waits.begin(), waits.end(),
+            [](const Wait& a, const Wait& b) { return a.start < b.start; });
+  std::optional<std::chrono::steady_clock::time_point> covered;
+  for (const Wait& wait : waits) {
+    const auto from = covered ? std::max(*covered, wait.start) : wait.start;
+    if (wait.end > from) traffic.waiting += wait.end - from;
+    if (!covered || wait.end > *covered) covered = wait.end;
+  }
+  return traffic;
+}
+
+void DockerApiClient::RecordWait(std::chrono::steady_clock::time_point start, int requests,
+                                 int streams) {
+  const auto end = std::chrono::steady_clock::now();
+  MutexLock lock(mu_);
+  if (waits_.size() >= kMaxRecordedWaits)
+    waits_.erase(waits_.begin(), waits_.begin() + kMaxRecordedWaits / 2);
+  waits_.push_back(Wait{start, end, requests, streams});
 }
 
 HttpRequest DockerApiClient::RequestFor(const Call& call, const std::string& target) {
@@ -224,11 +348,15 @@ Result<std::unique_ptr<HttpStream>> DockerApiClient::OpenStream(const Call& call
   if (prefix.empty()) return Status::Internal("Docker API used before version negotiation");
   const std::string what = options_.peer + ": " + call.method + " " + call.path;
   const Deadline deadline = DeadlineAfter(options_.request_timeout + call.extra_time);
+  auto open_started = std::chrono::steady_clock::now();
   auto stream = opener_(deadline);
+  RecordWait(open_started, 0, 1);
   if (!stream.ok()) return stream.status().WithContext(what);
   if (interrupted) (*stream)->SetInterruption(std::move(interrupted));
+  const auto started = std::chrono::steady_clock::now();
   auto opened = HttpStream::Open(std::move(*stream), "docker", RequestFor(call, prefix + call.path),
                                  upgrade, deadline, kErrorBodyBytes);
+  RecordWait(started, 1, 0);
   if (!opened.ok()) {
     if (opened.status().code() == Status::Code::kTimeout)
       return Status::Timeout(what + ": no answer within " +
@@ -285,7 +413,9 @@ Result<std::unique_ptr<HttpConnection>> DockerApiClient::Acquire(Deadline deadli
       Discard(std::move(idle));
       continue;
     }
+    const auto started = std::chrono::steady_clock::now();
     auto stream = opener_(deadline);
+    RecordWait(started, 0, 1);
     if (!stream.ok()) {
       {
         MutexLock lock(mu_);

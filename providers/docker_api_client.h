@@ -116,6 +116,37 @@ class DockerApiClient {
   /// kUnavailable, deadlines kTimeout, an interruption kCancelled.
   Result<std::unique_ptr<HttpStream>> OpenStream(const Call& call, bool upgrade,
                                                  std::function<bool()> interrupted) EXCLUDES(mu_);
+  /// Sends `calls` pipelined on one connection (HttpConnection::ExchangeAll): every request
+  /// written at once, the answers read in order. GET and HEAD only (kInvalidArgument for
+  /// others: only reads can be resent; and for streamed calls or body sinks, whose answers
+  /// could not be taken back); the refused calls are not sent, the others are. One round
+  /// trip plus the daemon's time for all of them, each answer within the request timeout
+  /// (plus its extra_time) of the batch's start. One result per call, in order, each as Send
+  /// would return it (non-2xx answers are results, not errors; body_reader / max_body_bytes /
+  /// headers honoured; NoteHostDate). A reused connection that closes before the first
+  /// answer: the whole batch is resent once on a fresh connection; one that breaks later
+  /// (or a fresh one after an answer): the unanswered calls are resent once on a fresh
+  /// connection (they are reads), so a body_reader may see a cut answer's body start again
+  /// and must start over (JsonBodyInto does). A deadline that passes resends nothing.
+  std::vector<Result<HttpResponse>> SendPipelined(const std::vector<Call>& calls) EXCLUDES(mu_);
+
+  /// What a client sent and waited for since `since`, for `jlrec plan -v` and the benchmarks.
+  struct Traffic {
+    int requests = 0;        ///< HTTP requests (a pipelined batch counts each request)
+    int streams_opened = 0;  ///< connections opened (an SSH channel each)
+    /// The longest chain of waits each begun after the previous one ended: an exchange, a
+    /// pipelined batch (one wait), a stream open (the opener_ call), an OpenStream. Waits that
+    /// overlap (concurrent connections) count once. This is the round trips a host costs on a
+    /// network whose RTT dominates.
+    int sequential_round_trips = 0;
+    std::chrono::nanoseconds waiting{0};  ///< union of the wait intervals (wall time)
+  };
+  /// The waits that began at or after `since` (of the latest kMaxRecordedWaits), summed up.
+  Traffic TrafficSince(std::chrono::steady_clock::time_point since) const EXCLUDES(mu_);
+  /// How many waits the client remembers for TrafficSince: the oldest are forgotten past it,
+  /// so that a long-lived client's memory stays bounded (a refresh makes tens per host).
+  static constexpr std::size_t kMaxRecordedWaits = 4096;
+
   /// The request timeout this client was made with.
   std::chrono::milliseconds request_timeout() const { return options_.request_timeout; }
   /// The daemon host's clock now, as the Date headers of its answers tell it: the local
@@ -130,6 +161,19 @@ class DockerApiClient {
   Result<HttpResponse> SendTarget(const Call& call, const std::string& target) EXCLUDES(mu_);
   // The request `call` makes for `target` (the version prefix already on it).
   static HttpRequest RequestFor(const Call& call, const std::string& target);
+  // How `call`'s answer is read, by the deadline its budget gives from now: an error
+  // answer's message or a 2xx body as the call wants it; `*first_body_byte` (which must
+  // outlive the exchange) is when its body began to arrive, for NoteHostDate.
+  HttpExchangeOptions ExchangeFor(
+      const Call& call,
+      std::optional<std::chrono::system_clock::time_point>* first_body_byte) const;
+  // `call`'s failure `st` as Send reports it: naming the daemon and the call, a timeout
+  // saying how long was waited.
+  Status CallFailure(const Call& call, const Status& st) const;
+  // Remembers one wait [start, now] that carried `requests` requests and opened `streams`
+  // streams, for TrafficSince.
+  void RecordWait(std::chrono::steady_clock::time_point start, int requests, int streams)
+      EXCLUDES(mu_);
   Result<std::unique_ptr<HttpConnection>> Acquire(Deadline deadline, bool fresh) EXCLUDES(mu_);
   void Release(std::unique_ptr<HttpConnection> connection) EXCLUDES(mu_);
   // Closes a connection that will not be reused and frees its slot.
@@ -150,6 +194,13 @@ class DockerApiClient {
   std::vector<std::unique_ptr<HttpConnection>> idle_ GUARDED_BY(mu_);
   int open_ GUARDED_BY(mu_) = 0;                // idle + in use
   std::string version_prefix_ GUARDED_BY(mu_);  // "/v1.41"; set once, read by every Send
+  // One wait on the daemon or the transport, for TrafficSince.
+  struct Wait {
+    std::chrono::steady_clock::time_point start, end;
+    int requests = 0;
+    int streams = 0;
+  };
+  std::vector<Wait> waits_ GUARDED_BY(mu_);  // in the order they ended
   // Host Date minus local arrival time of the latest answer that had a Date, in
   // nanoseconds (kHostClockUnknown before). Atomic: every sending thread updates it.
   std::atomic<std::int64_t> host_clock_offset_ns_{kHostClockUnknown};
