@@ -210,10 +210,10 @@ void LogTraffic(const std::vector<HostSnapshot>& hosts) {
     if (!h.traffic) continue;
     const HostTraffic& t = *h.traffic;
     spdlog::debug(
-        "round trips: {} requests={} sequential={} streams={} connect_ms={:.1f} requests_ms={:.1f} "
-        "inspected={} reused={}",
-        h.host, t.requests, t.sequential_round_trips, t.streams_opened, t.connect_ms,
-        t.requests_ms, t.inspected, t.reused);
+        "round trips: {} requests={} sequential={} connect_ms={:.1f} requests_ms={:.1f} "
+        "streams={} inspected={} reused={}",
+        h.host, t.requests, t.sequential_round_trips, t.connect_ms, t.requests_ms,
+        t.streams_opened, t.inspected, t.reused);
     requests.push_back(t.requests);
     sequential.push_back(t.sequential_round_trips);
     connect.push_back(t.connect_ms);

@@ -34,8 +34,8 @@ struct Rounds {
 Rounds RoundsOf(const std::string& log, const std::string& host) {
   std::smatch m;
   const std::regex line("round trips: " + host +
-                        " requests=(\\d+) sequential=(\\d+) streams=\\d+ connect_ms=[0-9.]+ "
-                        "requests_ms=[0-9.]+ inspected=(\\d+) reused=(\\d+)");
+                        " requests=(\\d+) sequential=(\\d+) connect_ms=[0-9.]+ "
+                        "requests_ms=[0-9.]+ streams=\\d+ inspected=(\\d+) reused=(\\d+)");
   Rounds r;
   if (std::regex_search(log, m, line)) {
     r.requests = std::stoi(m[1]);
