@@ -104,7 +104,35 @@ std::string DockerApiClient::api_version() const {
 Status DockerApiClient::NegotiateVersion() {
   Call call;
   call.path = "/version";
-  auto response = SendTarget(call, call.path);
+  return SettleVersion(SendTarget(call, call.path));
+}
+
+Status DockerApiClient::NegotiateVersionPipelined(const std::vector<Call>& calls,
+                                                  std::vector<Result<HttpResponse>>* results) {
+  std::vector<Call> all;
+  all.reserve(calls.size() + 1);
+  all.emplace_back().path = "/version";
+  all.insert(all.end(), calls.begin(), calls.end());
+  const std::string optimistic = "/v1." + std::to_string(kNewestMinorVersion);
+  std::vector<std::string> targets = {"/version"};
+  for (const Call& call : calls) targets.push_back(optimistic + call.path);
+  auto answers = SendPipelinedTargets(all, targets);
+  results->clear();
+  Status negotiated = SettleVersion(answers[0]);
+  if (!negotiated.ok()) {
+    results->assign(calls.size(), negotiated);
+    return negotiated;
+  }
+  if (api_version() != optimistic.substr(2)) {
+    // An older daemon refused the optimistic version: ask again in its own.
+    *results = SendPipelined(calls);
+    return negotiated;
+  }
+  for (std::size_t i = 1; i < answers.size(); ++i) results->push_back(std::move(answers[i]));
+  return negotiated;
+}
+
+Status DockerApiClient::SettleVersion(const Result<HttpResponse>& response) {
   if (!response.ok()) return Status::Unavailable(response.status().message());
   if (!response->success())
     return Status::Unavailable(
@@ -215,17 +243,24 @@ Result<HttpResponse> DockerApiClient::SendTarget(const Call& call, const std::st
 }
 
 std::vector<Result<HttpResponse>> DockerApiClient::SendPipelined(const std::vector<Call>& calls) {
-  std::vector<Result<HttpResponse>> results(calls.size(), Status::Internal("not sent"));
-  if (calls.empty()) return results;
   std::string prefix;
   {
     MutexLock lock(mu_);
     prefix = version_prefix_;
   }
+  std::vector<std::string> targets;
+  targets.reserve(calls.size());
+  for (const Call& call : calls) targets.push_back(prefix.empty() ? "" : prefix + call.path);
+  return SendPipelinedTargets(calls, targets);
+}
+
+std::vector<Result<HttpResponse>> DockerApiClient::SendPipelinedTargets(
+    const std::vector<Call>& calls, const std::vector<std::string>& targets) {
+  std::vector<Result<HttpResponse>> results(calls.size(), Status::Internal("not sent"));
   std::vector<std::size_t> todo;  // indices of the calls still to send
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const Call& call = calls[i];
-    if (prefix.empty()) {
+    if (targets[i].empty()) {
       results[i] = Status::Internal("Docker API used before version negotiation");
     } else if (call.method != "GET" && call.method != "HEAD") {
       results[i] = CallFailure(
@@ -246,7 +281,7 @@ std::vector<Result<HttpResponse>> DockerApiClient::SendPipelined(const std::vect
     Deadline deadline = Deadline::max();
     for (std::size_t k = 0; k < todo.size(); ++k) {
       const Call& call = calls[todo[k]];
-      requests.push_back(RequestFor(call, prefix + call.path));
+      requests.push_back(RequestFor(call, targets[todo[k]]));
       exchanges.push_back(ExchangeFor(call, &first_body_byte[k]));
       deadline = std::min(deadline, exchanges.back().deadline);
     }

@@ -100,6 +100,15 @@ class DockerApiClient {
   /// min(daemon's, kNewestMinorVersion); kUnavailable if the daemon does not answer or
   /// is older than kOldestMinorVersion. Call once before Send.
   Status NegotiateVersion() EXCLUDES(mu_);
+  /// NegotiateVersion and a first batch in one round trip: GET /version is pipelined with
+  /// `calls` (as SendPipelined sends them) under /v1.<kNewestMinorVersion>, which a daemon at
+  /// least that new answers exactly as under the version negotiated. A daemon that turns out
+  /// older answers those with an error, so they are sent again (SendPipelined) under the
+  /// negotiated prefix: one more round trip, on old daemons only. Returns what
+  /// NegotiateVersion would; `*results` gets one result per call, each that status when
+  /// negotiation failed.
+  Status NegotiateVersionPipelined(const std::vector<Call>& calls,
+                                   std::vector<Result<HttpResponse>>* results) EXCLUDES(mu_);
   /// The negotiated version, e.g. "1.41" (empty before NegotiateVersion).
   std::string api_version() const EXCLUDES(mu_);
   /// Sends `call` under the negotiated version prefix and returns the daemon's answer,
@@ -159,6 +168,13 @@ class DockerApiClient {
  private:
   // The pool lock is never held across network I/O, hence EXCLUDES on the pool's users.
   Result<HttpResponse> SendTarget(const Call& call, const std::string& target) EXCLUDES(mu_);
+  // SendPipelined with each call's whole target given (version prefix included; empty: not
+  // negotiated yet).
+  std::vector<Result<HttpResponse>> SendPipelinedTargets(const std::vector<Call>& calls,
+                                                         const std::vector<std::string>& targets)
+      EXCLUDES(mu_);
+  // Settles the version from the daemon's answer to GET /version (NegotiateVersion's rules).
+  Status SettleVersion(const Result<HttpResponse>& response) EXCLUDES(mu_);
   // The request `call` makes for `target` (the version prefix already on it).
   static HttpRequest RequestFor(const Call& call, const std::string& target);
   // How `call`'s answer is read, by the deadline its budget gives from now: an error

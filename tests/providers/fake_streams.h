@@ -138,7 +138,8 @@ class FakeDaemon {
     return input_closed_;
   }
   /// Simulates a daemon that drops idle keep-alive connections: after answering this many
-  /// requests, a connection reads as closed (0 = never).
+  /// requests, a connection reads as closed (0 = never); requests pipelined past that point
+  /// are never served.
   void DropConnectionsAfter(int requests) { drop_after_ = requests; }
 
  private:
