@@ -212,8 +212,8 @@ void LogTraffic(const std::vector<HostSnapshot>& hosts) {
     spdlog::debug(
         "round trips: {} requests={} sequential={} connect_ms={:.1f} requests_ms={:.1f} "
         "streams={} inspected={} reused={}",
-        h.host, t.requests, t.sequential_round_trips, t.connect_ms, t.requests_ms,
-        t.streams_opened, t.inspected, t.reused);
+        h.host, t.requests, t.sequential_round_trips, t.connect_ms, t.requests_ms, t.streams_opened,
+        t.inspected, t.reused);
     requests.push_back(t.requests);
     sequential.push_back(t.sequential_round_trips);
     connect.push_back(t.connect_ms);
@@ -268,7 +268,8 @@ RefreshOutcome Reconciler::Refresh(const DesiredState& desired,
   // What the last refresh read of each /run.sh, so that unchanged scripts are only stat'ed.
   RefreshOptions options = refresh_;
   options.known_containers = KnownFromCache(desired.project, hosts);
-  options.known_scripts = std::make_shared<const KnownScripts>(KnownScriptsOf(*options.known_containers));
+  options.known_scripts =
+      std::make_shared<const KnownScripts>(KnownScriptsOf(*options.known_containers));
   // Adopted containers carry no label: a refresh asks for them by name.
   if (auto adoptions = store_.ListAdoptions(desired.project); adoptions.ok()) {
     auto names = std::make_shared<std::map<std::string, std::vector<std::string>>>();

@@ -155,16 +155,21 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& unfenced, bool c
   std::optional<ImageChecks> checks;
   std::thread checking;
   if (check_image_digests)
-    checking = std::thread(
-        [&] { checks = CheckImages(provider, images, pinned_images, digests); });
+    checking = std::thread([&] { checks = CheckImages(provider, images, pinned_images, digests); });
+  // The observation's time is when the read began: the next refresh asks the daemon's event
+  // log from then on, so nothing that happened during this read falls between the two.
+  const std::int64_t read_started = std::time(nullptr);
   auto read_containers = provider.ReadContainers(read);
   if (checking.joinable()) checking.join();
+  // The first request that went unanswered says why, whichever of the two hit it.
+  if (std::optional<Status> first = fence->TrippedBy(host))
+    return Unreachable(host, first->message());
   if (!read_containers.ok()) return Unreachable(host, read_containers.status().message());
 
   HostSnapshot snap;
   snap.host = host;
   snap.reachable = true;
-  snap.observed_at = std::time(nullptr);
+  snap.observed_at = read_started;
   HostTraffic counted;
   std::set<std::string> image_ids;
   for (ContainerReading& reading : *read_containers) {
@@ -190,8 +195,7 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& unfenced, bool c
     if (!vouched) {
       auto script = provider.ReadFile(c.id, "/run.sh");
       if (!script.ok())
-        return Unreachable(host,
-                           "reading /run.sh of " + c.name + ": " + script.status().message());
+        return Unreachable(host, "reading /run.sh of " + c.name + ": " + script.status().message());
       if (script->has_value()) {
         c.script_digest = ScriptDigest(script_key, **script);
         c.script_env = ParseExportBlock(**script);

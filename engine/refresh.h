@@ -34,9 +34,9 @@ struct KnownContainers {
   explicit KnownContainers(std::vector<HostSnapshot> cached);
   KnownContainers(const KnownContainers&) = delete;
   KnownContainers& operator=(const KnownContainers&) = delete;
-  std::vector<HostSnapshot> snapshots;  ///< what by_id points into
+  std::vector<HostSnapshot> snapshots;                          ///< what by_id points into
   std::unordered_map<std::string, const LiveContainer*> by_id;  ///< ids are unique across hosts
-  std::map<std::string, std::int64_t> observed_at;  ///< host key -> when it was read
+  std::map<std::string, std::int64_t> observed_at;              ///< host key -> when it was read
 };
 
 /// Registry answers shared by the hosts of one refresh: the digest of a tag is asked once per

@@ -156,8 +156,7 @@ class Provider {
   /// request.stat_path, with what request.known allows skipped (see ContainerReadRequest). The
   /// default does exactly those calls one after another and reuses nothing; a provider that can
   /// pipeline or skip requests overrides it.
-  virtual Result<std::vector<ContainerReading>> ReadContainers(
-      const ContainerReadRequest& request);
+  virtual Result<std::vector<ContainerReading>> ReadContainers(const ContainerReadRequest& request);
   /// One container by id or name; kNotFound if there is none.
   virtual Result<LiveContainer> InspectContainer(const std::string& id_or_name) = 0;
   /// The content of regular file `path` in container `id` (running or not); nullopt if absent.

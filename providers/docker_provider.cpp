@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "model/registry_host.h"
+#include "model/rfc3339.h"
 #include "providers/docker_exec_session.h"
 #include "providers/tar_archive.h"
 #include "providers/url_encoding.h"
@@ -31,8 +32,8 @@ constexpr std::size_t kLongestPullLine = 1024 * 1024;
 
 // What jlrec reads of a GET /containers/json entry (see ListedContainer).
 const JsonSelection& ListEntrySelection() {
-  static const JsonSelection kSelection = {
-      {"Id", {}}, {"State", {}}, {"Names", {}}, {"ImageID", {}}, {"Labels", {}}};
+  static const JsonSelection kSelection = {{"Id", {}},    {"State", {}},   {"Status", {}},
+                                           {"Names", {}}, {"ImageID", {}}, {"Labels", {}}};
   return kSelection;
 }
 
@@ -90,10 +91,10 @@ std::vector<std::string> RepoDigestsOf(const json& image) {
 // The daemon keeps its last 256 events (moby daemon/events: eventsLimit); an answer that
 // long may have lost older ones.
 constexpr std::size_t kDaemonEventLog = 256;
-// Slack before the time the known containers were read: their list and an event logged in
-// the same second must not slip between two windows, and the host clock is known to a
-// second or so.
-constexpr std::int64_t kEventWindowSlackSeconds = 60;
+// Slack before the time the known containers were read (when their read began). The window's
+// start is already early (the host's clock is estimated early, times are floored to seconds);
+// this covers a host clock stepped back since, by NTP.
+constexpr std::int64_t kEventWindowSlackSeconds = 3;
 
 // What the daemon logged in a time window, as far as inspects are concerned.
 struct EventLog {
@@ -142,6 +143,59 @@ EventLog ParseEventLog(const std::string& body) {
   return log;
 }
 
+// The longest uptime Docker's humanized "Up ..." text (go-units HumanDuration) may stand
+// for, in seconds; nullopt for a text it does not write. Only short uptimes are told
+// precisely, which is all a recent restart needs.
+std::optional<std::int64_t> LongestUptime(std::string_view text) {
+  if (text == "Less than a second") return 1;
+  if (text == "About a minute") return 120;
+  if (text == "About an hour") return 2 * 3600;
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text.substr(0, space)) {
+    if (c < '0' || c > '9' || n > 1000000) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  const std::string_view unit = text.substr(space + 1);
+  if (unit == "second" || unit == "seconds") return n + 1;
+  if (unit == "minutes") return (n + 1) * 60;
+  if (unit == "hours") return (n + 1) * 3600;
+  if (unit == "days") return (n + 1) * 86400;
+  if (unit == "weeks") return (n + 1) * 7 * 86400;
+  if (unit == "months") return (n + 1) * 31 * 86400;
+  if (unit == "years") return (n + 1) * 366 * 86400;
+  return std::nullopt;
+}
+
+// Whether a running container's list Status ("Up 3 hours (healthy)") agrees with how it was
+// read before: the same health, and an uptime not shorter than since its known start (a
+// restart since shows as a short uptime, also when the event log cannot say so yet).
+bool StatusAgrees(const std::string& status, const LiveContainer& known,
+                  std::optional<std::chrono::system_clock::time_point> host_now) {
+  std::string_view text(status);
+  if (text.rfind("Up ", 0) != 0) return false;
+  text.remove_prefix(3);
+  std::string_view health;
+  if (auto open = text.find(" ("); open != std::string_view::npos) {
+    health = text.substr(open + 2);
+    text = text.substr(0, open);
+    if (health.empty() || health.back() != ')') return false;
+    health.remove_suffix(1);
+  }
+  const std::string wanted_health = known.health.empty()         ? ""
+                                    : known.health == "starting" ? "health: starting"
+                                                                 : known.health;
+  if (health != wanted_health) return false;
+  const std::optional<std::int64_t> longest = LongestUptime(text);
+  const std::optional<std::int64_t> started = ParseRfc3339(known.started_at);
+  if (!longest || !started || !host_now) return false;
+  const std::int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(host_now->time_since_epoch()).count();
+  // The host's clock is estimated up to about a second early: two seconds of tolerance.
+  return (now_ns - *started) / 1000000000 <= *longest + 2;
+}
+
 }  // namespace
 
 DockerProvider::DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api,
@@ -164,14 +218,15 @@ Result<json> DockerProvider::CallJson(DockerApiClient::Call call, const JsonSele
 }
 
 DockerApiClient::Call DockerProvider::ListCall(const json& filters,
-                                              std::vector<ListedContainer>* out) {
+                                               std::vector<ListedContainer>* out,
+                                               const std::string& only_host) {
   DockerApiClient::Call call;
   call.path = "/containers/json";
   call.query = {{"all", "1"}, {"filters", filters.dump()}};
   call.max_body_bytes = kListBodyBytes;
   // Each entry is read as soon as it is parsed: a list of thousands of containers is never
   // held as a whole, neither as text nor as a DOM.
-  auto take_entry = [out](json& item) {
+  auto take_entry = [out, only_host](json& item) {
     try {
       ListedContainer listed;
       listed.id = item.at("Id").get<std::string>();
@@ -181,13 +236,16 @@ DockerApiClient::Call DockerProvider::ListCall(const json& filters,
         listed.names = it->get<std::vector<std::string>>();
       if (auto it = item.find("ImageID"); it != item.end() && it->is_string())
         listed.image_id = it->get<std::string>();
+      if (auto it = item.find("Status"); it != item.end() && it->is_string())
+        listed.status = it->get<std::string>();
       if (auto it = item.find("Labels"); it != item.end() && it->is_object())
         for (const auto& [key, value] : it->items()) {
           if (!value.is_string() || key.rfind(labels::kPrefix, 0) != 0) continue;
           if (key == labels::kHost) listed.host_label = value.get<std::string>();
           listed.jlrec_labels.emplace(key, value.get<std::string>());
         }
-      out->push_back(std::move(listed));
+      if (only_host.empty() || listed.host_label.empty() || listed.host_label == only_host)
+        out->push_back(std::move(listed));
       return Status::Ok();
     } catch (const json::exception& e) {
       return Status::RemoteError(std::string("unexpected container list JSON: ") + e.what());
@@ -199,9 +257,10 @@ DockerApiClient::Call DockerProvider::ListCall(const json& filters,
   return call;
 }
 
-Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(const json& filters) {
+Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(
+    const json& filters, const std::string& only_host) {
   std::vector<ListedContainer> out;
-  auto list = Call(ListCall(filters, &out));
+  auto list = Call(ListCall(filters, &out, only_host));
   if (!list.ok()) return list.status();
   return out;
 }
@@ -235,7 +294,7 @@ Result<std::map<std::string, DockerProvider::ListedContainer>> DockerProvider::S
       patterns.push_back(ExactNameRegex(name));
       patterns.push_back(ExactNameRegex(name + kPreviousSuffix));
     }
-    auto named = ListIds(json{{"name", patterns}});
+    auto named = ListIds(json{{"name", patterns}}, "");
     if (!named.ok()) return named.status();
     for (auto& listed : *named) {
       if (std::any_of(listed.names.begin(), listed.names.end(),
@@ -252,7 +311,7 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
     const std::string& project, const std::vector<std::string>& names) {
   std::vector<ListedContainer> labelled;
   if (!project.empty()) {
-    auto listed = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}});
+    auto listed = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}}, host_);
     if (!listed.ok()) return listed.status();
     labelled = std::move(*listed);
   }
@@ -325,8 +384,9 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
   std::vector<ListedContainer> labelled;
   const bool listing = !request.project.empty();
   if (listing)
-    first.push_back(ListCall(
-        json{{"label", {std::string(labels::kProject) + "=" + request.project}}}, &labelled));
+    first.push_back(
+        ListCall(json{{"label", {std::string(labels::kProject) + "=" + request.project}}},
+                 &labelled, host_));
   // The window in the host's clock: the offset to it now stands for the offset then.
   const auto host_now = api_->HostClockNow();
   const bool asking_events =
@@ -336,8 +396,8 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
         *host_now - std::chrono::system_clock::now());
     const std::int64_t until =
         std::chrono::floor<std::chrono::seconds>(host_now->time_since_epoch()).count();
-    const std::int64_t since = std::min(
-        until, request.known_since + offset.count() - kEventWindowSlackSeconds);
+    const std::int64_t since =
+        std::min(until, request.known_since + offset.count() - kEventWindowSlackSeconds);
     DockerApiClient::Call events;
     events.path = "/events";
     events.query = {{"since", std::to_string(since)}, {"until", std::to_string(until)}};
@@ -371,7 +431,8 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
     const LiveContainer& known = *it->second;
     if (!known.running() || known.image_id != listed.image_id ||
         known.jlrec_labels != listed.jlrec_labels ||
-        listed.names != std::vector<std::string>{"/" + known.name})
+        listed.names != std::vector<std::string>{"/" + known.name} ||
+        !StatusAgrees(listed.status, known, host_now))
       return nullptr;
     return &known;
   };

@@ -75,13 +75,17 @@ class DockerProvider final : public Provider {
     std::string host_label;          ///< value of jlrec.host, "" when absent
     bool running = false;            ///< State is "running"
     std::string image_id;            ///< ImageID: "sha256:..."
+    std::string status;              ///< Status: "Up 2 hours (healthy)", "Exited (0) ..."
     std::map<std::string, std::string> jlrec_labels;  ///< its jlrec.* labels
   };
-  Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters);
+  Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters,
+                                               const std::string& only_host);
   // The GET /containers/json call ListIds sends, its entries appended to `*out` as they are
-  // parsed (`out` must outlive the call).
+  // parsed (`out` must outlive the call), but for those labelled with a jlrec.host other than
+  // `only_host` when it is not empty (another host key's: never kept, so never held).
   static DockerApiClient::Call ListCall(const nlohmann::json& filters,
-                                        std::vector<ListedContainer>* out);
+                                        std::vector<ListedContainer>* out,
+                                        const std::string& only_host);
   // The ids ListContainers keeps of `labelled` (this host's) plus, when the labelled ones
   // do not hold every name in `names` running, those a name query finds (one more request).
   Result<std::map<std::string, ListedContainer>> SelectListed(

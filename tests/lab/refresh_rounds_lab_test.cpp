@@ -4,8 +4,10 @@
 // reaches back that far, makes it inspect again.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "support/lab_env.h"
 #include "support/lab_project.h"
@@ -54,7 +56,11 @@ void ApplyAndSettle(const LabProject& p) {
   auto applied = p.Jlrec({"apply", "product", "--auto-approve"});
   INFO(applied.out << applied.err);
   REQUIRE(applied.exit_code == 0);
-  // The apply's own re-read inspected what it changed; this plan records the steady state.
+  // The next read asks the daemon for events since this one began (less a few seconds of
+  // slack for the host's clock): the apply's own events must be older than that, or the
+  // containers they touched are inspected once more.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  // This plan records the steady state.
   auto settled = PlanVerbose(p);
   INFO(settled.out << settled.err);
   REQUIRE(settled.exit_code == 0);
@@ -88,6 +94,9 @@ TEST_CASE("what a reused inspect would hide is caught: docker update, a restart,
 
   SECTION("a restart policy changed by docker update is planned") {
     REQUIRE(LabDocker(2, {"update", "--restart", "always", p.Name("w1")}).exit_code == 0);
+    // The event log is asked up to the host's clock as jlrec knows it (its Date headers: whole
+    // seconds, so up to a second early): an update in the last second shows in the next plan.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
     auto r = PlanVerbose(p);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 2);
@@ -106,10 +115,10 @@ TEST_CASE("what a reused inspect would hide is caught: docker update, a restart,
   }
   SECTION("a container recreated by hand under the same labels is inspected, not trusted") {
     // The same name and every label jlrec wrote, but a new container: its id is new.
-    const std::string labels = LabDocker(2, {"inspect", "-f",
-                                             "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}\n{{end}}",
-                                             p.Name("w1")})
-                                   .out;
+    const std::string labels =
+        LabDocker(2, {"inspect", "-f", "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}\n{{end}}",
+                      p.Name("w1")})
+            .out;
     std::vector<std::string> run = {"run", "-d", "--name", p.Name("w1"), "--network", "host"};
     for (std::size_t start = 0, nl; (nl = labels.find('\n', start)) != std::string::npos;
          start = nl + 1)

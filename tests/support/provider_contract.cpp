@@ -289,14 +289,14 @@ void CheckReadContainers(ProviderUnderTest& put) {
   CHECK(first.at(name("scripted")).stat);
   CHECK_FALSE(first.at(name("bare")).stat);
   // Everything ReadContainers returns is what ListContainers returns.
-  CHECK(NamesOf(List(put, project, {})) ==
-        std::set<std::string>{name("scripted"), name("bare")});
+  CHECK(NamesOf(List(put, project, {})) == std::set<std::string>{name("scripted"), name("bare")});
 
   std::unordered_map<std::string, const LiveContainer*> known;
   for (const auto& [n, reading] : first) known[reading.container.id] = &reading.container;
 
   SECTION("given the last reading as known, an unchanged host reads the same") {
-    for (const auto& [n, reading] : ReadAll(put, project, &known, before)) CheckReadsAsNow(put, reading);
+    for (const auto& [n, reading] : ReadAll(put, project, &known, before))
+      CheckReadsAsNow(put, reading);
   }
   SECTION("given the last reading as known, a restart, a stop and a new /run.sh are read") {
     // Docker's StartedAt has nanoseconds, but let a second pass so no clock can tie.
