@@ -55,6 +55,12 @@ Result<std::vector<LiveContainer>> FencedProvider::ListContainers(
       [&] { return inner_.ListContainers(project, names); });
 }
 
+Result<std::vector<ContainerReading>> FencedProvider::ReadContainers(
+    const ContainerReadRequest& request) {
+  return Forward<Result<std::vector<ContainerReading>>>(
+      [&] { return inner_.ReadContainers(request); });
+}
+
 Result<LiveContainer> FencedProvider::InspectContainer(const std::string& id_or_name) {
   return Forward<Result<LiveContainer>>([&] { return inner_.InspectContainer(id_or_name); });
 }

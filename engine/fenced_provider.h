@@ -54,6 +54,8 @@ class FencedProvider final : public Provider {
   const std::string& host() const override { return inner_.host(); }
   Result<std::vector<LiveContainer>> ListContainers(const std::string& project,
                                                     const std::vector<std::string>& names) override;
+  Result<std::vector<ContainerReading>> ReadContainers(
+      const ContainerReadRequest& request) override;
   Result<LiveContainer> InspectContainer(const std::string& id_or_name) override;
   Result<std::optional<std::string>> ReadFile(const std::string& id,
                                               const std::string& path) override;
@@ -78,6 +80,9 @@ class FencedProvider final : public Provider {
   Result<bool> HasImage(const std::string& ref) override;
   Status PullImage(const std::string& ref) override;
   Result<std::string> ResolveImageDigest(const std::string& ref) override;
+  ProviderTraffic TrafficSince(std::chrono::steady_clock::time_point since) const override {
+    return inner_.TrafficSince(since);
+  }
   Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override;
 
  private:

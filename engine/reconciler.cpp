@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -201,6 +202,34 @@ Result<std::vector<ReleaseCandidate>> CandidatesOf(StateStore& store, const std:
   return out;
 }
 
+// `jlrec plan -v`: how each host was reached, and the medians over the hosts.
+void LogTraffic(const std::vector<HostSnapshot>& hosts) {
+  std::vector<int> requests, sequential;
+  std::vector<double> connect, after;
+  for (const auto& h : hosts) {
+    if (!h.traffic) continue;
+    const HostTraffic& t = *h.traffic;
+    spdlog::debug(
+        "round trips: {} requests={} sequential={} connect_ms={:.1f} requests_ms={:.1f} "
+        "streams={} inspected={} reused={}",
+        h.host, t.requests, t.sequential_round_trips, t.connect_ms, t.requests_ms, t.streams_opened,
+        t.inspected, t.reused);
+    requests.push_back(t.requests);
+    sequential.push_back(t.sequential_round_trips);
+    connect.push_back(t.connect_ms);
+    after.push_back(t.requests_ms);
+  }
+  if (requests.empty()) return;
+  auto median = [](auto v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  spdlog::debug(
+      "round trips over {} hosts (medians): requests={} sequential={} connect_ms={:.1f} "
+      "requests_ms={:.1f}",
+      requests.size(), median(requests), median(sequential), median(connect), median(after));
+}
+
 }  // namespace
 
 std::map<std::string, Provider*> PlannedRun::providers() const {
@@ -213,19 +242,24 @@ Reconciler::Reconciler(std::shared_ptr<ProviderFactory> providers, StateStore& s
                        RefreshOptions refresh)
     : providers_(std::move(providers)), store_(store), refresh_(std::move(refresh)) {}
 
-KnownScripts Reconciler::KnownScriptsFromCache(const std::string& project,
-                                               const std::vector<std::string>& hosts) {
-  KnownScripts known;
+std::shared_ptr<const KnownContainers> Reconciler::KnownFromCache(
+    const std::string& project, const std::vector<std::string>& hosts) {
   auto cached = store_.LoadSnapshots(project, hosts);
   if (!cached.ok()) {
-    spdlog::debug("state cache not read, every /run.sh is read: {}", cached.status().message());
-    return known;
+    spdlog::debug("state cache not read, every container is inspected and every /run.sh read: {}",
+                  cached.status().message());
+    return std::make_shared<const KnownContainers>(std::vector<HostSnapshot>());
   }
-  for (const auto& h : *cached)
+  return std::make_shared<const KnownContainers>(std::move(*cached));
+}
+
+KnownScripts Reconciler::KnownScriptsOf(const KnownContainers& known) {
+  KnownScripts scripts;
+  for (const auto& h : known.snapshots)
     for (const auto& c : h.containers)
       if (c.script_digest && !c.script_stat.empty())
-        known[c.id] = KnownScript{c.script_stat, *c.script_digest};
-  return known;
+        scripts[c.id] = KnownScript{c.script_stat, *c.script_digest};
+  return scripts;
 }
 
 RefreshOutcome Reconciler::Refresh(const DesiredState& desired,
@@ -233,8 +267,9 @@ RefreshOutcome Reconciler::Refresh(const DesiredState& desired,
   const auto started = Clock::now();
   // What the last refresh read of each /run.sh, so that unchanged scripts are only stat'ed.
   RefreshOptions options = refresh_;
+  options.known_containers = KnownFromCache(desired.project, hosts);
   options.known_scripts =
-      std::make_shared<const KnownScripts>(KnownScriptsFromCache(desired.project, hosts));
+      std::make_shared<const KnownScripts>(KnownScriptsOf(*options.known_containers));
   // Adopted containers carry no label: a refresh asks for them by name.
   if (auto adoptions = store_.ListAdoptions(desired.project); adoptions.ok()) {
     auto names = std::make_shared<std::map<std::string, std::vector<std::string>>>();
@@ -255,6 +290,7 @@ RefreshOutcome Reconciler::Refresh(const DesiredState& desired,
   }
   spdlog::debug("refreshed {} hosts ({} failed) in {:.0f} ms", hosts.size(), failed,
                 MillisSince(started));
+  LogTraffic(out.result.hosts);
   Status saved = store_.SaveSnapshots(desired.project, out.result.hosts);
   if (!saved.ok()) spdlog::warn("could not update the state cache: {}", saved.message());
   return out;
@@ -362,10 +398,10 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
   // Scripts this apply wrote, and the untouched ones the cache vouches for, are not read back.
   std::vector<std::string> touched_hosts;
   for (const auto& [host, p] : touched) touched_hosts.push_back(host);
-  auto known =
-      options.script_ledger->MergedOver(KnownScriptsFromCache(plan.project, touched_hosts));
-  for (HostSnapshot& s :
-       RefreshOpenHosts(desired, touched, options.parallelism, refresh_.script_key, known.get()))
+  auto cached = KnownFromCache(plan.project, touched_hosts);
+  auto known = options.script_ledger->MergedOver(KnownScriptsOf(*cached));
+  for (HostSnapshot& s : RefreshOpenHosts(desired, touched, options.parallelism,
+                                          refresh_.script_key, known.get(), cached.get()))
     after.push_back(std::move(s));
   Status written = recorder.write_failure();
   auto note = [&written](const Status& s, const char* what) {

@@ -142,8 +142,12 @@ class Reconciler {
                                     const std::string& group, std::int64_t to_run);
 
  private:
-  KnownScripts KnownScriptsFromCache(const std::string& project,
-                                     const std::vector<std::string>& hosts);
+  // What the state cache holds of `hosts` (nothing when it cannot be read: every container
+  // is then inspected and every /run.sh read).
+  std::shared_ptr<const KnownContainers> KnownFromCache(const std::string& project,
+                                                        const std::vector<std::string>& hosts);
+  // The /run.sh stats and digests of `known`'s containers.
+  static KnownScripts KnownScriptsOf(const KnownContainers& known);
   Result<Remembered> RememberedOf(const std::string& project);
   [[nodiscard]] Status RecordRelease(const Plan& plan, const ApplyResult& result,
                                      const std::vector<HostSnapshot>& touched,

@@ -27,6 +27,38 @@ struct KnownScript {
 /// Known scripts by container id (ids are unique across hosts).
 using KnownScripts = std::unordered_map<std::string, KnownScript>;
 
+/// The containers the state cache holds, for Provider::ReadContainers to reuse those nothing
+/// happened to since (see ContainerReadRequest::known).
+struct KnownContainers {
+  /// Takes the cached snapshots; only reachable hosts' containers are known.
+  explicit KnownContainers(std::vector<HostSnapshot> cached);
+  KnownContainers(const KnownContainers&) = delete;
+  KnownContainers& operator=(const KnownContainers&) = delete;
+  std::vector<HostSnapshot> snapshots;                          ///< what by_id points into
+  std::unordered_map<std::string, const LiveContainer*> by_id;  ///< ids are unique across hosts
+  std::map<std::string, std::int64_t> observed_at;              ///< host key -> when it was read
+};
+
+/// Registry answers shared by the hosts of one refresh: the digest of a tag is asked once per
+/// run, by the first host that wants it, while the hosts that want it too wait for that answer
+/// instead of each asking (one registry lookup per image, not per host). Thread-safe.
+class RegistryDigestMemo {
+ public:
+  /// The registry digest of tag `image`, asked through `provider` unless another host has
+  /// asked or is asking (then its answer). Only answers about the registry are shared (a
+  /// digest, kNotFound): after any other failure the next host that wants it asks itself.
+  Result<std::string> Resolve(const std::string& image, Provider& provider) EXCLUDES(mu_);
+
+ private:
+  struct Entry {
+    bool asking = false;                        // a host's request is under way
+    std::optional<Result<std::string>> answer;  // once shared
+  };
+  Mutex mu_;
+  std::condition_variable cv_;  // notified (unlocked) when a request ends
+  std::map<std::string, Entry> entries_ GUARDED_BY(mu_);
+};
+
 /// How to refresh.
 struct RefreshOptions {
   int parallelism = 32;             ///< hosts contacted at once
@@ -37,6 +69,9 @@ struct RefreshOptions {
   /// costs the Docker daemon a helper process (~80 ms), a stat ~2 ms. Any other container
   /// (changed, unknown, or about to be updated, whose env the plan explains) is read.
   std::shared_ptr<const KnownScripts> known_scripts;
+  /// From the state cache: containers a host's daemon reports nothing new about are not
+  /// inspected again (Provider::ReadContainers).
+  std::shared_ptr<const KnownContainers> known_containers;
   /// Host key -> names of containers to read besides the manifest's: the ones adopted into
   /// this project (they carry no label, so a container adopted and then dropped from the
   /// manifest is found, as an orphan, only by name).
@@ -100,12 +135,13 @@ RefreshOutcome RefreshHosts(const DesiredState& desired, const std::vector<std::
 
 /// Re-reads the hosts behind already open `providers` (host key -> provider), `parallelism`
 /// at a time, without registry checks: what apply uses to record what it left behind.
-/// `known_scripts` as in RefreshOptions (apply's own uploads included, see ScriptLedger);
-/// `script_key` as RefreshOptions::script_key.
+/// `known_scripts` and `known_containers` as in RefreshOptions (apply's own uploads included,
+/// see ScriptLedger); `script_key` as RefreshOptions::script_key.
 std::vector<HostSnapshot> RefreshOpenHosts(const DesiredState& desired,
                                            const std::map<std::string, Provider*>& providers,
                                            int parallelism, const std::string& script_key,
-                                           const KnownScripts* known_scripts = nullptr);
+                                           const KnownScripts* known_scripts = nullptr,
+                                           const KnownContainers* known_containers = nullptr);
 
 /// Records in `snapshot.missing_images` each of `images` that `provider`'s host does not have
 /// and whose registry answers that it does not exist (an unanswered question records
@@ -117,9 +153,12 @@ void NoteMissingImages(Provider& provider, const std::set<std::string>& images,
 /// `extra_names` are read besides the manifest's names (RefreshOptions::adopted_names);
 /// `script_key` as RefreshOptions::script_key. The first request that gets no answer in time
 /// (kTimeout) makes the host unreachable with that error: no further request waits on it
-/// (FencedProvider).
+/// (FencedProvider). `known_containers` as RefreshOptions::known_containers; `digests`
+/// shares registry answers with the other hosts of the refresh (null: this host asks itself).
 HostSnapshot RefreshHost(const DesiredState& desired, Provider& provider, bool check_image_digests,
                          const std::string& script_key, const KnownScripts* known_scripts = nullptr,
-                         const std::vector<std::string>* extra_names = nullptr);
+                         const std::vector<std::string>* extra_names = nullptr,
+                         const KnownContainers* known_containers = nullptr,
+                         RegistryDigestMemo* digests = nullptr);
 
 }  // namespace jlrec

@@ -52,6 +52,21 @@ struct LiveContainer {
   bool restarting() const { return state == "restarting"; }
 };
 
+/// How one refresh reached one host (`jlrec plan -v`, the benchmarks).
+struct HostTraffic {
+  /// Opening the provider: TCP, the SSH handshake and authentication, the first channel to
+  /// the Docker socket and the API version.
+  double connect_ms = 0;
+  double requests_ms = 0;  ///< everything after that, until the host's snapshot was made
+  int requests = 0;        ///< Docker API requests after connect
+  int streams_opened = 0;  ///< channels opened after connect
+  /// The longest chain of waits after connect each begun after the previous one ended:
+  /// the host's cost in round trips where latency dominates.
+  int sequential_round_trips = 0;
+  int inspected = 0;  ///< containers inspected
+  int reused = 0;     ///< containers taken from the state cache (nothing about them changed)
+};
+
 /// What a refresh learned about one host; when !reachable, containers are UNKNOWN.
 struct HostSnapshot {
   std::string host;                       ///< host key
@@ -72,6 +87,9 @@ struct HostSnapshot {
   /// nor on this host, with the registry's answer: a container needing one cannot be made.
   /// Not cached, like registry_digests.
   std::map<std::string, std::string> missing_images;
+  /// How this refresh reached the host (all zero for a provider that does not count, an
+  /// in-memory one); absent for a cached snapshot or an unreachable host. Not cached.
+  std::optional<HostTraffic> traffic;
 };
 
 /// The result of refreshing a set of hosts.

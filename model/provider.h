@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "model/container_spec.h"
@@ -98,6 +99,42 @@ class ExecSession {
   virtual Result<ExecOutcome> Finish() = 0;
 };
 
+/// What Provider::ReadContainers reads of a host: what ListContainers returns, each container
+/// with the StatFile key of one file, in as few round trips as the provider can manage.
+struct ContainerReadRequest {
+  std::string project;             ///< as ListContainers
+  std::vector<std::string> names;  ///< as ListContainers
+  /// Containers as an earlier read saw them, by id (the state cache's). A provider may return
+  /// one of these instead of inspecting it again when the host still lists it running under the
+  /// same name, image and jlrec labels and the daemon logged no event about it since
+  /// `known_since` (its event log reaching back that far): nothing that an inspect shows can
+  /// have changed without such an event. Null: every container is inspected.
+  const std::unordered_map<std::string, const LiveContainer*>* known = nullptr;
+  /// When `known` was read: unix seconds on this machine's clock.
+  std::int64_t known_since = 0;
+  std::string stat_path;  ///< the file whose StatFile key is read for every container ("" none)
+};
+
+/// One container as Provider::ReadContainers returns it.
+struct ContainerReading {
+  LiveContainer container;  ///< as ListContainers returns it (script_digest unset)
+  /// StatFile(container.id, stat_path) as this read found it (nullopt: no such file, or no
+  /// stat_path asked).
+  std::optional<std::string> stat;
+  bool inspected = true;  ///< false when taken from ContainerReadRequest::known
+};
+
+/// What a provider sent and waited for, for `jlrec plan -v` and the benchmarks.
+struct ProviderTraffic {
+  int requests = 0;        ///< Docker API requests (each request of a pipelined batch counts)
+  int streams_opened = 0;  ///< connections opened to the daemon (an SSH channel each)
+  /// The longest chain of waits each begun after the previous one ended (a request, a
+  /// pipelined batch, a connection opened): what the host costs in round trips on a network
+  /// whose latency dominates. Overlapping waits count once.
+  int sequential_round_trips = 0;
+  std::chrono::nanoseconds waiting{0};  ///< wall time with at least one wait outstanding
+};
+
 /// One connection to one host's Docker daemon. All methods are thread-safe (an
 /// implementation may serialise them internally); none throws.
 class Provider {
@@ -115,6 +152,11 @@ class Provider {
   /// containers while every name in `names` is held by a running labelled one.
   virtual Result<std::vector<LiveContainer>> ListContainers(
       const std::string& project, const std::vector<std::string>& names) = 0;
+  /// ListContainers(request.project, request.names) and, for each container, StatFile of
+  /// request.stat_path, with what request.known allows skipped (see ContainerReadRequest). The
+  /// default does exactly those calls one after another and reuses nothing; a provider that can
+  /// pipeline or skip requests overrides it.
+  virtual Result<std::vector<ContainerReading>> ReadContainers(const ContainerReadRequest& request);
   /// One container by id or name; kNotFound if there is none.
   virtual Result<LiveContainer> InspectContainer(const std::string& id_or_name) = 0;
   /// The content of regular file `path` in container `id` (running or not); nullopt if absent.
@@ -183,6 +225,10 @@ class Provider {
   virtual Result<std::string> ResolveImageDigest(const std::string& ref) = 0;
   /// The repo digests ("repo@sha256:...") of the local image `ref`; empty if none/absent.
   virtual Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) = 0;
+
+  /// What this provider sent and waited for from `since` on (waits begun before it are not
+  /// counted). Zero for a provider that does not count (an in-memory one).
+  virtual ProviderTraffic TrafficSince(std::chrono::steady_clock::time_point since) const;
 };
 
 /// Timeouts, host-key policy and registry logins for opening providers.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "model/registry_host.h"
+#include "model/rfc3339.h"
 #include "providers/docker_exec_session.h"
 #include "providers/tar_archive.h"
 #include "providers/url_encoding.h"
@@ -31,8 +32,8 @@ constexpr std::size_t kLongestPullLine = 1024 * 1024;
 
 // What jlrec reads of a GET /containers/json entry (see ListedContainer).
 const JsonSelection& ListEntrySelection() {
-  static const JsonSelection kSelection = {
-      {"Id", {}}, {"State", {}}, {"Names", {}}, {"Labels", {{std::string(labels::kHost), {}}}}};
+  static const JsonSelection kSelection = {{"Id", {}},    {"State", {}},   {"Status", {}},
+                                           {"Names", {}}, {"ImageID", {}}, {"Labels", {}}};
   return kSelection;
 }
 
@@ -87,6 +88,114 @@ std::vector<std::string> RepoDigestsOf(const json& image) {
   return it->get<std::vector<std::string>>();
 }
 
+// The daemon keeps its last 256 events (moby daemon/events: eventsLimit); an answer that
+// long may have lost older ones.
+constexpr std::size_t kDaemonEventLog = 256;
+// Slack before the time the known containers were read (when their read began). The window's
+// start is already early (the host's clock is estimated early, times are floored to seconds);
+// this covers a host clock stepped back since, by NTP.
+constexpr std::int64_t kEventWindowSlackSeconds = 3;
+
+// What the daemon logged in a time window, as far as inspects are concerned.
+struct EventLog {
+  std::set<std::string> touched;  // containers with an event that an inspect might show
+  bool complete = false;          // the log reached back to the window's start
+};
+
+// Container events that change nothing an inspect reports (execs, file reads and copies,
+// which the stat of /run.sh sees for itself, attaches, resizes, exports).
+bool LeavesInspectAlone(const std::string& action) {
+  static const std::set<std::string> kReads = {"archive-path", "extract-to-dir", "top",
+                                               "attach",       "detach",         "resize",
+                                               "export",       "commit",         "copy"};
+  return action.rfind("exec_", 0) == 0 || kReads.count(action) != 0;
+}
+
+// GET /events answer: one JSON object per line.
+EventLog ParseEventLog(const std::string& body) {
+  EventLog log;
+  std::size_t events = 0;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string::npos) end = body.size();
+    std::string_view line(body.data() + start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+    ++events;
+    try {
+      json e = json::parse(line);
+      if (e.value("Type", std::string()) != "container") continue;
+      std::string action = e.value("Action", e.value("status", std::string()));
+      if (LeavesInspectAlone(action)) continue;
+      std::string id;
+      if (auto actor = e.find("Actor"); actor != e.end() && actor->is_object())
+        id = actor->value("ID", std::string());
+      if (id.empty()) id = e.value("id", std::string());
+      // An event about some container, but which one is not said: trust none.
+      if (id.empty()) return EventLog{};
+      log.touched.insert(std::move(id));
+    } catch (const json::exception&) {
+      return EventLog{};  // unreadable: no reuse rather than a guess
+    }
+  }
+  log.complete = events < kDaemonEventLog;
+  return log;
+}
+
+// The longest uptime Docker's humanized "Up ..." text (go-units HumanDuration) may stand
+// for, in seconds; nullopt for a text it does not write. Only short uptimes are told
+// precisely, which is all a recent restart needs.
+std::optional<std::int64_t> LongestUptime(std::string_view text) {
+  if (text == "Less than a second") return 1;
+  if (text == "About a minute") return 120;
+  if (text == "About an hour") return 2 * 3600;
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text.substr(0, space)) {
+    if (c < '0' || c > '9' || n > 1000000) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  const std::string_view unit = text.substr(space + 1);
+  if (unit == "second" || unit == "seconds") return n + 1;
+  if (unit == "minutes") return (n + 1) * 60;
+  if (unit == "hours") return (n + 1) * 3600;
+  if (unit == "days") return (n + 1) * 86400;
+  if (unit == "weeks") return (n + 1) * 7 * 86400;
+  if (unit == "months") return (n + 1) * 31 * 86400;
+  if (unit == "years") return (n + 1) * 366 * 86400;
+  return std::nullopt;
+}
+
+// Whether a running container's list Status ("Up 3 hours (healthy)") agrees with how it was
+// read before: the same health, and an uptime not shorter than since its known start (a
+// restart since shows as a short uptime, also when the event log cannot say so yet).
+bool StatusAgrees(const std::string& status, const LiveContainer& known,
+                  std::optional<std::chrono::system_clock::time_point> host_now) {
+  std::string_view text(status);
+  if (text.rfind("Up ", 0) != 0) return false;
+  text.remove_prefix(3);
+  std::string_view health;
+  if (auto open = text.find(" ("); open != std::string_view::npos) {
+    health = text.substr(open + 2);
+    text = text.substr(0, open);
+    if (health.empty() || health.back() != ')') return false;
+    health.remove_suffix(1);
+  }
+  const std::string wanted_health = known.health.empty()         ? ""
+                                    : known.health == "starting" ? "health: starting"
+                                                                 : known.health;
+  if (health != wanted_health) return false;
+  const std::optional<std::int64_t> longest = LongestUptime(text);
+  const std::optional<std::int64_t> started = ParseRfc3339(known.started_at);
+  if (!longest || !started || !host_now) return false;
+  const std::int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(host_now->time_since_epoch()).count();
+  // The host's clock is estimated up to about a second early: two seconds of tolerance.
+  return (now_ns - *started) / 1000000000 <= *longest + 2;
+}
+
 }  // namespace
 
 DockerProvider::DockerProvider(std::string host, std::unique_ptr<DockerApiClient> api,
@@ -108,15 +217,16 @@ Result<json> DockerProvider::CallJson(DockerApiClient::Call call, const JsonSele
   return SendForJson(*api_, std::move(call), keep, what);
 }
 
-Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(const json& filters) {
+DockerApiClient::Call DockerProvider::ListCall(const json& filters,
+                                               std::vector<ListedContainer>* out,
+                                               const std::string& only_host) {
   DockerApiClient::Call call;
   call.path = "/containers/json";
   call.query = {{"all", "1"}, {"filters", filters.dump()}};
   call.max_body_bytes = kListBodyBytes;
-  std::vector<ListedContainer> out;
   // Each entry is read as soon as it is parsed: a list of thousands of containers is never
   // held as a whole, neither as text nor as a DOM.
-  auto take_entry = [&out](json& item) {
+  auto take_entry = [out, only_host](json& item) {
     try {
       ListedContainer listed;
       listed.id = item.at("Id").get<std::string>();
@@ -124,37 +234,48 @@ Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(con
         listed.running = it->get<std::string>() == "running";
       if (auto it = item.find("Names"); it != item.end() && it->is_array())
         listed.names = it->get<std::vector<std::string>>();
+      if (auto it = item.find("ImageID"); it != item.end() && it->is_string())
+        listed.image_id = it->get<std::string>();
+      if (auto it = item.find("Status"); it != item.end() && it->is_string())
+        listed.status = it->get<std::string>();
       if (auto it = item.find("Labels"); it != item.end() && it->is_object())
-        if (auto host = it->find(labels::kHost); host != it->end() && host->is_string())
-          listed.host_label = host->get<std::string>();
-      out.push_back(std::move(listed));
+        for (const auto& [key, value] : it->items()) {
+          if (!value.is_string() || key.rfind(labels::kPrefix, 0) != 0) continue;
+          if (key == labels::kHost) listed.host_label = value.get<std::string>();
+          listed.jlrec_labels.emplace(key, value.get<std::string>());
+        }
+      if (only_host.empty() || listed.host_label.empty() || listed.host_label == only_host)
+        out->push_back(std::move(listed));
       return Status::Ok();
     } catch (const json::exception& e) {
       return Status::RemoteError(std::string("unexpected container list JSON: ") + e.what());
     }
   };
-  call.body_reader = [&take_entry](HttpResponse&, std::istream& body) {
+  call.body_reader = [take_entry](HttpResponse&, std::istream& body) {
     return ParseSelectedJsonArray(body, ListEntrySelection(), take_entry);
   };
-  auto list = Call(std::move(call));
+  return call;
+}
+
+Result<std::vector<DockerProvider::ListedContainer>> DockerProvider::ListIds(
+    const json& filters, const std::string& only_host) {
+  std::vector<ListedContainer> out;
+  auto list = Call(ListCall(filters, &out, only_host));
   if (!list.ok()) return list.status();
   return out;
 }
 
-Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
-    const std::string& project, const std::vector<std::string>& names) {
-  std::set<std::string> ids;
+Result<std::map<std::string, DockerProvider::ListedContainer>> DockerProvider::SelectListed(
+    std::vector<ListedContainer> labelled, const std::vector<std::string>& names) {
+  std::map<std::string, ListedContainer> kept;
   std::set<std::string> found_names;  // "/name" of the labelled containers kept
-  if (!project.empty()) {
-    auto labelled = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}});
-    if (!labelled.ok()) return labelled.status();
-    // Another host key on the same daemon owns those: not inspected, not orphans here.
-    for (const auto& listed : *labelled)
-      if (listed.host_label.empty() || listed.host_label == host_) {
-        ids.insert(listed.id);
-        if (listed.running) found_names.insert(listed.names.begin(), listed.names.end());
-      }
-  }
+  // Another host key on the same daemon owns those: not inspected, not orphans here.
+  for (auto& listed : labelled)
+    if (listed.host_label.empty() || listed.host_label == host_) {
+      if (listed.running) found_names.insert(listed.names.begin(), listed.names.end());
+      std::string id = listed.id;
+      kept.emplace(std::move(id), std::move(listed));
+    }
   // Names are unique on a daemon: when the labelled list already holds every wanted name,
   // running (the steady state), a name query could only return those same containers. A
   // missing or stopped one may be an interrupted replace of a container jlrec did not
@@ -173,17 +294,31 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
       patterns.push_back(ExactNameRegex(name));
       patterns.push_back(ExactNameRegex(name + kPreviousSuffix));
     }
-    auto named = ListIds(json{{"name", patterns}});
+    auto named = ListIds(json{{"name", patterns}}, "");
     if (!named.ok()) return named.status();
-    for (const auto& listed : *named) {
+    for (auto& listed : *named) {
       if (std::any_of(listed.names.begin(), listed.names.end(),
-                      [&](const std::string& n) { return wanted.count(n) != 0; }))
-        ids.insert(listed.id);
+                      [&](const std::string& n) { return wanted.count(n) != 0; })) {
+        std::string id = listed.id;
+        kept.emplace(std::move(id), std::move(listed));
+      }
     }
   }
+  return kept;
+}
 
+Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
+    const std::string& project, const std::vector<std::string>& names) {
+  std::vector<ListedContainer> labelled;
+  if (!project.empty()) {
+    auto listed = ListIds(json{{"label", {std::string(labels::kProject) + "=" + project}}}, host_);
+    if (!listed.ok()) return listed.status();
+    labelled = std::move(*listed);
+  }
+  auto kept = SelectListed(std::move(labelled), names);
+  if (!kept.ok()) return kept.status();
   std::vector<LiveContainer> out;
-  for (const auto& id : ids) {
+  for (const auto& [id, listed] : *kept) {
     auto container = InspectContainer(id);
     // Removed between the list and the inspect: it is gone, which is what a later list
     // would say too.
@@ -196,35 +331,239 @@ Result<std::vector<LiveContainer>> DockerProvider::ListContainers(
   return out;
 }
 
-Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::string& image_id) {
-  {
-    MutexLock lock(image_mu_);
-    if (auto it = image_defaults_.find(image_id); it != image_defaults_.end()) return it->second;
-  }
-  DockerApiClient::Call call;
-  call.path = "/images/" + ImagePath(image_id) + "/json";
-  call.max_body_bytes = kInspectBodyBytes;
-  auto image = CallJson(std::move(call), ImageInspectSelection());
+Status DockerProvider::NoteImageAnswer(const std::string& image_id,
+                                       const Result<HttpResponse>& answer, const json& image) {
+  if (!answer.ok()) return answer.status();
   std::optional<ImageDefaults> defaults;
   std::optional<std::vector<std::string>> repo_digests;
-  if (image.ok()) {
-    auto found = ImageDefaultsFromInspect(*image);
+  if (answer->success()) {
+    auto found = ImageDefaultsFromInspect(image);
     if (!found.ok()) return found.status().WithContext(host_ + ": image " + image_id);
     defaults = std::move(*found);
     try {
-      repo_digests = RepoDigestsOf(*image);
+      repo_digests = RepoDigestsOf(image);
     } catch (const std::exception& e) {
       return Status::RemoteError(host_ + ": unexpected image inspect JSON: " + e.what());
     }
-  } else if (image.status().code() != Status::Code::kNotFound) {
-    return image.status();
+  } else if (answer->status != 404) {
+    return DockerErrorStatus(*answer, host_ + ": GET /images/" + ImagePath(image_id) + "/json");
   }
   // A missing image (removed by force while containers still use it) has no defaults to
   // subtract; that is cached too, as image ids are content hashes.
   MutexLock lock(image_mu_);
   image_defaults_[image_id] = defaults;
   if (repo_digests) fresh_repo_digests_[image_id] = std::move(*repo_digests);
-  return defaults;
+  return Status::Ok();
+}
+
+std::optional<std::optional<ImageDefaults>> DockerProvider::CachedDefaults(
+    const std::string& image_id) {
+  MutexLock lock(image_mu_);
+  if (auto it = image_defaults_.find(image_id); it != image_defaults_.end()) return it->second;
+  return std::nullopt;
+}
+
+Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::string& image_id) {
+  if (auto cached = CachedDefaults(image_id)) return *cached;
+  DockerApiClient::Call call;
+  call.path = "/images/" + ImagePath(image_id) + "/json";
+  call.max_body_bytes = kInspectBodyBytes;
+  json image;
+  call.body_reader = JsonBodyInto(&image, ImageInspectSelection());
+  if (Status st = NoteImageAnswer(image_id, api_->Send(call), image); !st.ok()) return st;
+  return CachedDefaults(image_id).value_or(std::nullopt);
+}
+
+Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
+    const ContainerReadRequest& request) {
+  if (!request.stat_path.empty())
+    if (Status st = CheckAbsolutePath(request.stat_path); !st.ok()) return st;
+  // Round one: the project's list and, for the known containers, what the daemon logged
+  // since they were read. Pipelined: one round trip.
+  std::vector<DockerApiClient::Call> first;
+  std::vector<ListedContainer> labelled;
+  const bool listing = !request.project.empty();
+  if (listing)
+    first.push_back(
+        ListCall(json{{"label", {std::string(labels::kProject) + "=" + request.project}}},
+                 &labelled, host_));
+  // The window in the host's clock: the offset to it now stands for the offset then.
+  const auto host_now = api_->HostClockNow();
+  const bool asking_events =
+      request.known && !request.known->empty() && request.known_since > 0 && host_now;
+  if (asking_events) {
+    const auto offset = std::chrono::duration_cast<std::chrono::seconds>(
+        *host_now - std::chrono::system_clock::now());
+    const std::int64_t until =
+        std::chrono::floor<std::chrono::seconds>(host_now->time_since_epoch()).count();
+    const std::int64_t since =
+        std::min(until, request.known_since + offset.count() - kEventWindowSlackSeconds);
+    DockerApiClient::Call events;
+    events.path = "/events";
+    events.query = {{"since", std::to_string(since)}, {"until", std::to_string(until)}};
+    first.push_back(std::move(events));
+  }
+  EventLog log;
+  if (!first.empty()) {
+    auto answers = api_->SendPipelined(first);
+    if (answers.size() != first.size())
+      return Status::Internal(host_ + ": pipelined answers do not match the requests");
+    std::size_t k = 0;
+    if (listing) {
+      const auto& list = answers[k++];
+      if (!list.ok()) return list.status();
+      if (!list->success()) return DockerErrorStatus(*list, host_ + ": GET /containers/json");
+    }
+    // An event log that cannot be read only costs the inspects it would have saved.
+    if (asking_events) {
+      const auto& events = answers[k++];
+      if (events.ok() && events->success()) log = ParseEventLog(events->body);
+    }
+  }
+  auto kept = SelectListed(std::move(labelled), request.names);
+  if (!kept.ok()) return kept.status();
+
+  // A known container the daemon says nothing new about is taken as it was read.
+  auto known_as_listed = [&](const ListedContainer& listed) -> const LiveContainer* {
+    if (!log.complete || !listed.running || log.touched.count(listed.id)) return nullptr;
+    auto it = request.known->find(listed.id);
+    if (it == request.known->end() || it->second == nullptr) return nullptr;
+    const LiveContainer& known = *it->second;
+    if (!known.running() || known.image_id != listed.image_id ||
+        known.jlrec_labels != listed.jlrec_labels ||
+        listed.names != std::vector<std::string>{"/" + known.name} ||
+        !StatusAgrees(listed.status, known, host_now))
+      return nullptr;
+    return &known;
+  };
+
+  // Round two, one pipelined batch: the inspects still needed, the images of every container
+  // not seen yet (their defaults, and the repo digests the tag checks compare), every stat.
+  struct Pending {
+    const ListedContainer* listed = nullptr;
+    const LiveContainer* known = nullptr;
+    json inspect;
+    std::optional<std::size_t> inspect_at, stat_at;
+  };
+  std::vector<Pending> pending;
+  std::vector<DockerApiClient::Call> second;
+  std::vector<std::pair<std::string, std::size_t>> image_at;  // image id -> index in second
+  std::map<std::string, json> images;
+  pending.reserve(kept->size());
+  for (const auto& [id, listed] : *kept) {
+    Pending p;
+    p.listed = &listed;
+    p.known = known_as_listed(listed);
+    pending.push_back(std::move(p));
+  }
+  for (Pending& p : pending) {
+    if (p.known) continue;
+    DockerApiClient::Call call;
+    call.path = "/containers/" + Segment(p.listed->id) + "/json";
+    call.max_body_bytes = kInspectBodyBytes;
+    call.body_reader = JsonBodyInto(&p.inspect, ContainerInspectSelection());
+    p.inspect_at = second.size();
+    second.push_back(std::move(call));
+  }
+  for (const Pending& p : pending) {
+    const std::string& image_id = p.listed->image_id;
+    if (image_id.empty() || images.count(image_id) || CachedDefaults(image_id)) continue;
+    json& image = images[image_id];
+    DockerApiClient::Call call;
+    call.path = "/images/" + ImagePath(image_id) + "/json";
+    call.max_body_bytes = kInspectBodyBytes;
+    call.body_reader = JsonBodyInto(&image, ImageInspectSelection());
+    image_at.emplace_back(image_id, second.size());
+    second.push_back(std::move(call));
+  }
+  if (!request.stat_path.empty())
+    for (Pending& p : pending) {
+      DockerApiClient::Call call;
+      call.method = "HEAD";
+      call.path = "/containers/" + Segment(p.listed->id) + "/archive";
+      call.query = {{"path", request.stat_path}};
+      p.stat_at = second.size();
+      second.push_back(std::move(call));
+    }
+  std::vector<Result<HttpResponse>> answers;
+  if (!second.empty()) answers = api_->SendPipelined(second);
+  if (answers.size() != second.size())
+    return Status::Internal(host_ + ": pipelined answers do not match the requests");
+
+  for (const auto& [image_id, at] : image_at)
+    if (Status st = NoteImageAnswer(image_id, answers[at], images[image_id]); !st.ok()) return st;
+
+  std::vector<ContainerReading> out;
+  out.reserve(pending.size());
+  for (Pending& p : pending) {
+    const std::string& id = p.listed->id;
+    ContainerReading reading;
+    if (p.known) {
+      reading.container = *p.known;
+      reading.container.script_digest.reset();
+      reading.container.script_stat.clear();
+      reading.container.script_env.clear();
+      reading.container.script_content.reset();
+      reading.inspected = false;
+    } else {
+      const auto& answer = answers[*p.inspect_at];
+      if (!answer.ok()) return answer.status();
+      // Removed between the list and the inspect: gone, as a later list would say.
+      if (answer->status == 404) continue;
+      if (!answer->success())
+        return DockerErrorStatus(*answer, host_ + ": GET /containers/" + id + "/json");
+      std::optional<ImageDefaults> defaults;
+      if (auto it = p.inspect.find("Image");
+          it != p.inspect.end() && it->is_string() && !it->get<std::string>().empty()) {
+        auto found = DefaultsOfImage(it->get<std::string>());  // cached by the batch
+        if (!found.ok()) return found.status();
+        defaults = std::move(*found);
+      }
+      auto container = LiveContainerFromInspect(p.inspect, defaults ? &*defaults : nullptr);
+      if (!container.ok()) return container.status().WithContext(host_ + ": " + id);
+      reading.container = std::move(*container);
+    }
+    if (p.stat_at) {
+      const auto& answer = answers[*p.stat_at];
+      const std::string what = host_ + ": stat " + request.stat_path + " in " + id;
+      if (!answer.ok())
+        return answer.status().WithContext("reading " + request.stat_path + " of " +
+                                           reading.container.name);
+      if (answer->status == 404) {
+        // No body tells a missing file from a missing container. One inspected in this same
+        // batch, just before, exists; one taken as known is asked for.
+        if (!p.inspect_at) {
+          auto stat = StatFile(id, request.stat_path);
+          if (!stat.ok() && stat.status().code() == Status::Code::kNotFound) continue;
+          if (!stat.ok())
+            return stat.status().WithContext("reading " + request.stat_path + " of " +
+                                             reading.container.name);
+          reading.stat = std::move(*stat);
+        }
+      } else {
+        auto stat = StatFromAnswer(*answer, what);
+        if (!stat.ok())
+          return stat.status().WithContext("reading " + request.stat_path + " of " +
+                                           reading.container.name);
+        reading.stat = std::move(*stat);
+      }
+    }
+    out.push_back(std::move(reading));
+  }
+  std::sort(out.begin(), out.end(), [](const ContainerReading& a, const ContainerReading& b) {
+    return a.container.name < b.container.name;
+  });
+  return out;
+}
+
+ProviderTraffic DockerProvider::TrafficSince(std::chrono::steady_clock::time_point since) const {
+  const DockerApiClient::Traffic t = api_->TrafficSince(since);
+  ProviderTraffic out;
+  out.requests = t.requests;
+  out.streams_opened = t.streams_opened;
+  out.sequential_round_trips = t.sequential_round_trips;
+  out.waiting = t.waiting;
+  return out;
 }
 
 Result<LiveContainer> DockerProvider::InspectContainer(const std::string& id_or_name) {
@@ -269,9 +608,14 @@ Result<std::optional<std::string>> DockerProvider::StatFile(const std::string& i
     if (!container.ok()) return container.status();
     return std::optional<std::string>();
   }
-  if (!response->success()) return DockerErrorStatus(*response, what);
+  return StatFromAnswer(*response, what);
+}
+
+Result<std::optional<std::string>> DockerProvider::StatFromAnswer(const HttpResponse& response,
+                                                                  const std::string& what) const {
+  if (!response.success()) return DockerErrorStatus(response, what);
   // base64 of {"name","size","mode","mtime","linkTarget"}.
-  const std::string* header = response->FindHeader("X-Docker-Container-Path-Stat");
+  const std::string* header = response.FindHeader("X-Docker-Container-Path-Stat");
   if (!header || header->empty()) return Status::RemoteError(what + ": no path stat in the answer");
   std::string decoded(header->size(), '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),

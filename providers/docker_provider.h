@@ -29,6 +29,11 @@ class DockerProvider final : public Provider {
   const std::string& host() const override { return host_; }
   Result<std::vector<LiveContainer>> ListContainers(const std::string& project,
                                                     const std::vector<std::string>& names) override;
+  /// Two pipelined rounds in the steady state: the project's list together with the daemon's
+  /// event log since request.known_since, then the inspects that are still needed, the images
+  /// they run and every stat, all in one batch.
+  Result<std::vector<ContainerReading>> ReadContainers(const ContainerReadRequest& request) override
+      EXCLUDES(image_mu_);
   Result<LiveContainer> InspectContainer(const std::string& id_or_name) override
       EXCLUDES(image_mu_);
   Result<std::optional<std::string>> ReadFile(const std::string& id,
@@ -54,6 +59,7 @@ class DockerProvider final : public Provider {
   Result<std::string> ResolveImageDigest(const std::string& ref) override;
   Result<std::vector<std::string>> LocalImageDigests(const std::string& ref) override
       EXCLUDES(image_mu_);
+  ProviderTraffic TrafficSince(std::chrono::steady_clock::time_point since) const override;
 
  private:
   // Sends `call`; a non-2xx answer becomes DockerErrorStatus.
@@ -68,8 +74,31 @@ class DockerProvider final : public Provider {
     std::vector<std::string> names;  ///< "/name" as Docker reports them
     std::string host_label;          ///< value of jlrec.host, "" when absent
     bool running = false;            ///< State is "running"
+    std::string image_id;            ///< ImageID: "sha256:..."
+    std::string status;              ///< Status: "Up 2 hours (healthy)", "Exited (0) ..."
+    std::map<std::string, std::string> jlrec_labels;  ///< its jlrec.* labels
   };
-  Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters);
+  Result<std::vector<ListedContainer>> ListIds(const nlohmann::json& filters,
+                                               const std::string& only_host);
+  // The GET /containers/json call ListIds sends, its entries appended to `*out` as they are
+  // parsed (`out` must outlive the call), but for those labelled with a jlrec.host other than
+  // `only_host` when it is not empty (another host key's: never kept, so never held).
+  static DockerApiClient::Call ListCall(const nlohmann::json& filters,
+                                        std::vector<ListedContainer>* out,
+                                        const std::string& only_host);
+  // The ids ListContainers keeps of `labelled` (this host's) plus, when the labelled ones
+  // do not hold every name in `names` running, those a name query finds (one more request).
+  Result<std::map<std::string, ListedContainer>> SelectListed(
+      std::vector<ListedContainer> labelled, const std::vector<std::string>& names);
+  // Fills the image cache from a GET /images/{id}/json answer (`answer`, parsed into `image`).
+  Status NoteImageAnswer(const std::string& image_id, const Result<HttpResponse>& answer,
+                         const nlohmann::json& image) EXCLUDES(image_mu_);
+  // The cached defaults of `image_id`, if its inspect was seen.
+  std::optional<std::optional<ImageDefaults>> CachedDefaults(const std::string& image_id)
+      EXCLUDES(image_mu_);
+  // StatFile's reading of a HEAD /containers/{id}/archive answer that is not a 404.
+  Result<std::optional<std::string>> StatFromAnswer(const HttpResponse& response,
+                                                    const std::string& what) const;
   // What image `image_id` puts into its containers, cached (images are immutable).
   Result<std::optional<ImageDefaults>> DefaultsOfImage(const std::string& image_id)
       EXCLUDES(image_mu_);

@@ -1,6 +1,8 @@
 // RefreshHost on the fake provider: what it reads, and the /run.sh reads it can skip.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "engine/refresh.h"
 #include "model/digest.h"
 #include "support/fake_provider.h"
@@ -146,6 +148,70 @@ TEST_CASE("a host that stops answering during a refresh is unreachable after one
   CHECK(timeouts == 1);
   CHECK_FALSE(snap.reachable);
   CHECK(snap.error == unanswered.message());
+}
+
+TEST_CASE("a registry answer is asked once per refresh and shared by the hosts that want it",
+          "[refresh]") {
+  FakeProvider lab1("lab1"), lab2("lab2");
+  for (FakeProvider* host : {&lab1, &lab2}) host->SetRegistryDigest("reg/base:1", "sha256:aa");
+  RegistryDigestMemo memo;
+  auto first = memo.Resolve("reg/base:1", lab1);
+  auto second = memo.Resolve("reg/base:1", lab2);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(*first == "sha256:aa");
+  CHECK(*second == "sha256:aa");
+  CHECK(lab1.log().CallsTo("ResolveImageDigest").size() == 1);
+  CHECK(lab2.log().CallsTo("ResolveImageDigest").empty());
+
+  // "Not found" is the registry's answer: shared too.
+  lab1.SetRegistryMissing("reg/gone:1");
+  CHECK(memo.Resolve("reg/gone:1", lab1).status().code() == Status::Code::kNotFound);
+  CHECK(memo.Resolve("reg/gone:1", lab2).status().code() == Status::Code::kNotFound);
+  CHECK(lab2.log().CallsTo("ResolveImageDigest").empty());
+}
+
+TEST_CASE("a registry the asking host could not reach is asked again by the next host",
+          "[refresh]") {
+  FakeProvider lab1("lab1"), lab2("lab2");
+  for (FakeProvider* host : {&lab1, &lab2}) host->SetRegistryDigest("reg/base:1", "sha256:aa");
+  lab1.SetRegistryUnreachable(true);
+  RegistryDigestMemo memo;
+  CHECK(memo.Resolve("reg/base:1", lab1).status().code() == Status::Code::kUnavailable);
+  auto second = memo.Resolve("reg/base:1", lab2);
+  REQUIRE(second.ok());
+  CHECK(*second == "sha256:aa");
+  CHECK(lab2.log().CallsTo("ResolveImageDigest").size() == 1);
+}
+
+TEST_CASE("hosts asking for one tag at once wait for the first one's answer", "[refresh]") {
+  auto log = std::make_shared<FakeCallLog>();
+  FakeProvider lab1("lab1", log), lab2("lab2", log);
+  for (FakeProvider* host : {&lab1, &lab2}) host->SetRegistryDigest("reg/base:1", "sha256:aa");
+  log->Hold("ResolveImageDigest");
+  RegistryDigestMemo memo;
+  Result<std::string> first = Status::Internal("not yet"), second = Status::Internal("not yet");
+  std::thread a([&] { first = memo.Resolve("reg/base:1", lab1); });
+  REQUIRE(log->WaitForInFlight("ResolveImageDigest", 1, std::chrono::seconds(10)));
+  std::thread b([&] { second = memo.Resolve("reg/base:1", lab2); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  log->Release("ResolveImageDigest");
+  a.join();
+  b.join();
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(*second == "sha256:aa");
+  CHECK(log->Count("ResolveImageDigest") == 1);
+}
+
+TEST_CASE("refresh says how many containers it inspected", "[refresh]") {
+  FakeProvider host("lab1");
+  Seed(host, kScript);
+  HostSnapshot snap = RefreshHost(OneContainer(kScript), host, false, "");
+  REQUIRE(snap.reachable);
+  REQUIRE(snap.traffic);
+  CHECK(snap.traffic->inspected == 1);
+  CHECK(snap.traffic->reused == 0);
 }
 
 }  // namespace

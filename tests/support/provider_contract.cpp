@@ -3,10 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <ctime>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "model/image_reference.h"
 #include "model/port_spec.h"
@@ -230,6 +233,97 @@ void CheckListContainers(ProviderUnderTest& put) {
   CHECK(std::includes(listed.begin(), listed.end(), of_project.begin(), of_project.end()));
   CHECK(std::includes(allowed.begin(), allowed.end(), listed.begin(), listed.end()));
   REQUIRE_OK(p.StopContainer(mine, kGrace));
+}
+
+// ReadContainers(project, names, `known`), which must answer; by container name.
+std::map<std::string, ContainerReading> ReadAll(
+    ProviderUnderTest& put, const std::string& project,
+    const std::unordered_map<std::string, const LiveContainer*>* known, std::int64_t since) {
+  ContainerReadRequest request;
+  request.project = project;
+  request.stat_path = "/run.sh";
+  request.known = known;
+  request.known_since = since;
+  Result<std::vector<ContainerReading>> read = put.provider().ReadContainers(request);
+  INFO("read " << project << ": " << read.status().ToString());
+  REQUIRE(read.ok());
+  std::map<std::string, ContainerReading> out;
+  for (ContainerReading& r : *read) out.emplace(r.container.name, std::move(r));
+  return out;
+}
+
+// What ReadContainers returned of a container agrees with an inspect and a stat of it now.
+void CheckReadsAsNow(ProviderUnderTest& put, const ContainerReading& reading) {
+  INFO(reading.container.name << (reading.inspected ? " (inspected)" : " (known)"));
+  const LiveContainer now = Inspect(put, reading.container.id);
+  CHECK(reading.container.name == now.name);
+  CHECK(reading.container.image_id == now.image_id);
+  CHECK(reading.container.spec == now.spec);
+  CHECK(reading.container.jlrec_labels == now.jlrec_labels);
+  CHECK(reading.container.state == now.state);
+  CHECK(reading.container.started_at == now.started_at);
+  CHECK(reading.container.restart_count == now.restart_count);
+  CHECK_FALSE(reading.container.script_digest);
+  Result<std::optional<std::string>> stat = put.provider().StatFile(now.id, "/run.sh");
+  REQUIRE(stat.ok());
+  CHECK(reading.stat == *stat);
+}
+
+void CheckReadContainers(ProviderUnderTest& put) {
+  Provider& p = put.provider();
+  const std::string project = put.prefix() + "read";
+  auto name = [&](const std::string& suffix) { return put.prefix() + suffix; };
+  const std::string with_script = CreateLabelled(put, "scripted", {{labels::kProject, project}});
+  const std::string without = CreateLabelled(put, "bare", {{labels::kProject, project}});
+  REQUIRE_OK(p.StartContainer(with_script));
+  REQUIRE_OK(p.StartContainer(without));
+  REQUIRE_OK(p.UploadFile(with_script, "/run.sh", "#!/bin/sh\nexit 0\n", 0755));
+
+  const std::int64_t before = std::time(nullptr) - 1;
+  auto first = ReadAll(put, project, nullptr, 0);
+  REQUIRE(first.size() == 2);
+  for (const auto& [n, reading] : first) {
+    CHECK(reading.inspected);
+    CheckReadsAsNow(put, reading);
+  }
+  CHECK(first.at(name("scripted")).stat);
+  CHECK_FALSE(first.at(name("bare")).stat);
+  // Everything ReadContainers returns is what ListContainers returns.
+  CHECK(NamesOf(List(put, project, {})) == std::set<std::string>{name("scripted"), name("bare")});
+
+  std::unordered_map<std::string, const LiveContainer*> known;
+  for (const auto& [n, reading] : first) known[reading.container.id] = &reading.container;
+
+  SECTION("given the last reading as known, an unchanged host reads the same") {
+    for (const auto& [n, reading] : ReadAll(put, project, &known, before))
+      CheckReadsAsNow(put, reading);
+  }
+  SECTION("given the last reading as known, a restart, a stop and a new /run.sh are read") {
+    // Docker's StartedAt has nanoseconds, but let a second pass so no clock can tie.
+    for (int i = 0; i < 10; ++i) put.LetTimePass();
+    REQUIRE_OK(p.RestartContainer(with_script, kGrace));
+    REQUIRE_OK(p.StopContainer(without, kGrace));
+    REQUIRE_OK(p.UploadFile(with_script, "/run.sh", "#!/bin/sh\nexit 1\n", 0700));
+    auto again = ReadAll(put, project, &known, before);
+    REQUIRE(again.size() == 2);
+    for (const auto& [n, reading] : again) CheckReadsAsNow(put, reading);
+    CHECK(again.at(name("scripted")).container.started_at !=
+          first.at(name("scripted")).container.started_at);
+    CHECK(again.at(name("bare")).container.state != "running");
+  }
+  SECTION("given the last reading as known, a renamed or removed container is not taken as known") {
+    REQUIRE_OK(p.RenameContainer(without, name("renamed")));
+    CreateLabelled(put, "late", {{labels::kProject, project}});
+    auto again = ReadAll(put, project, &known, before);
+    CHECK(again.count(name("bare")) == 0);
+    REQUIRE(again.count(name("renamed")) == 1);
+    CheckReadsAsNow(put, again.at(name("renamed")));
+    REQUIRE(again.count(name("late")) == 1);
+    CHECK(again.at(name("late")).inspected);
+    REQUIRE_OK(p.StopContainer(with_script, kGrace));
+    REQUIRE_OK(p.RemoveContainer(with_script));
+    CHECK(ReadAll(put, project, &known, before).count(name("scripted")) == 0);
+  }
 }
 
 void CheckCreateAndInspect(ProviderUnderTest& put) {
@@ -846,6 +940,7 @@ std::vector<std::string> ContractTerminalSizeCommand() {
 
 void CheckProviderContract(ProviderUnderTest& put) {
   SECTION("ListContainers") { CheckListContainers(put); }
+  SECTION("ReadContainers") { CheckReadContainers(put); }
   SECTION("CreateContainer and InspectContainer") { CheckCreateAndInspect(put); }
   SECTION("StartContainer, StopContainer, RestartContainer, RemoveContainer") {
     CheckLifecycle(put);
