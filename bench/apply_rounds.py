@@ -299,7 +299,8 @@ def main():
                 log(f"round {i}: jlrec {r['jlrec']['wall_s'] * 1000:.0f} ms, floor "
                     f"{r['floor']['wall_s'] * 1000:.0f} ms ({r['floor']['reported']}), "
                     f"ratio {r['ratio']:.2f}")
-            result["relay_stats"] = relay.stats() if a.rtt_ms else {}
+        # Read once the relay has exited (it writes them then).
+        result["relay_stats"] = relay.stats()
     except BaseException as e:
         result["status"] = "error"
         result["error"] = str(e)
