@@ -2,6 +2,7 @@
 #include "model/strings.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -54,13 +55,23 @@ class ActionRun {
       return Status::Internal("no rendered /run.sh for " + a_.Ref() +
                               ": the plan was made without the manifest's scripts");
     switch (a_.kind) {
-      case ActionKind::kCreate:
+      case ActionKind::kCreate: {
         if (Status s = EnsureImage(); !s.ok()) return s;
         if (Status s = Create(container_id); !s.ok()) return s;
         if (Status s = Mutate("start", [&] { return provider_.StartContainer(container_id); });
             !s.ok())
           return s;
-        return Gate(container_id);
+        Status gated = Gate(container_id);
+        // What the gate saw is what the host runs now, unless a health status was still
+        // to settle: only then is it worth keeping in place of a read-back.
+        if (gated.ok() && running_seen_ && running_seen_->health.empty() &&
+            !a_.desired->spec.healthcheck && !uploaded_stat_.empty()) {
+          observed_ = std::move(running_seen_);
+          observed_->script_digest = a_.desired->script_digest;
+          observed_->script_stat = uploaded_stat_;
+        }
+        return gated;
+      }
       case ActionKind::kReplace:
         return Replace(container_id);
       case ActionKind::kUpdate:
@@ -85,6 +96,9 @@ class ActionRun {
 
   // True once the host was put back as it was before the action.
   bool rolled_back() const { return rolled_back_; }
+
+  // See ActionOutcome::observed.
+  std::optional<LiveContainer>& observed() { return observed_; }
 
  private:
   // Reports step `name` and gives the fault-injection seam its chance, before the call.
@@ -121,8 +135,10 @@ class ActionRun {
       // Only an optimisation for the refresh after apply: a failed stat means that
       // refresh reads the file back, as it would without a ledger.
       auto stat = provider_.StatFile(id, kScriptPath);
-      if (stat.ok() && stat->has_value())
+      if (stat.ok() && stat->has_value()) {
         settings_.script_ledger->Record(id, **stat, a_.desired->script_digest);
+        uploaded_stat_ = **stat;
+      }
     }
     return uploaded;
   }
@@ -327,7 +343,10 @@ class ActionRun {
     for (;;) {
       Result<LiveContainer> live = provider_.InspectContainer(id);
       if (live.ok()) {
-        if (live->state == "running") return Status::Ok();
+        if (live->state == "running") {
+          running_seen_ = std::move(*live);
+          return Status::Ok();
+        }
         // created/restarting may still become running; anything else will not by itself.
         if (live->state != "created" && live->state != "restarting")
           return Status::RemoteError("container is " + live->state + " after start");
@@ -374,6 +393,9 @@ class ActionRun {
   std::atomic<std::uint64_t>& mutating_calls_;
   const std::function<void(const std::string&)>& on_step_;
   bool rolled_back_ = false;
+  std::string uploaded_stat_;                  // StatFile key of the /run.sh uploaded, if known
+  std::optional<LiveContainer> running_seen_;  // the last inspect that saw it running
+  std::optional<LiveContainer> observed_;
 };
 
 }  // namespace
@@ -410,6 +432,7 @@ ActionOutcome RunAction(const PlanAction& action, Provider& provider,
   ActionRun run(action, provider, settings, images, mutating_calls, on_step);
   Status status = run.Run(outcome.container_id);
   outcome.rolled_back = !status.ok() && run.rolled_back();
+  if (status.ok()) outcome.observed = std::move(run.observed());
   outcome.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
   outcome.state = status.ok() ? ActionOutcome::State::kSucceeded : ActionOutcome::State::kFailed;
   outcome.error = status;

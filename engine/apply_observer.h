@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "engine/plan.h"
@@ -22,6 +23,13 @@ struct ActionOutcome {
   /// previous container runs again under its name, a failed update's previous /run.sh is
   /// back and running. (state is kFailed: the manifest was not reached.)
   bool rolled_back = false;
+  /// A succeeded create's container as its gate saw it running (one inspect, after the
+  /// start), with script_digest and script_stat of the /run.sh the action uploaded and
+  /// stat'ed; nullopt for every other action, and for a create whose /run.sh could not be
+  /// stat'ed, that has a healthcheck (the health it saw was not the final one) or that
+  /// reported a health status. Lets apply record a host whose only changes were creates
+  /// without reading it back.
+  std::optional<LiveContainer> observed;
 };
 
 /// "pending", "succeeded", "failed", "skipped", "not started" (journal and summary words).

@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "engine/apply_graph.h"
@@ -345,6 +348,48 @@ Result<PlannedRun> Reconciler::MakePlan(const DesiredState& desired, const PlanR
   return run;
 }
 
+namespace {
+
+// The hosts of `plan` whose every executable action was a create that succeeded with an
+// observed container (ActionOutcome::observed), and which `before` holds as refreshed in
+// this run (reachable, not from the cache): each as `before` saw it plus its new containers.
+// What a re-read right after the apply would find, short of changes made by someone else
+// meanwhile, which any snapshot may miss: the next refresh sees them.
+std::vector<HostSnapshot> SnapshotsFromCreates(const Plan& plan, const ApplyResult& result,
+                                               const RefreshResult* before) {
+  std::vector<HostSnapshot> out;
+  if (!before) return out;
+  std::map<std::string, std::vector<const LiveContainer*>> created;
+  std::set<std::string> other;  // hosts with any other action, or a create not observed
+  for (std::size_t i = 0; i < plan.actions.size(); ++i) {
+    const PlanAction& a = plan.actions[i];
+    if (!IsExecutable(a.kind)) continue;
+    const ActionOutcome& o = result.outcomes[i];
+    if (a.kind == ActionKind::kCreate && o.state == ActionOutcome::State::kSucceeded && o.observed)
+      created[a.host].push_back(&*o.observed);
+    else
+      other.insert(a.host);
+  }
+  for (const auto& [host, news] : created) {
+    const HostSnapshot* seen = before->Find(host);
+    if (other.count(host) || !seen || !seen->reachable || seen->from_cache) continue;
+    HostSnapshot s;
+    s.host = host;
+    s.reachable = true;
+    // The oldest of its observations: the containers it had were last seen by the refresh.
+    s.observed_at = seen->observed_at;
+    s.containers = seen->containers;
+    for (const LiveContainer* c : news) s.containers.push_back(*c);
+    // As ListContainers orders them.
+    std::sort(s.containers.begin(), s.containers.end(),
+              [](const LiveContainer& x, const LiveContainer& y) { return x.name < y.name; });
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
 ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
                               const std::map<std::string, Provider*>& providers,
                               const RefreshResult* before, const ApplyRequest& request,
@@ -395,6 +440,10 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
     }
     if (auto p = providers.find(a.host); p != providers.end()) touched[a.host] = p->second;
   }
+  // A host whose every action was a create that succeeded is what this run's refresh saw
+  // plus the new containers as their gates saw them running: no need to read it back.
+  for (HostSnapshot& s : SnapshotsFromCreates(plan, r, before))
+    if (touched.erase(s.host)) after.push_back(std::move(s));
   // Scripts this apply wrote, and the untouched ones the cache vouches for, are not read back.
   std::vector<std::string> touched_hosts;
   for (const auto& [host, p] : touched) touched_hosts.push_back(host);
@@ -410,7 +459,8 @@ ApplyReport Reconciler::Apply(const Plan& plan, const DesiredState& desired,
     if (written.ok()) written = s.WithContext(what);
   };
   note(store_.SaveSnapshots(plan.project, after), "updating the state cache");
-  note(RecordRelease(plan, r, after, before, providers, *run_id), "recording the release");
+  note(RecordRelease(plan, r, after, before, providers, *run_id, options.parallelism),
+       "recording the release");
   // The time the run took, the re-read of the hosts included: what the user waited.
   report.summary = SummaryOf(request.kind, r, report.complete, MillisSince(t0) / 1000);
   const char* outcome = r.interrupted ? "interrupted" : report.complete ? "ok" : "failed";
@@ -430,7 +480,7 @@ Status Reconciler::RecordRelease(const Plan& plan, const ApplyResult& result,
                                  const std::vector<HostSnapshot>& touched,
                                  const RefreshResult* before,
                                  const std::map<std::string, Provider*>& providers,
-                                 std::int64_t run_id) {
+                                 std::int64_t run_id, int parallelism) {
   std::map<std::string, const HostSnapshot*> after;
   for (const auto& s : touched) after[s.host] = &s;
   std::vector<std::string> untouched;
@@ -447,20 +497,54 @@ Status Reconciler::RecordRelease(const Plan& plan, const ApplyResult& result,
     }
   }
   // Each image's digests asked once per host; the refresh's own answers first.
+  auto known = [&](const std::string& host, const std::string& image,
+                   const std::string& image_id) -> std::string {
+    if (before)
+      if (const HostSnapshot* s = before->Find(host)) return KnownImageDigest(*s, image, image_id);
+    return "";
+  };
+  // A first pass only collects what is to be asked, so that the hosts are asked at once
+  // rather than one after another (a round trip each, per image).
+  std::map<std::string, std::vector<std::string>> to_ask;  // host -> image ids
+  {
+    std::set<std::pair<std::string, std::string>> wanted;
+    auto collect = [&](const std::string& host, const std::string& image,
+                       const std::string& image_id) -> std::string {
+      auto p = providers.find(host);
+      if (known(host, image, image_id).empty() && p != providers.end() && p->second &&
+          wanted.insert({host, image_id}).second)
+        to_ask[host].push_back(image_id);
+      return "";
+    };
+    (void)ReleaseOf(plan, result, after, collect);
+  }
+  // Made before the workers start, each of which then writes only its own host's entries.
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> asked;
+  for (const auto& [host, ids] : to_ask)
+    for (const auto& id : ids) asked[{host, id}];
+  {
+    std::vector<const std::pair<const std::string, std::vector<std::string>>*> hosts;
+    for (const auto& entry : to_ask) hosts.push_back(&entry);
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    const std::size_t workers = std::min<std::size_t>(hosts.size(), std::max(1, parallelism));
+    for (std::size_t w = 0; w < workers; ++w)
+      pool.emplace_back([&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < hosts.size();) {
+          Provider* p = providers.at(hosts[i]->first);
+          for (const auto& id : hosts[i]->second) {
+            auto digests = p->LocalImageDigests(id);
+            if (digests.ok()) asked.at({hosts[i]->first, id}) = std::move(*digests);
+          }
+        }
+      });
+    for (std::thread& t : pool) t.join();
+  }
   auto digest_of = [&](const std::string& host, const std::string& image,
                        const std::string& image_id) -> std::string {
-    if (before)
-      if (const HostSnapshot* s = before->Find(host))
-        if (std::string d = KnownImageDigest(*s, image, image_id); !d.empty()) return d;
-    auto p = providers.find(host);
-    if (p == providers.end() || !p->second) return "";
-    auto [it, fresh] = asked.try_emplace({host, image_id});
-    if (fresh) {
-      auto digests = p->second->LocalImageDigests(image_id);
-      if (digests.ok()) it->second = std::move(*digests);
-    }
-    return DigestFor(RepoOf(image), it->second);
+    if (std::string d = known(host, image, image_id); !d.empty()) return d;
+    auto it = asked.find({host, image_id});
+    return it == asked.end() ? "" : DigestFor(RepoOf(image), it->second);
   };
   return store_.RecordRelease(run_id, ReleaseOf(plan, result, after, digest_of));
 }

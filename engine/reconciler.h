@@ -149,11 +149,13 @@ class Reconciler {
   // The /run.sh stats and digests of `known`'s containers.
   static KnownScripts KnownScriptsOf(const KnownContainers& known);
   Result<Remembered> RememberedOf(const std::string& project);
+  // Records the release of `plan`; the image digests it must ask the hosts for are asked
+  // `parallelism` hosts at a time.
   [[nodiscard]] Status RecordRelease(const Plan& plan, const ApplyResult& result,
                                      const std::vector<HostSnapshot>& touched,
                                      const RefreshResult* before,
                                      const std::map<std::string, Provider*>& providers,
-                                     std::int64_t run_id);
+                                     std::int64_t run_id, int parallelism);
 
   std::shared_ptr<ProviderFactory> providers_;
   StateStore& store_;

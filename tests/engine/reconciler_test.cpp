@@ -99,6 +99,45 @@ TEST_CASE("plan, apply, then drift: created, journalled with a release record, i
   CHECK(w.factory->OpenCount("h1") == opens);
 }
 
+TEST_CASE("apply records hosts it only created on from its gates, and re-reads the others",
+          "[reconciler]") {
+  World w;
+  DesiredState d = Manifest();
+  PlannedRun first = w.Plan(d);
+  const int lists = w.factory->log().Count("ListContainers");
+  const int digests = w.factory->log().Count("LocalImageDigests");
+  ApplyReport report = w.Apply(d, first);
+  REQUIRE(report.complete);
+  // Nothing read back: what the creates' gates saw is what the hosts run.
+  CHECK(w.factory->log().Count("ListContainers") == lists);
+  // The release still carries each host's image digest (asked once per host and image).
+  CHECK(w.factory->log().Count("LocalImageDigests") == digests + 2);
+  auto release = w.store->ListRelease(report.run_id);
+  REQUIRE(release.ok());
+  REQUIRE(release->size() == 2);
+  for (const auto& entry : *release) {
+    CHECK(entry.image_digest == "sha256:" + Sha256Hex("content 1"));
+    CHECK_FALSE(entry.container_id.empty());
+    CHECK_FALSE(entry.script_digest.empty());
+  }
+  // The cache vouches for the new containers and their scripts: nothing to do from it.
+  PlannedRun cached = w.Plan(d, /*refresh=*/false);
+  CHECK(cached.from_cache);
+  CHECK(cached.plan.actions.empty());
+
+  // An update is no create: its host is read back after the apply.
+  DesiredState changed = d;
+  changed.containers[0].script += "# changed\n";
+  changed.containers[0].script_digest = ScriptDigest("", changed.containers[0].script);
+  PlannedRun second = w.Plan(changed);
+  REQUIRE(second.plan.actions.size() == 1);
+  const int before_update = w.factory->log().Count("ListContainers");
+  REQUIRE(w.Apply(changed, second).complete);
+  CHECK(w.factory->log().Count("ListContainers") == before_update + 1);
+  PlannedRun again = w.Plan(changed, /*refresh=*/false);
+  CHECK(again.plan.actions.empty());
+}
+
 TEST_CASE("a failed health gate is remembered until a later apply succeeds", "[reconciler]") {
   World w;
   DesiredState d = Manifest();
