@@ -18,6 +18,9 @@
 #   BENCH_SERIAL_MAX=200            containers timed for the serial reference (0 = all);
 #                                   more are extrapolated from their mean
 #   BENCH_SKIP_CACHED=1             skip the 10,000-container cached plan
+#   BENCH_SKIP_SERIAL=1             skip the serial reference of the fresh apply
+#   BENCH_APPLY_HOSTS=50            H of the fresh apply against its floor ("" = skip)
+#   BENCH_APPLY_REPEATS=$REPEATS    its paired rounds per RTT
 #   BENCH_MERGE=1                   keep results of host counts not rerun (e.g. BENCH_HOSTS=250)
 #   BENCH_SKIP_BUILD=1              use the binaries already in the build dir
 #   JLREC_BENCH_SRC=DIR             source tree to build and measure (default: this clone)
@@ -77,6 +80,7 @@ args=(run --src "$SRC" --build "$BUILD"
   --serial-max "${BENCH_SERIAL_MAX:-200}"
   --results "$HERE/results/latest.json")
 [[ "${BENCH_SKIP_CACHED:-0}" == 1 ]] && args+=(--skip-cached)
+[[ "${BENCH_SKIP_SERIAL:-0}" == 1 ]] && args+=(--skip-serial)
 [[ "${BENCH_MERGE:-0}" == 1 ]] && args+=(--merge)
 
 # A failed host count is recorded and the others still run; the report is written from
@@ -87,4 +91,26 @@ python3 "$HERE/harness.py" report --results "$HERE/results/latest.json" \
   --out "$ROOT/BENCHMARKS.md" --plot "$HERE/plan_vs_hosts.png" --analysis "$HERE/analysis.md" ||
   status=$?
 log "BENCHMARKS.md and bench/plan_vs_hosts.png written (exit $status)"
+
+# Fresh apply against its own floor (bench/apply_rounds.py): at H=BENCH_APPLY_HOSTS, per RTT,
+# on a lab of that size brought up for it (shared dockerds as the harness does from
+# BENCH_SHARED_FROM). Results in bench/results/apply-floor-rtt<MS>.json.
+apply_hosts=${BENCH_APPLY_HOSTS-50}
+if [[ -n "$apply_hosts" ]]; then
+  [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]] || cmake --build "$BUILD" -j"$(nproc)" --target apply_floor latency_relay
+  shared=0
+  ((apply_hosts >= ${BENCH_SHARED_FROM:-50})) &&
+    shared=$(((apply_hosts + ${BENCH_HOSTS_PER_DOCKERD:-10} - 1) / ${BENCH_HOSTS_PER_DOCKERD:-10}))
+  if JLREC_LAB_SHARED_DOCKERDS=$shared bash "$LAB_SH" up "$apply_hosts"; then
+    for rtt in ${BENCH_RTT_MS:-0 20}; do
+      python3 "$HERE/apply_rounds.py" --build "$BUILD" --hosts "$apply_hosts" \
+        --containers "${BENCH_CONTAINERS:-4}" --repeats "${BENCH_APPLY_REPEATS:-${REPEATS:-7}}" \
+        --rtt-ms "$rtt" \
+        --results "$HERE/results/apply-floor-rtt$rtt.json" || status=$?
+    done
+  else
+    status=1
+  fi
+  lab_down
+fi
 exit "$status"
