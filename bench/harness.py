@@ -63,7 +63,8 @@ def log(msg):
 
 
 def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, timeout=900):
-    """Runs argv; returns wall seconds (fork to reap), peak RSS (KiB) and the exit code.
+    """Runs argv; returns wall seconds (fork to reap), peak RSS (KiB), its own CPU seconds
+    (user + system) and the exit code.
 
     The peak RSS comes from GNU time wrapped around the command, not from this process's
     os.wait4: Linux counts a child's RSS from the fork on, so any child forked straight
@@ -74,7 +75,7 @@ def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, time
     """
     fd, rusage_path = tempfile.mkstemp(prefix="bench-rusage-")
     os.close(fd)
-    wrapped = [GNU_TIME, "-q", "-f", "%M", "-o", rusage_path, "--", *argv]
+    wrapped = [GNU_TIME, "-q", "-f", "%U %S %M", "-o", rusage_path, "--", *argv]
     try:
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             t0 = time.perf_counter()
@@ -101,7 +102,12 @@ def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, time
         os.unlink(rusage_path)
     # GNU time exits with the command's status, 128+N when a signal N ended it.
     rss = int(fields[-1]) if fields and fields[-1].isdigit() else None
-    return {"wall_s": wall, "rss_kb": rss, "rc": proc.returncode}
+    # The command's own CPU (user + system), to tell its share from the daemons' and sshds'.
+    try:
+        cpu = float(fields[-3]) + float(fields[-2])
+    except (IndexError, ValueError):
+        cpu = None
+    return {"wall_s": wall, "rss_kb": rss, "rc": proc.returncode, "cpu_s": cpu}
 
 
 def run_checked(argv, env=None, timeout=1800, capture=True):

@@ -98,8 +98,8 @@ constexpr std::int64_t kEventWindowSlackSeconds = 3;
 
 // What the daemon logged in a time window, as far as inspects are concerned.
 struct EventLog {
-  std::set<std::string> touched;  // containers with an event that an inspect might show
-  bool complete = false;          // the log reached back to the window's start
+  std::set<std::string> touched;         // containers with an event that an inspect might show
+  std::size_t events = kDaemonEventLog;  // in the answer (unreadable: as many as it keeps)
 };
 
 // Container events that change nothing an inspect reports (execs, file reads and copies,
@@ -127,19 +127,19 @@ EventLog ParseEventLog(const std::string& body) {
       json e = json::parse(line);
       if (e.value("Type", std::string()) != "container") continue;
       std::string action = e.value("Action", e.value("status", std::string()));
-      if (LeavesInspectAlone(action)) continue;
       std::string id;
       if (auto actor = e.find("Actor"); actor != e.end() && actor->is_object())
         id = actor->value("ID", std::string());
       if (id.empty()) id = e.value("id", std::string());
       // An event about some container, but which one is not said: trust none.
       if (id.empty()) return EventLog{};
+      if (LeavesInspectAlone(action)) continue;
       log.touched.insert(std::move(id));
     } catch (const json::exception&) {
       return EventLog{};  // unreadable: no reuse rather than a guess
     }
   }
-  log.complete = events < kDaemonEventLog;
+  log.events = events;
   return log;
 }
 
@@ -404,6 +404,7 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
     first.push_back(std::move(events));
   }
   EventLog log;
+  bool log_complete = false;  // the event log reaches back to the last read
   if (!first.empty()) {
     auto answers = api_->SendPipelined(first);
     if (answers.size() != first.size())
@@ -417,7 +418,14 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
     // An event log that cannot be read only costs the inspects it would have saved.
     if (asking_events) {
       const auto& events = answers[k++];
-      if (events.ok() && events->success()) log = ParseEventLog(events->body);
+      if (events.ok() && events->success()) {
+        log = ParseEventLog(events->body);
+        // Events after the window's end (the host's clock is known to the second) are not in
+        // the answer but may have pushed older ones out of the daemon's log. A window holding
+        // a quarter of what the daemon keeps at most leaves room for 192 events in the last
+        // second or two; a busier daemon gets every container inspected.
+        log_complete = log.events < kDaemonEventLog / 4;
+      }
     }
   }
   auto kept = SelectListed(std::move(labelled), request.names);
@@ -425,7 +433,7 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
 
   // A known container the daemon says nothing new about is taken as it was read.
   auto known_as_listed = [&](const ListedContainer& listed) -> const LiveContainer* {
-    if (!log.complete || !listed.running || log.touched.count(listed.id)) return nullptr;
+    if (!log_complete || !listed.running || log.touched.count(listed.id)) return nullptr;
     auto it = request.known->find(listed.id);
     if (it == request.known->end() || it->second == nullptr) return nullptr;
     const LiveContainer& known = *it->second;
