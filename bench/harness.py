@@ -362,12 +362,7 @@ class Lab:
     def up(self, hosts, shared):
         env = dict(os.environ, JLREC_LAB_SHARED_DOCKERDS=str(shared))
         run_checked(["bash", self.script, "up", str(hosts)], env=env, timeout=1200)
-        settings = {}
-        for line in run_checked(["bash", self.script, "env"]).splitlines():
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                settings[k] = v
-        return settings
+        return self.settings()
 
     def settings(self):
         """The running lab's settings (lab.sh env), without touching the lab."""
