@@ -1,6 +1,8 @@
 #include "providers/json_selection.h"
 
+#include <algorithm>
 #include <optional>
+#include <streambuf>
 #include <utility>
 
 namespace jlrec {
@@ -8,6 +10,12 @@ namespace jlrec {
 namespace {
 
 using nlohmann::json;
+
+Status TokenTooLong() {
+  return Status::RemoteError("a JSON string or number longer than " +
+                             std::to_string(kMaxJsonTokenBytes >> 20) +
+                             " MiB, which no Docker answer holds: refused");
+}
 
 // nlohmann's SAX interface, building a DOM of the selected members only. Unselected values
 // are dropped as their tokens arrive, so what is built is what the caller keeps.
@@ -148,13 +156,79 @@ class SelectingSax {
   Status error_;
 };
 
+// Passes a JSON text through, ending it where one token (a string, a number, a literal) grows
+// longer than `cap` bytes. nlohmann's lexer holds a token whole, twice (its text and its
+// value) and grows both by doubling, whatever the selection then drops: a 50 MiB string in a
+// hostile answer cost over 250 MiB before it reached the selection. Only what the source has
+// already received is taken at a time, so that elements are still handed over as they arrive.
+class TokenLengthGuard : public std::streambuf {
+ public:
+  TokenLengthGuard(std::streambuf* source, std::size_t cap) : source_(source), cap_(cap) {}
+
+  bool exceeded() const { return exceeded_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (exceeded_ || source_->sgetc() == traits_type::eof()) return traits_type::eof();
+    const std::streamsize ready = std::max<std::streamsize>(source_->in_avail(), 1);
+    const std::streamsize n =
+        source_->sgetn(buffer_, std::min<std::streamsize>(ready, sizeof buffer_));
+    if (n <= 0) return traits_type::eof();
+    for (std::streamsize i = 0; i < n; ++i)
+      if (!Scan(buffer_[i])) {
+        exceeded_ = true;
+        return traits_type::eof();
+      }
+    setg(buffer_, buffer_, buffer_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  // Follows the token `c` continues; false once it is longer than the cap.
+  bool Scan(char c) {
+    if (in_string_) {
+      if (escaped_) {
+        escaped_ = false;
+      } else if (c == '\\') {
+        escaped_ = true;
+      } else if (c == '"') {
+        in_string_ = false;
+        token_ = 0;
+        return true;
+      }
+    } else if (c == '"') {
+      in_string_ = true;
+      token_ = 0;
+      return true;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':' ||
+               c == '[' || c == ']' || c == '{' || c == '}') {
+      token_ = 0;
+      return true;
+    }
+    return ++token_ <= cap_;
+  }
+
+  std::streambuf* const source_;
+  const std::size_t cap_;
+  char buffer_[16 * 1024];
+  bool in_string_ = false;
+  bool escaped_ = false;
+  std::size_t token_ = 0;  // bytes of the token being read
+  bool exceeded_ = false;
+};
+
 Status Parse(std::istream& in, SelectingSax& sax) {
+  TokenLengthGuard guard(in.rdbuf(), kMaxJsonTokenBytes);
+  std::istream guarded(&guard);
   try {
-    if (json::sax_parse(in, &sax)) return Status::Ok();
+    if (json::sax_parse(guarded, &sax)) return Status::Ok();
   } catch (const std::exception& e) {
     // sax_parse reports syntax errors through the handler; this is anything else.
+    if (guard.exceeded()) return TokenTooLong();
     return Status::RemoteError(std::string("not JSON: ") + e.what());
   }
+  if (guard.exceeded()) return TokenTooLong();
   if (!sax.error().ok()) return sax.error();
   return Status::RemoteError("not JSON");
 }

@@ -26,8 +26,13 @@ struct JsonField {
 /// top-level array); empty keeps everything.
 using JsonSelection = std::vector<JsonField>;
 
+/// The longest string or number a parse accepts: a Docker answer's longest strings are
+/// environment entries, which exec takes up to 128 KiB each.
+inline constexpr std::size_t kMaxJsonTokenBytes = std::size_t{4} << 20;
+
 /// Parses the one JSON document `in` holds (trailing whitespace allowed), building only what
-/// `keep` selects. kRemoteError "not JSON: ..." on a syntax error.
+/// `keep` selects. kRemoteError "not JSON: ..." on a syntax error, kRemoteError when a
+/// string or number is longer than kMaxJsonTokenBytes (memory stays a few times that).
 Result<nlohmann::json> ParseSelectedJson(std::istream& in, const JsonSelection& keep);
 
 /// Parses a document whose top level is an array, handing each element (with only what

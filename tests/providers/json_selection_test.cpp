@@ -46,6 +46,37 @@ TEST_CASE("text that is not one JSON document is refused as not JSON", "[provide
   }
 }
 
+TEST_CASE("a string or number longer than the token cap is refused before it is held whole",
+          "[providers][json]") {
+  const std::string huge(kMaxJsonTokenBytes + 1, '7');
+  for (const std::string& text :
+       {"[\"" + huge + "\"]", "{\"Id\":" + huge + "}", "[{\"Id\":\"x\\\"" + huge + "\"}]"}) {
+    std::istringstream in(text);
+    int elements = 0;
+    Status parsed = ParseSelectedJsonArray(in, {{"Id", {}}}, [&](json&) {
+      ++elements;
+      return Status::Ok();
+    });
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.code() == Status::Code::kRemoteError);
+    CHECK_THAT(parsed.message(), Catch::Contains("longer than 4 MiB"));
+    CHECK(elements == 0);
+  }
+}
+
+TEST_CASE("long strings under the token cap, escapes and all, parse as before",
+          "[providers][json]") {
+  const std::string long_value(kMaxJsonTokenBytes - 16, 'a');
+  // Quotes and backslashes inside strings neither end a token nor start one.
+  const std::string text = R"({"Id":"a\"b\\","Env":[")" + long_value + R"("],"N":12345})";
+  std::istringstream in(text);
+  auto parsed = ParseSelectedJson(in, {});
+  REQUIRE(parsed.ok());
+  CHECK((*parsed)["Id"] == "a\"b\\");
+  CHECK((*parsed)["Env"][0].get<std::string>().size() == long_value.size());
+  CHECK((*parsed)["N"] == 12345);
+}
+
 TEST_CASE("an array's elements are handed over one at a time with what is selected of them",
           "[providers][json]") {
   std::istringstream in(R"([{"Id":"1","Big":"xxx"},{"Id":"2","Big":"yyy"},{"Id":"3"}])");
