@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/process_memory.h"
 #include "cli/run_outcome.h"
 #include "cli/terminal_output.h"
 #include "model/suggestion.h"
@@ -75,6 +76,7 @@ std::string UnknownCommand(const std::string& word) {
 
 int main(int argc, char** argv) {
   using namespace jlrec::cli;
+  TuneProcessMemory();
   // Everything below writes through the terminal filter, the command's output and errors
   // alike: text from a host or the state file never reaches the terminal raw.
   TerminalOutput terminal;
