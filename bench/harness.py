@@ -62,9 +62,35 @@ def log(msg):
 # Running and measuring commands
 
 
+# The lab's server side: sshd (each connection's processes are reaped into its master's
+# cutime/cstime), dockerd and containerd with its shims. comm is cut at 15 characters.
+LAB_SERVER_COMMS = ("sshd", "dockerd", "containerd", "containerd-shim", "runc")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def lab_server_cpu_s():
+    """CPU seconds (user + system, with reaped children's) of every lab server process."""
+    ticks = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        if comm not in LAB_SERVER_COMMS:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        # utime stime cutime cstime: fields 14-17 of proc(5), 12-15 after "pid (comm) state".
+        ticks += sum(int(x) for x in fields[11:15])
+    return ticks / CLOCK_TICKS
+
+
 def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, timeout=900):
     """Runs argv; returns wall seconds (fork to reap), peak RSS (KiB), its own CPU seconds
-    (user + system) and the exit code.
+    (user + system), the lab servers' CPU seconds meanwhile and the exit code.
 
     The peak RSS comes from GNU time wrapped around the command, not from this process's
     os.wait4: Linux counts a child's RSS from the fork on, so any child forked straight
@@ -73,6 +99,7 @@ def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, time
     The wall time is taken here around the whole thing: GNU time's own start-up (~1 ms)
     is in every figure alike.
     """
+    server_cpu_before = lab_server_cpu_s()
     fd, rusage_path = tempfile.mkstemp(prefix="bench-rusage-")
     os.close(fd)
     wrapped = [GNU_TIME, "-q", "-f", "%U %S %M", "-o", rusage_path, "--", *argv]
@@ -107,7 +134,12 @@ def measure(argv, stdout_path=os.devnull, stderr_path=os.devnull, env=None, time
         cpu = float(fields[-3]) + float(fields[-2])
     except (IndexError, ValueError):
         cpu = None
-    return {"wall_s": wall, "rss_kb": rss, "rc": proc.returncode, "cpu_s": cpu}
+    # What the lab's sshds and dockerds spent meanwhile: the connection's sshd processes are
+    # reaped into their master's counters once they exit, a moment after the client's end.
+    time.sleep(0.2)
+    server_cpu = lab_server_cpu_s() - server_cpu_before
+    return {"wall_s": wall, "rss_kb": rss, "rc": proc.returncode, "cpu_s": cpu,
+            "lab_server_cpu_s": server_cpu}
 
 
 def run_checked(argv, env=None, timeout=1800, capture=True):
