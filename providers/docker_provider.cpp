@@ -363,14 +363,34 @@ std::optional<std::optional<ImageDefaults>> DockerProvider::CachedDefaults(
   return std::nullopt;
 }
 
-Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::string& image_id) {
-  if (auto cached = CachedDefaults(image_id)) return *cached;
+namespace {
+
+// GET /images/{id or reference}/json, parsed into `*out` (which must outlive the call).
+DockerApiClient::Call ImageInspectCall(const std::string& image_id, json* out) {
   DockerApiClient::Call call;
   call.path = "/images/" + ImagePath(image_id) + "/json";
   call.max_body_bytes = kInspectBodyBytes;
+  call.body_reader = JsonBodyInto(out, ImageInspectSelection());
+  return call;
+}
+
+// HEAD /containers/{id}/archive?path=PATH: the stat of PATH in container `id`.
+DockerApiClient::Call StatCall(const std::string& id, const std::string& path) {
+  DockerApiClient::Call call;
+  call.method = "HEAD";
+  call.path = "/containers/" + Segment(id) + "/archive";
+  call.query = {{"path", path}};
+  return call;
+}
+
+}  // namespace
+
+Result<std::optional<ImageDefaults>> DockerProvider::DefaultsOfImage(const std::string& image_id) {
+  if (auto cached = CachedDefaults(image_id)) return *cached;
   json image;
-  call.body_reader = JsonBodyInto(&image, ImageInspectSelection());
-  if (Status st = NoteImageAnswer(image_id, api_->Send(call), image); !st.ok()) return st;
+  if (Status st = NoteImageAnswer(image_id, api_->Send(ImageInspectCall(image_id, &image)), image);
+      !st.ok())
+    return st;
   return CachedDefaults(image_id).value_or(std::nullopt);
 }
 
@@ -403,10 +423,32 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
     events.query = {{"since", std::to_string(since)}, {"until", std::to_string(until)}};
     first.push_back(std::move(events));
   }
+  // What round two would ask of the known containers, asked now: the stat of each running
+  // one (by id, just after the list on the same connection) and each image they run that
+  // this provider has not read yet. When nothing changed, which is the steady state, round
+  // two is then empty and not sent; what changed (another id, another image) is asked for
+  // there as before, and an answer for a container that is gone is dropped.
+  std::map<std::string, std::size_t> early_stat_at;                 // container id -> in first
+  std::vector<std::pair<std::string, std::size_t>> early_image_at;  // image id -> in first
+  std::map<std::string, json> early_images;
+  if (asking_events)
+    for (const auto& [id, known] : *request.known) {
+      if (known == nullptr || !known->running() || id.empty()) continue;
+      if (!request.stat_path.empty() && !early_stat_at.count(id)) {
+        early_stat_at[id] = first.size();
+        first.push_back(StatCall(id, request.stat_path));
+      }
+      const std::string& image_id = known->image_id;
+      if (image_id.empty() || early_images.count(image_id) || CachedDefaults(image_id)) continue;
+      early_image_at.emplace_back(image_id, first.size());
+      first.push_back(ImageInspectCall(image_id, &early_images[image_id]));
+    }
   EventLog log;
   bool log_complete = false;  // the event log reaches back to the last read
+  std::vector<Result<HttpResponse>> first_answers;
   if (!first.empty()) {
-    auto answers = api_->SendPipelined(first);
+    first_answers = api_->SendPipelined(first);
+    const auto& answers = first_answers;
     if (answers.size() != first.size())
       return Status::Internal(host_ + ": pipelined answers do not match the requests");
     std::size_t k = 0;
@@ -427,6 +469,12 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
         log_complete = log.events < kDaemonEventLog / 4;
       }
     }
+    // An image answer that cannot be used leaves the image to round two.
+    for (const auto& [image_id, at] : early_image_at)
+      if (answers[at].ok() && (answers[at]->success() || answers[at]->status == 404)) {
+        Status noted = NoteImageAnswer(image_id, answers[at], early_images[image_id]);
+        static_cast<void>(noted);  // not cached then: round two asks again and reports it
+      }
   }
   auto kept = SelectListed(std::move(labelled), request.names);
   if (!kept.ok()) return kept.status();
@@ -452,6 +500,7 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
     const LiveContainer* known = nullptr;
     json inspect;
     std::optional<std::size_t> inspect_at, stat_at;
+    const Result<HttpResponse>* early_stat = nullptr;  // the stat round one asked for
   };
   std::vector<Pending> pending;
   std::vector<DockerApiClient::Call> second;
@@ -476,22 +525,17 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
   for (const Pending& p : pending) {
     const std::string& image_id = p.listed->image_id;
     if (image_id.empty() || images.count(image_id) || CachedDefaults(image_id)) continue;
-    json& image = images[image_id];
-    DockerApiClient::Call call;
-    call.path = "/images/" + ImagePath(image_id) + "/json";
-    call.max_body_bytes = kInspectBodyBytes;
-    call.body_reader = JsonBodyInto(&image, ImageInspectSelection());
     image_at.emplace_back(image_id, second.size());
-    second.push_back(std::move(call));
+    second.push_back(ImageInspectCall(image_id, &images[image_id]));
   }
   if (!request.stat_path.empty())
     for (Pending& p : pending) {
-      DockerApiClient::Call call;
-      call.method = "HEAD";
-      call.path = "/containers/" + Segment(p.listed->id) + "/archive";
-      call.query = {{"path", request.stat_path}};
+      if (auto early = early_stat_at.find(p.listed->id); early != early_stat_at.end()) {
+        p.early_stat = &first_answers[early->second];
+        continue;
+      }
       p.stat_at = second.size();
-      second.push_back(std::move(call));
+      second.push_back(StatCall(p.listed->id, request.stat_path));
     }
   std::vector<Result<HttpResponse>> answers;
   if (!second.empty()) answers = api_->SendPipelined(second);
@@ -531,15 +575,16 @@ Result<std::vector<ContainerReading>> DockerProvider::ReadContainers(
       if (!container.ok()) return container.status().WithContext(host_ + ": " + id);
       reading.container = std::move(*container);
     }
-    if (p.stat_at) {
-      const auto& answer = answers[*p.stat_at];
+    if (p.stat_at || p.early_stat) {
+      const auto& answer = p.early_stat ? *p.early_stat : answers[*p.stat_at];
       const std::string what = host_ + ": stat " + request.stat_path + " in " + id;
       if (!answer.ok())
         return answer.status().WithContext("reading " + request.stat_path + " of " +
                                            reading.container.name);
       if (answer->status == 404) {
-        // No body tells a missing file from a missing container. One inspected in this same
-        // batch, just before, exists; one taken as known is asked for.
+        // No body tells a missing file from a missing container. One inspected in the batch
+        // of its stat, just before, or after it in round two, existed around the stat (ids
+        // are never reused); one taken as known is asked for.
         if (!p.inspect_at) {
           auto stat = StatFile(id, request.stat_path);
           if (!stat.ok() && stat.status().code() == Status::Code::kNotFound) continue;
@@ -602,12 +647,8 @@ Result<std::optional<std::string>> DockerProvider::ReadFile(const std::string& i
 Result<std::optional<std::string>> DockerProvider::StatFile(const std::string& id,
                                                             const std::string& path) {
   if (Status st = CheckAbsolutePath(path); !st.ok()) return st;
-  DockerApiClient::Call call;
-  call.method = "HEAD";
-  call.path = "/containers/" + Segment(id) + "/archive";
-  call.query = {{"path", path}};
   const std::string what = host_ + ": stat " + path + " in " + id;
-  auto response = api_->Send(call);
+  auto response = api_->Send(StatCall(id, path));
   if (!response.ok()) return response.status();
   if (response->status == 404) {
     // A HEAD answer has no body, so no message tells a missing container from a missing
@@ -1010,12 +1051,8 @@ Result<std::vector<std::string>> DockerProvider::LocalImageDigests(const std::st
       return digests;
     }
   }
-  DockerApiClient::Call call;
-  call.path = "/images/" + ImagePath(ref) + "/json";
-  call.max_body_bytes = kInspectBodyBytes;
   json image;
-  call.body_reader = JsonBodyInto(&image, ImageInspectSelection());
-  auto response = api_->Send(call);
+  auto response = api_->Send(ImageInspectCall(ref, &image));
   if (!response.ok()) return response.status();
   if (response->status == 404) return std::vector<std::string>();
   if (!response->success()) return DockerErrorStatus(*response, host_ + ": inspect image " + ref);

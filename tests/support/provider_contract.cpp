@@ -311,6 +311,16 @@ void CheckReadContainers(ProviderUnderTest& put) {
           first.at(name("scripted")).container.started_at);
     CHECK(again.at(name("bare")).container.state != "running");
   }
+  SECTION("given the last reading as known, a /run.sh written without a restart is read anew") {
+    for (int i = 0; i < 10; ++i) put.LetTimePass();
+    REQUIRE_OK(p.UploadFile(with_script, "/run.sh", "#!/bin/sh\nexit 2\n# edited\n", 0700));
+    REQUIRE_OK(p.UploadFile(without, "/run.sh", "#!/bin/sh\n", 0755));
+    auto again = ReadAll(put, project, &known, before);
+    REQUIRE(again.size() == 2);
+    for (const auto& [n, reading] : again) CheckReadsAsNow(put, reading);
+    CHECK(again.at(name("scripted")).stat != first.at(name("scripted")).stat);
+    CHECK(again.at(name("bare")).stat);
+  }
   SECTION("given the last reading as known, a renamed or removed container is not taken as known") {
     REQUIRE_OK(p.RenameContainer(without, name("renamed")));
     CreateLabelled(put, "late", {{labels::kProject, project}});

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -119,16 +120,21 @@ int StopProcessGroup(int pid, int grace_ms) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::string JlrecBinary() {
+  const char* chosen = std::getenv("JLREC_TEST_BINARY");
+  return chosen != nullptr && *chosen != '\0' ? chosen : JLREC_BINARY;
+}
+
 int StartJlrec(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                const std::string& output) {
-  std::vector<std::string> all{JLREC_BINARY};
+  std::vector<std::string> all{JlrecBinary()};
   all.insert(all.end(), args.begin(), args.end());
   return StartProcess(all, env, output);
 }
 
 ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input,
                        const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv{JLREC_BINARY};
+  std::vector<std::string> argv{JlrecBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, input, env);
 }

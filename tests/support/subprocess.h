@@ -34,14 +34,20 @@ int StartProcess(const std::vector<std::string>& argv,
 /// it. Bounded: never waits longer than `grace_ms` plus a moment.
 int StopProcessGroup(int pid, int grace_ms = 3000);
 
-/// Starts the built jlrec binary (JLREC_BINARY) with `args` in its own process group, `env`
+/// The jlrec binary StartJlrec and RunJlrec run: the one built beside the tests
+/// (JLREC_BINARY), or the one JLREC_TEST_BINARY names. CI runs the lab test that bounds
+/// memory from the sanitizer build's suite against the release binary (ASan's shadow memory
+/// would swamp the bound), so that the release build needs no test of its own.
+std::string JlrecBinary();
+
+/// Starts JlrecBinary() with `args` in its own process group, `env`
 /// added to its environment and stdout to /dev/null (or stdout and stderr to the file
 /// `output`, created or truncated, when given), without waiting: for tests that kill, stop
 /// or race it. Returns its pid (the caller reaps it).
 int StartJlrec(const std::vector<std::string>& args,
                const std::map<std::string, std::string>& env = {}, const std::string& output = "");
 
-/// Runs the built jlrec binary (JLREC_BINARY) with `args`.
+/// Runs JlrecBinary() with `args`.
 ProcessResult RunJlrec(const std::vector<std::string>& args, const std::string& input = "",
                        const std::map<std::string, std::string>& env = {});
 
