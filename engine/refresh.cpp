@@ -55,7 +55,8 @@ KnownContainers::KnownContainers(std::vector<HostSnapshot> cached) : snapshots(s
     // What an unreachable host last showed is not vouched for by any later event log.
     if (!h.reachable || h.observed_at <= 0) continue;
     observed_at[h.host] = h.observed_at;
-    for (const LiveContainer& c : h.containers) by_id.emplace(c.id, &c);
+    auto& known = by_host[h.host];
+    for (const LiveContainer& c : h.containers) known.emplace(c.id, &c);
   }
 }
 
@@ -146,7 +147,7 @@ HostSnapshot RefreshHost(const DesiredState& desired, Provider& unfenced, bool c
   if (known_containers)
     if (auto seen = known_containers->observed_at.find(host);
         seen != known_containers->observed_at.end()) {
-      read.known = &known_containers->by_id;
+      read.known = &known_containers->by_host.at(host);
       read.known_since = seen->second;
     }
 

@@ -34,9 +34,11 @@ struct KnownContainers {
   explicit KnownContainers(std::vector<HostSnapshot> cached);
   KnownContainers(const KnownContainers&) = delete;
   KnownContainers& operator=(const KnownContainers&) = delete;
-  std::vector<HostSnapshot> snapshots;                          ///< what by_id points into
-  std::unordered_map<std::string, const LiveContainer*> by_id;  ///< ids are unique across hosts
-  std::map<std::string, std::int64_t> observed_at;              ///< host key -> when it was read
+  std::vector<HostSnapshot> snapshots;  ///< what by_host points into
+  /// Host key -> the containers its last read saw, by id. Per host: a provider asks round one's
+  /// stats and image inspects for each known container, which must be this host's only.
+  std::map<std::string, std::unordered_map<std::string, const LiveContainer*>> by_host;
+  std::map<std::string, std::int64_t> observed_at;  ///< host key -> when it was read
 };
 
 /// Registry answers shared by the hosts of one refresh: the digest of a tag is asked once per

@@ -104,7 +104,9 @@ class ExecSession {
 struct ContainerReadRequest {
   std::string project;             ///< as ListContainers
   std::vector<std::string> names;  ///< as ListContainers
-  /// Containers as an earlier read saw them, by id (the state cache's). A provider may return
+  /// This host's containers as its last read saw them, by id (the state cache's). A provider
+  /// may ask for what it needs of them together with the list (their stats, their images:
+  /// the steady state is then one round trip), so it must hold this host's only. It may return
   /// one of these instead of inspecting it again when the host still lists it running under the
   /// same name, image and jlrec labels and the daemon logged no event about it since
   /// `known_since` (its event log reaching back that far): nothing that an inspect shows can

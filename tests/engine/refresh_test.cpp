@@ -45,6 +45,33 @@ KnownScripts Remember(const HostSnapshot& snap) {
   return known;
 }
 
+TEST_CASE("the known containers are kept per host, and an unreachable host's are not known",
+          "[refresh]") {
+  auto snapshot = [](const std::string& host, std::vector<std::string> ids, bool reachable) {
+    HostSnapshot h;
+    h.host = host;
+    h.reachable = reachable;
+    h.observed_at = 1000;
+    for (const auto& id : ids) {
+      LiveContainer c;
+      c.id = id;
+      c.name = host + "_" + id;
+      h.containers.push_back(c);
+    }
+    return h;
+  };
+  KnownContainers known(
+      {snapshot("a", {"1", "2"}, true), snapshot("b", {"3"}, true), snapshot("c", {"4"}, false)});
+  REQUIRE(known.by_host.count("a") == 1);
+  CHECK(known.by_host.at("a").size() == 2);
+  CHECK(known.by_host.at("a").count("3") == 0);
+  REQUIRE(known.by_host.count("b") == 1);
+  CHECK(known.by_host.at("b").size() == 1);
+  CHECK(known.by_host.at("b").at("3")->name == "b_3");
+  CHECK(known.by_host.count("c") == 0);
+  CHECK(known.observed_at.count("c") == 0);
+}
+
 TEST_CASE("refresh reads /run.sh once, then only stats it while it is unchanged and wanted",
           "[refresh]") {
   FakeProvider host("lab1");
