@@ -41,8 +41,8 @@ lab-status:
 # targets), lab up, the lab test that bounds memory run against the release binary (ASan
 # cannot bound it), the WHOLE suite (unit + lab end-to-end) from the sanitizer build, lab
 # down whatever happened, the release .deb (built, installed, run), then every fuzz target
-# for TEST_FUZZ_SECONDS, FUZZ_JOBS at a time. The suites are not built in release: on two
-# cores that build alone cost CI ten minutes, for tests the sanitizer build runs anyway.
+# for TEST_FUZZ_SECONDS, FUZZ_JOBS at a time. The suites are not built in release: they were
+# about half of the release build, for tests the sanitizer build runs anyway.
 # (The lab suite runs once, sanitized, and the fuzz runs are 10 s in CI rather than `make
 # fuzz`'s 60: both to fit CI's 30 minutes.)
 SAN_BUILD ?= build-sanitize
