@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <utility>
 
 namespace jlrec::serve {
 namespace {
@@ -22,6 +23,16 @@ std::string HolderText(const LockInfo& l) {
   std::tm tm{};
   if (gmtime_r(&t, &tm)) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return l.owner + " (pid " + std::to_string(l.pid) + ") since " + when;
+}
+
+// The newest run of `project` in the journal as (id, finished_at); (0, 0) when it has none.
+// A change between two readings means an apply or rollback began or ended in between.
+Result<std::pair<std::int64_t, std::int64_t>> NewestRun(StateStore& store,
+                                                        const std::string& project) {
+  auto runs = store.ListRuns(project, "", 1, 0);
+  if (!runs.ok()) return runs.status();
+  if (runs->empty()) return std::pair<std::int64_t, std::int64_t>{0, 0};
+  return std::pair<std::int64_t, std::int64_t>{runs->front().id, runs->front().finished_at};
 }
 
 }  // namespace
@@ -96,6 +107,11 @@ DriftTurn DriftLoop::RunOnce() {
     return finish(DriftTurn::Kind::kWaiting, "another drift check is running: " + got.message());
   if (!got.ok()) return finish(DriftTurn::Kind::kFailed, got.message());
 
+  // The lock shows an apply that runs now; the journal also shows one that began and ended
+  // within the refresh (the lock free at both readings).
+  auto run_before = NewestRun(**store, manifest.project);
+  if (!run_before.ok()) return finish(DriftTurn::Kind::kFailed, run_before.status().message());
+
   SetState("checking");
   auto reconciler = access_.make_reconciler(manifest, **store);
   PlanRequest request;
@@ -112,6 +128,15 @@ DriftTurn DriftLoop::RunOnce() {
     return finish(
         DriftTurn::Kind::kWaiting,
         "an apply began during the check, which was not recorded: " + HolderText(**holder));
+  // Its refresh read the hosts before that apply's changes and has just cached that older
+  // reading over the apply's: the turn is not recorded, and the loop looks again soon, which
+  // also puts the apply's work back in the cache the server's view reads.
+  auto run_after = NewestRun(**store, manifest.project);
+  if (!run_after.ok()) return finish(DriftTurn::Kind::kFailed, run_after.status().message());
+  if (*run_after != *run_before)
+    return finish(DriftTurn::Kind::kWaiting,
+                  "an apply ran during the check, which was not recorded: run " +
+                      std::to_string(run_after->first));
   turn.checked_at = std::time(nullptr);
   turn.check = reconciler->CheckDrift(planned->plan, turn.checked_at);
   turn.plan = std::move(planned->plan);

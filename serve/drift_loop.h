@@ -20,7 +20,8 @@ namespace jlrec::serve {
 /// What one turn of the loop did.
 struct DriftTurn {
   /// kChecked: a check ran and was recorded; kWaiting: an apply (or another drift check)
-  /// held the lock, nothing ran; kFailed: the manifest or the state could not be read.
+  /// held the lock, nothing ran, or an apply ran during the check, which was not recorded;
+  /// kFailed: the manifest or the state could not be read.
   enum class Kind { kChecked, kWaiting, kFailed };
   Kind kind = Kind::kFailed;
   std::string note;             ///< why it waited or failed ("" when checked)
