@@ -116,9 +116,11 @@ def urllib_quote(s):
     return quote(s, safe="")
 
 
-def write_manifest(path, hosts, per_host, groups, project, endpoints, known_hosts):
+def write_manifest(path, hosts, per_host, groups, project, endpoints, sockets, known_hosts):
     """gen_manifest.py's lab manifest, with this script's project and container names, and
-    each host's SSH endpoint (the relay's under latency) and known_hosts."""
+    each host's SSH endpoint (the relay's under latency), docker socket (the lab's own, which
+    is a shared dockerd's on a lab brought up with JLREC_LAB_SHARED_DOCKERDS) and
+    known_hosts."""
     run([sys.executable, os.path.join(HERE, "gen_manifest.py"), str(hosts), str(per_host),
          str(groups), path])
     with open(path) as f:
@@ -128,8 +130,11 @@ def write_manifest(path, hosts, per_host, groups, project, endpoints, known_host
                   flags=re.M)
     for n in range(1, hosts + 1):
         addr, port = endpoints[n - 1]
-        text = re.sub(rf"^  b{n}: {{address: [0-9.]+, ",
-                      f"  b{n}: {{address: {addr}, port: {port}, ", text, count=1, flags=re.M)
+        text, replaced = re.subn(rf"^  b{n}: {{address: [0-9.]+, docker_socket: [^}}]+}}$",
+                                 f"  b{n}: {{address: {addr}, port: {port}, "
+                                 f"docker_socket: {sockets[n - 1]}}}", text, count=1, flags=re.M)
+        if replaced != 1:
+            raise RuntimeError(f"gen_manifest.py wrote no host line for b{n}")
         text = re.sub(rf"\bb{n}_c(\d+)\b", rf"{project}_b{n}_c\1", text)
     with open(path, "w") as f:
         f.write(text)
@@ -223,7 +228,8 @@ def main():
                    settings["JLREC_LAB_KNOWN_HOSTS"], os.path.join(a.work, "relay")) as relay:
             endpoints = [relay.endpoint(h[0], h[1]) for h in hosts]
             manifest = os.path.join(a.work, "jlrec.yaml")
-            write_manifest(manifest, H, C, groups, a.project, endpoints, relay.known_hosts)
+            write_manifest(manifest, H, C, groups, a.project, endpoints, sockets,
+                           relay.known_hosts)
             hosts_file = os.path.join(a.work, "hosts.txt")
             with open(hosts_file, "w") as f:
                 for (addr, p), (_, _, sock) in zip(endpoints, hosts):
