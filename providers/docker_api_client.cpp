@@ -102,23 +102,40 @@ std::string DockerApiClient::api_version() const {
 }
 
 Status DockerApiClient::NegotiateVersion() {
-  Call call;
-  call.path = "/version";
-  return SettleVersion(SendTarget(call, call.path));
+  Call ping;
+  ping.path = "/_ping";
+  auto answer = SendTarget(ping, ping.path);
+  if (!answer.ok()) return Status::Unavailable(answer.status().message());
+  if (auto api = PingApi(*answer)) return SettleVersion(*api);
+  // A daemon (or a proxy before it) whose ping does not name its API: /version does.
+  return SettleVersionAnswer(SendVersionRequest());
+}
+
+Result<HttpResponse> DockerApiClient::SendVersionRequest() {
+  Call version;
+  version.path = "/version";
+  return SendTarget(version, version.path);
 }
 
 Status DockerApiClient::NegotiateVersionPipelined(const std::vector<Call>& calls,
                                                   std::vector<Result<HttpResponse>>* results) {
   std::vector<Call> all;
   all.reserve(calls.size() + 1);
-  all.emplace_back().path = "/version";
+  all.emplace_back().path = "/_ping";
   all.insert(all.end(), calls.begin(), calls.end());
   const std::string optimistic = "/v1." + std::to_string(kNewestMinorVersion);
-  std::vector<std::string> targets = {"/version"};
+  std::vector<std::string> targets = {"/_ping"};
   for (const Call& call : calls) targets.push_back(optimistic + call.path);
   auto answers = SendPipelinedTargets(all, targets);
   results->clear();
-  Status negotiated = SettleVersion(answers[0]);
+  Status negotiated;
+  if (!answers[0].ok()) {
+    negotiated = Status::Unavailable(answers[0].status().message());
+  } else if (auto api = PingApi(*answers[0])) {
+    negotiated = SettleVersion(*api);
+  } else {
+    negotiated = SettleVersionAnswer(SendVersionRequest());
+  }
   if (!negotiated.ok()) {
     results->assign(calls.size(), negotiated);
     return negotiated;
@@ -132,32 +149,51 @@ Status DockerApiClient::NegotiateVersionPipelined(const std::vector<Call>& calls
   return negotiated;
 }
 
-Status DockerApiClient::SettleVersion(const Result<HttpResponse>& response) {
+std::optional<DockerApiClient::DaemonApi> DockerApiClient::PingApi(const HttpResponse& response) {
+  const std::string* version = response.FindHeader("API-Version");
+  if (!response.success() || version == nullptr) return std::nullopt;
+  DaemonApi api;
+  api.version = *version;
+  // "Docker/20.10.24+dfsg1 (linux)": the engine's release, for messages only.
+  if (const std::string* server = response.FindHeader("Server");
+      server != nullptr && server->rfind("Docker/", 0) == 0) {
+    const std::size_t end = server->find(' ');
+    api.engine = server->substr(7, end == std::string::npos ? std::string::npos : end - 7);
+  }
+  return api;
+}
+
+Status DockerApiClient::SettleVersionAnswer(const Result<HttpResponse>& response) {
   if (!response.ok()) return Status::Unavailable(response.status().message());
   if (!response->success())
     return Status::Unavailable(
         DockerErrorStatus(*response, options_.peer + ": GET /version").message());
-  std::string daemon_version, daemon_min, engine;
+  DaemonApi api;
   try {
     auto body = nlohmann::json::parse(response->body);
-    daemon_version = body.value("ApiVersion", "");
-    daemon_min = body.value("MinAPIVersion", "");
-    engine = body.value("Version", "");
+    api.version = body.value("ApiVersion", "");
+    api.min_version = body.value("MinAPIVersion", "");
+    api.engine = body.value("Version", "");
   } catch (const nlohmann::json::exception& e) {
     return Status::Unavailable(options_.peer + ": GET /version: not JSON: " + e.what());
   }
-  int daemon_minor = MinorVersion(daemon_version);
+  return SettleVersion(api);
+}
+
+Status DockerApiClient::SettleVersion(const DaemonApi& api) {
+  const std::string engine = api.engine.empty() ? "" : " " + api.engine;
+  int daemon_minor = MinorVersion(api.version);
   if (daemon_minor < 0)
-    return Status::Unavailable(options_.peer + ": docker reports API version '" + daemon_version +
+    return Status::Unavailable(options_.peer + ": docker reports API version '" + api.version +
                                "', expected 1.N");
   if (daemon_minor < kOldestMinorVersion)
-    return Status::Unavailable(options_.peer + ": docker " + engine + " speaks API " +
-                               daemon_version + "; jlrec needs 1." +
-                               std::to_string(kOldestMinorVersion) + " or newer");
+    return Status::Unavailable(options_.peer + ": docker" + engine + " speaks API " + api.version +
+                               "; jlrec needs 1." + std::to_string(kOldestMinorVersion) +
+                               " or newer");
   int chosen = std::min(daemon_minor, kNewestMinorVersion);
-  if (int min_minor = MinorVersion(daemon_min); min_minor > chosen)
-    return Status::Unavailable(options_.peer + ": docker " + engine + " needs API " + daemon_min +
-                               " or newer; jlrec speaks up to 1." +
+  if (int min_minor = MinorVersion(api.min_version); min_minor > chosen)
+    return Status::Unavailable(options_.peer + ": docker" + engine + " needs API " +
+                               api.min_version + " or newer; jlrec speaks up to 1." +
                                std::to_string(kNewestMinorVersion));
   MutexLock lock(mu_);
   version_prefix_ = "/v1." + std::to_string(chosen);

@@ -96,17 +96,23 @@ class DockerApiClient {
   DockerApiClient(const DockerApiClient&) = delete;
   DockerApiClient& operator=(const DockerApiClient&) = delete;
 
-  /// Asks the daemon its API version (GET /version) and settles on
-  /// min(daemon's, kNewestMinorVersion); kUnavailable if the daemon does not answer or
-  /// is older than kOldestMinorVersion. Call once before Send.
+  /// Asks the daemon its API version and settles on min(daemon's, kNewestMinorVersion);
+  /// kUnavailable if the daemon does not answer or is older than kOldestMinorVersion. Asks
+  /// with GET /_ping (its API-Version header), as the docker CLI does: GET /version makes
+  /// dockerd run `runc --version` and `docker-init --version` (~20 ms of the host's CPU, once
+  /// per host per plan). Only a ping answer that names no API version (an old daemon, a proxy)
+  /// costs a GET /version too. The ping does not tell the oldest version a daemon accepts:
+  /// a daemon that no longer accepts the one chosen refuses each request in its own words
+  /// ("client version 1.41 is too old. Minimum supported API version is 1.44"), which
+  /// Send's callers report. Call once before Send.
   Status NegotiateVersion() EXCLUDES(mu_);
-  /// NegotiateVersion and a first batch in one round trip: GET /version is pipelined with
+  /// NegotiateVersion and a first batch in one round trip: GET /_ping is pipelined with
   /// `calls` (as SendPipelined sends them) under /v1.<kNewestMinorVersion>, which a daemon at
   /// least that new answers exactly as under the version negotiated. A daemon that turns out
   /// older answers those with an error, so they are sent again (SendPipelined) under the
-  /// negotiated prefix: one more round trip, on old daemons only. Returns what
-  /// NegotiateVersion would; `*results` gets one result per call, each that status when
-  /// negotiation failed.
+  /// negotiated prefix: one more round trip, on old daemons only (two when its ping named no
+  /// version). Returns what NegotiateVersion would; `*results` gets one result per call, each
+  /// that status when negotiation failed.
   Status NegotiateVersionPipelined(const std::vector<Call>& calls,
                                    std::vector<Result<HttpResponse>>* results) EXCLUDES(mu_);
   /// The negotiated version, e.g. "1.41" (empty before NegotiateVersion).
@@ -173,8 +179,19 @@ class DockerApiClient {
   std::vector<Result<HttpResponse>> SendPipelinedTargets(const std::vector<Call>& calls,
                                                          const std::vector<std::string>& targets)
       EXCLUDES(mu_);
-  // Settles the version from the daemon's answer to GET /version (NegotiateVersion's rules).
-  Status SettleVersion(const Result<HttpResponse>& response) EXCLUDES(mu_);
+  // What a daemon says of its API: its version, the oldest it accepts (empty: not said) and
+  // its engine release (for messages; may be empty).
+  struct DaemonApi {
+    std::string version, min_version, engine;
+  };
+  // What a ping answer says of the daemon's API; nullopt unless it is a 2xx with API-Version.
+  static std::optional<DaemonApi> PingApi(const HttpResponse& response);
+  // GET /version, unversioned.
+  Result<HttpResponse> SendVersionRequest() EXCLUDES(mu_);
+  // Settles the version from the daemon's answer to GET /version.
+  Status SettleVersionAnswer(const Result<HttpResponse>& response) EXCLUDES(mu_);
+  // Settles the version from what the daemon said (NegotiateVersion's rules).
+  Status SettleVersion(const DaemonApi& api) EXCLUDES(mu_);
   // The request `call` makes for `target` (the version prefix already on it).
   static HttpRequest RequestFor(const Call& call, const std::string& target);
   // How `call`'s answer is read, by the deadline its budget gives from now: an error

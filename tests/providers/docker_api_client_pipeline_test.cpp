@@ -17,16 +17,16 @@ using nlohmann::json;
 using testing::FakeDaemon;
 using testing::FakeRequest;
 using testing::HttpReply;
+using testing::PingReply;
 using testing::ScriptedStream;
 using testing::StreamScript;
 
-const std::string kVersionAnswer = HttpReply(
-    200, json{{"ApiVersion", "1.41"}, {"MinAPIVersion", "1.12"}, {"Version", "20.10.24"}}.dump());
+const std::string kPingAnswer = PingReply();
 
-// A daemon answering /version, HEAD /containers/<id>/archive (a stat header, no body),
+// A daemon answering /_ping, HEAD /containers/<id>/archive (a stat header, no body),
 // GET /containers/<id>/json (its id and a padding that makes it long) and 404 for id "gone".
 std::string FullAnswer(const FakeRequest& r) {
-  if (r.path == "/version") return kVersionAnswer;
+  if (r.path == "/_ping") return PingReply();
   const std::string prefix = "/v1.41/containers/";
   if (r.path.rfind(prefix, 0) != 0) return HttpReply(500, "{\"message\":\"unexpected\"}");
   const std::string rest = r.path.substr(prefix.size());
@@ -157,7 +157,7 @@ TEST_CASE("only reads are pipelined", "[providers][docker][pipeline]") {
     CHECK(results[0].status().code() == Status::Code::kInvalidArgument);
     CHECK(results[1].ok());
     CHECK(results[2].status().code() == Status::Code::kInvalidArgument);
-    REQUIRE(daemon.requests().size() == 2);  // /version and b2
+    REQUIRE(daemon.requests().size() == 2);  // /_ping and b2
     CHECK(daemon.requests()[1].path == "/v1.41/containers/b2/json");
   }
   SECTION("an empty batch sends nothing") {
@@ -170,7 +170,7 @@ TEST_CASE("only reads are pipelined", "[providers][docker][pipeline]") {
 TEST_CASE("a connection that breaks in the middle of a batch: the rest go again once",
           "[providers][docker][pipeline]") {
   FakeDaemon daemon(Answer);
-  daemon.DropConnectionsAfter(4);  // /version, then three answers of the batch
+  daemon.DropConnectionsAfter(4);  // /_ping, then three answers of the batch
   auto api = Client(daemon);
   REQUIRE(api->NegotiateVersion().ok());
   std::vector<DockerApiClient::Call> calls;
@@ -186,7 +186,7 @@ TEST_CASE("a connection that breaks in the middle of a batch: the rest go again 
   CHECK(daemon.connections() == 2);
   std::vector<std::string> paths;
   for (const auto& r : daemon.requests()) paths.push_back(r.path);
-  CHECK(paths == std::vector<std::string>{"/version", "/v1.41/containers/a/json",
+  CHECK(paths == std::vector<std::string>{"/_ping", "/v1.41/containers/a/json",
                                           "/v1.41/containers/b/json", "/v1.41/containers/c/json",
                                           "/v1.41/containers/d/json", "/v1.41/containers/e/json",
                                           "/v1.41/containers/f/json"});
@@ -208,7 +208,7 @@ std::unique_ptr<DockerApiClient> ScriptedClient(std::vector<std::shared_ptr<Stre
 TEST_CASE("a reused connection closed before the first answer: the whole batch goes again",
           "[providers][docker][pipeline]") {
   auto first = std::make_shared<StreamScript>();
-  first->chunks = {kVersionAnswer};  // then closed, as a daemon drops an idle connection
+  first->chunks = {kPingAnswer};  // then closed, as a daemon drops an idle connection
   auto second = std::make_shared<StreamScript>();
   second->chunks = {HttpReply(200, "{\"Id\":\"a\"}") + HttpReply(404, "{\"message\":\"no\"}")};
   int opened = 0;
@@ -229,7 +229,7 @@ TEST_CASE("a batch is resent once at most, and never after a timeout",
   int opened = 0;
   SECTION("a fresh connection closed before the first answer is not retried") {
     auto version = std::make_shared<StreamScript>();
-    version->chunks = {kVersionAnswer, HttpReply(200, "{}")};
+    version->chunks = {kPingAnswer, HttpReply(200, "{}")};
     auto closed = std::make_shared<StreamScript>();
     auto api = ScriptedClient({version, closed}, &opened);
     REQUIRE(api->NegotiateVersion().ok());
@@ -245,7 +245,7 @@ TEST_CASE("a batch is resent once at most, and never after a timeout",
   SECTION("a timeout") {
     auto version = std::make_shared<StreamScript>();
     version->eof_at_end = false;
-    version->chunks = {kVersionAnswer, HttpReply(200, "{}")};
+    version->chunks = {kPingAnswer, HttpReply(200, "{}")};
     auto api = ScriptedClient({version}, &opened);
     REQUIRE(api->NegotiateVersion().ok());
     auto results = api->SendPipelined({Inspect("a"), Inspect("b"), Inspect("c")});
@@ -266,7 +266,7 @@ TEST_CASE("traffic counts requests, streams and sequential round trips",
   auto connect = api->TrafficSince(start);
   CHECK(connect.requests == 1);
   CHECK(connect.streams_opened == 1);
-  CHECK(connect.sequential_round_trips == 2);  // the stream's open, then /version
+  CHECK(connect.sequential_round_trips == 2);  // the stream's open, then /_ping
 
   const auto since = std::chrono::steady_clock::now();
   for (const std::string id : {"a", "b", "c"}) REQUIRE(api->Send(Inspect(id)).ok());
@@ -373,7 +373,7 @@ TEST_CASE("the version is negotiated in the first batch's round trip",
     REQUIRE(results[1].ok());
     CHECK(*results[1]->FindHeader("X-Docker-Container-Path-Stat") == "b");
     REQUIRE(daemon.requests().size() == 3);
-    CHECK(daemon.requests()[0].path == "/version");
+    CHECK(daemon.requests()[0].path == "/_ping");
     const auto traffic = api->TrafficSince(start);
     CHECK(traffic.requests == 3);
     CHECK(traffic.streams_opened == 1);
@@ -381,10 +381,7 @@ TEST_CASE("the version is negotiated in the first batch's round trip",
   }
   SECTION("an older daemon: the batch goes again in its version") {
     FakeDaemon daemon([](const FakeRequest& r) -> std::string {
-      if (r.path == "/version")
-        return HttpReply(
-            200,
-            json{{"ApiVersion", "1.40"}, {"MinAPIVersion", "1.12"}, {"Version", "19.03"}}.dump());
+      if (r.path == "/_ping") return PingReply("1.40");
       if (r.path.rfind("/v1.40/", 0) == 0) return HttpReply(200, "{\"Id\":\"a\"}");
       return HttpReply(400,
                        "{\"message\":\"client version 1.41 is too new. Maximum supported API "
@@ -401,9 +398,8 @@ TEST_CASE("the version is negotiated in the first batch's round trip",
     CHECK(daemon.requests()[2].path == "/v1.40/containers/a/json");
   }
   SECTION("a daemon too old: each call has negotiation's failure") {
-    FakeDaemon daemon([](const FakeRequest&) -> std::string {
-      return HttpReply(
-          200, json{{"ApiVersion", "1.24"}, {"MinAPIVersion", "1.12"}, {"Version", "1.12"}}.dump());
+    FakeDaemon daemon([](const FakeRequest& r) -> std::string {
+      return r.path == "/_ping" ? PingReply("1.24") : HttpReply(500, "{}");
     });
     auto api = Client(daemon);
     std::vector<Result<HttpResponse>> results;

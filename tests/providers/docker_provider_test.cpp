@@ -25,6 +25,7 @@ using testing::FakeDaemon;
 using testing::FakeRequest;
 using testing::HttpReply;
 using testing::MultiplexedFrame;
+using testing::PingReply;
 
 std::string Fixture(const std::string& name) {
   std::ifstream in(std::string(JLREC_SOURCE_DIR) + "/tests/providers/data/" + name);
@@ -37,10 +38,12 @@ std::string Message(int status, const std::string& message) {
   return HttpReply(status, json{{"message", message}}.dump() + "\n");
 }
 
-// Answers /version like Docker 20.10 unless a test overrides it; the rest goes to `routes`.
+// Answers /_ping and /version like Docker 20.10 unless a test overrides the API version; the
+// rest goes to `routes`.
 FakeDaemon::Handler Daemon(std::function<std::string(const FakeRequest&)> routes,
                            std::string api_version = "1.41") {
   return [routes = std::move(routes), api_version](const FakeRequest& r) -> std::string {
+    if (r.path == "/_ping") return PingReply(api_version);
     if (r.path == "/version")
       return HttpReply(
           200, json{{"ApiVersion", api_version}, {"MinAPIVersion", "1.12"}, {"Version", "20.10.24"}}
@@ -105,11 +108,15 @@ std::string Base64(const std::string& bytes) {
   return out;
 }
 
-TEST_CASE("negotiates the API version", "[providers][docker]") {
+TEST_CASE("negotiates the API version from the daemon's ping", "[providers][docker]") {
   auto version_of = [](const std::string& daemon_version) {
     FakeDaemon daemon(Daemon([](const FakeRequest&) { return ""; }, daemon_version));
     auto api = Client(daemon);
     Status st = api->NegotiateVersion();
+    // The ping named the version: no GET /version, which makes dockerd run runc and
+    // docker-init (~20 ms of the host's CPU).
+    CHECK(daemon.requests().size() == 1);
+    CHECK(daemon.requests()[0].path == "/_ping");
     return std::make_pair(st, api->api_version());
   };
   CHECK(version_of("1.41").second == "1.41");
@@ -117,15 +124,57 @@ TEST_CASE("negotiates the API version", "[providers][docker]") {
   CHECK(version_of("1.40").second == "1.40");
   auto old = version_of("1.25");
   CHECK(old.first.code() == Status::Code::kUnavailable);
+  CHECK_THAT(old.first.message(), Catch::Contains("docker 20.10.24 speaks API 1.25"));
   CHECK_THAT(old.first.message(), Catch::Contains("needs 1.30 or newer"));
   CHECK(version_of("2.0").first.code() == Status::Code::kUnavailable);
+  CHECK(version_of("1.41; rm -rf /").first.code() == Status::Code::kUnavailable);
+}
 
-  FakeDaemon future([](const FakeRequest&) {
-    return HttpReply(200, R"({"ApiVersion":"1.60","MinAPIVersion":"1.50"})");
-  });
-  CHECK_THAT(Client(future)->NegotiateVersion().message(), Catch::Contains("needs API 1.50"));
-  FakeDaemon broken([](const FakeRequest&) { return HttpReply(200, "<html>"); });
-  CHECK(Client(broken)->NegotiateVersion().code() == Status::Code::kUnavailable);
+TEST_CASE("a ping that names no API version falls back to GET /version", "[providers][docker]") {
+  // An old daemon, or a proxy that answers pings itself (or refuses them).
+  auto negotiate = [](std::function<std::string()> ping, const std::string& version_body) {
+    FakeDaemon daemon([ping, version_body](const FakeRequest& r) {
+      if (r.path == "/_ping") return ping();
+      if (r.path == "/version") return HttpReply(200, version_body);
+      return Message(500, "unexpected");
+    });
+    auto api = Client(daemon);
+    Status st = api->NegotiateVersion();
+    std::vector<std::string> paths;
+    for (const auto& r : daemon.requests()) paths.push_back(r.path);
+    CHECK(paths == std::vector<std::string>{"/_ping", "/version"});
+    return std::make_pair(st, api->api_version());
+  };
+  const std::string v141 = R"({"ApiVersion":"1.41","MinAPIVersion":"1.12","Version":"20.10.24"})";
+  auto plain = negotiate([] { return HttpReply(200, "OK", "text/plain"); }, v141);
+  CHECK(plain.first.ok());
+  CHECK(plain.second == "1.41");
+  auto refused = negotiate([] { return Message(404, "page not found"); }, v141);
+  CHECK(refused.first.ok());
+  CHECK(refused.second == "1.41");
+  // /version tells the oldest version a daemon accepts; the ping does not.
+  auto future = negotiate([] { return HttpReply(200, "OK", "text/plain"); },
+                          R"({"ApiVersion":"1.60","MinAPIVersion":"1.50","Version":"40.0"})");
+  CHECK_THAT(future.first.message(), Catch::Contains("docker 40.0 needs API 1.50"));
+  auto broken = negotiate([] { return HttpReply(200, "OK", "text/plain"); }, "<html>");
+  CHECK(broken.first.code() == Status::Code::kUnavailable);
+  CHECK_THAT(broken.first.message(), Catch::Contains("GET /version: not JSON"));
+}
+
+TEST_CASE("a daemon that no longer accepts the chosen version refuses in its own words",
+          "[providers][docker]") {
+  // Docker 29 pings "1.52" and refuses 1.41: its refusal reaches the operator as it is.
+  FakeDaemon daemon(Daemon(
+      [](const FakeRequest&) {
+        return Message(400,
+                       "client version 1.41 is too old. Minimum supported API version is 1.44, "
+                       "please upgrade your client to a newer version");
+      },
+      "1.52"));
+  auto provider = Provider(daemon);
+  auto has = provider->HasImage("busybox");
+  REQUIRE_FALSE(has.ok());
+  CHECK_THAT(has.status().message(), Catch::Contains("Minimum supported API version is 1.44"));
 }
 
 TEST_CASE("sequential requests share one keep-alive connection", "[providers][docker]") {
@@ -135,7 +184,7 @@ TEST_CASE("sequential requests share one keep-alive connection", "[providers][do
   auto provider = Provider(daemon);
   for (int i = 0; i < 5; ++i) REQUIRE(*provider->HasImage("busybox"));
   CHECK(daemon.connections() == 1);
-  CHECK(daemon.requests().size() == 6);
+  CHECK(daemon.requests().size() == 6);  // the ping, then five
   CHECK(daemon.requests().back().headers.at("user-agent").rfind("jlrec/", 0) == 0);
 }
 
@@ -172,7 +221,7 @@ TEST_CASE("a keep-alive connection the daemon dropped is replaced transparently"
     return r.path == "/v1.41/images/busybox/json" ? HttpReply(200, "{}") : "";
   }));
   daemon.DropConnectionsAfter(1);
-  auto provider = Provider(daemon);  // /version on connection 1, which then drops
+  auto provider = Provider(daemon);  // /_ping on connection 1, which then drops
   auto has = provider->HasImage("busybox");
   REQUIRE(has.ok());
   CHECK(*has);
@@ -364,7 +413,7 @@ TEST_CASE("uploads a file as a one-member tar into its directory", "[providers][
 TEST_CASE("an upload's mtime is the host's clock, learned from Docker's Date header",
           "[providers][docker]") {
   auto uploaded_mtime = [](FakeDaemon& daemon) {
-    auto provider = Provider(daemon);  // /version's answer already carries a Date
+    auto provider = Provider(daemon);  // /_ping's answer already carries a Date
     const std::int64_t before = LocalSeconds();
     REQUIRE(provider->UploadFile("c1", "/run.sh", "#!/bin/sh\n", 0755).ok());
     const std::int64_t after = LocalSeconds() + 1;

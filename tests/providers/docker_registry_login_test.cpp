@@ -16,6 +16,7 @@ using testing::ChunkedReply;
 using testing::FakeDaemon;
 using testing::FakeRequest;
 using testing::HttpReply;
+using testing::PingReply;
 
 constexpr const char* kPassword = "lab-Secret-42";
 constexpr const char* kDigest =
@@ -48,6 +49,7 @@ json DecodeAuthHeader(std::string text) {
 // jlrec-lab/kPassword; 127.0.0.1:5000 wants nothing.
 FakeDaemon::Handler LabDaemon() {
   return [](const FakeRequest& r) -> std::string {
+    if (r.path == "/_ping") return PingReply();
     if (r.path == "/version")
       return HttpReply(200, R"({"ApiVersion":"1.41","MinAPIVersion":"1.12","Version":"20.10.24"})");
     const bool private_registry =
@@ -162,7 +164,7 @@ TEST_CASE("a registry that wants a login jlrec does not have says how to give on
 TEST_CASE("a login failure in the pull's progress stream is reported the same way",
           "[providers][docker][registry-auth]") {
   FakeDaemon daemon([](const FakeRequest& r) -> std::string {
-    if (r.path == "/version") return HttpReply(200, R"({"ApiVersion":"1.41"})");
+    if (r.path == "/_ping") return PingReply();
     return ChunkedReply(200,
                         "{\"status\":\"Pulling from jlrec-lab/private\"}\n"
                         "{\"errorDetail\":{\"message\":\"unauthorized: authentication "

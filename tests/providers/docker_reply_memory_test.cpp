@@ -29,10 +29,12 @@ RepeatedBodyReply Small(int status, const std::string& body) {
   return reply;
 }
 
-// A provider for host "h1" whose daemon answers /version itself and the rest with `routes`.
+// A provider for host "h1" whose daemon answers the version handshake itself (a ping that names
+// no version, then /version) and the rest with `routes`.
 std::unique_ptr<DockerProvider> GeneratedProvider(
     std::function<RepeatedBodyReply(const FakeRequest&)> routes) {
   GeneratedReplyStream::Handler handler = [routes](const FakeRequest& r) {
+    if (r.path == "/_ping") return Small(200, "OK");
     if (r.path == "/version")
       return Small(200, R"({"ApiVersion":"1.41","MinAPIVersion":"1.12","Version":"20.10.24"})");
     return routes(r);

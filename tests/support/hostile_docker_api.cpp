@@ -178,6 +178,14 @@ void HostileDockerApi::Serve(int fd) {
     }
     in.erase(0, head_end + 4 + static_cast<std::size_t>(body));
     const std::string request_line = head.substr(0, head.find("\r\n"));
+    if (request_line.find(" /_ping ") != std::string::npos) {
+      if (!Send(fd, Answer("HTTP/1.1 200 OK",
+                           "API-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\n"
+                           "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n",
+                           "OK")))
+        return;
+      continue;
+    }
     if (request_line.find(" /version ") != std::string::npos) {
       if (!Send(fd, JsonAnswer("HTTP/1.1 200 OK", kVersionBody))) return;
       continue;

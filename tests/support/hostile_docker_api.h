@@ -18,7 +18,7 @@ namespace jlrec::testing {
 /// socket file.
 class HostileDockerApi {
  public:
-  /// What every request but GET /version gets.
+  /// What every request but the version handshake (GET /_ping, GET /version) gets.
   enum class Mode {
     kMalformedStatusLine,    ///< "HTTP/1.1 two hundred\r\n", then the connection closes
     kShortContentLength,     ///< Content-Length smaller than the body that follows
