@@ -1331,9 +1331,17 @@ def cmd_report(args):
         L.append("")
         L += [f"- {x}" for x in notes]
     L.append("")
+    # Figures taken by hand (serve, state backends) live in their own file so that a re-render
+    # from the harness's results cannot drop them.
+    if os.path.exists(args.by_hand):
+        L.append("<!-- from bench/measured-by-hand.md: not measured by bench/run.sh -->")
+        L.append("")
+        with open(args.by_hand) as f:
+            L.append(f.read().rstrip())
+        L.append("")
     L.append("## Analysis")
     L.append("")
-    L.append("<!-- from bench/analysis.md; everything above is generated -->")
+    L.append("<!-- from bench/analysis.md; everything above it but measured-by-hand.md is generated -->")
     L.append("")
     if os.path.exists(args.analysis):
         with open(args.analysis) as f:
@@ -1384,6 +1392,8 @@ def main():
     rep.add_argument("--out", default=os.path.join(root, "BENCHMARKS.md"))
     rep.add_argument("--plot", default=os.path.join(here, "plan_vs_hosts.png"))
     rep.add_argument("--analysis", default=os.path.join(here, "analysis.md"))
+    rep.add_argument("--by-hand", default=os.path.join(here, "measured-by-hand.md"),
+                     help="sections measured by hand, kept before the analysis")
 
     args = p.parse_args()
     if args.cmd == "run":
