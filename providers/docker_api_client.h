@@ -87,8 +87,10 @@ class DockerApiClient {
   /// How much of an error answer's body is kept: enough for Docker's message.
   static constexpr std::size_t kErrorBodyBytes = 4096;
 
-  /// The newest and oldest API versions (1.x) this client speaks.
-  static constexpr int kNewestMinorVersion = 41;
+  /// The newest and oldest API versions (1.x) this client speaks. 52 is Docker 29.0's, and
+  /// Docker 29.0-29.2 refuse anything below 1.44; every request and field jlrec uses was read
+  /// against the API's changelog from 1.42 to 1.52 (docs/provider.md, "API versions").
+  static constexpr int kNewestMinorVersion = 52;
   static constexpr int kOldestMinorVersion = 30;
 
   DockerApiClient(StreamOpener opener, Options options);
@@ -103,7 +105,7 @@ class DockerApiClient {
   /// per host per plan). Only a ping answer that names no API version (an old daemon, a proxy)
   /// costs a GET /version too. The ping does not tell the oldest version a daemon accepts:
   /// a daemon that no longer accepts the one chosen refuses each request in its own words
-  /// ("client version 1.41 is too old. Minimum supported API version is 1.44"), which
+  /// ("client version 1.52 is too old. Minimum supported API version is 1.55"), which
   /// Send's callers report. Call once before Send.
   Status NegotiateVersion() EXCLUDES(mu_);
   /// NegotiateVersion and a first batch in one round trip: GET /_ping is pipelined with

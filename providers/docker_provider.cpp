@@ -873,8 +873,8 @@ Result<int> DockerProvider::Exec(const std::string& id, const std::vector<std::s
 Status DockerProvider::StreamLogs(const std::string& id, const LogsRequest& request,
                                   const OutputSink& sink) {
   const std::string what = host_ + ": logs of " + id;
-  // Whether the log is multiplexed: API 1.41 calls both kinds a raw stream, so only the
-  // container's own Tty setting tells.
+  // Whether the log is multiplexed: up to API 1.41 both kinds are called a raw stream (1.42
+  // labels them by Content-Type), so the container's own Tty setting tells, at every version.
   DockerApiClient::Call inspect;
   inspect.path = "/containers/" + Segment(id) + "/json";
   inspect.max_body_bytes = kInspectBodyBytes;

@@ -22,14 +22,20 @@ using testing::ScriptedStream;
 using testing::StreamScript;
 
 const std::string kPingAnswer = PingReply();
+// The newest API version the client speaks, "1.52".
+const std::string kNewestVersion = "1." + std::to_string(DockerApiClient::kNewestMinorVersion);
 
-// A daemon answering /_ping, HEAD /containers/<id>/archive (a stat header, no body),
-// GET /containers/<id>/json (its id and a padding that makes it long) and 404 for id "gone".
+// A daemon answering /_ping (as Docker 20.10: API 1.41), HEAD /containers/<id>/archive (a
+// stat header, no body), GET /containers/<id>/json (its id and a padding that makes it long)
+// and 404 for id "gone", under any /v1.N prefix.
 std::string FullAnswer(const FakeRequest& r) {
   if (r.path == "/_ping") return PingReply();
-  const std::string prefix = "/v1.41/containers/";
-  if (r.path.rfind(prefix, 0) != 0) return HttpReply(500, "{\"message\":\"unexpected\"}");
-  const std::string rest = r.path.substr(prefix.size());
+  const std::size_t versioned = r.path.rfind("/v1.", 0) == 0 ? r.path.find('/', 1) : 0;
+  const std::string prefix = "/containers/";
+  if (versioned == 0 || versioned == std::string::npos ||
+      r.path.compare(versioned, prefix.size(), prefix) != 0)
+    return HttpReply(500, "{\"message\":\"unexpected\"}");
+  const std::string rest = r.path.substr(versioned + prefix.size());
   const std::string id = rest.substr(0, rest.find('/'));
   if (id == "gone") return HttpReply(404, "{\"message\":\"No such container: gone\"}\n");
   if (r.method == "HEAD" && rest == id + "/archive")
@@ -361,12 +367,14 @@ TEST_CASE("overlapping sends from two threads count as one round trip",
 TEST_CASE("the version is negotiated in the first batch's round trip",
           "[providers][docker][pipeline]") {
   SECTION("a daemon that speaks the newest version answers the batch as sent") {
-    FakeDaemon daemon(Answer);
+    FakeDaemon daemon([](const FakeRequest& r) {
+      return r.path == "/_ping" ? PingReply(kNewestVersion) : Answer(r);
+    });
     auto api = Client(daemon);
     const auto start = std::chrono::steady_clock::now();
     std::vector<Result<HttpResponse>> results;
     REQUIRE(api->NegotiateVersionPipelined({Inspect("a"), Head("b")}, &results).ok());
-    CHECK(api->api_version() == "1.41");
+    CHECK(api->api_version() == kNewestVersion);
     REQUIRE(results.size() == 2);
     REQUIRE(results[0].ok());
     CHECK(json::parse(results[0]->body)["Id"] == "a");
@@ -374,6 +382,7 @@ TEST_CASE("the version is negotiated in the first batch's round trip",
     CHECK(*results[1]->FindHeader("X-Docker-Container-Path-Stat") == "b");
     REQUIRE(daemon.requests().size() == 3);
     CHECK(daemon.requests()[0].path == "/_ping");
+    CHECK(daemon.requests()[1].path == "/v" + kNewestVersion + "/containers/a/json");
     const auto traffic = api->TrafficSince(start);
     CHECK(traffic.requests == 3);
     CHECK(traffic.streams_opened == 1);
@@ -383,9 +392,8 @@ TEST_CASE("the version is negotiated in the first batch's round trip",
     FakeDaemon daemon([](const FakeRequest& r) -> std::string {
       if (r.path == "/_ping") return PingReply("1.40");
       if (r.path.rfind("/v1.40/", 0) == 0) return HttpReply(200, "{\"Id\":\"a\"}");
-      return HttpReply(400,
-                       "{\"message\":\"client version 1.41 is too new. Maximum supported API "
-                       "version is 1.40\"}");
+      return HttpReply(400, "{\"message\":\"client version " + kNewestVersion +
+                                " is too new. Maximum supported API version is 1.40\"}");
     });
     auto api = Client(daemon);
     std::vector<Result<HttpResponse>> results;

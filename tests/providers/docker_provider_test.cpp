@@ -120,7 +120,9 @@ TEST_CASE("negotiates the API version from the daemon's ping", "[providers][dock
     return std::make_pair(st, api->api_version());
   };
   CHECK(version_of("1.41").second == "1.41");
-  CHECK(version_of("1.44").second == "1.41");
+  CHECK(version_of("1.44").second == "1.44");
+  CHECK(version_of("1.52").second == "1.52");  // Docker 29.0
+  CHECK(version_of("1.55").second == "1.52");  // newer than jlrec knows: its newest
   CHECK(version_of("1.40").second == "1.40");
   auto old = version_of("1.25");
   CHECK(old.first.code() == Status::Code::kUnavailable);
@@ -154,8 +156,8 @@ TEST_CASE("a ping that names no API version falls back to GET /version", "[provi
   CHECK(refused.second == "1.41");
   // /version tells the oldest version a daemon accepts; the ping does not.
   auto future = negotiate([] { return HttpReply(200, "OK", "text/plain"); },
-                          R"({"ApiVersion":"1.60","MinAPIVersion":"1.50","Version":"40.0"})");
-  CHECK_THAT(future.first.message(), Catch::Contains("docker 40.0 needs API 1.50"));
+                          R"({"ApiVersion":"1.60","MinAPIVersion":"1.55","Version":"40.0"})");
+  CHECK_THAT(future.first.message(), Catch::Contains("docker 40.0 needs API 1.55"));
   auto broken = negotiate([] { return HttpReply(200, "OK", "text/plain"); }, "<html>");
   CHECK(broken.first.code() == Status::Code::kUnavailable);
   CHECK_THAT(broken.first.message(), Catch::Contains("GET /version: not JSON"));
@@ -163,18 +165,19 @@ TEST_CASE("a ping that names no API version falls back to GET /version", "[provi
 
 TEST_CASE("a daemon that no longer accepts the chosen version refuses in its own words",
           "[providers][docker]") {
-  // Docker 29 pings "1.52" and refuses 1.41: its refusal reaches the operator as it is.
+  // A future Docker that pings "1.60" and refuses 1.52, as Docker 29.0 refuses 1.41: its
+  // refusal reaches the operator as it is.
   FakeDaemon daemon(Daemon(
       [](const FakeRequest&) {
         return Message(400,
-                       "client version 1.41 is too old. Minimum supported API version is 1.44, "
+                       "client version 1.52 is too old. Minimum supported API version is 1.55, "
                        "please upgrade your client to a newer version");
       },
-      "1.52"));
+      "1.60"));
   auto provider = Provider(daemon);
   auto has = provider->HasImage("busybox");
   REQUIRE_FALSE(has.ok());
-  CHECK_THAT(has.status().message(), Catch::Contains("Minimum supported API version is 1.44"));
+  CHECK_THAT(has.status().message(), Catch::Contains("Minimum supported API version is 1.55"));
 }
 
 TEST_CASE("sequential requests share one keep-alive connection", "[providers][docker]") {
@@ -340,6 +343,93 @@ TEST_CASE(
   state = "created";  // e.g. made by a replace that was stopped before it started it
   REQUIRE(provider->ListContainers("demo", {"ptest_fixture_a"}).ok());
   CHECK(name_queries == 1);
+}
+
+// `inspect` as Docker 29 (API 1.52) writes it: the old top-level NetworkSettings fields and
+// Config.MacAddress are gone (moby api/docs/CHANGELOG.md, v1.44-v1.52).
+std::string AsDocker29Inspect(const std::string& inspect) {
+  json j = json::parse(inspect);
+  for (const char* gone :
+       {"Bridge", "HairpinMode", "LinkLocalIPv6Address", "LinkLocalIPv6PrefixLen",
+        "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID", "Gateway",
+        "GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPAddress", "IPPrefixLen", "IPv6Gateway",
+        "MacAddress"})
+    j["NetworkSettings"].erase(gone);
+  j["Config"].erase("MacAddress");
+  return j.dump();
+}
+
+// `image` as Docker 29 writes it: unset Config fields omitted, VirtualSize, Container,
+// ContainerConfig, Parent, Comment and Author gone.
+std::string AsDocker29Image(const std::string& image) {
+  json j = json::parse(image);
+  for (const char* gone : {"VirtualSize", "Container", "ContainerConfig", "Parent", "Comment",
+                           "Author", "DockerVersion"})
+    j.erase(gone);
+  json config = json::object();
+  for (auto& [key, value] : j["Config"].items())
+    if (!value.is_null() && value != "" && value != false) config[key] = value;
+  j["Config"] = config;
+  return j.dump();
+}
+
+TEST_CASE(
+    "a Docker 29 daemon that refuses API 1.41 is spoken to at 1.52, and its answers read as "
+    "Docker 20.10's",
+    "[providers][docker]") {
+  const std::string inspect_a = Fixture("inspect_created_ports_health.json");
+  const std::string inspect_b = Fixture("inspect_running_host.json");
+  const std::string id_a = json::parse(inspect_a)["Id"];
+  const std::string id_b = json::parse(inspect_b)["Id"];
+  // The same two containers from a daemon at `version`, in that version's shapes.
+  auto read = [&](const std::string& version, bool docker29) {
+    const std::string v = "/v" + version;
+    FakeDaemon daemon(Daemon(
+        [&](const FakeRequest& r) -> std::string {
+          if (r.path.rfind(v + "/", 0) != 0)
+            return Message(400, "client version " + r.path.substr(2, r.path.find('/', 1) - 2) +
+                                    " is too old. Minimum supported API version is 1.44, please "
+                                    "upgrade your client to a newer version");
+          const std::string path = r.path.substr(v.size());
+          if (path == "/containers/json") {
+            json a = {{"Id", id_a}, {"Names", {"/ptest_fixture_a"}}, {"State", "created"}};
+            json b = {{"Id", id_b}, {"Names", {"/ptest_fixture_b"}}, {"State", "running"}};
+            if (docker29) b["Health"] = {{"Status", "none"}, {"FailingStreak", 0}};
+            return HttpReply(200, json::array({a, b}).dump());
+          }
+          if (path == "/containers/" + id_a + "/json")
+            return HttpReply(200, docker29 ? AsDocker29Inspect(inspect_a) : inspect_a);
+          if (path == "/containers/" + id_b + "/json")
+            return HttpReply(200, docker29 ? AsDocker29Inspect(inspect_b) : inspect_b);
+          if (path.rfind("/images/sha256:", 0) == 0) {
+            const std::string image = Fixture("image_base1.json");
+            return HttpReply(200, docker29 ? AsDocker29Image(image) : image);
+          }
+          return "";
+        },
+        version));
+    auto api = Client(daemon);
+    REQUIRE(api->NegotiateVersion().ok());
+    CHECK(api->api_version() == version);
+    DockerProvider provider("h1", std::move(api));
+    auto list = provider.ListContainers("demo", {"ptest_fixture_b"});
+    REQUIRE(list.ok());
+    return *list;
+  };
+  const auto docker20 = read("1.41", false);
+  const auto docker29 = read("1.52", true);
+  REQUIRE(docker20.size() == 2);
+  REQUIRE(docker29.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    INFO(docker20[i].name);
+    CHECK(docker29[i].name == docker20[i].name);
+    CHECK(docker29[i].image_id == docker20[i].image_id);
+    CHECK(docker29[i].spec == docker20[i].spec);
+    CHECK(docker29[i].state == docker20[i].state);
+    CHECK(docker29[i].health == docker20[i].health);
+    CHECK(docker29[i].created == docker20[i].created);
+    CHECK(docker29[i].started_at == docker20[i].started_at);
+  }
 }
 
 TEST_CASE("a list failure is an error, never an empty host", "[providers][docker]") {
