@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/terminal_text.h"
 #include "providers/http_date.h"
 #include "providers/url_encoding.h"
 
@@ -20,6 +21,13 @@ int MinorVersion(const std::string& version) {
   auto [end, ec] = std::from_chars(version.data() + 2, version.data() + version.size(), minor);
   if (ec != std::errc() || end != version.data() + version.size()) return -1;
   return minor;
+}
+
+// A version or release a daemon (or whatever answered for it) named, for a message: short
+// and printable, since it is anything a header or body held.
+std::string Shown(const std::string& text) {
+  constexpr std::size_t kShown = 40;
+  return Printable(text.substr(0, kShown)) + (text.size() > kShown ? "..." : "");
 }
 
 // Appends at most `limit` bytes of `in` to `out`.
@@ -58,6 +66,12 @@ Status DockerErrorStatus(const HttpResponse& response, std::string_view what) {
   const std::string message = DockerErrorMessage(response);
   std::string text =
       std::string(what) + ": " + message + " (HTTP " + std::to_string(response.status) + ")";
+  // A daemon that does not accept the API version spoken ("client version 1.52 is too old.
+  // Minimum supported API version is 1.55"): the host cannot be used, as when it is down.
+  if (response.status == 400 && message.rfind("client version ", 0) == 0 &&
+      (message.find(" is too old") != std::string::npos ||
+       message.find(" is too new") != std::string::npos))
+    return Status::Unavailable(text);
   switch (response.status) {
     case 400:
       return Status::InvalidArgument(text);
@@ -151,7 +165,8 @@ Status DockerApiClient::NegotiateVersionPipelined(const std::vector<Call>& calls
 
 std::optional<DockerApiClient::DaemonApi> DockerApiClient::PingApi(const HttpResponse& response) {
   const std::string* version = response.FindHeader("API-Version");
-  if (!response.success() || version == nullptr) return std::nullopt;
+  // A version that is not "1.N" (a proxy answering pings itself) says nothing: /version may.
+  if (!response.success() || version == nullptr || MinorVersion(*version) < 0) return std::nullopt;
   DaemonApi api;
   api.version = *version;
   // "Docker/20.10.24+dfsg1 (linux)": the engine's release, for messages only.
@@ -181,11 +196,11 @@ Status DockerApiClient::SettleVersionAnswer(const Result<HttpResponse>& response
 }
 
 Status DockerApiClient::SettleVersion(const DaemonApi& api) {
-  const std::string engine = api.engine.empty() ? "" : " " + api.engine;
+  const std::string engine = api.engine.empty() ? "" : " " + Shown(api.engine);
   int daemon_minor = MinorVersion(api.version);
   if (daemon_minor < 0)
-    return Status::Unavailable(options_.peer + ": docker reports API version '" + api.version +
-                               "', expected 1.N");
+    return Status::Unavailable(options_.peer + ": docker reports API version '" +
+                               Shown(api.version) + "', expected 1.N");
   if (daemon_minor < kOldestMinorVersion)
     return Status::Unavailable(options_.peer + ": docker" + engine + " speaks API " + api.version +
                                "; jlrec needs 1." + std::to_string(kOldestMinorVersion) +

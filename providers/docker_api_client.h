@@ -34,7 +34,8 @@ std::string DockerErrorMessage(const HttpResponse& response);
 
 /// Status for a non-2xx Docker answer: Docker's `message` (or the body's text), the code
 /// chosen by HTTP status (400 kInvalidArgument, 404 kNotFound, 409 kConflict, else
-/// kRemoteError), prefixed by `what`.
+/// kRemoteError), prefixed by `what`. A 400 refusing the API version spoken ("client version
+/// 1.52 is too old...") is kUnavailable: that host cannot be used until one side changes.
 Status DockerErrorStatus(const HttpResponse& response, std::string_view what);
 
 class DockerApiClient;
@@ -112,9 +113,9 @@ class DockerApiClient {
   /// `calls` (as SendPipelined sends them) under /v1.<kNewestMinorVersion>, which a daemon at
   /// least that new answers exactly as under the version negotiated. A daemon that turns out
   /// older answers those with an error, so they are sent again (SendPipelined) under the
-  /// negotiated prefix: one more round trip, on old daemons only (two when its ping named no
-  /// version). Returns what NegotiateVersion would; `*results` gets one result per call, each
-  /// that status when negotiation failed.
+  /// negotiated prefix: one more round trip on every daemon older than that (before Docker
+  /// 29, so the lab's too), two when its ping named no version. Returns what NegotiateVersion
+  /// would; `*results` gets one result per call, each that status when negotiation failed.
   Status NegotiateVersionPipelined(const std::vector<Call>& calls,
                                    std::vector<Result<HttpResponse>>* results) EXCLUDES(mu_);
   /// The negotiated version, e.g. "1.41" (empty before NegotiateVersion).

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include "model/rfc3339.h"
 #include "providers/fake_streams.h"
@@ -38,16 +39,16 @@ std::string Message(int status, const std::string& message) {
   return HttpReply(status, json{{"message", message}}.dump() + "\n");
 }
 
-// Answers /_ping and /version like Docker 20.10 unless a test overrides the API version; the
-// rest goes to `routes`.
+// Answers /_ping and /version like Docker 20.10 unless a test overrides the API version and
+// engine; the rest goes to `routes`.
 FakeDaemon::Handler Daemon(std::function<std::string(const FakeRequest&)> routes,
-                           std::string api_version = "1.41") {
-  return [routes = std::move(routes), api_version](const FakeRequest& r) -> std::string {
-    if (r.path == "/_ping") return PingReply(api_version);
+                           std::string api_version = "1.41", std::string engine = "20.10.24") {
+  return [routes = std::move(routes), api_version, engine](const FakeRequest& r) -> std::string {
+    if (r.path == "/_ping") return PingReply(api_version, engine);
     if (r.path == "/version")
       return HttpReply(
-          200, json{{"ApiVersion", api_version}, {"MinAPIVersion", "1.12"}, {"Version", "20.10.24"}}
-                   .dump());
+          200,
+          json{{"ApiVersion", api_version}, {"MinAPIVersion", "1.12"}, {"Version", engine}}.dump());
     std::string answer = routes(r);
     return answer.empty() ? Message(500, "unexpected request " + r.method + " " + r.path) : answer;
   };
@@ -75,14 +76,24 @@ std::int64_t LocalSeconds() {
       .count();
 }
 
-// `unix_seconds` as the Date header Docker's Go server writes ("Tue, 01 Dec 2026 17:08:43 GMT").
-std::string HttpDate(std::int64_t unix_seconds) {
+// `unix_seconds` in UTC, written by strftime's `format`.
+std::string FormatUtc(std::int64_t unix_seconds, const char* format) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char out[64];
-  std::strftime(out, sizeof out, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  std::strftime(out, sizeof out, format, &tm);
   return out;
+}
+
+// `unix_seconds` as the Date header Docker's Go server writes ("Tue, 01 Dec 2026 17:08:43 GMT").
+std::string HttpDate(std::int64_t unix_seconds) {
+  return FormatUtc(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT");
+}
+
+// `unix_seconds` as Docker's RFC 3339 times ("2026-12-01T17:08:43Z").
+std::string Rfc3339Seconds(std::int64_t unix_seconds) {
+  return FormatUtc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 // `reply` with a Date header right after its status line, as Docker sends it.
@@ -128,8 +139,6 @@ TEST_CASE("negotiates the API version from the daemon's ping", "[providers][dock
   CHECK(old.first.code() == Status::Code::kUnavailable);
   CHECK_THAT(old.first.message(), Catch::Contains("docker 20.10.24 speaks API 1.25"));
   CHECK_THAT(old.first.message(), Catch::Contains("needs 1.30 or newer"));
-  CHECK(version_of("2.0").first.code() == Status::Code::kUnavailable);
-  CHECK(version_of("1.41; rm -rf /").first.code() == Status::Code::kUnavailable);
 }
 
 TEST_CASE("a ping that names no API version falls back to GET /version", "[providers][docker]") {
@@ -154,6 +163,22 @@ TEST_CASE("a ping that names no API version falls back to GET /version", "[provi
   auto refused = negotiate([] { return Message(404, "page not found"); }, v141);
   CHECK(refused.first.ok());
   CHECK(refused.second == "1.41");
+  // A proxy answering pings itself with a version that is not "1.N": /version is asked.
+  for (const std::string bogus : {"2.0", "1.41; rm -rf /", "", "1."}) {
+    INFO(bogus);
+    auto proxied = negotiate([bogus] { return PingReply(bogus); }, v141);
+    CHECK(proxied.first.ok());
+    CHECK(proxied.second == "1.41");
+  }
+  // Whatever answered /version, its words reach a message short and printable.
+  auto hostile = negotiate(
+      [] { return HttpReply(200, "OK", "text/plain"); },
+      json{{"ApiVersion", "\x1b]0;owned\x07" + std::string(500, 'x')}, {"Version", "20.10"}}
+          .dump());
+  CHECK(hostile.first.code() == Status::Code::kUnavailable);
+  CHECK_THAT(hostile.first.message(), Catch::Contains("API version '\\x1b]0;owned\\x07xxx"));
+  CHECK(hostile.first.message().find('\x1b') == std::string::npos);
+  CHECK(hostile.first.message().size() < 200);
   // /version tells the oldest version a daemon accepts; the ping does not.
   auto future = negotiate([] { return HttpReply(200, "OK", "text/plain"); },
                           R"({"ApiVersion":"1.60","MinAPIVersion":"1.55","Version":"40.0"})");
@@ -176,7 +201,8 @@ TEST_CASE("a daemon that no longer accepts the chosen version refuses in its own
       "1.60"));
   auto provider = Provider(daemon);
   auto has = provider->HasImage("busybox");
-  REQUIRE_FALSE(has.ok());
+  // The host cannot be used until one side changes: unavailable, as a host that is down.
+  CHECK(has.status().code() == Status::Code::kUnavailable);
   CHECK_THAT(has.status().message(), Catch::Contains("Minimum supported API version is 1.55"));
 }
 
@@ -256,6 +282,15 @@ TEST_CASE("maps Docker error answers to statuses", "[providers][docker]") {
   CHECK(not_found.message() == "h1: GET /x: No such container: web (HTTP 404)");
   CHECK(status_of(409, R"({"message":"name in use"})").code() == Status::Code::kConflict);
   CHECK(status_of(400, R"({"message":"bad"})").code() == Status::Code::kInvalidArgument);
+  CHECK(status_of(400, R"({"message":"client version 1.52 is too old. Minimum supported API )"
+                       R"(version is 1.55, please upgrade your client to a newer version"})")
+            .code() == Status::Code::kUnavailable);
+  CHECK(status_of(400, R"({"message":"client version 1.52 is too new. Maximum supported API )"
+                       R"(version is 1.41"})")
+            .code() == Status::Code::kUnavailable);
+  CHECK(
+      status_of(400, R"({"message":"invalid reference: client version 1.52 is too old"})").code() ==
+      Status::Code::kInvalidArgument);
   CHECK(status_of(500, R"({"message":"boom"})").code() == Status::Code::kRemoteError);
   CHECK(status_of(502, "bad gateway\n").message() == "h1: GET /x: bad gateway (HTTP 502)");
   CHECK(status_of(503, "").message() == "h1: GET /x: Reason (HTTP 503)");
@@ -407,7 +442,7 @@ TEST_CASE(
           }
           return "";
         },
-        version));
+        version, docker29 ? "29.0.0" : "20.10.24"));
     auto api = Client(daemon);
     REQUIRE(api->NegotiateVersion().ok());
     CHECK(api->api_version() == version);
@@ -430,6 +465,109 @@ TEST_CASE(
     CHECK(docker29[i].created == docker20[i].created);
     CHECK(docker29[i].started_at == docker20[i].started_at);
   }
+}
+
+TEST_CASE(
+    "a known container is taken as read unless the daemon logged an event about it, in "
+    "Docker 29's event shape and in Docker 20.10's",
+    "[providers][docker]") {
+  // A running container started ten seconds ago, listed "Up 10 seconds".
+  json inspect = json::parse(Fixture("inspect_running_host.json"));
+  const std::string id = inspect["Id"];
+  const std::int64_t started = LocalSeconds() - 10;
+  inspect["State"]["StartedAt"] = Rfc3339Seconds(started);
+  std::string events;  // what GET /events answers
+  int inspects = 0, event_reads = 0;
+  auto routes = [&](const FakeRequest& r) -> std::string {
+    const std::string v = "/v1.52";
+    if (r.path.rfind(v + "/", 0) != 0) return Message(400, "client version too old");
+    const std::string path = r.path.substr(v.size());
+    if (path == "/containers/json")
+      return HttpReply(200, json::array({{{"Id", id},
+                                          {"Names", {"/ptest_fixture_b"}},
+                                          {"ImageID", inspect["Image"]},
+                                          {"Labels", inspect["Config"]["Labels"]},
+                                          {"State", "running"},
+                                          {"Status", "Up 10 seconds"},
+                                          {"Health", {{"Status", "none"}}}}})
+                                .dump());
+    if (path == "/events") {
+      ++event_reads;
+      return HttpReply(200, events);
+    }
+    if (path == "/containers/" + id + "/json") {
+      ++inspects;
+      return HttpReply(200, AsDocker29Inspect(inspect.dump()));
+    }
+    if (r.method == "HEAD" && path == "/containers/" + id + "/archive")
+      return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Docker-Container-Path-Stat: "
+             "eyJuYW1lIjoicnVuLnNoIiwic2l6ZSI6NDIsIm1vZGUiOjQ5MywibXRpbWUiOiIyMDI2LTEyLTAxVDAwOjAwO"
+             "jAwWiIsImxpbmtUYXJnZXQiOiIifQ==\r\n\r\n";
+    if (path.rfind("/images/sha256:", 0) == 0)
+      return HttpReply(200, AsDocker29Image(Fixture("image_base1.json")));
+    return "";
+  };
+  FakeDaemon daemon([inner = Daemon(routes, "1.52", "29.0.0")](const FakeRequest& r) {
+    return WithDate(inner(r), HttpDate(LocalSeconds()));
+  });
+  auto provider = Provider(daemon);
+  ContainerReadRequest request;
+  request.project = "demo";
+  request.stat_path = "/run.sh";
+  auto first = provider->ReadContainers(request);
+  INFO(first.status().message());
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 1);
+  REQUIRE((*first)[0].container.running());
+  const LiveContainer known = (*first)[0].container;
+  const std::unordered_map<std::string, const LiveContainer*> by_id = {{id, &known}};
+  request.known = &by_id;
+  request.known_since = LocalSeconds() - 5;
+  auto read_with = [&](const std::string& log) {
+    events = log;
+    inspects = 0;
+    auto reading = provider->ReadContainers(request);
+    REQUIRE(reading.ok());
+    REQUIRE(reading->size() == 1);
+    CHECK((*reading)[0].container.id == id);
+    return (*reading)[0].inspected;
+  };
+  const std::string time = std::to_string(LocalSeconds() - 1);
+  // Docker 29 (API 1.52): no "status", "id" or "from" any more.
+  const std::string update29 = json{{"Type", "container"},
+                                    {"Action", "update"},
+                                    {"Actor", {{"ID", id}, {"Attributes", json::object()}}},
+                                    {"scope", "local"},
+                                    {"time", std::stoll(time)}}
+                                   .dump() +
+                               "\n";
+  // Docker 20.10 (API 1.41): both forms.
+  const std::string update20 =
+      json{{"status", "update"},      {"id", id},
+           {"from", "busybox"},       {"Type", "container"},
+           {"Action", "update"},      {"Actor", {{"ID", id}, {"Attributes", json::object()}}},
+           {"time", std::stoll(time)}}
+          .dump() +
+      "\n";
+  const std::string exec29 =
+      json{{"Type", "container"}, {"Action", "exec_start: sh -c true"}, {"Actor", {{"ID", id}}}}
+          .dump() +
+      "\n";
+  CHECK_FALSE(read_with(""));
+  CHECK(inspects == 0);
+  CHECK(read_with(update29));
+  CHECK(inspects == 1);
+  CHECK(read_with(update20));
+  CHECK(inspects == 1);
+  CHECK_FALSE(read_with(exec29));  // an exec changes nothing an inspect shows
+  CHECK(inspects == 0);
+  // An event about another container: this one is still taken as read. (An event whose
+  // container the parser could not tell would have every container inspected.)
+  std::string other29 = update29;
+  other29.replace(other29.find(id), id.size(), std::string(64, 'f'));
+  CHECK_FALSE(read_with(other29));
+  CHECK(inspects == 0);
+  CHECK(event_reads == 5);
 }
 
 TEST_CASE("a list failure is an error, never an empty host", "[providers][docker]") {

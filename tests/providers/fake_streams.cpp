@@ -101,9 +101,9 @@ std::string HttpReply(int status, const std::string& body, const std::string& co
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::string PingReply(const std::string& api_version) {
-  return "HTTP/1.1 200 OK\r\nApi-Version: " + api_version +
-         "\r\nServer: Docker/20.10.24 (linux)\r\nContent-Type: text/plain; "
+std::string PingReply(const std::string& api_version, const std::string& engine) {
+  return "HTTP/1.1 200 OK\r\nApi-Version: " + api_version + "\r\nServer: Docker/" + engine +
+         " (linux)\r\nContent-Type: text/plain; "
          "charset=utf-8\r\nContent-Length: 2\r\n\r\nOK";
 }
 

@@ -60,8 +60,9 @@ std::string PercentDecode(const std::string& s);
 std::string HttpReply(int status, const std::string& body,
                       const std::string& content_type = "application/json");
 /// Docker's answer to GET /_ping: "OK", naming API version `api_version` and the engine in
-/// its headers, as dockerd does.
-std::string PingReply(const std::string& api_version = "1.41");
+/// its headers, as dockerd does (Docker 20.10 unless told).
+std::string PingReply(const std::string& api_version = "1.41",
+                      const std::string& engine = "20.10.24");
 /// A chunked response with `body` split into chunks of `chunk_size` bytes.
 std::string ChunkedReply(int status, const std::string& body, std::size_t chunk_size);
 
