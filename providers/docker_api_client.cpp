@@ -118,9 +118,12 @@ std::string DockerApiClient::api_version() const {
 Status DockerApiClient::NegotiateVersion() {
   Call ping;
   ping.path = "/_ping";
-  auto answer = SendTarget(ping, ping.path);
-  if (!answer.ok()) return Status::Unavailable(answer.status().message());
-  if (auto api = PingApi(*answer)) return SettleVersion(*api);
+  return SettleVersionFromPing(SendTarget(ping, ping.path));
+}
+
+Status DockerApiClient::SettleVersionFromPing(const Result<HttpResponse>& ping) {
+  if (!ping.ok()) return Status::Unavailable(ping.status().message());
+  if (auto api = PingApi(*ping)) return SettleVersion(*api);
   // A daemon (or a proxy before it) whose ping does not name its API: /version does.
   return SettleVersionAnswer(SendVersionRequest());
 }
@@ -142,14 +145,7 @@ Status DockerApiClient::NegotiateVersionPipelined(const std::vector<Call>& calls
   for (const Call& call : calls) targets.push_back(optimistic + call.path);
   auto answers = SendPipelinedTargets(all, targets);
   results->clear();
-  Status negotiated;
-  if (!answers[0].ok()) {
-    negotiated = Status::Unavailable(answers[0].status().message());
-  } else if (auto api = PingApi(*answers[0])) {
-    negotiated = SettleVersion(*api);
-  } else {
-    negotiated = SettleVersionAnswer(SendVersionRequest());
-  }
+  Status negotiated = SettleVersionFromPing(answers[0]);
   if (!negotiated.ok()) {
     results->assign(calls.size(), negotiated);
     return negotiated;

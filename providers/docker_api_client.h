@@ -189,6 +189,9 @@ class DockerApiClient {
   };
   // What a ping answer says of the daemon's API; nullopt unless it is a 2xx with API-Version.
   static std::optional<DaemonApi> PingApi(const HttpResponse& response);
+  // Settles the version from the answer to GET /_ping, asking GET /version when the ping
+  // names none (NegotiateVersion's rules); a transport failure is kUnavailable.
+  Status SettleVersionFromPing(const Result<HttpResponse>& ping) EXCLUDES(mu_);
   // GET /version, unversioned.
   Result<HttpResponse> SendVersionRequest() EXCLUDES(mu_);
   // Settles the version from the daemon's answer to GET /version.
